@@ -1,0 +1,67 @@
+import { Schema } from "effect"
+import { ApiKeyId, UserId } from "../Ids.js"
+import { KeyStatus } from "./Events.js"
+
+/**
+ * `key` is the plaintext, only so the decider can check its format; it never reaches an
+ * event. The caller seals it beforehand (`ciphertext`) and derives `label` and `keyHash`.
+ */
+export class AddKey extends Schema.TaggedClass<AddKey>()("AddKey", {
+  keyId: ApiKeyId,
+  userId: UserId,
+  name: Schema.String,
+  key: Schema.Redacted(Schema.String),
+  label: Schema.String,
+  keyHash: Schema.String,
+  ciphertext: Schema.String,
+  maxKeysPerUser: Schema.Int,
+  at: Schema.DateTimeUtc
+}) {}
+
+export class RenameKey extends Schema.TaggedClass<RenameKey>()("RenameKey", {
+  keyId: ApiKeyId,
+  userId: UserId,
+  name: Schema.String,
+  at: Schema.DateTimeUtc
+}) {}
+
+export class SetKeyActive extends Schema.TaggedClass<SetKeyActive>()("SetKeyActive", {
+  keyId: ApiKeyId,
+  userId: UserId,
+  isActive: Schema.Boolean,
+  at: Schema.DateTimeUtc
+}) {}
+
+export class DeleteKey extends Schema.TaggedClass<DeleteKey>()("DeleteKey", {
+  keyId: ApiKeyId,
+  userId: UserId,
+  at: Schema.DateTimeUtc
+}) {}
+
+export class RecordKeyStatus extends Schema.TaggedClass<RecordKeyStatus>()("RecordKeyStatus", {
+  keyId: ApiKeyId,
+  status: KeyStatus,
+  at: Schema.DateTimeUtc
+}) {}
+
+export class MarkKeyInvalid extends Schema.TaggedClass<MarkKeyInvalid>()("MarkKeyInvalid", {
+  keyId: ApiKeyId,
+  at: Schema.DateTimeUtc
+}) {}
+
+export class RecordSyncFailure extends Schema.TaggedClass<RecordSyncFailure>()("RecordSyncFailure", {
+  keyId: ApiKeyId,
+  error: Schema.String,
+  at: Schema.DateTimeUtc
+}) {}
+
+export const ApiKeyCommand = Schema.Union(
+  AddKey,
+  RenameKey,
+  SetKeyActive,
+  DeleteKey,
+  RecordKeyStatus,
+  MarkKeyInvalid,
+  RecordSyncFailure
+)
+export type ApiKeyCommand = typeof ApiKeyCommand.Type

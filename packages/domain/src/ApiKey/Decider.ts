@@ -1,0 +1,175 @@
+import { Data, Either, Equal, Match, Redacted } from "effect"
+import {
+  AlreadyExists,
+  InvalidKeyFormat,
+  InvalidName,
+  KeyForbidden,
+  KeyLimitReached,
+  KeyNotFound,
+  UserNotFound
+} from "../Errors.js"
+import type { ApiKeyId, UserId } from "../Ids.js"
+import { KeyAttached, KeyDetached } from "../User/Events.js"
+import type { UserState } from "../User/Decider.js"
+import type {
+  AddKey,
+  ApiKeyCommand,
+  DeleteKey,
+  MarkKeyInvalid,
+  RecordKeyStatus,
+  RecordSyncFailure,
+  RenameKey,
+  SetKeyActive
+} from "./Commands.js"
+import {
+  KeyActiveSet,
+  KeyAdded,
+  KeyDeleted,
+  KeyMarkedInvalid,
+  KeyRenamed,
+  KeyStatusRecorded,
+  KeySyncFailed
+} from "./Events.js"
+import type { ApiKeyEvent, KeyStatus } from "./Events.js"
+
+/** OpenRouter inference and management keys share this form. */
+export const KEY_FORMAT = /^sk-or-v1-[0-9a-f]{64}$/
+
+/** The masked form OpenRouter itself shows: `sk-or-v1-abc...xyz`. */
+export const maskKey = (key: string): string => `sk-or-v1-${key.slice(9, 12)}...${key.slice(-3)}`
+
+export type ApiKeyState =
+  | { readonly _tag: "NotAdded" }
+  | {
+      readonly _tag: "Present"
+      readonly keyId: ApiKeyId
+      readonly userId: UserId
+      readonly name: string
+      readonly isActive: boolean
+      readonly invalid: boolean
+      readonly failing: boolean
+      readonly status: KeyStatus | null
+    }
+  | { readonly _tag: "Deleted"; readonly keyId: ApiKeyId; readonly userId: UserId }
+
+export const initialApiKeyState = (): ApiKeyState => ({ _tag: "NotAdded" })
+
+export const evolveApiKey = (state: ApiKeyState, event: ApiKeyEvent): ApiKeyState => {
+  if (event._tag === "KeyAdded") {
+    return {
+      _tag: "Present",
+      keyId: event.keyId,
+      userId: event.userId,
+      name: event.name,
+      isActive: true,
+      invalid: false,
+      failing: false,
+      status: null
+    }
+  }
+  if (state._tag !== "Present") return state
+  return Match.value(event).pipe(
+    Match.tagsExhaustive({
+      KeyRenamed: (e): ApiKeyState => ({ ...state, name: e.name, invalid: false }),
+      KeyActiveSet: (e): ApiKeyState => ({ ...state, isActive: e.isActive, invalid: false, failing: false }),
+      KeyDeleted: (e): ApiKeyState => ({ _tag: "Deleted", keyId: e.keyId, userId: e.userId }),
+      KeyStatusRecorded: (e): ApiKeyState => ({ ...state, status: e.status, failing: false }),
+      KeyMarkedInvalid: (): ApiKeyState => ({ ...state, invalid: true }),
+      KeySyncFailed: (): ApiKeyState => ({ ...state, failing: true })
+    })
+  )
+}
+
+/** Key commands decide on the key's stream and its owner's stream (the keyring). */
+export interface ApiKeyContext {
+  readonly user: UserState
+  readonly key: ApiKeyState
+}
+
+type Present = Extract<ApiKeyState, { _tag: "Present" }>
+type Decision = Either.Either<ReadonlyArray<ApiKeyEvent | KeyAttached | KeyDetached>, ApiKeyDecideError>
+export type ApiKeyDecideError =
+  | AlreadyExists
+  | InvalidKeyFormat
+  | InvalidName
+  | KeyForbidden
+  | KeyLimitReached
+  | KeyNotFound
+  | UserNotFound
+
+const none: Decision = Either.right([])
+
+/** Names are trimmed by the caller; 1 to 100 characters. */
+export const validName = (name: string): boolean => name.trim().length >= 1 && name.length <= 100
+
+const present = (ctx: ApiKeyContext): Either.Either<Present, KeyNotFound> =>
+  ctx.key._tag === "Present" ? Either.right(ctx.key) : Either.left(new KeyNotFound())
+
+const owned = (ctx: ApiKeyContext, userId: UserId): Either.Either<Present, KeyNotFound | KeyForbidden> =>
+  Either.flatMap(present(ctx), (key) => (key.userId === userId ? Either.right(key) : Either.left(new KeyForbidden())))
+
+const addKey = (cmd: AddKey, ctx: ApiKeyContext): Decision => {
+  if (ctx.key._tag !== "NotAdded") return Either.left(new AlreadyExists())
+  if (ctx.user._tag !== "Registered" || ctx.user.userId !== cmd.userId) return Either.left(new UserNotFound())
+  if (!validName(cmd.name)) return Either.left(new InvalidName())
+  if (!KEY_FORMAT.test(Redacted.value(cmd.key))) return Either.left(new InvalidKeyFormat())
+  if (ctx.user.keyIds.length >= cmd.maxKeysPerUser) return Either.left(new KeyLimitReached({ max: cmd.maxKeysPerUser }))
+  const { keyId, userId, name, label, keyHash, ciphertext, at } = cmd
+  return Either.right([
+    new KeyAdded({ keyId, userId, name, label, keyHash, ciphertext, at }),
+    new KeyAttached({ userId, keyId, at })
+  ])
+}
+
+const renameKey = (cmd: RenameKey, ctx: ApiKeyContext): Decision =>
+  Either.flatMap(owned(ctx, cmd.userId), (key) => {
+    if (!validName(cmd.name)) return Either.left(new InvalidName())
+    if (key.name === cmd.name && !key.invalid) return none
+    return Either.right([new KeyRenamed({ keyId: key.keyId, userId: key.userId, name: cmd.name, at: cmd.at })])
+  })
+
+const setKeyActive = (cmd: SetKeyActive, ctx: ApiKeyContext): Decision =>
+  Either.flatMap(owned(ctx, cmd.userId), (key) =>
+    key.isActive === cmd.isActive && !key.invalid
+      ? none
+      : Either.right([new KeyActiveSet({ keyId: key.keyId, userId: key.userId, isActive: cmd.isActive, at: cmd.at })])
+  )
+
+const deleteKey = (cmd: DeleteKey, ctx: ApiKeyContext): Decision =>
+  Either.map(owned(ctx, cmd.userId), (key) => [
+    new KeyDeleted({ keyId: key.keyId, userId: key.userId, at: cmd.at }),
+    ...(ctx.user._tag === "Registered" ? [new KeyDetached({ userId: key.userId, keyId: key.keyId, at: cmd.at })] : [])
+  ])
+
+const recordKeyStatus = (cmd: RecordKeyStatus, ctx: ApiKeyContext): Decision =>
+  Either.flatMap(present(ctx), (key) =>
+    key.status !== null && Equal.equals(Data.struct(key.status), Data.struct(cmd.status)) && !key.failing
+      ? none
+      : Either.right([new KeyStatusRecorded({ keyId: key.keyId, userId: key.userId, status: cmd.status, at: cmd.at })])
+  )
+
+const markKeyInvalid = (cmd: MarkKeyInvalid, ctx: ApiKeyContext): Decision =>
+  Either.flatMap(present(ctx), (key) =>
+    key.invalid ? none : Either.right([new KeyMarkedInvalid({ keyId: key.keyId, userId: key.userId, at: cmd.at })])
+  )
+
+const recordSyncFailure = (cmd: RecordSyncFailure, ctx: ApiKeyContext): Decision =>
+  Either.flatMap(present(ctx), (key) =>
+    key.failing
+      ? none
+      : Either.right([new KeySyncFailed({ keyId: key.keyId, userId: key.userId, error: cmd.error, at: cmd.at })])
+  )
+
+/** Decides a key command; a deleted key accepts none (404). */
+export const decideApiKey = (cmd: ApiKeyCommand, ctx: ApiKeyContext): Decision =>
+  Match.value(cmd).pipe(
+    Match.tagsExhaustive({
+      AddKey: (c) => addKey(c, ctx),
+      RenameKey: (c) => renameKey(c, ctx),
+      SetKeyActive: (c) => setKeyActive(c, ctx),
+      DeleteKey: (c) => deleteKey(c, ctx),
+      RecordKeyStatus: (c) => recordKeyStatus(c, ctx),
+      MarkKeyInvalid: (c) => markKeyInvalid(c, ctx),
+      RecordSyncFailure: (c) => recordSyncFailure(c, ctx)
+    })
+  )

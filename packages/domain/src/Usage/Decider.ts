@@ -1,0 +1,66 @@
+import { Either, HashMap, Option } from "effect"
+import type { ApiKeyState } from "../ApiKey/Decider.js"
+import { InvalidUsage, KeyNotFound } from "../Errors.js"
+import type { Micros } from "../Money.js"
+import type { RecordUsage } from "./Commands.js"
+import { UsageRecorded } from "./Events.js"
+import type { UsageTotals } from "./Events.js"
+
+/** Totals per `date|model` of one key. */
+export type UsageState = { readonly totals: HashMap.HashMap<string, UsageTotals> }
+
+export const initialUsageState = (): UsageState => ({ totals: HashMap.empty() })
+
+const slot = (date: string, model: string) => `${date}|${model}`
+
+export const evolveUsage = (state: UsageState, event: UsageRecorded): UsageState => ({
+  totals: HashMap.set(state.totals, slot(event.date, event.model), event.totals)
+})
+
+export interface UsageContext {
+  readonly key: ApiKeyState
+  readonly usage: UsageState
+}
+
+const zero: UsageTotals = { requests: 0, tokensInput: 0, tokensOutput: 0, cost: 0 as Micros, byokCost: 0 as Micros }
+
+const sameTotals = (a: UsageTotals, b: UsageTotals) =>
+  a.requests === b.requests &&
+  a.tokensInput === b.tokensInput &&
+  a.tokensOutput === b.tokensOutput &&
+  a.cost === b.cost &&
+  a.byokCost === b.byokCost
+
+const checkFigures = (cmd: RecordUsage): InvalidUsage | null => {
+  for (const [name, value] of Object.entries(cmd.figures)) {
+    if (!Number.isSafeInteger(value)) return new InvalidUsage({ reason: `${name} must be a whole number` })
+    if (value < 0) return new InvalidUsage({ reason: `${name} must not be negative` })
+  }
+  if (cmd.model.trim() === "" || cmd.model.length > 200) return new InvalidUsage({ reason: "model must be named" })
+  return null
+}
+
+/** Usage totals never go negative; unchanged totals decide no event; a deleted key takes none. */
+export const decideUsage = (
+  cmd: RecordUsage,
+  ctx: UsageContext
+): Either.Either<ReadonlyArray<UsageRecorded>, InvalidUsage | KeyNotFound> => {
+  if (ctx.key._tag !== "Present") return Either.left(new KeyNotFound())
+  const invalid = checkFigures(cmd)
+  if (invalid) return Either.left(invalid)
+  const current = Option.getOrElse(HashMap.get(ctx.usage.totals, slot(cmd.date, cmd.model)), () => zero)
+  const f = cmd.figures
+  const next: UsageTotals =
+    cmd.mode === "absolute"
+      ? { ...f, cost: f.cost as Micros, byokCost: f.byokCost as Micros }
+      : {
+          requests: current.requests + f.requests,
+          tokensInput: current.tokensInput + f.tokensInput,
+          tokensOutput: current.tokensOutput + f.tokensOutput,
+          cost: (current.cost + f.cost) as Micros,
+          byokCost: (current.byokCost + f.byokCost) as Micros
+        }
+  if (sameTotals(current, next)) return Either.right([])
+  const { keyId, userId } = ctx.key
+  return Either.right([new UsageRecorded({ keyId, userId, date: cmd.date, model: cmd.model, totals: next, at: cmd.at })])
+}

@@ -1,0 +1,131 @@
+import { SqlClient } from "@effect/sql"
+import { type DomainEvent, streamOf } from "@orw/domain"
+import { DateTime, Effect, Option, Schedule, Schema } from "effect"
+import { ConcurrencyConflict, EventStore } from "./EventStore.js"
+import type { EventMetadata, StoredEvent, StreamWrite } from "./EventStore.js"
+import { Projector } from "./Projector.js"
+
+/** Reads one stream and folds it into the state a decider needs; remembers the version read. */
+export type Load = <S, E>(streamId: string, initial: () => S, evolve: (state: S, event: E) => S) => Effect.Effect<S>
+
+export interface Decision<A> {
+  readonly events: ReadonlyArray<DomainEvent>
+  readonly result: A
+}
+
+export interface ExecuteOptions<A> {
+  readonly metadata: EventMetadata
+  /** A retried command with the same key returns the first result and appends nothing. */
+  readonly idempotencyKey?: string | undefined
+  readonly resultSchema?: Schema.Schema<A, unknown> | undefined
+  /** Extra writes that must commit with the events (e.g. storing a wrapped data key). */
+  readonly inTransaction?: ((appended: ReadonlyArray<StoredEvent>) => Effect.Effect<void, unknown, SqlClient.SqlClient>) | undefined
+}
+
+export interface Executed<A> {
+  readonly result: A
+  readonly events: ReadonlyArray<StoredEvent>
+  /** True when an earlier run with the same idempotency key answered. */
+  readonly replayed: boolean
+}
+
+const MAX_ATTEMPTS = 8
+
+/**
+ * load -> decide -> append (+ inline projections) in one transaction; a lost race is
+ * retried with fresh state, so the loser gets the ordinary business answer.
+ */
+export class CommandHandler extends Effect.Service<CommandHandler>()("orw/CommandHandler", {
+  effect: Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const store = yield* EventStore
+    const projector = yield* Projector
+
+    const previous = <A>(key: string, schema: Schema.Schema<A, unknown>) =>
+      Effect.flatMap(
+        sql<{ result: string }>`SELECT result FROM idempotency WHERE key = ${key}`,
+        (rows) =>
+          rows[0] === undefined
+            ? Effect.succeed(Option.none<A>())
+            : Effect.map(Schema.decodeUnknown(Schema.parseJson(schema))(rows[0].result), Option.some)
+      ).pipe(Effect.orDie)
+
+    const attempt = <A, E, R>(
+      decide: (load: Load) => Effect.Effect<Decision<A>, E, R>,
+      options: ExecuteOptions<A>
+    ) =>
+      Effect.gen(function* () {
+        const versions = new Map<string, number>()
+        const load: Load = (streamId, initial, evolve) =>
+          Effect.map(store.readStream(streamId), ({ version, events }) => {
+            versions.set(streamId, version)
+            // A stream only holds events of its own aggregate, so the cast is the stream's contract.
+            return events.reduce((state, stored) => evolve(state, stored.event as Parameters<typeof evolve>[1]), initial())
+          })
+        const decision = yield* decide(load)
+        const byStream = new Map<string, Array<DomainEvent>>()
+        for (const event of decision.events) {
+          const streamId = streamOf(event)
+          if (!versions.has(streamId)) return yield* Effect.dieMessage(`Decision wrote to unread stream ${streamId}`)
+          byStream.set(streamId, [...(byStream.get(streamId) ?? []), event])
+        }
+        const writes: Array<StreamWrite> = [...byStream].map(([streamId, events]) => ({
+          streamId,
+          expectedVersion: versions.get(streamId) ?? 0,
+          events
+        }))
+        const guards = [...versions]
+          .filter(([streamId]) => !byStream.has(streamId))
+          .map(([streamId, expectedVersion]) => ({ streamId, expectedVersion }))
+        if (writes.length === 0 && options.idempotencyKey === undefined) {
+          return { result: decision.result, events: [], replayed: false } satisfies Executed<A>
+        }
+        const appended = yield* sql.withTransaction(
+          Effect.gen(function* () {
+            if (options.idempotencyKey !== undefined) {
+              const encoded = options.resultSchema
+                ? yield* Schema.encode(Schema.parseJson(options.resultSchema))(decision.result)
+                : JSON.stringify(null)
+              const at = DateTime.formatIso(yield* DateTime.now)
+              yield* sql`INSERT INTO idempotency ${sql.insert({ key: options.idempotencyKey, result: encoded, recorded_at: at })}`.pipe(
+                Effect.catchTag("SqlError", () => new ConcurrencyConflict({ streamId: "idempotency", expectedVersion: 0 }))
+              )
+            }
+            const appended = yield* store.append(writes, options.metadata, guards)
+            yield* projector.applyInline(appended)
+            if (options.inTransaction) yield* options.inTransaction(appended)
+            return appended
+          })
+        ).pipe(
+          Effect.catchIf(
+            (error): error is Exclude<typeof error, ConcurrencyConflict> => !(error instanceof ConcurrencyConflict),
+            Effect.die
+          )
+        )
+        return { result: decision.result, events: appended, replayed: false } satisfies Executed<A>
+      })
+
+    /** Runs a command: retried on conflict up to a bound, then a 409 `ConcurrencyConflict`. */
+    const execute = <A, E, R>(decide: (load: Load) => Effect.Effect<Decision<A>, E, R>, options: ExecuteOptions<A>) =>
+      Effect.gen(function* () {
+        const { idempotencyKey, resultSchema } = options
+        if (idempotencyKey !== undefined && resultSchema !== undefined) {
+          const earlier = yield* previous(idempotencyKey, resultSchema)
+          if (Option.isSome(earlier)) return { result: earlier.value, events: [], replayed: true } satisfies Executed<A>
+        }
+        return yield* attempt(decide, options)
+      }).pipe(
+        Effect.retry({
+          while: (error) => error instanceof ConcurrencyConflict,
+          schedule: Schedule.exponential("2 millis").pipe(
+            Schedule.jittered,
+            Schedule.intersect(Schedule.recurs(MAX_ATTEMPTS))
+          )
+        }),
+        Effect.withSpan("CommandHandler.execute")
+      )
+
+    return { execute } as const
+  }),
+  dependencies: [EventStore.Default, Projector.Default]
+}) {}

@@ -1,0 +1,16 @@
+import { ApiKeysProjection } from "./ApiKeys.js"
+import { ApiTokensProjection } from "./ApiTokens.js"
+import type { Projection } from "./Projection.js"
+import { UsageStatsProjection } from "./UsageStats.js"
+import { UsersProjection } from "./Users.js"
+
+export type { Projection } from "./Projection.js"
+export { UNATTRIBUTED } from "./UsageStats.js"
+
+/** Every inline projection, in the order they are applied. */
+export const allProjections: ReadonlyArray<Projection> = [
+  UsersProjection,
+  ApiKeysProjection,
+  UsageStatsProjection,
+  ApiTokensProjection
+]

@@ -1,0 +1,167 @@
+import { SqlClient } from "@effect/sql"
+import { DateTime, Effect, Schema } from "effect"
+import { EventStore } from "./EventStore.js"
+import type { StoredEvent } from "./EventStore.js"
+import { allProjections } from "./Projections/index.js"
+import type { Projection } from "./Projections/index.js"
+
+/** No projection of that name. */
+export class UnknownProjection extends Schema.TaggedError<UnknownProjection>()("UnknownProjection", {
+  name: Schema.String
+}) {
+  override get message() {
+    return `Unknown projection "${this.name}" (known: ${allProjections.map((p) => p.name).join(", ")})`
+  }
+}
+
+export interface ProjectionStatus {
+  readonly name: string
+  readonly codeVersion: number
+  readonly storedVersion: number | null
+  readonly position: number
+  readonly head: number
+  readonly lag: number
+}
+
+const BATCH = 500
+
+/**
+ * Runs the projections: inline in the append's transaction, catch-up and rebuild at start,
+ * and rebuild on demand (replay into a fresh table, then swap it in atomically).
+ */
+export class Projector extends Effect.Service<Projector>()("orw/Projector", {
+  effect: Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const store = yield* EventStore
+    const projections = allProjections
+    const now = Effect.map(DateTime.now, DateTime.formatIso)
+
+    const checkpoints = Effect.map(
+      sql<{ name: string; version: number; position: number }>`SELECT name, version, position FROM projection_checkpoints`,
+      (rows) => new Map(rows.map((r) => [r.name, { version: Number(r.version), position: Number(r.position) }]))
+    )
+
+    const saveCheckpoint = (projection: Projection, position: number) =>
+      Effect.flatMap(
+        now,
+        (at) => sql`INSERT INTO projection_checkpoints ${sql.insert({
+          name: projection.name,
+          version: projection.version,
+          position,
+          updated_at: at
+        })} ON CONFLICT (name) DO UPDATE SET version = excluded.version, position = excluded.position,
+          updated_at = excluded.updated_at`
+      )
+
+    /** Applies freshly appended events to every projection; runs inside the append's transaction. */
+    const applyInline = Effect.fn("Projector.applyInline")(function* (events: ReadonlyArray<StoredEvent>) {
+      const last = events.at(-1)
+      if (last === undefined) return
+      for (const projection of projections) {
+        for (const stored of events) yield* projection.apply(stored, projection.table)
+      }
+      const at = yield* now
+      yield* sql`UPDATE projection_checkpoints SET position = ${last.position}, updated_at = ${at}
+        WHERE ${sql.in("name", projections.map((p) => p.name))}`
+    })
+
+    /** Replays events after `from` into `table`, in batches; returns the last position applied. */
+    const replay = (projection: Projection, table: string, from: number, to = Number.POSITIVE_INFINITY) =>
+      Effect.gen(function* () {
+        let position = from
+        while (position < to) {
+          const batch = (yield* store.readAll(position, BATCH)).filter((e) => e.position <= to)
+          if (batch.length === 0) break
+          yield* sql.withTransaction(Effect.forEach(batch, (e) => projection.apply(e, table), { discard: true }))
+          position = batch.at(-1)!.position
+        }
+        return position
+      })
+
+    /**
+     * Rebuilds one projection while others may keep appending: replay into a fresh table
+     * outside any transaction, then, holding the write lock, catch up and swap it in.
+     */
+    const rebuildOne = Effect.fn("Projector.rebuild")(function* (projection: Projection) {
+      const fresh = `${projection.table}__rebuild`
+      yield* sql`DROP TABLE IF EXISTS ${sql(fresh)}`
+      yield* projection.create(fresh)
+      const replayed = yield* replay(projection, fresh, 0)
+      return yield* sql.withTransaction(
+        Effect.gen(function* () {
+          // A write first: it takes the write lock, so the catch-up below sees every commit.
+          yield* saveCheckpoint(projection, replayed)
+          const position = yield* replay(projection, fresh, replayed)
+          yield* sql`DROP TABLE IF EXISTS ${sql(projection.table)}`
+          yield* sql`ALTER TABLE ${sql(fresh)} RENAME TO ${sql(projection.table)}`
+          yield* projection.indexes(projection.table)
+          yield* saveCheckpoint(projection, position)
+          return position
+        })
+      )
+    })
+
+    const find = (name: string) => {
+      const projection = projections.find((p) => p.name === name)
+      return projection ? Effect.succeed(projection) : Effect.fail(new UnknownProjection({ name }))
+    }
+
+    /** Rebuilds the named projection, or all of them. */
+    const rebuild = (name?: string) =>
+      Effect.gen(function* () {
+        const chosen = name === undefined ? projections : [yield* find(name)]
+        const done: Array<{ name: string; position: number }> = []
+        for (const projection of chosen) done.push({ name: projection.name, position: yield* rebuildOne(projection) })
+        return done
+      })
+
+    /** At start: rebuild projections that are new or whose version changed, catch up the rest. */
+    const start = Effect.gen(function* () {
+      const stored = yield* checkpoints
+      for (const projection of projections) {
+        const checkpoint = stored.get(projection.name)
+        if (checkpoint === undefined || checkpoint.version !== projection.version) {
+          yield* Effect.logInfo(`Rebuilding projection ${projection.name} (version ${projection.version})`)
+          yield* rebuildOne(projection)
+        } else {
+          const head = yield* store.head
+          if (checkpoint.position < head) {
+            yield* sql.withTransaction(
+              Effect.gen(function* () {
+                yield* saveCheckpoint(projection, checkpoint.position)
+                const position = yield* replay(projection, projection.table, checkpoint.position)
+                yield* saveCheckpoint(projection, position)
+              })
+            )
+          }
+        }
+      }
+    }).pipe(Effect.withSpan("Projector.start"))
+
+    const status = Effect.gen(function* () {
+      const stored = yield* checkpoints
+      const head = yield* store.head
+      return projections.map((p): ProjectionStatus => {
+        const checkpoint = stored.get(p.name)
+        const position = checkpoint?.position ?? 0
+        return {
+          name: p.name,
+          codeVersion: p.version,
+          storedVersion: checkpoint?.version ?? null,
+          position,
+          head,
+          lag: head - position
+        }
+      })
+    })
+
+    return {
+      projections,
+      applyInline,
+      rebuild,
+      start: Effect.orDie(start),
+      status: Effect.orDie(status)
+    } as const
+  }),
+  dependencies: [EventStore.Default]
+}) {}

@@ -1,0 +1,7 @@
+export * as CommandHandler from "./CommandHandler.js"
+export * as Core from "./Core.js"
+export * from "./DatabaseUrl.js"
+export * from "./Dispatcher.js"
+export * from "./EventStore.js"
+export * from "./Projector.js"
+export * as Sql from "./Sql.js"
