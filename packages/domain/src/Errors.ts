@@ -85,7 +85,6 @@ export class InvalidUsage extends Schema.TaggedError<InvalidUsage>()("InvalidUsa
   }
 }
 
-
 /** A command named an id that already has a history (ids are minted by the server). */
 export class AlreadyExists extends Schema.TaggedError<AlreadyExists>()("AlreadyExists", {}) {
   readonly status = 409

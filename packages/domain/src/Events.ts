@@ -2,8 +2,8 @@ import { Schema } from "effect"
 import { ApiKeyEvent } from "./ApiKey/Events.js"
 import { ApiTokenEvent } from "./ApiToken/Events.js"
 import { UsageRecorded } from "./Usage/Events.js"
-import { EmailEvent, UserEvent } from "./User/Events.js"
 import { normalizeEmail } from "./User/Decider.js"
+import { EmailEvent, UserEvent } from "./User/Events.js"
 
 /** Every event of every aggregate. */
 export const DomainEvent = Schema.Union(UserEvent, EmailEvent, ApiKeyEvent, ApiTokenEvent, UsageRecorded)

@@ -1,8 +1,8 @@
 import { SqlClient } from "@effect/sql"
 import { type DomainEvent, streamOf } from "@orw/domain"
 import { DateTime, Effect, Option, Schedule, Schema } from "effect"
-import { ConcurrencyConflict, EventStore } from "./EventStore.js"
 import type { EventMetadata, StoredEvent, StreamWrite } from "./EventStore.js"
+import { ConcurrencyConflict, EventStore } from "./EventStore.js"
 import { Projector } from "./Projector.js"
 
 /** Reads one stream and folds it into the state a decider needs; remembers the version read. */
@@ -13,13 +13,15 @@ export interface Decision<A> {
   readonly result: A
 }
 
-export interface ExecuteOptions<A> {
+export interface ExecuteOptions<A, I = unknown> {
   readonly metadata: EventMetadata
   /** A retried command with the same key returns the first result and appends nothing. */
   readonly idempotencyKey?: string | undefined
-  readonly resultSchema?: Schema.Schema<A, unknown> | undefined
+  readonly resultSchema?: Schema.Schema<A, I> | undefined
   /** Extra writes that must commit with the events (e.g. storing a wrapped data key). */
-  readonly inTransaction?: ((appended: ReadonlyArray<StoredEvent>) => Effect.Effect<void, unknown, SqlClient.SqlClient>) | undefined
+  readonly inTransaction?:
+    | ((appended: ReadonlyArray<StoredEvent>) => Effect.Effect<void, unknown, SqlClient.SqlClient>)
+    | undefined
 }
 
 export interface Executed<A> {
@@ -41,18 +43,16 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
     const store = yield* EventStore
     const projector = yield* Projector
 
-    const previous = <A>(key: string, schema: Schema.Schema<A, unknown>) =>
-      Effect.flatMap(
-        sql<{ result: string }>`SELECT result FROM idempotency WHERE key = ${key}`,
-        (rows) =>
-          rows[0] === undefined
-            ? Effect.succeed(Option.none<A>())
-            : Effect.map(Schema.decodeUnknown(Schema.parseJson(schema))(rows[0].result), Option.some)
+    const previous = <A, I>(key: string, schema: Schema.Schema<A, I>) =>
+      Effect.flatMap(sql<{ result: string }>`SELECT result FROM idempotency WHERE key = ${key}`, (rows) =>
+        rows[0] === undefined
+          ? Effect.succeed(Option.none<A>())
+          : Effect.map(Schema.decodeUnknown(Schema.parseJson(schema))(rows[0].result), Option.some)
       ).pipe(Effect.orDie)
 
-    const attempt = <A, E, R>(
+    const attempt = <A, I, E, R>(
       decide: (load: Load) => Effect.Effect<Decision<A>, E, R>,
-      options: ExecuteOptions<A>
+      options: ExecuteOptions<A, I>
     ) =>
       Effect.gen(function* () {
         const versions = new Map<string, number>()
@@ -60,7 +60,10 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
           Effect.map(store.readStream(streamId), ({ version, events }) => {
             versions.set(streamId, version)
             // A stream only holds events of its own aggregate, so the cast is the stream's contract.
-            return events.reduce((state, stored) => evolve(state, stored.event as Parameters<typeof evolve>[1]), initial())
+            return events.reduce(
+              (state, stored) => evolve(state, stored.event as Parameters<typeof evolve>[1]),
+              initial()
+            )
           })
         const decision = yield* decide(load)
         const byStream = new Map<string, Array<DomainEvent>>()
@@ -80,40 +83,48 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
         if (writes.length === 0 && options.idempotencyKey === undefined) {
           return { result: decision.result, events: [], replayed: false } satisfies Executed<A>
         }
-        const appended = yield* sql.withTransaction(
-          Effect.gen(function* () {
-            if (options.idempotencyKey !== undefined) {
-              const encoded = options.resultSchema
-                ? yield* Schema.encode(Schema.parseJson(options.resultSchema))(decision.result)
-                : JSON.stringify(null)
-              const at = DateTime.formatIso(yield* DateTime.now)
-              yield* sql`INSERT INTO idempotency ${sql.insert({ key: options.idempotencyKey, result: encoded, recorded_at: at })}`.pipe(
-                Effect.catchTag("SqlError", () => new ConcurrencyConflict({ streamId: "idempotency", expectedVersion: 0 }))
-              )
-            }
-            const appended = yield* store.append(writes, options.metadata, guards)
-            yield* projector.applyInline(appended)
-            if (options.inTransaction) yield* options.inTransaction(appended)
-            return appended
-          })
-        ).pipe(
-          Effect.catchIf(
-            (error): error is Exclude<typeof error, ConcurrencyConflict> => !(error instanceof ConcurrencyConflict),
-            Effect.die
+        const appended = yield* sql
+          .withTransaction(
+            Effect.gen(function* () {
+              if (options.idempotencyKey !== undefined) {
+                const encoded = options.resultSchema
+                  ? yield* Schema.encode(Schema.parseJson(options.resultSchema))(decision.result)
+                  : JSON.stringify(null)
+                const at = DateTime.formatIso(yield* DateTime.now)
+                yield* sql`INSERT INTO idempotency ${sql.insert({ key: options.idempotencyKey, result: encoded, recorded_at: at })}`.pipe(
+                  Effect.catchTag(
+                    "SqlError",
+                    () => new ConcurrencyConflict({ streamId: "idempotency", expectedVersion: 0 })
+                  )
+                )
+              }
+              const appended = yield* store.append(writes, options.metadata, guards)
+              yield* projector.applyInline(appended)
+              if (options.inTransaction) yield* options.inTransaction(appended)
+              return appended
+            })
           )
-        )
+          .pipe(
+            Effect.catchIf(
+              (error): error is Exclude<typeof error, ConcurrencyConflict> => !(error instanceof ConcurrencyConflict),
+              Effect.die
+            )
+          )
         return { result: decision.result, events: appended, replayed: false } satisfies Executed<A>
       })
 
     /** Runs a command: retried on conflict up to a bound, then a 409 `ConcurrencyConflict`. */
-    const execute = <A, E, R>(decide: (load: Load) => Effect.Effect<Decision<A>, E, R>, options: ExecuteOptions<A>) =>
+    const execute = <A, E, R, I = unknown>(
+      decide: (load: Load) => Effect.Effect<Decision<A>, E, R>,
+      options: ExecuteOptions<A, I>
+    ) =>
       Effect.gen(function* () {
         const { idempotencyKey, resultSchema } = options
         if (idempotencyKey !== undefined && resultSchema !== undefined) {
           const earlier = yield* previous(idempotencyKey, resultSchema)
           if (Option.isSome(earlier)) return { result: earlier.value, events: [], replayed: true } satisfies Executed<A>
         }
-        return yield* attempt(decide, options)
+        return yield* attempt<A, I, E, R>(decide, options)
       }).pipe(
         Effect.retry({
           while: (error) => error instanceof ConcurrencyConflict,

@@ -18,7 +18,8 @@ export const databaseFile = (url: string, cwd: string = process.cwd()): string =
   // `sqlite:///rel` leaves "/rel", `sqlite:////abs` leaves "//abs".
   const rest = match[1] ?? ""
   if (rest === "/:memory:" || rest === ":memory:") return ":memory:"
-  if (!rest.startsWith("/") || rest.length < 2) throw new Error("DATABASE_URL must name a file: sqlite:///path/to/app.db")
+  if (!rest.startsWith("/") || rest.length < 2)
+    throw new Error("DATABASE_URL must name a file: sqlite:///path/to/app.db")
   const path = rest.slice(1)
   return NodePath.isAbsolute(path) ? path : NodePath.resolve(cwd, path)
 }

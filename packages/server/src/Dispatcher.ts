@@ -1,13 +1,13 @@
 import { SqlClient } from "@effect/sql"
 import {
   type ApiKeyState,
+  type DomainCommand,
+  type DomainError,
+  type DomainEvent,
   decideApiKey,
   decideApiToken,
   decideUsage,
   decideUser,
-  type DomainCommand,
-  type DomainError,
-  type DomainEvent,
   evolveApiKey,
   evolveApiToken,
   evolveEmail,
@@ -22,12 +22,14 @@ import {
   type UserState
 } from "@orw/domain"
 import { Effect, Either } from "effect"
-import { CommandHandler } from "./CommandHandler.js"
 import type { ExecuteOptions, Load } from "./CommandHandler.js"
+import { CommandHandler } from "./CommandHandler.js"
 import type { StoredEvent } from "./EventStore.js"
 
 const loadUser = (load: Load, userId: string | null) =>
-  userId === null ? Effect.succeed<UserState>(initialUserState()) : load(Streams.user(userId), initialUserState, evolveUser)
+  userId === null
+    ? Effect.succeed<UserState>(initialUserState())
+    : load(Streams.user(userId), initialUserState, evolveUser)
 
 const loadKey = (load: Load, keyId: string) => load(Streams.key(keyId), initialApiKeyState, evolveApiKey)
 
@@ -103,7 +105,10 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("orw/Dispatcher", {
         handler.execute(decide(command), {
           ...options,
           inTransaction: (appended) =>
-            Effect.zipRight(shredDataKeys(appended), options.inTransaction ? options.inTransaction(appended) : Effect.void)
+            Effect.zipRight(
+              shredDataKeys(appended),
+              options.inTransaction ? options.inTransaction(appended) : Effect.void
+            )
         }),
         (executed) => executed.events
       )
@@ -113,14 +118,13 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("orw/Dispatcher", {
   dependencies: [CommandHandler.Default]
 }) {}
 
-const decideUserCommand = (
-  load: Load,
-  c: Extract<DomainCommand, { _tag: "ChangePassword" | "DeleteUser" }>
-) =>
+const decideUserCommand = (load: Load, c: Extract<DomainCommand, { _tag: "ChangePassword" | "DeleteUser" }>) =>
   Effect.gen(function* () {
     const user = yield* loadUser(load, c.userId)
     const email =
-      user._tag === "Registered" ? yield* load(Streams.email(user.email), initialEmailState, evolveEmail) : initialEmailState()
+      user._tag === "Registered"
+        ? yield* load(Streams.email(user.email), initialEmailState, evolveEmail)
+        : initialEmailState()
     return decideUser(c, { user, email })
   })
 

@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import { currentSchemaVersion, DomainEvent, streamOf, upcasters as domainUpcasters } from "@orw/domain"
 import type { Upcaster } from "@orw/domain"
+import { currentSchemaVersion, DomainEvent, upcasters as domainUpcasters, streamOf } from "@orw/domain"
 import { Context, DateTime, Effect, Schema } from "effect"
 
 /** Where a command came from; stored on every event it appends. */
@@ -124,9 +124,8 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
     })
 
     /** The position of the newest event, 0 for an empty log. */
-    const head = Effect.map(
-      sql<{ readonly head: number | null }>`SELECT MAX(position) AS head FROM events`,
-      (rows) => Number(rows[0]?.head ?? 0)
+    const head = Effect.map(sql<{ readonly head: number | null }>`SELECT MAX(position) AS head FROM events`, (rows) =>
+      Number(rows[0]?.head ?? 0)
     )
 
     const streamVersion = (streamId: string) =>
@@ -166,10 +165,14 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
             metadata: metadataJson,
             recorded_at: recordedAt
           }
-          const inserted = yield* sql<{ readonly position: number }>`INSERT INTO events ${sql.insert(row)} RETURNING position`.pipe(
+          const inserted = yield* sql<{
+            readonly position: number
+          }>`INSERT INTO events ${sql.insert(row)} RETURNING position`.pipe(
             Effect.catchTag("SqlError", (error) =>
               isUniqueViolation(error)
-                ? Effect.fail(new ConcurrencyConflict({ streamId: write.streamId, expectedVersion: write.expectedVersion }))
+                ? Effect.fail(
+                    new ConcurrencyConflict({ streamId: write.streamId, expectedVersion: write.expectedVersion })
+                  )
                 : Effect.die(error)
             )
           )

@@ -1,9 +1,9 @@
 import { SqlClient } from "@effect/sql"
 import { DateTime, Effect, Schema } from "effect"
-import { EventStore } from "./EventStore.js"
 import type { StoredEvent } from "./EventStore.js"
-import { allProjections } from "./Projections/index.js"
+import { EventStore } from "./EventStore.js"
 import type { Projection } from "./Projections/index.js"
+import { allProjections } from "./Projections/index.js"
 
 /** No projection of that name. */
 export class UnknownProjection extends Schema.TaggedError<UnknownProjection>()("UnknownProjection", {
@@ -37,7 +37,11 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
     const now = Effect.map(DateTime.now, DateTime.formatIso)
 
     const checkpoints = Effect.map(
-      sql<{ name: string; version: number; position: number }>`SELECT name, version, position FROM projection_checkpoints`,
+      sql<{
+        name: string
+        version: number
+        position: number
+      }>`SELECT name, version, position FROM projection_checkpoints`,
       (rows) => new Map(rows.map((r) => [r.name, { version: Number(r.version), position: Number(r.position) }]))
     )
 
@@ -62,7 +66,10 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
       }
       const at = yield* now
       yield* sql`UPDATE projection_checkpoints SET position = ${last.position}, updated_at = ${at}
-        WHERE ${sql.in("name", projections.map((p) => p.name))}`
+        WHERE ${sql.in(
+          "name",
+          projections.map((p) => p.name)
+        )}`
     })
 
     /** Replays events after `from` into `table`, in batches; returns the last position applied. */

@@ -1,9 +1,9 @@
+import * as NodeFs from "node:fs"
+import * as NodePath from "node:path"
 import { SqlClient } from "@effect/sql"
 import * as Migrator from "@effect/sql/Migrator"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { Config, ConfigError, Effect, Either, Layer } from "effect"
-import * as NodeFs from "node:fs"
-import * as NodePath from "node:path"
 import { databaseFile } from "./DatabaseUrl.js"
 import EventStore0001 from "./migrations/0001_event_store.js"
 import SideTables0002 from "./migrations/0002_side_tables.js"
@@ -17,7 +17,9 @@ export const DatabaseFile = Config.all({
     try {
       return Either.right(url._tag === "Some" ? databaseFile(url.value) : NodePath.resolve(dataDir, "app.db"))
     } catch (error) {
-      return Either.left(ConfigError.InvalidData(["DATABASE_URL"], error instanceof Error ? error.message : String(error)))
+      return Either.left(
+        ConfigError.InvalidData(["DATABASE_URL"], error instanceof Error ? error.message : String(error))
+      )
     }
   })
 )

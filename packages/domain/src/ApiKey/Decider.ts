@@ -9,8 +9,8 @@ import {
   UserNotFound
 } from "../Errors.js"
 import type { ApiKeyId, UserId } from "../Ids.js"
-import { KeyAttached, KeyDetached } from "../User/Events.js"
 import type { UserState } from "../User/Decider.js"
+import { KeyAttached, KeyDetached } from "../User/Events.js"
 import type {
   AddKey,
   ApiKeyCommand,
@@ -21,6 +21,7 @@ import type {
   RenameKey,
   SetKeyActive
 } from "./Commands.js"
+import type { ApiKeyEvent, KeyStatus } from "./Events.js"
 import {
   KeyActiveSet,
   KeyAdded,
@@ -30,7 +31,6 @@ import {
   KeyStatusRecorded,
   KeySyncFailed
 } from "./Events.js"
-import type { ApiKeyEvent, KeyStatus } from "./Events.js"
 
 /** OpenRouter inference and management keys share this form. */
 export const KEY_FORMAT = /^sk-or-v1-[0-9a-f]{64}$/

@@ -4,8 +4,8 @@ import { AlreadyExists, InvalidName, TokenForbidden, TokenNotFound, UserNotFound
 import type { ApiTokenId, UserId } from "../Ids.js"
 import type { UserState } from "../User/Decider.js"
 import type { ApiTokenCommand, IssueToken, RevokeToken } from "./Commands.js"
-import { TokenIssued, TokenRevoked } from "./Events.js"
 import type { ApiTokenEvent } from "./Events.js"
+import { TokenIssued, TokenRevoked } from "./Events.js"
 
 export type ApiTokenState =
   | { readonly _tag: "NotIssued" }

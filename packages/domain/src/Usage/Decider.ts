@@ -3,8 +3,8 @@ import type { ApiKeyState } from "../ApiKey/Decider.js"
 import { InvalidUsage, KeyNotFound } from "../Errors.js"
 import type { Micros } from "../Money.js"
 import type { RecordUsage } from "./Commands.js"
-import { UsageRecorded } from "./Events.js"
 import type { UsageTotals } from "./Events.js"
+import { UsageRecorded } from "./Events.js"
 
 /** Totals per `date|model` of one key. */
 export type UsageState = { readonly totals: HashMap.HashMap<string, UsageTotals> }
@@ -62,5 +62,7 @@ export const decideUsage = (
         }
   if (sameTotals(current, next)) return Either.right([])
   const { keyId, userId } = ctx.key
-  return Either.right([new UsageRecorded({ keyId, userId, date: cmd.date, model: cmd.model, totals: next, at: cmd.at })])
+  return Either.right([
+    new UsageRecorded({ keyId, userId, date: cmd.date, model: cmd.model, totals: next, at: cmd.at })
+  ])
 }

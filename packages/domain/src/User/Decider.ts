@@ -2,8 +2,8 @@ import { Either, Match } from "effect"
 import { EmailAlreadyRegistered, InvalidEmail, UserNotFound } from "../Errors.js"
 import type { ApiKeyId, UserId } from "../Ids.js"
 import type { ChangePassword, DeleteUser, RegisterUser, UserCommand } from "./Commands.js"
-import { EmailClaimed, EmailReleased, PasswordChanged, UserDeleted, UserRegistered } from "./Events.js"
 import type { EmailEvent, UserEvent } from "./Events.js"
+import { EmailClaimed, EmailReleased, PasswordChanged, UserDeleted, UserRegistered } from "./Events.js"
 
 export type UserState =
   | { readonly _tag: "Unregistered" }

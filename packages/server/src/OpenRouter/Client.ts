@@ -1,19 +1,28 @@
-import type { HttpClientError, HttpClientResponse } from "@effect/platform"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { Clock, Config, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { Config, Duration, Effect, Layer, Schema } from "effect"
+import type * as Redacted from "effect/Redacted"
 import type { OpenRouterError } from "./Errors.js"
 import {
+  fromHttpClientError,
+  fromParseError,
+  fromStatus,
+  OpenRouterDecodeError,
+  OpenRouterTransportError
+} from "./Errors.js"
+import { ActivityRow, Credits, Envelope, KeyInfo, KeyListItem } from "./Schemas.js"
+
+export type { OpenRouterError } from "./Errors.js"
+export {
+  isRetryable,
   OpenRouterDecodeError,
   OpenRouterForbidden,
   OpenRouterPaymentRequired,
   OpenRouterRateLimited,
   OpenRouterTransportError,
   OpenRouterUnauthorized,
-  OpenRouterUnavailable
+  OpenRouterUnavailable,
+  retryAfter
 } from "./Errors.js"
-import { ActivityRow, Credits, Envelope, ErrorEnvelope, KeyInfo, KeyListItem } from "./Schemas.js"
-
-export * from "./Errors.js"
 
 /** Overrides of the `OPENROUTER_API_URL` / `OPENROUTER_TIMEOUT` config, e.g. in tests. */
 export interface OpenRouterClientOptions {
@@ -58,23 +67,19 @@ const make = (options: OpenRouterClientOptions = {}) =>
         const response = yield* client.execute(request)
         const text = yield* response.text
         if (response.status < 200 || response.status >= 300) {
-          return yield* Effect.fail(yield* statusError(endpoint, response, text, key))
+          return yield* Effect.fail(yield* fromStatus(endpoint, response, text, key))
         }
         const json = yield* Effect.try({
           try: (): unknown => JSON.parse(text),
           catch: () => new OpenRouterDecodeError({ endpoint, message: `GET ${endpoint}: response is not valid JSON` })
         })
         return yield* Schema.decodeUnknown(schema)(json, { errors: "all" }).pipe(
-          Effect.mapError(
-            (error) =>
-              new OpenRouterDecodeError({
-                endpoint,
-                message: scrub(`GET ${endpoint}: unexpected response: ${error.message}`, key)
-              })
-          )
+          Effect.mapError((error) => fromParseError(endpoint, error, key))
         )
       }).pipe(
-        Effect.catchTag("RequestError", "ResponseError", (error) => Effect.fail(transportError(endpoint, error, key))),
+        Effect.catchTag("RequestError", "ResponseError", (error) =>
+          Effect.fail(fromHttpClientError(endpoint, error, key))
+        ),
         Effect.timeoutFail({
           duration: timeout,
           onTimeout: () =>
@@ -150,69 +155,4 @@ export class OpenRouterClient extends Effect.Service<OpenRouterClient>()("orw/Op
         ...stubs
       })
     )
-}
-
-const statusError = (
-  endpoint: string,
-  response: HttpClientResponse.HttpClientResponse,
-  text: string,
-  key: Redacted.Redacted<string>
-) =>
-  Effect.gen(function* () {
-    const status = response.status
-    // The envelope only feeds the message: the status alone decides the error.
-    const said = Option.match(Schema.decodeUnknownOption(Schema.parseJson(ErrorEnvelope))(text), {
-      onNone: () => "",
-      onSome: (envelope) => `: ${envelope.error.message.slice(0, 300)}`
-    })
-    const message = scrub(`GET ${endpoint}: HTTP ${status}${said}`, key)
-    const retryAfterMs = yield* parseRetryAfter(response.headers["retry-after"])
-    const retry = retryAfterMs === undefined ? {} : { retryAfterMs }
-    switch (status) {
-      case 401:
-        return new OpenRouterUnauthorized({ endpoint, message })
-      case 402:
-        return new OpenRouterPaymentRequired({ endpoint, message })
-      case 403:
-        return new OpenRouterForbidden({ endpoint, message })
-      case 429:
-        return new OpenRouterRateLimited({ endpoint, message, ...retry })
-      default:
-        // 5xx, and statuses OpenRouter does not document for these endpoints.
-        return new OpenRouterUnavailable({ endpoint, message, status, ...retry })
-    }
-  })
-
-/** `Retry-After` as milliseconds: delta-seconds, or an HTTP date. */
-const parseRetryAfter = (value: string | undefined) =>
-  Effect.gen(function* () {
-    if (value === undefined || value.trim() === "") return undefined
-    const trimmed = value.trim()
-    if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000)
-    const at = Date.parse(trimmed)
-    if (Number.isNaN(at)) return undefined
-    return Math.max(0, at - (yield* Clock.currentTimeMillis))
-  })
-
-const transportError = (
-  endpoint: string,
-  error: HttpClientError.HttpClientError,
-  key: Redacted.Redacted<string>
-): OpenRouterTransportError | OpenRouterDecodeError => {
-  const detail = error.description === undefined ? "" : `: ${error.description}`
-  const message = scrub(`GET ${endpoint}: ${error.reason}${detail}`, key)
-  return error._tag === "ResponseError" && error.reason !== "Decode"
-    ? new OpenRouterDecodeError({ endpoint, message })
-    : new OpenRouterTransportError({ endpoint, reason: "Transport", message })
-}
-
-const KEY_LIKE = /sk-or-v1-([0-9a-f]{3})[0-9a-f]*([0-9a-f]{3})|sk-or-[\w-]{6,}/gi
-
-/** Removes the key, and anything key-like, from a message; key-shaped strings become their label. */
-const scrub = (text: string, key: Redacted.Redacted<string>): string => {
-  const raw = Redacted.value(key)
-  const withoutKey = raw.length >= 6 ? text.split(raw).join("[redacted key]") : text
-  return withoutKey.replace(KEY_LIKE, (_, first?: string, last?: string) =>
-    first !== undefined && last !== undefined ? `sk-or-v1-${first}...${last}` : "[redacted key]"
-  )
 }

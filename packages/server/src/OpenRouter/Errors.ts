@@ -1,4 +1,6 @@
-import { Duration, Option, Schema } from "effect"
+import type { HttpClientError, HttpClientResponse } from "@effect/platform"
+import { Clock, Duration, Effect, Option, ParseResult, Redacted, Schema } from "effect"
+import { ErrorEnvelope } from "./Schemas.js"
 
 /*
  * What an OpenRouter call can fail with. Messages name the endpoint, the status and OpenRouter's own message
@@ -79,3 +81,93 @@ export const retryAfter = (error: OpenRouterError): Option.Option<Duration.Durat
   (error._tag === "OpenRouterRateLimited" || error._tag === "OpenRouterUnavailable") && error.retryAfterMs !== undefined
     ? Option.some(Duration.millis(error.retryAfterMs))
     : Option.none()
+
+/** The error for a non-2xx response; OpenRouter's envelope only feeds the message. */
+export const fromStatus = (
+  endpoint: string,
+  response: HttpClientResponse.HttpClientResponse,
+  text: string,
+  key: Redacted.Redacted<string>
+) =>
+  Effect.gen(function* () {
+    const status = response.status
+    const said = Option.match(Schema.decodeUnknownOption(Schema.parseJson(ErrorEnvelope))(text), {
+      onNone: () => "",
+      onSome: (envelope) => `: ${envelope.error.message.slice(0, 300)}`
+    })
+    const message = scrub(`GET ${endpoint}: HTTP ${status}${said}`, key)
+    const retryAfterMs = yield* parseRetryAfter(response.headers["retry-after"])
+    const retry = retryAfterMs === undefined ? {} : { retryAfterMs }
+    switch (status) {
+      case 401:
+        return new OpenRouterUnauthorized({ endpoint, message })
+      case 402:
+        return new OpenRouterPaymentRequired({ endpoint, message })
+      case 403:
+        return new OpenRouterForbidden({ endpoint, message })
+      case 429:
+        return new OpenRouterRateLimited({ endpoint, message, ...retry })
+      default:
+        // 5xx, and statuses OpenRouter does not document for these endpoints.
+        return new OpenRouterUnavailable({ endpoint, message, status, ...retry })
+    }
+  })
+
+/** `Retry-After` as milliseconds: delta-seconds, or an HTTP date. */
+const parseRetryAfter = (value: string | undefined) =>
+  Effect.gen(function* () {
+    if (value === undefined || value.trim() === "") return undefined
+    const trimmed = value.trim()
+    if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000)
+    const at = Date.parse(trimmed)
+    if (Number.isNaN(at)) return undefined
+    return Math.max(0, at - (yield* Clock.currentTimeMillis))
+  })
+
+/** The error for an `HttpClientError`: no usable response. */
+export const fromHttpClientError = (
+  endpoint: string,
+  error: HttpClientError.HttpClientError,
+  key: Redacted.Redacted<string>
+): OpenRouterTransportError | OpenRouterDecodeError => {
+  const detail = [error.description, ...causes(error.cause)].filter((s) => s !== undefined && s !== "").join(": ")
+  const message = scrub(`GET ${endpoint}: ${error.reason} error${detail === "" ? "" : `: ${detail}`}`, key)
+  return error._tag === "ResponseError" && error.reason !== "Decode"
+    ? new OpenRouterDecodeError({ endpoint, message })
+    : new OpenRouterTransportError({ endpoint, reason: "Transport", message })
+}
+
+/** The error for a body that does not match its schema: one line per issue, with its path. */
+export const fromParseError = (
+  endpoint: string,
+  error: ParseResult.ParseError,
+  key: Redacted.Redacted<string>
+): OpenRouterDecodeError => {
+  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
+    .slice(0, 5)
+    .map((issue) => `${issue.path.map(String).join(".")}: ${issue.message}`)
+  return new OpenRouterDecodeError({
+    endpoint,
+    message: scrub(`GET ${endpoint}: unexpected response: ${issues.join("; ")}`, key)
+  })
+}
+
+/** The messages (and codes) of an error's cause chain, e.g. `fetch failed`, `other side closed`. */
+const causes = (cause: unknown, depth = 0): Array<string> => {
+  if (depth > 3 || typeof cause !== "object" || cause === null) return []
+  const message = "message" in cause && typeof cause.message === "string" ? cause.message : undefined
+  const code = "code" in cause && typeof cause.code === "string" ? cause.code : undefined
+  const here = code !== undefined && message?.includes(code) !== true ? `${message ?? ""} (${code})` : message
+  return [...(here === undefined ? [] : [here]), ...causes("cause" in cause ? cause.cause : undefined, depth + 1)]
+}
+
+const KEY_LIKE = /sk-or-v1-([0-9a-f]{3})[0-9a-f]*([0-9a-f]{3})|sk-or-[\w-]{6,}/gi
+
+/** Removes the key, and anything key-like, from a message; key-shaped strings become their label. */
+export const scrub = (text: string, key: Redacted.Redacted<string>): string => {
+  const raw = Redacted.value(key)
+  const withoutKey = raw.length >= 6 ? text.split(raw).join("[redacted key]") : text
+  return withoutKey.replace(KEY_LIKE, (_, first?: string, last?: string) =>
+    first !== undefined && last !== undefined ? `sk-or-v1-${first}...${last}` : "[redacted key]"
+  )
+}

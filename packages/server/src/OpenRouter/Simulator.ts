@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net"
 import { Context, Effect, Layer } from "effect"
 import type * as Scope from "effect/Scope"
 import type { Endpoint } from "./Simulator/Faults.js"
-import { Fault, FaultQueue } from "./Simulator/Faults.js"
+import { Fault, FaultQueue, renderBody } from "./Simulator/Faults.js"
 import type { Reply } from "./Simulator/Routes.js"
 import { errorReply, route } from "./Simulator/Routes.js"
 import type { KeyInit, Scenario, SimKey } from "./Simulator/Scenario.js"
@@ -195,11 +195,7 @@ export class SimulatorServer extends Context.Tag("orw/SimulatorServer")<
 
 const send = (res: Http.ServerResponse, reply: Reply, fault?: Fault): void => {
   if (res.destroyed || res.writableEnded) return
-  let body = JSON.stringify(
-    fault?._tag === "MapBody" && reply.status === 200 ? fault.f(asEnvelope(reply.body)) : reply.body
-  )
-  if (fault?._tag === "Truncated") body = body.slice(0, Math.floor(body.length / 2))
-  if (fault?._tag === "Malformed") body = `{"data": {"label": 'sk-or-v1-???', usage: NaN,}`
+  const body = renderBody(reply, fault)
   res.writeHead(reply.status, {
     "content-type": "application/json",
     "content-length": Buffer.byteLength(body),
@@ -207,6 +203,3 @@ const send = (res: Http.ServerResponse, reply: Reply, fault?: Fault): void => {
   })
   res.end(body)
 }
-
-const asEnvelope = (body: unknown): { readonly data: unknown } =>
-  typeof body === "object" && body !== null && "data" in body ? { ...body, data: body.data } : { data: body }

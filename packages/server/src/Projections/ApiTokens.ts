@@ -1,8 +1,8 @@
 import { SqlClient } from "@effect/sql"
-import { Effect, Match } from "effect"
 import type { SqlError } from "@effect/sql/SqlError"
-import { iso } from "./Projection.js"
+import { Effect, Match } from "effect"
 import type { Projection } from "./Projection.js"
+import { iso } from "./Projection.js"
 
 /**
  * `api_tokens`: issued tokens by SHA-256. Revoked tokens stay listed as inactive; their
@@ -33,25 +33,28 @@ export const ApiTokensProjection: Projection = {
       )
     ),
   apply: ({ event }, table) =>
-    Effect.flatMap(SqlClient.SqlClient, (sql): Effect.Effect<unknown, SqlError> =>
-      Match.value(event).pipe(
-        Match.tag(
-          "TokenIssued",
-          (e) => sql`INSERT INTO ${sql(table)} ${sql.insert({
-            id: e.tokenId,
-            user_id: e.userId,
-            name: e.name,
-            token_hash: e.tokenHash,
-            is_active: 1,
-            created_at: iso(e.at)
-          })}`
-        ),
-        Match.tag(
-          "TokenRevoked",
-          (e) => sql`UPDATE ${sql(table)} SET is_active = 0, revoked_at = ${iso(e.at)} WHERE id = ${e.tokenId}`
-        ),
-        Match.tag("UserDeleted", (e) => sql`DELETE FROM ${sql(table)} WHERE user_id = ${e.userId}`),
-        Match.orElse(() => Effect.void)
-      )
+    Effect.flatMap(
+      SqlClient.SqlClient,
+      (sql): Effect.Effect<unknown, SqlError> =>
+        Match.value(event).pipe(
+          Match.tag(
+            "TokenIssued",
+            (e) =>
+              sql`INSERT INTO ${sql(table)} ${sql.insert({
+                id: e.tokenId,
+                user_id: e.userId,
+                name: e.name,
+                token_hash: e.tokenHash,
+                is_active: 1,
+                created_at: iso(e.at)
+              })}`
+          ),
+          Match.tag(
+            "TokenRevoked",
+            (e) => sql`UPDATE ${sql(table)} SET is_active = 0, revoked_at = ${iso(e.at)} WHERE id = ${e.tokenId}`
+          ),
+          Match.tag("UserDeleted", (e) => sql`DELETE FROM ${sql(table)} WHERE user_id = ${e.userId}`),
+          Match.orElse(() => Effect.void)
+        )
     )
 }

@@ -1,8 +1,8 @@
 import { SqlClient } from "@effect/sql"
-import { Effect, Match } from "effect"
 import type { SqlError } from "@effect/sql/SqlError"
-import { iso } from "./Projection.js"
+import { Effect, Match } from "effect"
 import type { Projection } from "./Projection.js"
+import { iso } from "./Projection.js"
 
 /** The model name of usage seen only as growth of a key's all-time total. */
 export const UNATTRIBUTED = "unattributed"
@@ -40,29 +40,31 @@ export const UsageStatsProjection: Projection = {
       )
     ),
   apply: ({ event }, table) =>
-    Effect.flatMap(SqlClient.SqlClient, (sql): Effect.Effect<unknown, SqlError> =>
-      Match.value(event).pipe(
-        Match.tag(
-          "UsageRecorded",
-          (e) => sql`INSERT INTO ${sql(table)} ${sql.insert({
-            api_key_id: e.keyId,
-            user_id: e.userId,
-            date: e.date,
-            model: e.model,
-            requests_count: e.totals.requests,
-            tokens_input: e.totals.tokensInput,
-            tokens_output: e.totals.tokensOutput,
-            cost_micros: e.totals.cost,
-            byok_cost_micros: e.totals.byokCost,
-            updated_at: iso(e.at)
-          })} ON CONFLICT (api_key_id, date, model) DO UPDATE SET
+    Effect.flatMap(
+      SqlClient.SqlClient,
+      (sql): Effect.Effect<unknown, SqlError> =>
+        Match.value(event).pipe(
+          Match.tag(
+            "UsageRecorded",
+            (e) => sql`INSERT INTO ${sql(table)} ${sql.insert({
+              api_key_id: e.keyId,
+              user_id: e.userId,
+              date: e.date,
+              model: e.model,
+              requests_count: e.totals.requests,
+              tokens_input: e.totals.tokensInput,
+              tokens_output: e.totals.tokensOutput,
+              cost_micros: e.totals.cost,
+              byok_cost_micros: e.totals.byokCost,
+              updated_at: iso(e.at)
+            })} ON CONFLICT (api_key_id, date, model) DO UPDATE SET
             requests_count = excluded.requests_count, tokens_input = excluded.tokens_input,
             tokens_output = excluded.tokens_output, cost_micros = excluded.cost_micros,
             byok_cost_micros = excluded.byok_cost_micros, updated_at = excluded.updated_at`
-        ),
-        Match.tag("KeyDeleted", (e) => sql`DELETE FROM ${sql(table)} WHERE api_key_id = ${e.keyId}`),
-        Match.tag("UserDeleted", (e) => sql`DELETE FROM ${sql(table)} WHERE user_id = ${e.userId}`),
-        Match.orElse(() => Effect.void)
-      )
+          ),
+          Match.tag("KeyDeleted", (e) => sql`DELETE FROM ${sql(table)} WHERE api_key_id = ${e.keyId}`),
+          Match.tag("UserDeleted", (e) => sql`DELETE FROM ${sql(table)} WHERE user_id = ${e.userId}`),
+          Match.orElse(() => Effect.void)
+        )
     )
 }

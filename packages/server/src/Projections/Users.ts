@@ -1,8 +1,8 @@
 import { SqlClient } from "@effect/sql"
-import { Effect, Match } from "effect"
 import type { SqlError } from "@effect/sql/SqlError"
-import { iso } from "./Projection.js"
+import { Effect, Match } from "effect"
 import type { Projection } from "./Projection.js"
+import { iso } from "./Projection.js"
 
 /** `users`: one row per registered, not deleted account. */
 export const UsersProjection: Projection = {
@@ -25,36 +25,39 @@ export const UsersProjection: Projection = {
     ),
   indexes: () => Effect.void,
   apply: ({ event }, table) =>
-    Effect.flatMap(SqlClient.SqlClient, (sql): Effect.Effect<unknown, SqlError> =>
-      Match.value(event).pipe(
-        Match.tag(
-          "UserRegistered",
-          (e) => sql`INSERT INTO ${sql(table)} ${sql.insert({
-            id: e.userId,
-            email: e.email,
-            password_hash: e.passwordHash,
-            password_changed_at: iso(e.at),
-            is_active: 1,
-            key_count: 0,
-            created_at: iso(e.at),
-            updated_at: iso(e.at)
-          })}`
-        ),
-        Match.tag(
-          "PasswordChanged",
-          (e) => sql`UPDATE ${sql(table)} SET password_hash = ${e.passwordHash}, password_changed_at = ${iso(e.at)},
+    Effect.flatMap(
+      SqlClient.SqlClient,
+      (sql): Effect.Effect<unknown, SqlError> =>
+        Match.value(event).pipe(
+          Match.tag(
+            "UserRegistered",
+            (e) =>
+              sql`INSERT INTO ${sql(table)} ${sql.insert({
+                id: e.userId,
+                email: e.email,
+                password_hash: e.passwordHash,
+                password_changed_at: iso(e.at),
+                is_active: 1,
+                key_count: 0,
+                created_at: iso(e.at),
+                updated_at: iso(e.at)
+              })}`
+          ),
+          Match.tag(
+            "PasswordChanged",
+            (e) => sql`UPDATE ${sql(table)} SET password_hash = ${e.passwordHash}, password_changed_at = ${iso(e.at)},
             updated_at = ${iso(e.at)} WHERE id = ${e.userId}`
-        ),
-        Match.tag("UserDeleted", (e) => sql`DELETE FROM ${sql(table)} WHERE id = ${e.userId}`),
-        Match.tag(
-          "KeyAttached",
-          (e) => sql`UPDATE ${sql(table)} SET key_count = key_count + 1 WHERE id = ${e.userId}`
-        ),
-        Match.tag(
-          "KeyDetached",
-          (e) => sql`UPDATE ${sql(table)} SET key_count = key_count - 1 WHERE id = ${e.userId}`
-        ),
-        Match.orElse(() => Effect.void)
-      )
+          ),
+          Match.tag("UserDeleted", (e) => sql`DELETE FROM ${sql(table)} WHERE id = ${e.userId}`),
+          Match.tag(
+            "KeyAttached",
+            (e) => sql`UPDATE ${sql(table)} SET key_count = key_count + 1 WHERE id = ${e.userId}`
+          ),
+          Match.tag(
+            "KeyDetached",
+            (e) => sql`UPDATE ${sql(table)} SET key_count = key_count - 1 WHERE id = ${e.userId}`
+          ),
+          Match.orElse(() => Effect.void)
+        )
     )
 }

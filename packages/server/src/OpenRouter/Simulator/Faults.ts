@@ -97,3 +97,21 @@ export class FaultQueue {
     return this.rules.length
   }
 }
+
+/** The body of a reply as sent, after the body faults (rewritten, truncated, malformed). */
+export const renderBody = (reply: { readonly status: number; readonly body: unknown }, fault?: Fault): string => {
+  const body = JSON.stringify(
+    fault?._tag === "MapBody" && reply.status === 200 ? fault.f(asEnvelope(reply.body)) : reply.body
+  )
+  switch (fault?._tag) {
+    case "Truncated":
+      return body.slice(0, Math.floor(body.length / 2))
+    case "Malformed":
+      return `{"data": {"label": 'sk-or-v1-???', usage: NaN,}`
+    default:
+      return body
+  }
+}
+
+const asEnvelope = (body: unknown): { readonly data: unknown } =>
+  isRecord(body) && "data" in body ? { ...body, data: body.data } : { data: body }
