@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { type DomainEvent, streamOf } from "@orw/domain"
 import { DateTime, Effect, Option, Schedule, Schema } from "effect"
+import { EventBus } from "./EventBus.js"
 import type { EventMetadata, StoredEvent, StreamWrite } from "./EventStore.js"
 import { ConcurrencyConflict, EventStore } from "./EventStore.js"
 import { Projector } from "./Projector.js"
@@ -42,6 +43,7 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
     const sql = yield* SqlClient.SqlClient
     const store = yield* EventStore
     const projector = yield* Projector
+    const bus = yield* EventBus
 
     const previous = <A, I>(key: string, schema: Schema.Schema<A, I>) =>
       Effect.flatMap(sql<{ result: string }>`SELECT result FROM idempotency WHERE key = ${key}`, (rows) =>
@@ -110,6 +112,7 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
               Effect.die
             )
           )
+        yield* bus.publish(appended)
         return { result: decision.result, events: appended, replayed: false } satisfies Executed<A>
       })
 
@@ -138,5 +141,5 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
 
     return { execute } as const
   }),
-  dependencies: [EventStore.Default, Projector.Default]
+  dependencies: [EventStore.Default, Projector.Default, EventBus.Default]
 }) {}

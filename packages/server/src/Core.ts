@@ -2,6 +2,7 @@ import type { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
 import { CommandHandler } from "./CommandHandler.js"
 import { Dispatcher } from "./Dispatcher.js"
+import { EventBus } from "./EventBus.js"
 import { EventStore } from "./EventStore.js"
 import { Projector } from "./Projector.js"
 import * as Sql from "./Sql.js"
@@ -11,7 +12,13 @@ const ProjectionsReady = Layer.effectDiscard(Effect.flatMap(Projector, (projecto
 
 /** The event-sourced core over a given SQL layer. */
 export const layerWith = <E, R>(sql: Layer.Layer<SqlClient.SqlClient, E, R>) =>
-  Layer.mergeAll(Dispatcher.Default, CommandHandler.Default, EventStore.Default, Projector.Default).pipe(
+  Layer.mergeAll(
+    Dispatcher.Default,
+    CommandHandler.Default,
+    EventStore.Default,
+    Projector.Default,
+    EventBus.Default
+  ).pipe(
     Layer.provideMerge(ProjectionsReady),
     Layer.provideMerge(Layer.mergeAll(EventStore.Default, Projector.Default)),
     Layer.provideMerge(sql)

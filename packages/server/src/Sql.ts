@@ -7,6 +7,7 @@ import { Config, ConfigError, Effect, Either, Layer } from "effect"
 import { databaseFile } from "./DatabaseUrl.js"
 import EventStore0001 from "./migrations/0001_event_store.js"
 import SideTables0002 from "./migrations/0002_side_tables.js"
+import SyncState0003 from "./migrations/0003_sync_state.js"
 
 /** The database file: DATABASE_URL, else `<DATA_DIR>/app.db` (DATA_DIR defaults to ./data). */
 export const DatabaseFile = Config.all({
@@ -39,7 +40,8 @@ const pragmas = Effect.gen(function* () {
 export const migrate = Migrator.make({})({
   loader: Migrator.fromRecord({
     "0001_event_store": EventStore0001,
-    "0002_side_tables": SideTables0002
+    "0002_side_tables": SideTables0002,
+    "0003_sync_state": SyncState0003
   })
 })
 

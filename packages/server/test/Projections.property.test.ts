@@ -47,19 +47,35 @@ const command: fc.Arbitrary<DomainCommand> = fc.oneof(
     weight: 4,
     arbitrary: fc.tuple(user, fc.constantFrom("a@x.io", "b@x.io", "c@x.io")).map(([u, e]) => register(u, e))
   },
-  fc.tuple(user, when).map(([u, at]) => new UserCommands.ChangePassword({ userId: UserId.make(u), passwordHash: "h2", at })),
+  fc
+    .tuple(user, when)
+    .map(([u, at]) => new UserCommands.ChangePassword({ userId: UserId.make(u), passwordHash: "h2", at })),
   fc.tuple(user, when).map(([u, at]) => new UserCommands.DeleteUser({ userId: UserId.make(u), at })),
-  { weight: 6, arbitrary: fc.tuple(key, user, fc.integer({ min: 1, max: 3 })).map(([k, u, max]) => addKey(k, u, { max })) },
-  fc.tuple(key, user, fc.constantFrom("prod", "dev"), when).map(
-    ([k, u, name, at]) => new ApiKeyCommands.RenameKey({ keyId: ApiKeyId.make(k), userId: UserId.make(u), name, at })
-  ),
-  fc.tuple(key, user, fc.boolean(), when).map(
-    ([k, u, isActive, at]) => new ApiKeyCommands.SetKeyActive({ keyId: ApiKeyId.make(k), userId: UserId.make(u), isActive, at })
-  ),
-  fc.tuple(key, user, when).map(([k, u, at]) => new ApiKeyCommands.DeleteKey({ keyId: ApiKeyId.make(k), userId: UserId.make(u), at })),
-  fc.tuple(key, status, when).map(([k, s, at]) => new ApiKeyCommands.RecordKeyStatus({ keyId: ApiKeyId.make(k), status: s, at })),
+  {
+    weight: 6,
+    arbitrary: fc.tuple(key, user, fc.integer({ min: 1, max: 3 })).map(([k, u, max]) => addKey(k, u, { max }))
+  },
+  fc
+    .tuple(key, user, fc.constantFrom("prod", "dev"), when)
+    .map(
+      ([k, u, name, at]) => new ApiKeyCommands.RenameKey({ keyId: ApiKeyId.make(k), userId: UserId.make(u), name, at })
+    ),
+  fc
+    .tuple(key, user, fc.boolean(), when)
+    .map(
+      ([k, u, isActive, at]) =>
+        new ApiKeyCommands.SetKeyActive({ keyId: ApiKeyId.make(k), userId: UserId.make(u), isActive, at })
+    ),
+  fc
+    .tuple(key, user, when)
+    .map(([k, u, at]) => new ApiKeyCommands.DeleteKey({ keyId: ApiKeyId.make(k), userId: UserId.make(u), at })),
+  fc
+    .tuple(key, status, when)
+    .map(([k, s, at]) => new ApiKeyCommands.RecordKeyStatus({ keyId: ApiKeyId.make(k), status: s, at })),
   fc.tuple(key, when).map(([k, at]) => new ApiKeyCommands.MarkKeyInvalid({ keyId: ApiKeyId.make(k), at })),
-  fc.tuple(key, when).map(([k, at]) => new ApiKeyCommands.RecordSyncFailure({ keyId: ApiKeyId.make(k), error: "503", at })),
+  fc
+    .tuple(key, when)
+    .map(([k, at]) => new ApiKeyCommands.RecordSyncFailure({ keyId: ApiKeyId.make(k), error: "503", at })),
   fc
     .tuple(
       key,
@@ -80,9 +96,9 @@ const command: fc.Arbitrary<DomainCommand> = fc.oneof(
         new UsageCommands.RecordUsage({ keyId: ApiKeyId.make(k), date: UtcDate.make(date), model, mode, figures, at })
     ),
   fc.tuple(token, user).map(([t, u]) => issueToken(t, u)),
-  fc.tuple(token, user, when).map(
-    ([t, u, at]) => new ApiTokenCommands.RevokeToken({ tokenId: ApiTokenId.make(t), userId: UserId.make(u), at })
-  )
+  fc
+    .tuple(token, user, when)
+    .map(([t, u, at]) => new ApiTokenCommands.RevokeToken({ tokenId: ApiTokenId.make(t), userId: UserId.make(u), at }))
 )
 
 const snapshot = Effect.gen(function* () {
@@ -121,7 +137,17 @@ it.effect("read tables built incrementally equal the tables of a full rebuild, r
         { numRuns: 60 }
       )
     )
-    for (const type of ["UserRegistered", "KeyAdded", "KeyStatusRecorded", "UsageRecorded", "TokenIssued", "TokenRevoked", "KeyDeleted", "UserDeleted", "KeyRenamed"]) {
+    for (const type of [
+      "UserRegistered",
+      "KeyAdded",
+      "KeyStatusRecorded",
+      "UsageRecorded",
+      "TokenIssued",
+      "TokenRevoked",
+      "KeyDeleted",
+      "UserDeleted",
+      "KeyRenamed"
+    ]) {
       expect([...produced]).toContain(type)
     }
     expect(nonEmptyTables).toBeGreaterThan(5)
