@@ -1,0 +1,99 @@
+import { SqlClient } from "@effect/sql"
+import { Duration, Effect, FiberMap, Random, Schedule, Stream } from "effect"
+import { EventBus } from "../EventBus.js"
+import { KeySync } from "./KeySync.js"
+import { SyncSettings } from "./SyncSettings.js"
+
+/** Events after which the set of polled keys may have changed. */
+const KEYSET_EVENTS = new Set([
+  "KeyAdded",
+  "KeyActiveSet",
+  "KeyRenamed",
+  "KeyDeleted",
+  "KeyMarkedInvalid",
+  "UserDeleted"
+])
+
+/**
+ * One supervised fiber per active, valid key, in a FiberMap owned by this service's scope:
+ * the set follows the keys (reconciled on every key event and once a minute, for changes
+ * made by another process such as the CLI), a failure of one key never stops the others,
+ * and closing the scope (shutdown) interrupts every fiber, in-flight HTTP calls included;
+ * appends are transactions, so an interrupted sync leaves no partial write.
+ */
+export class SyncSupervisor extends Effect.Service<SyncSupervisor>()("orw/SyncSupervisor", {
+  scoped: Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const settings = yield* SyncSettings
+    const keySync = yield* KeySync
+    const bus = yield* EventBus
+    const fibers = yield* FiberMap.make<string>()
+    // The global bound on concurrent upstream work, over all keys.
+    const permits = yield* Effect.makeSemaphore(settings.maxConcurrent)
+
+    const syncOnce = (keyId: string) =>
+      permits
+        .withPermits(1)(keySync.syncKey(keyId, { source: "sync" }))
+        .pipe(
+          Effect.tap((result) =>
+            result.outcome === "ok"
+              ? Effect.logDebug("key synced")
+              : Effect.logWarning(`key sync ${result.outcome}: ${result.error}`)
+          ),
+          Effect.catchAllCause((cause) => Effect.logError("key sync crashed", cause)),
+          Effect.annotateLogs({ keyId })
+        )
+
+    /** First sync soon (a new key shows figures quickly), spread so keys don't fire together. */
+    const keyLoop = (keyId: string) =>
+      Effect.gen(function* () {
+        const firstDelay = Math.min(Duration.toMillis(settings.interval), 5_000)
+        yield* Effect.sleep(Duration.millis(yield* Random.nextIntBetween(0, Math.max(1, firstDelay))))
+        yield* Effect.repeat(syncOnce(keyId), Schedule.spaced(settings.interval).pipe(Schedule.jittered))
+      })
+
+    const pollable = sql<{
+      id: string
+    }>`SELECT id FROM api_keys WHERE is_active = 1 AND is_invalid = 0 ORDER BY id`.pipe(
+      Effect.map((rows) => new Set(rows.map((r) => r.id))),
+      Effect.orDie
+    )
+
+    const runningKeys = Effect.sync(() => Array.from(fibers, ([keyId]) => keyId))
+
+    /** Starts fibers for keys that need one and stops those of keys that no longer do. */
+    const reconcile = Effect.gen(function* () {
+      const wanted = yield* pollable
+      const running = new Set(yield* runningKeys)
+      for (const keyId of running) if (!wanted.has(keyId)) yield* FiberMap.remove(fibers, keyId)
+      for (const keyId of wanted) {
+        if (!running.has(keyId)) yield* FiberMap.run(fibers, keyId, keyLoop(keyId), { onlyIfMissing: true })
+      }
+    }).pipe(Effect.withSpan("SyncSupervisor.reconcile"))
+
+    const events = yield* bus.subscribe
+    yield* Stream.fromQueue(events).pipe(
+      Stream.filter((stored) => KEYSET_EVENTS.has(stored.type)),
+      Stream.debounce("50 millis"),
+      Stream.runForEach(() => reconcile),
+      Effect.forkScoped
+    )
+    yield* reconcile.pipe(Effect.repeat(Schedule.spaced("1 minute")), Effect.forkScoped)
+
+    /** The daily validation pass: every polled key is checked against upstream at least this often. */
+    const validateAll = Effect.flatMap(pollable, (ids) =>
+      Effect.forEach(ids, syncOnce, { concurrency: settings.maxConcurrent, discard: true })
+    )
+    yield* Effect.sleep(settings.validationInterval).pipe(
+      Effect.zipRight(validateAll),
+      Effect.forever,
+      Effect.forkScoped
+    )
+
+    return {
+      reconcile,
+      /** Ids of the keys that have a sync fiber now. */
+      running: Effect.map(runningKeys, (keys) => keys.sort())
+    } as const
+  })
+}) {}

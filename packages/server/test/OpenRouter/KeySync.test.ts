@@ -1,0 +1,264 @@
+import { describe, expect, it } from "@effect/vitest"
+import { DateTime, Effect, type Layer, TestClock } from "effect"
+import { KeySync } from "../../src/OpenRouter/KeySync.js"
+import { Fault, Simulator } from "../../src/OpenRouter/Simulator.js"
+import { effectiveUsage } from "../../src/ReadModels/Usage.js"
+import { eventCount, eventTypesAfter, registerUser, sqlRows, storeKey, syncLayer } from "../support/SyncHarness.js"
+
+/** A simulator on loopback and the sync pointed at it, for one test. */
+const withSync = <A, E>(
+  body: (sim: Simulator) => Effect.Effect<A, E, Layer.Layer.Success<ReturnType<typeof syncLayer>>>
+) =>
+  Effect.gen(function* () {
+    const sim = new Simulator()
+    const running = yield* sim.serve()
+    return yield* body(sim).pipe(Effect.provide(syncLayer(running.url)))
+  })
+
+const sync = (keyId: string) => Effect.flatMap(KeySync, (s) => s.syncKey(keyId, { source: "sync" }))
+const today = () => DateTime.formatIsoDateUtc(DateTime.unsafeNow())
+
+const keyRow = (keyId: string) =>
+  sqlRows(
+    (sql) => sql<{
+      label: string
+      limit_micros: number | null
+      usage_total_micros: number | null
+      is_invalid: number
+      is_failing: number
+      last_error: string | null
+      is_management_key: number | null
+    }>`SELECT label, limit_micros, usage_total_micros, is_invalid, is_failing, last_error, is_management_key
+      FROM api_keys WHERE id = ${keyId}`
+  ).pipe(Effect.map((rows) => rows[0]))
+
+describe("KeySync through the simulator", () => {
+  it.scopedLive("the first GET /key is the baseline: status recorded, no usage", () =>
+    withSync((sim) =>
+      Effect.gen(function* () {
+        const key = sim.addKey({ limit: 100, usage: { total: 25.5, daily: 1.25, weekly: 8, monthly: 25.5 } })
+        yield* registerUser("u1")
+        yield* storeKey("u1", "k1", key)
+        const before = yield* eventCount
+        const result = yield* sync("k1")
+        expect(result.outcome).toBe("ok")
+        expect(yield* eventTypesAfter(before)).toEqual(["KeyStatusRecorded"])
+        const row = yield* keyRow("k1")
+        expect(row).toMatchObject({ limit_micros: 100_000_000, usage_total_micros: 25_500_000, is_management_key: 0 })
+        expect(row?.label).toBe(`sk-or-v1-${key.slice(9, 12)}...${key.slice(-3)}`)
+        const synced = yield* sqlRows(
+          (sql) => sql<{ last_synced_at: string | null }>`SELECT last_synced_at FROM key_sync`
+        )
+        expect(synced[0]?.last_synced_at).not.toBeNull()
+      })
+    )
+  )
+
+  it.scopedLive("growth of all-time usage is unattributed usage of today; nothing new appends nothing", () =>
+    withSync((sim) =>
+      Effect.gen(function* () {
+        const key = sim.addKey({ usage: { total: 10 } })
+        yield* registerUser("u1")
+        yield* storeKey("u1", "k1", key)
+        yield* sync("k1")
+        sim.addUsage(key, 1.5, { model: "openai/gpt-4.1" })
+        const before = yield* eventCount
+        yield* sync("k1")
+        expect(yield* eventTypesAfter(before)).toEqual(["KeyStatusRecorded", "UsageRecorded"])
+        const usage = yield* sqlRows(
+          (sql) => sql<{ date: string; model: string; cost_micros: number; requests_count: number }>`
+            SELECT date, model, cost_micros, requests_count FROM usage_stats`
+        )
+        expect(usage).toEqual([{ date: today(), model: "unattributed", cost_micros: 1_500_000, requests_count: 0 }])
+        const settled = yield* eventCount
+        yield* sync("k1")
+        yield* sync("k1")
+        expect(yield* eventCount).toBe(settled)
+      })
+    )
+  )
+
+  it.scopedLive("a decrease of all-time usage records no usage", () =>
+    withSync((sim) =>
+      Effect.gen(function* () {
+        const key = sim.addKey({ usage: { total: 10 } })
+        yield* registerUser("u1")
+        yield* storeKey("u1", "k1", key)
+        yield* sync("k1")
+        sim.key(key).usage.total -= 2_000_000_000
+        const before = yield* eventCount
+        yield* sync("k1")
+        expect(yield* eventTypesAfter(before)).toEqual(["KeyStatusRecorded"])
+        expect(yield* sqlRows((sql) => sql`SELECT * FROM usage_stats`)).toEqual([])
+      })
+    )
+  )
+
+  it.scopedLive("401 marks the key invalid once", () =>
+    withSync((sim) =>
+      Effect.gen(function* () {
+        const key = sim.addKey()
+        yield* registerUser("u1")
+        yield* storeKey("u1", "k1", key)
+        sim.key(key).disabled = true
+        const before = yield* eventCount
+        const first = yield* sync("k1")
+        const second = yield* sync("k1")
+        expect([first.outcome, second.outcome]).toEqual(["invalid", "invalid"])
+        expect(yield* eventTypesAfter(before)).toEqual(["KeyMarkedInvalid"])
+        expect((yield* keyRow("k1"))?.is_invalid).toBe(1)
+        // 401 is final: it was asked once per sync, never retried.
+        expect(sim.count("/key")).toBe(2)
+      })
+    )
+  )
+
+  it.scopedLive("429 with Retry-After waits at least that long, then succeeds", () =>
+    withSync((sim) =>
+      Effect.gen(function* () {
+        const key = sim.addKey()
+        yield* registerUser("u1")
+        yield* storeKey("u1", "k1", key)
+        sim.fail("/key", Fault.rateLimited(1), 1)
+        const started = Date.now()
+        const result = yield* sync("k1")
+        const waited = Date.now() - started
+        expect(result.outcome).toBe("ok")
+        expect(waited).toBeGreaterThanOrEqual(1000)
+        const calls = sim.requests.filter((r) => r.endpoint === "/key")
+        expect(calls).toHaveLength(2)
+        expect(calls[1]!.at.getTime() - calls[0]!.at.getTime()).toBeGreaterThanOrEqual(1000)
+      })
+    )
+  )
+
+  it.scopedLive("a burst of faults ends in one sync-failed fact, the last good figures kept, then recovery", () =>
+    withSync((sim) =>
+      Effect.gen(function* () {
+        const key = sim.addKey({ usage: { total: 3 } })
+        yield* registerUser("u1")
+        yield* storeKey("u1", "k1", key)
+        yield* sync("k1")
+        const before = yield* eventCount
+        sim.fail("/key", Fault.serverError(), 4).fail("/key", Fault.truncated(), 4).fail("/key", Fault.reset(), 4)
+        const outcomes = [yield* sync("k1"), yield* sync("k1"), yield* sync("k1")].map((r) => r.outcome)
+        expect(outcomes).toEqual(["failed", "failed", "failed"])
+        expect(yield* eventTypesAfter(before)).toEqual(["KeySyncFailed"])
+        const failing = yield* keyRow("k1")
+        expect(failing).toMatchObject({ is_failing: 1, usage_total_micros: 3_000_000 })
+        expect(failing?.last_error).toBeTruthy()
+        expect(failing?.last_error).not.toContain(key)
+        const recovered = yield* sync("k1")
+        expect(recovered.outcome).toBe("ok")
+        expect(yield* eventTypesAfter(before)).toEqual(["KeySyncFailed", "KeyStatusRecorded"])
+        expect(yield* keyRow("k1")).toMatchObject({ is_failing: 0, last_error: null })
+      })
+    )
+  )
+
+  it.scopedLive("activity through a management key: summed per (date, model), absolute, superseding unattributed", () =>
+    withSync((sim) =>
+      Effect.gen(function* () {
+        const mgmt = sim.addKey({ isManagementKey: true })
+        const key = sim.addKey({ usage: { total: 1 } })
+        const yesterday = DateTime.formatIsoDateUtc(DateTime.subtract(DateTime.unsafeNow(), { days: 1 }))
+        const old = DateTime.formatIsoDateUtc(DateTime.subtract(DateTime.unsafeNow(), { days: 20 }))
+        const row = { requests: 2, promptTokens: 10, completionTokens: 20 }
+        sim.addUsage(key, 0.5, { ...row, model: "openai/gpt-4.1", provider: "OpenAI", date: yesterday })
+        sim.addUsage(key, 0.25, { ...row, model: "openai/gpt-4.1", provider: "Azure", date: yesterday })
+        sim.addUsage(key, 0.125, { ...row, model: "anthropic/claude-sonnet-4", date: old })
+        yield* registerUser("u1")
+        yield* storeKey("u1", "mgmt", mgmt)
+        yield* storeKey("u1", "k1", key)
+        yield* sync("mgmt")
+        yield* sync("k1")
+        const usage = yield* sqlRows(
+          (sql) => sql<{
+            date: string
+            model: string
+            requests_count: number
+            tokens_input: number
+            cost_micros: number
+          }>`
+            SELECT date, model, requests_count, tokens_input, cost_micros FROM usage_stats WHERE api_key_id = 'k1'
+            ORDER BY date, model`
+        )
+        expect(usage).toEqual([
+          { date: old, model: "anthropic/claude-sonnet-4", requests_count: 2, tokens_input: 10, cost_micros: 125_000 },
+          { date: yesterday, model: "openai/gpt-4.1", requests_count: 4, tokens_input: 20, cost_micros: 750_000 }
+        ])
+        // Afterwards only the last 3 days are taken again: a revision of an old day is not re-read.
+        sim.addUsage(key, 1, { ...row, model: "anthropic/claude-sonnet-4", date: old })
+        sim.addUsage(key, 1, { ...row, model: "openai/gpt-4.1", provider: "OpenAI", date: yesterday })
+        const before = yield* eventCount
+        yield* sync("k1")
+        const types = yield* eventTypesAfter(before)
+        expect(types.filter((t) => t === "UsageRecorded")).toHaveLength(2) // today's unattributed growth + yesterday
+        const effective = yield* effectiveUsage({ userId: "u1", keyId: "k1" })
+        expect(effective.map((r) => [r.date, r.model, r.cost_micros])).toEqual([
+          [old, "anthropic/claude-sonnet-4", 125_000],
+          [yesterday, "openai/gpt-4.1", 1_750_000],
+          [today(), "unattributed", 2_000_000]
+        ])
+        const activityCalls = sim.requests.filter((r) => r.endpoint === "/activity")
+        expect(activityCalls.at(-1)?.query.api_key_hash).toBe(sim.key(key).hash)
+      })
+    )
+  )
+
+  it.scoped("per-model rows of a completed day supersede its unattributed row", () =>
+    Effect.gen(function* () {
+      // One clock for the sync (TestClock) and the simulator, so "today" is the same day for both.
+      let now = new Date("2026-11-20T12:00:00Z")
+      yield* TestClock.setTime(now.getTime())
+      const sim = new Simulator({ now: () => now })
+      const running = yield* sim.serve()
+      yield* Effect.gen(function* () {
+        const mgmt = sim.addKey({ isManagementKey: true })
+        const key = sim.addKey({ usage: { total: 1 } })
+        yield* registerUser("u1")
+        yield* storeKey("u1", "mgmt", mgmt)
+        yield* storeKey("u1", "k1", key)
+        yield* sync("mgmt")
+        yield* sync("k1")
+        sim.addUsage(key, 0.5, { model: "openai/gpt-4.1", requests: 3 })
+        yield* sync("k1")
+        const runningDay = yield* effectiveUsage({ userId: "u1" })
+        expect(runningDay.map((r) => [r.date, r.model, r.cost_micros])).toEqual([
+          ["2026-11-20", "unattributed", 500_000]
+        ])
+        // The day completes: activity now reports it per model, which replaces the unattributed row.
+        now = new Date("2026-11-21T12:00:00Z")
+        yield* TestClock.setTime(now.getTime())
+        yield* sync("k1")
+        const completed = yield* effectiveUsage({ userId: "u1" })
+        expect(completed.map((r) => [r.date, r.model, r.requests, r.cost_micros])).toEqual([
+          ["2026-11-20", "openai/gpt-4.1", 3, 500_000]
+        ])
+        const stored = yield* sqlRows((sql) => sql<{ model: string }>`SELECT model FROM usage_stats ORDER BY model`)
+        expect(stored.map((r) => r.model)).toEqual(["openai/gpt-4.1", "unattributed"])
+      }).pipe(Effect.provide(syncLayer(running.url)))
+    })
+  )
+
+  it.scopedLive("the balance comes from /credits through a management key; unknown is never $0", () =>
+    withSync((sim) =>
+      Effect.gen(function* () {
+        sim.scenario.credits = { totalCredits: 100_500_000_000, totalUsage: 25_750_000_000 }
+        const mgmt = sim.addKey({ isManagementKey: true })
+        const plain = sim.addKey()
+        yield* registerUser("u1")
+        yield* registerUser("u2")
+        yield* storeKey("u1", "mgmt", mgmt)
+        yield* storeKey("u2", "plain", plain)
+        yield* sync("mgmt")
+        yield* sync("plain")
+        const balances = yield* sqlRows(
+          (sql) => sql<{ user_id: string; total_credits_micros: number | null }>`
+            SELECT user_id, total_credits_micros, total_usage_micros FROM account_balance ORDER BY user_id`
+        )
+        expect(balances).toEqual([{ user_id: "u1", total_credits_micros: 100_500_000, total_usage_micros: 25_750_000 }])
+      })
+    )
+  )
+})

@@ -1,0 +1,78 @@
+import { FetchHttpClient } from "@effect/platform"
+import { SqlClient } from "@effect/sql"
+import { ApiKeyCommands, ApiKeyId, maskKey, UserId } from "@orw/domain"
+import { DateTime, Duration, Effect, Layer, Redacted } from "effect"
+import * as Core from "../../src/Core.js"
+import { KeyVault, keyHash, makeKeyVault } from "../../src/Crypto/KeyVault.js"
+import { Dispatcher } from "../../src/Dispatcher.js"
+import { EventStore } from "../../src/EventStore.js"
+import { OpenRouterClient } from "../../src/OpenRouter/Client.js"
+import { KeySync } from "../../src/OpenRouter/KeySync.js"
+import { SyncSettings } from "../../src/OpenRouter/SyncSettings.js"
+import { register, testMetadata } from "./Fixtures.js"
+
+/** A test master key (64 hex = 32 bytes). */
+export const TEST_MASTER_KEY = Redacted.make("5".repeat(64))
+
+export const fastSettings = {
+  interval: Duration.seconds(1),
+  maxConcurrent: 4,
+  retries: 3,
+  retryBase: Duration.millis(5),
+  validationInterval: Duration.hours(24)
+}
+
+/** The vault over the test master key, on whatever SqlClient is provided. */
+export const TestVault = Layer.effect(
+  KeyVault,
+  Effect.map(makeKeyVault(TEST_MASTER_KEY), (v) => KeyVault.make(v))
+)
+
+/** Core + vault + real HTTP client + KeySync against the simulator at `url`. */
+export const syncLayer = (url: string, file = ":memory:", settings = fastSettings) =>
+  KeySync.Default.pipe(
+    Layer.provideMerge(OpenRouterClient.Default({ baseUrl: url, timeout: "2 seconds" })),
+    Layer.provideMerge(TestVault),
+    Layer.provideMerge(FetchHttpClient.layer),
+    Layer.provideMerge(Core.layerFile(file)),
+    Layer.provideMerge(Layer.succeed(SyncSettings, settings))
+  )
+
+/** Registers a user (idempotent per email within a test). */
+export const registerUser = (userId: string, email = `${userId}@example.com`) =>
+  Effect.flatMap(Dispatcher, (d) => d.dispatch(register(userId, email), { metadata: testMetadata() }))
+
+/** Stores an OpenRouter key the way the API does: sealed, its data key in the vault. */
+export const storeKey = (userId: string, keyId: string, plaintext: string, name = keyId) =>
+  Effect.gen(function* () {
+    const vault = yield* KeyVault
+    const dispatcher = yield* Dispatcher
+    const secret = Redacted.make(plaintext)
+    const { ciphertext, vaultRow } = yield* vault.seal(keyId, userId, secret)
+    yield* dispatcher.dispatch(
+      new ApiKeyCommands.AddKey({
+        keyId: ApiKeyId.make(keyId),
+        userId: UserId.make(userId),
+        name,
+        key: secret,
+        label: maskKey(plaintext),
+        keyHash: keyHash(secret),
+        ciphertext,
+        maxKeysPerUser: 10,
+        at: yield* DateTime.now
+      }),
+      { metadata: testMetadata(), inTransaction: vault.storeInTransaction(vaultRow) }
+    )
+    return keyId
+  })
+
+/** How many events the log holds. */
+export const eventCount = Effect.flatMap(EventStore, (store) => store.head)
+
+/** Types of the events after `position`. */
+export const eventTypesAfter = (position: number) =>
+  Effect.flatMap(EventStore, (store) => Effect.map(store.readAll(position, 10_000), (es) => es.map((e) => e.type)))
+
+export const sqlRows = <A extends object>(
+  query: (sql: SqlClient.SqlClient) => Effect.Effect<ReadonlyArray<A>, unknown>
+) => Effect.flatMap(SqlClient.SqlClient, (sql) => Effect.orDie(query(sql)))
