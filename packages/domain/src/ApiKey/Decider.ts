@@ -55,7 +55,9 @@ export type ApiKeyState =
 export const initialApiKeyState = (): ApiKeyState => ({ _tag: "NotAdded" })
 
 export const evolveApiKey = (state: ApiKeyState, event: ApiKeyEvent): ApiKeyState => {
+  // A deleted key stays deleted, whatever a corrupted or replayed log says.
   if (event._tag === "KeyAdded") {
+    if (state._tag !== "NotAdded") return state
     return {
       _tag: "Present",
       keyId: event.keyId,

@@ -60,6 +60,9 @@ export const decideUsage = (
           cost: (current.cost + f.cost) as Micros,
           byokCost: (current.byokCost + f.byokCost) as Micros
         }
+  if (!Object.values(next).every(Number.isSafeInteger)) {
+    return Either.left(new InvalidUsage({ reason: "totals would exceed the largest exact number" }))
+  }
   if (sameTotals(current, next)) return Either.right([])
   const { keyId, userId } = ctx.key
   return Either.right([

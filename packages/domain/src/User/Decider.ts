@@ -29,7 +29,8 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]{2,}$/
 export const evolveUser = (state: UserState, event: UserEvent): UserState =>
   Match.value(event).pipe(
     Match.tagsExhaustive({
-      UserRegistered: (e): UserState => ({ _tag: "Registered", userId: e.userId, email: e.email, keyIds: [] }),
+      UserRegistered: (e): UserState =>
+        state._tag === "Unregistered" ? { _tag: "Registered", userId: e.userId, email: e.email, keyIds: [] } : state,
       PasswordChanged: () => state,
       UserDeleted: (e): UserState => ({ _tag: "Deleted", userId: e.userId }),
       KeyAttached: (e): UserState =>
