@@ -130,17 +130,17 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
         if (checkpoint === undefined || checkpoint.version !== projection.version) {
           yield* Effect.logInfo(`Rebuilding projection ${projection.name} (version ${projection.version})`)
           yield* rebuildOne(projection)
-        } else {
-          const head = yield* store.head
-          if (checkpoint.position < head) {
-            yield* sql.withTransaction(
-              Effect.gen(function* () {
-                yield* saveCheckpoint(projection, checkpoint.position)
-                const position = yield* replay(projection, projection.table, checkpoint.position)
-                yield* saveCheckpoint(projection, position)
-              })
-            )
-          }
+        } else if (checkpoint.position < (yield* store.head)) {
+          yield* sql.withTransaction(
+            Effect.gen(function* () {
+              // Take the write lock first, then re-read: another process may have applied these events
+              // inline since the checkpoint was read above.
+              yield* sql`UPDATE projection_checkpoints SET version = version WHERE name = ${projection.name}`
+              const current = (yield* checkpoints).get(projection.name)?.position ?? 0
+              const position = yield* replay(projection, projection.table, current)
+              yield* saveCheckpoint(projection, position)
+            })
+          )
         }
       }
     }).pipe(Effect.withSpan("Projector.start"))
