@@ -1,0 +1,34 @@
+# openrouter-watcher: one image, the server with its embedded SQLite database under /data.
+# Build: docker build -t openrouter-watcher .
+# Run:   docker run -p 8000:8000 -v orw-data:/data \
+#          -e SECRET_KEY=$(openssl rand -hex 32) -e ENCRYPTION_KEY=$(openssl rand -hex 32) \
+#          -e ALLOWED_HOSTS=localhost,monitor.example.com openrouter-watcher
+FROM node:20-bookworm-slim AS build
+# better-sqlite3 compiles from source against the image's own Node headers.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends python3 make g++ \
+  && rm -rf /var/lib/apt/lists/*
+ENV npm_config_nodedir=/usr/local
+RUN npm install --global pnpm@12.4.2
+WORKDIR /app
+COPY pnpm-workspace.yaml package.json pnpm-lock.yaml ./
+COPY packages/domain/package.json packages/domain/
+COPY packages/server/package.json packages/server/
+COPY packages/web/package.json packages/web/
+COPY packages/cli/package.json packages/cli/
+COPY tests/package.json tests/
+RUN pnpm install --frozen-lockfile
+COPY . .
+RUN pnpm --filter @orw/web build
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY --from=build /app /app
+RUN mkdir -p /data && chown node:node /data
+# Production refuses to start without SECRET_KEY and ENCRYPTION_KEY (32+ characters each).
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=8000 DATA_DIR=/data
+VOLUME ["/data"]
+EXPOSE 8000
+USER node
+HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/healthz',{headers:{host:'localhost'}}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+CMD ["node", "--import", "tsx", "packages/server/src/main.ts"]
