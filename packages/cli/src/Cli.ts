@@ -1,0 +1,14 @@
+import { Command } from "@effect/cli"
+import { events } from "./commands/Events.js"
+import { projections } from "./commands/Projections.js"
+import { replay } from "./commands/Replay.js"
+import { missingSubcommand } from "./Failure.js"
+
+/** `orw`: the admin command line over the server's database (DATABASE_URL or DATA_DIR). */
+export const orw = Command.make("orw", {}, () => missingSubcommand("orw", "events, replay, projections")).pipe(
+  Command.withDescription("Admin command line of openrouter-watcher: audit log, replay, projections"),
+  Command.withSubcommands([events, replay, projections])
+)
+
+/** Runs `orw` on a full argv (node, script, args...). */
+export const run = Command.run(orw, { name: "orw", version: "0.1.0" })

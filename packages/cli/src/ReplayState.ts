@@ -1,0 +1,142 @@
+import type { ApiKeyState, ApiTokenState, DomainEvent, UsageState, UserState } from "@orw/domain"
+import {
+  evolveApiKey,
+  evolveApiToken,
+  evolveUsage,
+  evolveUser,
+  initialApiKeyState,
+  initialApiTokenState,
+  initialUsageState,
+  initialUserState
+} from "@orw/domain"
+import { UNATTRIBUTED } from "@orw/server/Projections/UsageStats"
+import { HashMap } from "effect"
+
+/** One user as of the replay point; `email` outlives the state's `Deleted` form. */
+export interface UserView {
+  readonly userId: string
+  readonly email: string
+  readonly state: UserState
+}
+
+/** One key: its decider state plus what the state drops (name once deleted, label). */
+export interface KeyView {
+  readonly keyId: string
+  readonly userId: string
+  readonly name: string
+  readonly label: string
+  readonly state: ApiKeyState
+  readonly usage: UsageState
+}
+
+export interface TokenView {
+  readonly tokenId: string
+  readonly userId: string
+  readonly name: string
+  readonly state: ApiTokenState
+}
+
+/** The state of every aggregate folded from a prefix of the log, with the domain's evolve functions. */
+export interface Snapshot {
+  readonly users: Map<string, UserView>
+  readonly keys: Map<string, KeyView>
+  readonly tokens: Map<string, TokenView>
+}
+
+export const emptySnapshot = (): Snapshot => ({ users: new Map(), keys: new Map(), tokens: new Map() })
+
+const newKey = (keyId: string, userId: string): KeyView => ({
+  keyId,
+  userId,
+  name: "",
+  label: "",
+  state: initialApiKeyState(),
+  usage: initialUsageState()
+})
+
+/** Applies one event to the snapshot (mutating its maps; the views themselves stay immutable). */
+export const applyEvent = (snapshot: Snapshot, event: DomainEvent): void => {
+  switch (event._tag) {
+    case "UserRegistered":
+    case "PasswordChanged":
+    case "UserDeleted":
+    case "KeyAttached":
+    case "KeyDetached": {
+      const user = snapshot.users.get(event.userId) ?? { userId: event.userId, email: "", state: initialUserState() }
+      const email = event._tag === "UserRegistered" ? event.email : user.email
+      snapshot.users.set(event.userId, { ...user, email, state: evolveUser(user.state, event) })
+      return
+    }
+    case "EmailClaimed":
+    case "EmailReleased":
+      return
+    case "UsageRecorded": {
+      const key = snapshot.keys.get(event.keyId) ?? newKey(event.keyId, event.userId)
+      snapshot.keys.set(event.keyId, { ...key, usage: evolveUsage(key.usage, event) })
+      return
+    }
+    case "TokenIssued":
+    case "TokenRevoked": {
+      const token = snapshot.tokens.get(event.tokenId) ?? {
+        tokenId: event.tokenId,
+        userId: event.userId,
+        name: "",
+        state: initialApiTokenState()
+      }
+      const name = event._tag === "TokenIssued" ? event.name : token.name
+      snapshot.tokens.set(event.tokenId, { ...token, name, state: evolveApiToken(token.state, event) })
+      return
+    }
+    default: {
+      const key = snapshot.keys.get(event.keyId) ?? newKey(event.keyId, event.userId)
+      const state = evolveApiKey(key.state, event)
+      const name = state._tag === "Present" ? state.name : key.name
+      const label =
+        event._tag === "KeyAdded"
+          ? event.label
+          : state._tag === "Present" && state.status
+            ? state.status.label
+            : key.label
+      snapshot.keys.set(event.keyId, { ...key, name, label, state })
+    }
+  }
+}
+
+/** What a key's status column says; a key whose owner is deleted counts as deleted. */
+export const keyStatus = (key: KeyView, owner: UserView | undefined): string => {
+  if (key.state._tag !== "Present" || owner?.state._tag === "Deleted") return "deleted"
+  if (key.state.invalid) return "invalid"
+  if (!key.state.isActive) return "inactive"
+  if (key.state.failing) return "failing"
+  return "active"
+}
+
+export interface UsageSum {
+  readonly requests: number
+  readonly tokensInput: number
+  readonly tokensOutput: number
+  /** Micro-dollars. */
+  readonly cost: number
+}
+
+/**
+ * A key's usage totals over all days. The supersede rule of `usage_stats`: a day that has
+ * per-model rows ignores its `unattributed` row (growth already broken down by model).
+ */
+export const usageSum = (usage: UsageState): UsageSum => {
+  const entries = Array.from(HashMap.entries(usage.totals), ([slot, totals]) => ({
+    date: slot.slice(0, 10),
+    model: slot.slice(11),
+    totals
+  }))
+  const attributedDays = new Set(entries.filter((e) => e.model !== UNATTRIBUTED).map((e) => e.date))
+  const sum = { requests: 0, tokensInput: 0, tokensOutput: 0, cost: 0 }
+  for (const { date, model, totals } of entries) {
+    if (model === UNATTRIBUTED && attributedDays.has(date)) continue
+    sum.requests += totals.requests
+    sum.tokensInput += totals.tokensInput
+    sum.tokensOutput += totals.tokensOutput
+    sum.cost += totals.cost
+  }
+  return sum
+}
