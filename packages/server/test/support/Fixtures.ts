@@ -19,7 +19,11 @@ export const fakeKey = (seed: number) => `sk-or-v1-${seed.toString(16).padStart(
 export const register = (userId: string, email: string, when = at()) =>
   new UserCommands.RegisterUser({ userId: UserId.make(userId), email, passwordHash: "$argon2id$test", at: when })
 
-export const addKey = (keyId: string, userId: string, options: { max?: number; seed?: number; name?: string } = {}) =>
+export const addKey = (
+  keyId: string,
+  userId: string,
+  options: { max?: number; seed?: number; name?: string; ciphertext?: string } = {}
+) =>
   new ApiKeyCommands.AddKey({
     keyId: ApiKeyId.make(keyId),
     userId: UserId.make(userId),
@@ -27,7 +31,7 @@ export const addKey = (keyId: string, userId: string, options: { max?: number; s
     key: Redacted.make(fakeKey(options.seed ?? 1)),
     label: "sk-or-v1-000...001",
     keyHash: `hash-${keyId}`,
-    ciphertext: `sealed-${keyId}`,
+    ciphertext: options.ciphertext ?? `sealed-${keyId}`,
     maxKeysPerUser: options.max ?? 10,
     at: at()
   })
