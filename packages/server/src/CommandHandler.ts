@@ -33,6 +33,40 @@ export interface Executed<A> {
 }
 
 const MAX_ATTEMPTS = 8
+/** Folded stream states kept between commands; beyond this many, the oldest are dropped. */
+const CACHE_SIZE = 10_000
+
+/**
+ * Folded states by evolve function and stream, so a command reads only the events appended
+ * since its stream was last folded (streams such as a key's usage grow for years). States
+ * are immutable values and the version says where to resume, so a stale entry is only slower,
+ * never wrong: events written by another process are read like any others.
+ */
+const makeStateCache = () => {
+  const byEvolve = new WeakMap<object, Map<string, { readonly version: number; readonly state: unknown }>>()
+  let size = 0
+  const entries = (evolve: object) => {
+    let map = byEvolve.get(evolve)
+    if (map === undefined) byEvolve.set(evolve, (map = new Map()))
+    return map
+  }
+  return {
+    get: (evolve: object, streamId: string) => entries(evolve).get(streamId),
+    set: (evolve: object, streamId: string, version: number, state: unknown) => {
+      const map = entries(evolve)
+      if (!map.has(streamId)) size++
+      map.delete(streamId)
+      map.set(streamId, { version, state })
+      if (size > CACHE_SIZE) {
+        const oldest = map.keys().next().value
+        if (oldest !== undefined && oldest !== streamId) {
+          map.delete(oldest)
+          size--
+        }
+      }
+    }
+  }
+}
 
 /**
  * load -> decide -> append (+ inline projections) in one transaction; a lost race is
@@ -44,6 +78,7 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
     const store = yield* EventStore
     const projector = yield* Projector
     const bus = yield* EventBus
+    const cache = makeStateCache()
 
     const previous = <A, I>(key: string, schema: Schema.Schema<A, I>) =>
       Effect.flatMap(sql<{ result: string }>`SELECT result FROM idempotency WHERE key = ${key}`, (rows) =>
@@ -58,15 +93,20 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
     ) =>
       Effect.gen(function* () {
         const versions = new Map<string, number>()
-        const load: Load = (streamId, initial, evolve) =>
-          Effect.map(store.readStream(streamId), ({ version, events }) => {
+        const load: Load = (streamId, initial, evolve) => {
+          type S = ReturnType<typeof initial>
+          const cached = cache.get(evolve, streamId)
+          return Effect.map(store.readStream(streamId, cached?.version ?? 0), ({ version, events }) => {
             versions.set(streamId, version)
             // A stream only holds events of its own aggregate, so the cast is the stream's contract.
-            return events.reduce(
+            const state = events.reduce(
               (state, stored) => evolve(state, stored.event as Parameters<typeof evolve>[1]),
-              initial()
+              cached === undefined ? initial() : (cached.state as S)
             )
+            cache.set(evolve, streamId, version, state)
+            return state
           })
+        }
         const decision = yield* decide(load)
         const byStream = new Map<string, Array<DomainEvent>>()
         for (const event of decision.events) {

@@ -110,11 +110,15 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
     const decodeRows = (rows: ReadonlyArray<EventRow>) =>
       Effect.flatMap(EventSchemas, (schemas) => Effect.sync(() => rows.map((row) => toStored(row, schemas))))
 
-    /** Every event of one stream, oldest first, and the stream's version (0 when empty). */
-    const readStream = Effect.fn("EventStore.readStream")(function* (streamId: string) {
-      const rows = yield* sql<EventRow>`SELECT * FROM events WHERE stream_id = ${streamId} ORDER BY stream_version`
+    /**
+     * The events of one stream after `afterVersion` (all by default), oldest first, and the
+     * stream's version (0 when empty).
+     */
+    const readStream = Effect.fn("EventStore.readStream")(function* (streamId: string, afterVersion = 0) {
+      const rows = yield* sql<EventRow>`SELECT * FROM events WHERE stream_id = ${streamId}
+        AND stream_version > ${afterVersion} ORDER BY stream_version`
       const events = yield* decodeRows(rows)
-      return { version: events.at(-1)?.streamVersion ?? 0, events }
+      return { version: events.at(-1)?.streamVersion ?? afterVersion, events }
     })
 
     /** Up to `limit` events with a position greater than `after`, in log order. */
@@ -198,7 +202,7 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
     })
 
     return {
-      readStream: (streamId: string) => Effect.orDie(readStream(streamId)),
+      readStream: (streamId: string, afterVersion?: number) => Effect.orDie(readStream(streamId, afterVersion)),
       readAll: (after: number, limit: number) => Effect.orDie(readAll(after, limit)),
       head: Effect.orDie(head),
       append
