@@ -3,12 +3,15 @@ import { events } from "./commands/Events.js"
 import { keys } from "./commands/Keys.js"
 import { projections } from "./commands/Projections.js"
 import { replay } from "./commands/Replay.js"
+import { sync } from "./commands/Sync.js"
 import { missingSubcommand } from "./Failure.js"
 
 /** `orw`: the admin command line over the server's database (DATABASE_URL or DATA_DIR). */
-export const orw = Command.make("orw", {}, () => missingSubcommand("orw", "events, replay, projections, keys")).pipe(
-  Command.withDescription("Admin command line of openrouter-watcher: audit log, replay, projections, keys"),
-  Command.withSubcommands([events, replay, projections, keys])
+export const orw = Command.make("orw", {}, () =>
+  missingSubcommand("orw", "events, replay, projections, keys, sync")
+).pipe(
+  Command.withDescription("Admin command line of openrouter-watcher: audit log, replay, projections, keys, sync"),
+  Command.withSubcommands([events, replay, projections, keys, sync])
 )
 
 /** Runs `orw` on a full argv (node, script, args...). */

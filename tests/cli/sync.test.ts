@@ -1,0 +1,64 @@
+import * as NodeFs from "node:fs"
+import * as NodeOs from "node:os"
+import * as NodePath from "node:path"
+import { describe, expect, it } from "@effect/vitest"
+import * as Core from "@orw/server/Core"
+import { makeKeyVault } from "@orw/server/Crypto/KeyVault"
+import { Dispatcher } from "@orw/server/Dispatcher"
+import { Simulator } from "@orw/server/OpenRouter/Simulator"
+import { Effect, Layer, Redacted } from "effect"
+import { addKey, register, testMetadata } from "../../packages/server/test/support/Fixtures.js"
+import { jsonLines, openSqlite, orw } from "./fixture.js"
+
+const MASTER = "e".repeat(64)
+const SECRET = "s".repeat(40)
+
+describe("orw sync", () => {
+  it.scopedLive("syncs a user's keys with OpenRouter now and records what it learned", () =>
+    Effect.gen(function* () {
+      const sim = new Simulator()
+      const server = yield* sim.serve()
+      const good = sim.addKey({ limit: 50, usage: { total: 12.5 } })
+      const revoked = sim.addKey()
+      sim.key(revoked).disabled = true
+      const file = NodePath.join(NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "orw-sync-")), "app.db")
+      yield* Effect.gen(function* () {
+        const vault = yield* makeKeyVault(Redacted.make(MASTER))
+        const dispatcher = yield* Dispatcher
+        yield* dispatcher.dispatch(register("u1", "sync@example.com"), { metadata: testMetadata() })
+        for (const [keyId, plaintext] of [
+          ["good", good],
+          ["revoked", revoked]
+        ] as const) {
+          const sealed = yield* vault.seal(keyId, "u1", Redacted.make(plaintext))
+          yield* dispatcher.dispatch(addKey(keyId, "u1", { ciphertext: sealed.ciphertext }), {
+            metadata: testMetadata(),
+            inTransaction: vault.storeInTransaction(sealed.vaultRow)
+          })
+        }
+      }).pipe(Effect.provide(Layer.fresh(Core.layerFile(file))))
+      const env = { DATABASE_URL: file, SECRET_KEY: SECRET, ENCRYPTION_KEY: MASTER, OPENROUTER_API_URL: server.url }
+      const run = yield* Effect.promise(() => orw(["sync", "--user", "sync@example.com", "--json"], env))
+      expect(run.code).toBe(1)
+      expect(run.stderr.trim()).toBe("orw: 1 of 2 key(s) did not sync")
+      const results = jsonLines(run.stdout)
+      expect(results.map((r) => [r.key_id, r.outcome, r.recorded])).toEqual([
+        ["good", "ok", ["KeyStatusRecorded"]],
+        ["revoked", "invalid", ["KeyMarkedInvalid"]]
+      ])
+      expect(run.stdout + run.stderr).not.toContain(good)
+      const db = openSqlite(file)
+      const row = db.prepare("SELECT usage_total_micros, limit_micros FROM api_keys WHERE id = 'good'").all()
+      db.close()
+      expect(row).toEqual([{ usage_total_micros: 12_500_000, limit_micros: 50_000_000 }])
+      expect(sim.count("/key")).toBe(2)
+
+      const again = yield* Effect.promise(() => orw(["sync", "--key", "good"], env))
+      expect(again.code).toBe(0)
+      expect(again.stdout.trim()).toBe("good (key good): ok; nothing new")
+      const unknown = yield* Effect.promise(() => orw(["sync", "--key", "nope"], env))
+      expect(unknown.code).toBe(1)
+      expect(unknown.stderr.trim()).toBe("orw: No stored key with id nope")
+    })
+  )
+})
