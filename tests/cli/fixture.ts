@@ -1,12 +1,12 @@
 import { spawn } from "node:child_process"
 import { createRequire } from "node:module"
 import * as NodePath from "node:path"
-import { fileURLToPath, pathToFileURL } from "node:url"
+import { fileURLToPath } from "node:url"
 
 /** The repository root: the CLI runs there, as `pnpm orw` does. */
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url))
-const BIN = NodePath.join(ROOT, "packages/cli/src/bin.ts")
-const TSX = pathToFileURL(createRequire(NodePath.join(ROOT, "packages/cli/package.json")).resolve("tsx")).href
+/** What `pnpm orw` runs: the bundled CLI, rebuilt when a source is newer. */
+const BIN = NodePath.join(ROOT, "scripts/orw.mjs")
 
 export interface Run {
   readonly code: number | null
@@ -18,7 +18,7 @@ export interface Run {
 export const orw = (args: ReadonlyArray<string>, env: Record<string, string> = {}): Promise<Run> =>
   new Promise((resolve, reject) => {
     const { DATABASE_URL: _url, DATA_DIR: _dir, ...inherited } = process.env
-    const child = spawn(process.execPath, ["--import", TSX, BIN, ...args], {
+    const child = spawn(process.execPath, [BIN, ...args], {
       cwd: ROOT,
       env: { ...inherited, NO_COLOR: "1", ...env },
       stdio: ["ignore", "pipe", "pipe"]
@@ -32,8 +32,8 @@ export const orw = (args: ReadonlyArray<string>, env: Record<string, string> = {
   })
 
 /**
- * Runs several `orw` invocations, two at a time (each costs a Node start plus tsx; more at
- * once only makes them compete for the CPU), and returns their results by name.
+ * Runs several `orw` invocations, two at a time (more at once only makes them compete for
+ * the CPU), and returns their results by name.
  */
 export const orwAll = async <K extends string>(
   cases: Record<K, ReadonlyArray<string>>,
