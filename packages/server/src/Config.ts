@@ -60,6 +60,15 @@ const LOG_LEVELS: Record<string, LogLevel.LogLevel> = {
   OFF: LogLevel.None
 }
 
+/** A positive number (fractions allowed: SYNC_INTERVAL_MINUTES=0.5 in the demo). */
+const positiveNumber = (name: string, fallback: number) =>
+  Config.number(name).pipe(
+    Config.withDefault(fallback),
+    Config.mapOrFail((n) =>
+      n > 0 ? Either.right(n) : Either.left(ConfigError.InvalidData([name], `Expected a positive number, got ${n}`))
+    )
+  )
+
 const positiveInt = (name: string, fallback: number) =>
   Config.integer(name).pipe(
     Config.withDefault(fallback),
@@ -76,7 +85,7 @@ const settings = Config.all({
     Config.map((url) => url.href.replace(/\/+$/, "")),
     Config.withDefault("https://openrouter.ai/api/v1")
   ),
-  syncIntervalMinutes: positiveInt("SYNC_INTERVAL_MINUTES", 60),
+  syncIntervalMinutes: positiveNumber("SYNC_INTERVAL_MINUTES", 60),
   maxApiKeysPerUser: positiveInt("MAX_API_KEYS_PER_USER", 10),
   rateLimitRequests: positiveInt("RATE_LIMIT_REQUESTS", 100),
   rateLimitWindowSeconds: positiveInt("RATE_LIMIT_WINDOW", 3600),

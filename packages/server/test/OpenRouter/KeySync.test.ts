@@ -261,4 +261,77 @@ describe("KeySync through the simulator", () => {
       })
     )
   )
+
+  it.scopedLive("a key whose SHA-256 is not listed is mapped by its label (the one entry with that label)", () =>
+    withSync((sim) =>
+      Effect.gen(function* () {
+        const mgmt = sim.addKey({ isManagementKey: true })
+        const key = sim.addKey()
+        const label = sim.key(key).label
+        // OpenRouter lists the key under another hash (say, a key re-created with the same label).
+        sim.fail(
+          "/keys",
+          Fault.mapData((item) => (item.label === label ? { ...item, hash: "f".repeat(64) } : item)),
+          Number.POSITIVE_INFINITY
+        )
+        yield* registerUser("u1")
+        yield* storeKey("u1", "mgmt", mgmt)
+        yield* storeKey("u1", "k1", key)
+        yield* sync("mgmt")
+        yield* sync("k1")
+        const activity = sim.requests.filter((r) => r.endpoint === "/activity")
+        expect(activity.map((r) => r.query.api_key_hash)).toEqual(["f".repeat(64)])
+      })
+    )
+  )
+
+  it.scopedLive("a key that is neither listed by hash nor by a unique label gets no activity call", () =>
+    withSync((sim) =>
+      Effect.gen(function* () {
+        const mgmt = sim.addKey({ isManagementKey: true })
+        const key = sim.addKey()
+        sim.fail(
+          "/keys",
+          Fault.mapData((item) => ({ ...item, hash: "0".repeat(64), label: "sk-or-v1-000...000" })),
+          99
+        )
+        yield* registerUser("u1")
+        yield* storeKey("u1", "mgmt", mgmt)
+        yield* storeKey("u1", "k1", key)
+        yield* sync("mgmt")
+        const result = yield* sync("k1")
+        expect(result.outcome).toBe("ok")
+        expect(sim.count("/activity")).toBe(0)
+      })
+    )
+  )
+
+  it.scopedLive("a balance OpenRouter will not give (403 or all zero) is unknown, never $0", () =>
+    withSync((sim) =>
+      Effect.gen(function* () {
+        const first = sim.addKey({ isManagementKey: true })
+        const second = sim.addKey({ isManagementKey: true })
+        yield* registerUser("u1")
+        yield* registerUser("u2")
+        yield* storeKey("u1", "m1", first)
+        yield* storeKey("u2", "m2", second)
+        sim.fail("/credits", Fault.forbidden(), 1)
+        yield* sync("m1")
+        sim.fail(
+          "/credits",
+          Fault.mapData(() => ({ total_credits: 0, total_usage: 0 })),
+          1
+        )
+        yield* sync("m2")
+        const balances = yield* sqlRows(
+          (sql) => sql<{ user_id: string; total_credits_micros: number | null; total_usage_micros: number | null }>`
+            SELECT user_id, total_credits_micros, total_usage_micros FROM account_balance ORDER BY user_id`
+        )
+        expect(balances).toEqual([
+          { user_id: "u1", total_credits_micros: null, total_usage_micros: null },
+          { user_id: "u2", total_credits_micros: null, total_usage_micros: null }
+        ])
+      })
+    )
+  )
 })
