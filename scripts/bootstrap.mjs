@@ -20,7 +20,9 @@ const run = (command, commandArgs) => {
 
 const pnpmVersion = () => {
   try {
-    return execSync("pnpm --version", { env, stdio: ["ignore", "pipe", "ignore"] }).toString().trim()
+    return execSync("pnpm --version", { env, stdio: ["ignore", "pipe", "ignore"] })
+      .toString()
+      .trim()
   } catch {
     return null
   }

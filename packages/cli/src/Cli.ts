@@ -1,4 +1,5 @@
 import { Command } from "@effect/cli"
+import { demo } from "./commands/Demo.js"
 import { events } from "./commands/Events.js"
 import { keys } from "./commands/Keys.js"
 import { projections } from "./commands/Projections.js"
@@ -8,10 +9,10 @@ import { missingSubcommand } from "./Failure.js"
 
 /** `orw`: the admin command line over the server's database (DATABASE_URL or DATA_DIR). */
 export const orw = Command.make("orw", {}, () =>
-  missingSubcommand("orw", "events, replay, projections, keys, sync")
+  missingSubcommand("orw", "events, replay, projections, keys, sync, demo")
 ).pipe(
-  Command.withDescription("Admin command line of openrouter-watcher: audit log, replay, projections, keys, sync"),
-  Command.withSubcommands([events, replay, projections, keys, sync])
+  Command.withDescription("Admin command line of openrouter-watcher: audit log, replay, projections, keys, sync, demo"),
+  Command.withSubcommands([events, replay, projections, keys, sync, demo])
 )
 
 /** Runs `orw` on a full argv (node, script, args...). */

@@ -46,8 +46,10 @@ const makeStateCache = () => {
   const byEvolve = new WeakMap<object, Map<string, { readonly version: number; readonly state: unknown }>>()
   let size = 0
   const entries = (evolve: object) => {
-    let map = byEvolve.get(evolve)
-    if (map === undefined) byEvolve.set(evolve, (map = new Map()))
+    const known = byEvolve.get(evolve)
+    if (known !== undefined) return known
+    const map = new Map<string, { readonly version: number; readonly state: unknown }>()
+    byEvolve.set(evolve, map)
     return map
   }
   return {

@@ -1,0 +1,34 @@
+import { HttpApi, OpenApi } from "@effect/platform"
+import { AccountApi } from "./Api/Account.js"
+import { AuthApi } from "./Api/Auth.js"
+import { InternalError, Unprocessable } from "./Api/Errors.js"
+import { KeysApi } from "./Api/Keys.js"
+import { TokensApi } from "./Api/Tokens.js"
+import { V1Api } from "./Api/V1.js"
+
+export * from "./Api/Account.js"
+export * from "./Api/Auth.js"
+export * from "./Api/Errors.js"
+export * from "./Api/Keys.js"
+export * from "./Api/Security.js"
+export * from "./Api/Tokens.js"
+export * from "./Api/V1.js"
+
+/**
+ * The HTTP contract (design.md section 3): the JSON API (sessions) and the public v1 API (API tokens).
+ * Every error body is `{"detail": "..."}`; a schema-invalid request is a 422 with a field-level list.
+ */
+export class OrwApi extends HttpApi.make("orw")
+  .add(AuthApi)
+  .add(AccountApi)
+  .add(KeysApi)
+  .add(TokensApi)
+  .add(V1Api)
+  .addError(Unprocessable)
+  .addError(InternalError)
+  .annotate(OpenApi.Title, "openrouter-watcher")
+  .annotate(
+    OpenApi.Description,
+    'Self-hosted monitor for OpenRouter API keys. Errors are {"detail": "..."}. Money is USD rounded to ' +
+      "6 decimals, dates YYYY-MM-DD (UTC), times ISO 8601 UTC."
+  ) {}

@@ -1,0 +1,36 @@
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import { Password, SessionResponse, UserResponse } from "./Auth.js"
+import { BadRequest, Conflict, NotFound } from "./Errors.js"
+import { SessionAuth } from "./Security.js"
+
+export class ChangePasswordRequest extends Schema.Class<ChangePasswordRequest>("ChangePasswordRequest")({
+  current_password: Password,
+  new_password: Password,
+  new_password_confirm: Password
+}) {}
+
+/** The signed-in user's account: the JSON side of the original's `/profile`. */
+export class AccountApi extends HttpApiGroup.make("account")
+  .add(
+    HttpApiEndpoint.get("me", "/api/users/me").addSuccess(UserResponse).annotate(OpenApi.Summary, "The signed-in user")
+  )
+  .add(
+    HttpApiEndpoint.put("changePassword", "/api/users/me/password")
+      .setPayload(ChangePasswordRequest)
+      .addSuccess(SessionResponse)
+      .annotate(
+        OpenApi.Description,
+        "Changes the password. Every session issued before the change stops working; the answer is a new " +
+          "session (also set as the cookie)."
+      )
+  )
+  .add(
+    HttpApiEndpoint.del("deleteAccount", "/api/users/me")
+      .addSuccess(HttpApiSchema.NoContent)
+      .annotate(OpenApi.Summary, "Delete the account, its keys (crypto-shredded) and tokens")
+  )
+  .addError(BadRequest)
+  .addError(NotFound)
+  .addError(Conflict)
+  .middleware(SessionAuth) {}

@@ -1,0 +1,110 @@
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import { BadRequest, Conflict, Forbidden, NotFound } from "./Errors.js"
+import { SessionAuth } from "./Security.js"
+
+/** USD, rounded to 6 decimals (kept as integer micro-dollars underneath); null until the first sync. */
+const Usd = Schema.NullOr(Schema.Number)
+
+/** `inactive` when switched off, else `invalid` (upstream said 401), else `failing` (sync gave up), else `active`. */
+export const KeyStatus = Schema.Literal("active", "invalid", "failing", "inactive")
+export type KeyStatus = typeof KeyStatus.Type
+
+/** A stored OpenRouter key as clients see it: only the masked `label`, never the key. */
+export class KeyRow extends Schema.Class<KeyRow>("KeyRow")({
+  id: Schema.String,
+  name: Schema.String,
+  label: Schema.String,
+  is_active: Schema.Boolean,
+  status: KeyStatus,
+  is_management_key: Schema.NullOr(Schema.Boolean),
+  created_at: Schema.String,
+  last_used_at: Schema.NullOr(Schema.String),
+  last_synced_at: Schema.NullOr(Schema.String),
+  last_error: Schema.NullOr(Schema.String),
+  limit: Usd,
+  limit_remaining: Usd,
+  limit_reset: Schema.NullOr(Schema.String),
+  usage_daily: Usd,
+  usage_weekly: Usd,
+  usage_monthly: Usd,
+  usage_total: Usd
+}) {}
+
+export class KeyList extends Schema.Class<KeyList>("KeyList")({
+  items: Schema.Array(KeyRow),
+  total: Schema.Int
+}) {}
+
+export class AddKeyRequest extends Schema.Class<AddKeyRequest>("AddKeyRequest")({
+  name: Schema.String,
+  /** `sk-or-v1-` + 64 lowercase hex; redacted as soon as it is decoded. */
+  key: Schema.Redacted(Schema.String)
+}) {}
+
+export class UpdateKeyRequest extends Schema.Class<UpdateKeyRequest>("UpdateKeyRequest")({
+  name: Schema.optional(Schema.String),
+  is_active: Schema.optional(Schema.Boolean)
+}) {}
+
+/** A summary of one event a sync recorded: its type and the figures that changed. */
+export class RecordedEvent extends Schema.Class<RecordedEvent>("RecordedEvent")({
+  type: Schema.String,
+  date: Schema.optional(Schema.String),
+  model: Schema.optional(Schema.String),
+  requests: Schema.optional(Schema.Int),
+  cost: Schema.optional(Schema.Number),
+  usage_total: Schema.optional(Schema.Number),
+  limit_remaining: Schema.optional(Schema.NullOr(Schema.Number)),
+  error: Schema.optional(Schema.String)
+}) {}
+
+/** What `POST /api/keys/{id}/sync` did: the key's row afterwards and what was recorded. */
+export class SyncResponse extends Schema.Class<SyncResponse>("SyncResponse")({
+  key: KeyRow,
+  outcome: Schema.Literal("ok", "invalid", "failed"),
+  error: Schema.NullOr(Schema.String),
+  recorded: Schema.Array(RecordedEvent)
+}) {}
+
+export const KeyPath = Schema.Struct({ id: Schema.String })
+
+/** An optional `Idempotency-Key`: a repeat with the same key (per user) creates nothing twice. */
+export const IdempotencyHeaders = Schema.Struct({
+  "idempotency-key": Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(255)))
+})
+
+/** The user's stored OpenRouter keys. */
+export class KeysApi extends HttpApiGroup.make("keys")
+  .add(HttpApiEndpoint.get("list", "/api/keys").addSuccess(KeyList).annotate(OpenApi.Summary, "List stored keys"))
+  .add(
+    HttpApiEndpoint.post("add", "/api/keys")
+      .setPayload(AddKeyRequest)
+      .setHeaders(IdempotencyHeaders)
+      .addSuccess(KeyRow, { status: 201 })
+      .annotate(OpenApi.Summary, "Store a key (encrypted at rest); 400 Invalid API key format")
+  )
+  .add(
+    HttpApiEndpoint.put("update", "/api/keys/:id")
+      .setPath(KeyPath)
+      .setPayload(UpdateKeyRequest)
+      .addSuccess(KeyRow)
+      .annotate(OpenApi.Summary, "Rename or (de)activate a key")
+  )
+  .add(
+    HttpApiEndpoint.del("remove", "/api/keys/:id")
+      .setPath(KeyPath)
+      .addSuccess(HttpApiSchema.NoContent)
+      .annotate(OpenApi.Summary, "Delete a key: its data key is destroyed (crypto-shredding)")
+  )
+  .add(
+    HttpApiEndpoint.post("sync", "/api/keys/:id/sync")
+      .setPath(KeyPath)
+      .addSuccess(SyncResponse)
+      .annotate(OpenApi.Summary, "Sync the key with OpenRouter now")
+  )
+  .addError(BadRequest)
+  .addError(Forbidden)
+  .addError(NotFound)
+  .addError(Conflict)
+  .middleware(SessionAuth) {}

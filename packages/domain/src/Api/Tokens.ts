@@ -1,0 +1,53 @@
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import { BadRequest, Conflict, Forbidden, NotFound } from "./Errors.js"
+import { IdempotencyHeaders } from "./Keys.js"
+import { SessionAuth } from "./Security.js"
+
+export class CreateTokenRequest extends Schema.Class<CreateTokenRequest>("CreateTokenRequest")({
+  name: Schema.String
+}) {}
+
+/** A new token: `token` (`or_api_...`) is shown here once and never again. */
+export class CreatedToken extends Schema.Class<CreatedToken>("CreatedToken")({
+  id: Schema.String,
+  name: Schema.String,
+  token: Schema.String,
+  created_at: Schema.String
+}) {}
+
+/** A token as listed: never its value. */
+export class TokenRow extends Schema.Class<TokenRow>("TokenRow")({
+  id: Schema.String,
+  name: Schema.String,
+  created_at: Schema.String,
+  last_used_at: Schema.NullOr(Schema.String),
+  is_active: Schema.Boolean,
+  revoked_at: Schema.NullOr(Schema.String)
+}) {}
+
+export class TokenList extends Schema.Class<TokenList>("TokenList")({
+  items: Schema.Array(TokenRow)
+}) {}
+
+/** Public-API tokens of the signed-in user. */
+export class TokensApi extends HttpApiGroup.make("tokens")
+  .add(
+    HttpApiEndpoint.post("create", "/api/tokens")
+      .setPayload(CreateTokenRequest)
+      .setHeaders(IdempotencyHeaders)
+      .addSuccess(CreatedToken, { status: 201 })
+      .annotate(OpenApi.Summary, "Create a public-API token (its value is shown once)")
+  )
+  .add(HttpApiEndpoint.get("list", "/api/tokens").addSuccess(TokenList).annotate(OpenApi.Summary, "List tokens"))
+  .add(
+    HttpApiEndpoint.del("revoke", "/api/tokens/:id")
+      .setPath(Schema.Struct({ id: Schema.String }))
+      .addSuccess(HttpApiSchema.NoContent)
+      .annotate(OpenApi.Summary, "Revoke a token: it stops working at once; unknown or already revoked: 404")
+  )
+  .addError(BadRequest)
+  .addError(Forbidden)
+  .addError(NotFound)
+  .addError(Conflict)
+  .middleware(SessionAuth) {}

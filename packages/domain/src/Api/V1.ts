@@ -1,0 +1,114 @@
+import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import { BadRequest, NotFound } from "./Errors.js"
+import { ApiTokenAuth } from "./Security.js"
+
+/** A real calendar day, `YYYY-MM-DD` (UTC). */
+export const DateParam = Schema.String.pipe(
+  Schema.filter((s) => /^\d{4}-\d{2}-\d{2}$/.test(s) && new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) === s, {
+    message: () => "must be a date YYYY-MM-DD"
+  })
+).annotations({ description: "A UTC day, YYYY-MM-DD (inclusive)" })
+
+const positiveInt = (name: string, max: number) =>
+  Schema.NumberFromString.pipe(
+    Schema.filter((n) => Number.isInteger(n) && n >= 1 && n <= max, {
+      message: () => `${name} must be a whole number from 1 to ${max}`
+    })
+  ).annotations({ description: `A whole number from 1 to ${max}` })
+
+export const MAX_PAGE_SIZE = 1000
+
+export const StatsParams = Schema.Struct({
+  start_date: Schema.optional(DateParam),
+  end_date: Schema.optional(DateParam)
+})
+
+export const UsageParams = Schema.Struct({
+  start_date: Schema.optional(DateParam),
+  end_date: Schema.optional(DateParam),
+  key_id: Schema.optional(Schema.String),
+  page: Schema.optionalWith(positiveInt("page", Number.MAX_SAFE_INTEGER), { default: () => 1 }),
+  limit: Schema.optionalWith(positiveInt("limit", MAX_PAGE_SIZE), { default: () => 100 })
+})
+
+export class StatsSummary extends Schema.Class<StatsSummary>("StatsSummary")({
+  total_requests: Schema.Int,
+  total_cost: Schema.Number,
+  total_tokens_input: Schema.Int,
+  total_tokens_output: Schema.Int
+}) {}
+
+export class ModelStats extends Schema.Class<ModelStats>("ModelStats")({
+  model: Schema.String,
+  requests: Schema.Int,
+  cost: Schema.Number,
+  tokens_input: Schema.Int,
+  tokens_output: Schema.Int
+}) {}
+
+/** Totals over the user's keys; `by_model` by cost, highest first. Money: USD rounded to 6 decimals. */
+export class StatsResponse extends Schema.Class<StatsResponse>("StatsResponse")({
+  summary: StatsSummary,
+  by_model: Schema.Array(ModelStats)
+}) {}
+
+export class UsageItem extends Schema.Class<UsageItem>("UsageItem")({
+  date: Schema.String,
+  model: Schema.String,
+  requests: Schema.Int,
+  tokens_input: Schema.Int,
+  tokens_output: Schema.Int,
+  cost: Schema.Number
+}) {}
+
+export class Pagination extends Schema.Class<Pagination>("Pagination")({
+  page: Schema.Int,
+  limit: Schema.Int,
+  total: Schema.Int,
+  pages: Schema.Int
+}) {}
+
+/** Usage per (date, model), summed over the user's keys unless `key_id` is given; ordered by date, model. */
+export class UsageResponse extends Schema.Class<UsageResponse>("UsageResponse")({
+  items: Schema.Array(UsageItem),
+  pagination: Pagination
+}) {}
+
+export class KeyStats extends Schema.Class<KeyStats>("KeyStats")({
+  total_requests: Schema.Int,
+  total_cost: Schema.Number
+}) {}
+
+export class V1Key extends Schema.Class<V1Key>("V1Key")({
+  id: Schema.String,
+  name: Schema.String,
+  label: Schema.String,
+  is_active: Schema.Boolean,
+  stats: KeyStats
+}) {}
+
+export class V1KeyList extends Schema.Class<V1KeyList>("V1KeyList")({ items: Schema.Array(V1Key) }) {}
+
+/** The public REST API: API tokens only (`Authorization: Bearer or_api_...`), rate limited per token. */
+export class V1Api extends HttpApiGroup.make("v1")
+  .add(
+    HttpApiEndpoint.get("stats", "/api/v1/stats")
+      .setUrlParams(StatsParams)
+      .addSuccess(StatsResponse)
+      .annotate(OpenApi.Summary, "Totals and per-model figures: all time unless start_date/end_date are given")
+  )
+  .add(
+    HttpApiEndpoint.get("usage", "/api/v1/usage")
+      .setUrlParams(UsageParams)
+      .addSuccess(UsageResponse)
+      .annotate(OpenApi.Summary, "Daily usage per model, paginated (limit at most 1000)")
+  )
+  .add(
+    HttpApiEndpoint.get("keys", "/api/v1/keys")
+      .addSuccess(V1KeyList)
+      .annotate(OpenApi.Summary, "The user's keys with all-time figures")
+  )
+  .addError(BadRequest)
+  .addError(NotFound)
+  .middleware(ApiTokenAuth) {}

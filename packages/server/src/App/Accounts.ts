@@ -1,0 +1,149 @@
+import * as NodeCrypto from "node:crypto"
+import { SqlClient } from "@effect/sql"
+import { EmailAlreadyRegistered, normalizeEmail, UserCommands, UserId } from "@orw/domain"
+import { type FieldError, NotFound, Unauthorized, Unprocessable, UserResponse } from "@orw/domain/Api"
+import { DateTime, Effect, Option, Redacted } from "effect"
+import { Jwt } from "../Auth/Jwt.js"
+import { Passwords, passwordProblems } from "../Auth/Passwords.js"
+import { Dispatcher } from "../Dispatcher.js"
+import { answer, contractError } from "./Errors.js"
+import { metadataOf, type Origin } from "./Origin.js"
+
+interface UserRow {
+  readonly id: string
+  readonly email: string
+  readonly password_hash: string
+  readonly created_at: string
+}
+
+/** A session for a user: the JWT (redacted) and its lifetime in seconds. */
+export interface IssuedSession {
+  readonly userId: string
+  readonly token: Redacted.Redacted<string>
+  readonly expiresIn: number
+}
+
+const INVALID_CREDENTIALS = "Invalid credentials"
+
+/** The rules of a new password and its confirmation: a 422 naming every broken rule. */
+const checkNewPassword = (field: string, password: Redacted.Redacted<string>, confirm: Redacted.Redacted<string>) => {
+  const problems = passwordProblems(password)
+  const errors: Array<FieldError> = problems.map((message) => ({ path: field, message }))
+  if (errors.length === 0 && Redacted.value(password) !== Redacted.value(confirm)) {
+    errors.push({ path: `${field}_confirm`, message: "Passwords do not match" })
+  }
+  return errors.length === 0
+    ? Effect.void
+    : Effect.fail(new Unprocessable({ detail: errors.map((e) => e.message).join("; "), errors }))
+}
+
+const toResponse = (row: UserRow) => new UserResponse({ id: row.id, email: row.email, created_at: row.created_at })
+
+/** Accounts: registration, login, password change and deletion (argon2id, JWT sessions). */
+export class Accounts extends Effect.Service<Accounts>()("orw/App/Accounts", {
+  effect: Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const dispatcher = yield* Dispatcher
+    const passwords = yield* Passwords
+    const jwt = yield* Jwt
+    // Unknown emails still cost one verification, so the response time does not tell which emails exist.
+    const decoy = yield* passwords.hash(Redacted.make(NodeCrypto.randomUUID()))
+
+    const byEmail = (email: string) =>
+      sql<UserRow>`SELECT id, email, password_hash, created_at FROM users WHERE email = ${normalizeEmail(email)}`.pipe(
+        Effect.map((rows) => Option.fromNullable(rows[0])),
+        Effect.orDie
+      )
+    const byId = (userId: string) =>
+      sql<UserRow>`SELECT id, email, password_hash, created_at FROM users WHERE id = ${userId}`.pipe(
+        Effect.map((rows) => Option.fromNullable(rows[0])),
+        Effect.orDie
+      )
+    const existing = (userId: string) =>
+      Effect.flatMap(byId(userId), (row) =>
+        Option.isSome(row) ? Effect.succeed(row.value) : Effect.fail(new NotFound({ detail: "User not found" }))
+      )
+
+    const session = (userId: string) =>
+      Effect.flatMap(DateTime.now, (now) => jwt.issue(userId, now)).pipe(
+        Effect.map(({ token, expiresIn }): IssuedSession => ({ userId, token, expiresIn }))
+      )
+
+    /** 201 with the new account; 400 `Email already registered`; 422 for a weak or unconfirmed password. */
+    const register = Effect.fn("Accounts.register")(function* (
+      input: {
+        readonly email: string
+        readonly password: Redacted.Redacted<string>
+        readonly confirm: Redacted.Redacted<string>
+      },
+      origin: Origin
+    ) {
+      yield* checkNewPassword("password", input.password, input.confirm)
+      if (Option.isSome(yield* byEmail(input.email))) {
+        return yield* Effect.fail(contractError(400, new EmailAlreadyRegistered().message))
+      }
+      const userId = UserId.make(NodeCrypto.randomUUID())
+      const passwordHash = yield* passwords.hash(input.password)
+      const at = yield* DateTime.now
+      yield* dispatcher
+        .dispatch(new UserCommands.RegisterUser({ userId, email: input.email, passwordHash, at }), {
+          metadata: metadataOf(origin, userId)
+        })
+        .pipe(answer(400, 409))
+      return toResponse(yield* Effect.flatten(byId(userId)).pipe(Effect.orDie))
+    })
+
+    /** A new session for valid credentials, else 401 `Invalid credentials` (same answer for an unknown email). */
+    const login = Effect.fn("Accounts.login")(function* (email: string, password: Redacted.Redacted<string>) {
+      const user = yield* byEmail(email)
+      const valid = yield* passwords.verify(
+        password,
+        Option.match(user, { onNone: () => decoy, onSome: (u) => u.password_hash })
+      )
+      if (!valid || Option.isNone(user)) return yield* Effect.fail(new Unauthorized({ detail: INVALID_CREDENTIALS }))
+      return yield* session(user.value.id)
+    })
+
+    /** The signed-in user. */
+    const me = Effect.fn("Accounts.me")(function* (userId: string) {
+      return toResponse(yield* existing(userId))
+    })
+
+    /** Changes the password (older sessions end) and returns a fresh session. */
+    const changePassword = Effect.fn("Accounts.changePassword")(function* (
+      userId: string,
+      input: {
+        readonly current: Redacted.Redacted<string>
+        readonly next: Redacted.Redacted<string>
+        readonly confirm: Redacted.Redacted<string>
+      },
+      origin: Origin
+    ) {
+      const user = yield* existing(userId)
+      if (!(yield* passwords.verify(input.current, user.password_hash))) {
+        return yield* Effect.fail(contractError(400, "Current password is incorrect"))
+      }
+      yield* checkNewPassword("new_password", input.next, input.confirm)
+      const passwordHash = yield* passwords.hash(input.next)
+      const at = yield* DateTime.now
+      yield* dispatcher
+        .dispatch(new UserCommands.ChangePassword({ userId: UserId.make(userId), passwordHash, at }), {
+          metadata: metadataOf(origin, userId)
+        })
+        .pipe(answer(404, 409))
+      return yield* session(userId)
+    })
+
+    /** Deletes the account: its keys are shredded and its tokens stop working. */
+    const deleteAccount = Effect.fn("Accounts.deleteAccount")(function* (userId: string, origin: Origin) {
+      const at = yield* DateTime.now
+      yield* dispatcher
+        .dispatch(new UserCommands.DeleteUser({ userId: UserId.make(userId), at }), {
+          metadata: metadataOf(origin, userId)
+        })
+        .pipe(answer(404, 409))
+    })
+
+    return { register, login, me, changePassword, deleteAccount } as const
+  })
+}) {}

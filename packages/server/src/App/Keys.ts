@@ -1,0 +1,163 @@
+import * as NodeCrypto from "node:crypto"
+import { SqlClient } from "@effect/sql"
+import { ApiKeyCommands, ApiKeyId, KeyForbidden, KeyNotFound, maskKey, microsToUsd, UserId } from "@orw/domain"
+import { KeyList, type KeyRow, RecordedEvent, SyncResponse } from "@orw/domain/Api"
+import { DateTime, Effect, Option, Redacted } from "effect"
+import { AppConfig } from "../Config.js"
+import { KeyVault, keyHash } from "../Crypto/KeyVault.js"
+import { Dispatcher } from "../Dispatcher.js"
+import type { StoredEvent } from "../EventStore.js"
+import { KeySync } from "../OpenRouter/KeySync.js"
+import { answer, type ContractError, contractError } from "./Errors.js"
+import { keyRow, keyRowsOf } from "./KeyRows.js"
+import { metadataOf, type Origin } from "./Origin.js"
+
+/** An id derived from a namespaced idempotency key: a repeated request names the same resource. */
+export const idempotentId = (namespaced: string) =>
+  NodeCrypto.createHash("sha256").update(namespaced, "utf8").digest("base64url").slice(0, 32)
+
+/** Whether a command with this idempotency key was already committed. */
+export const alreadyDone = (namespaced: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) => sql`SELECT 1 AS done FROM idempotency WHERE key = ${namespaced}`).pipe(
+    Effect.map((rows) => rows.length > 0),
+    Effect.orDie
+  )
+
+const usd = (micros: number | null) => (micros === null ? null : microsToUsd(micros))
+
+/** What a sync recorded, one line per event, without anything secret. */
+const summarize = ({ event }: StoredEvent): RecordedEvent => {
+  switch (event._tag) {
+    case "UsageRecorded":
+      return new RecordedEvent({
+        type: event._tag,
+        date: event.date,
+        model: event.model,
+        requests: event.totals.requests,
+        cost: microsToUsd(event.totals.cost)
+      })
+    case "KeyStatusRecorded":
+      return new RecordedEvent({
+        type: event._tag,
+        usage_total: microsToUsd(event.status.usage),
+        limit_remaining: usd(event.status.limitRemaining)
+      })
+    case "KeySyncFailed":
+      return new RecordedEvent({ type: event._tag, error: event.error })
+    default:
+      return new RecordedEvent({ type: event._tag })
+  }
+}
+
+/** The user's stored OpenRouter keys: add (sealed by the KeyVault), edit, delete (shredded), sync now. */
+export class Keys extends Effect.Service<Keys>()("orw/App/Keys", {
+  effect: Effect.gen(function* () {
+    const dispatcher = yield* Dispatcher
+    const vault = yield* KeyVault
+    const config = yield* AppConfig
+    const keySync = yield* KeySync
+
+    /** The key's row if `userId` owns it; 404 for an unknown key, 403 for another user's. */
+    const owned = (userId: string, keyId: string) =>
+      Effect.flatMap(keyRow(keyId), (found): Effect.Effect<KeyRow, ContractError<403 | 404>> => {
+        if (Option.isNone(found)) return Effect.fail(contractError(404, new KeyNotFound().message))
+        const { owner, row } = found.value
+        return owner === userId ? Effect.succeed(row) : Effect.fail(contractError(403, new KeyForbidden().message))
+      })
+
+    const list = Effect.fn("Keys.list")(function* (userId: string) {
+      const items = yield* keyRowsOf(userId)
+      return new KeyList({ items, total: items.length })
+    })
+
+    /**
+     * Stores a key. With an idempotency key the key's id is derived from it, so a repeat answers with
+     * the key the first request stored (409 if it was deleted since).
+     */
+    const add = Effect.fn("Keys.add")(function* (
+      userId: string,
+      input: {
+        readonly name: string
+        readonly key: Redacted.Redacted<string>
+        readonly idempotencyKey?: string | undefined
+      },
+      origin: Origin
+    ) {
+      const namespaced = input.idempotencyKey === undefined ? undefined : `user:${userId}:keys:${input.idempotencyKey}`
+      const keyId = ApiKeyId.make(namespaced === undefined ? NodeCrypto.randomUUID() : idempotentId(namespaced))
+      if (namespaced !== undefined && (yield* alreadyDone(namespaced))) {
+        return yield* owned(userId, keyId).pipe(
+          Effect.mapError(() => contractError(409, "This Idempotency-Key was already used"))
+        )
+      }
+      const secret = Redacted.make(Redacted.value(input.key).trim())
+      const { ciphertext, vaultRow } = yield* vault.seal(keyId, userId, secret)
+      const command = new ApiKeyCommands.AddKey({
+        keyId,
+        userId: UserId.make(userId),
+        name: input.name.trim(),
+        key: secret,
+        label: maskKey(Redacted.value(secret)),
+        keyHash: keyHash(secret),
+        ciphertext,
+        maxKeysPerUser: config.maxApiKeysPerUser,
+        at: yield* DateTime.now
+      })
+      yield* dispatcher
+        .dispatch(command, {
+          metadata: metadataOf(origin, userId),
+          idempotencyKey: namespaced,
+          inTransaction: vault.storeInTransaction(vaultRow)
+        })
+        .pipe(answer(400, 404, 409))
+      return yield* owned(userId, keyId).pipe(Effect.orDie)
+    })
+
+    /** Renames and/or (de)activates a key; an empty change answers the row as it is. */
+    const update = Effect.fn("Keys.update")(function* (
+      userId: string,
+      keyId: string,
+      change: { readonly name?: string | undefined; readonly isActive?: boolean | undefined },
+      origin: Origin
+    ) {
+      yield* owned(userId, keyId)
+      const ids = { keyId: ApiKeyId.make(keyId), userId: UserId.make(userId) }
+      const metadata = metadataOf(origin, userId)
+      if (change.name !== undefined) {
+        const command = new ApiKeyCommands.RenameKey({ ...ids, name: change.name.trim(), at: yield* DateTime.now })
+        yield* dispatcher.dispatch(command, { metadata }).pipe(answer(400, 403, 404, 409))
+      }
+      if (change.isActive !== undefined) {
+        const command = new ApiKeyCommands.SetKeyActive({ ...ids, isActive: change.isActive, at: yield* DateTime.now })
+        yield* dispatcher.dispatch(command, { metadata }).pipe(answer(403, 404, 409))
+      }
+      return yield* owned(userId, keyId)
+    })
+
+    /** Deletes a key; its data key is destroyed in the same transaction. */
+    const remove = Effect.fn("Keys.remove")(function* (userId: string, keyId: string, origin: Origin) {
+      const command = new ApiKeyCommands.DeleteKey({
+        keyId: ApiKeyId.make(keyId),
+        userId: UserId.make(userId),
+        at: yield* DateTime.now
+      })
+      yield* dispatcher.dispatch(command, { metadata: metadataOf(origin, userId) }).pipe(answer(403, 404, 409))
+    })
+
+    /** Syncs the key with OpenRouter now; also 200 when upstream refused the key (the row shows `invalid`). */
+    const sync = Effect.fn("Keys.sync")(function* (userId: string, keyId: string, origin: Origin) {
+      yield* owned(userId, keyId)
+      const result = yield* keySync
+        .syncKey(keyId, { source: origin.source, actor: userId, requestId: origin.requestId })
+        .pipe(answer(400, 404, 409))
+      return new SyncResponse({
+        key: yield* owned(userId, keyId),
+        outcome: result.outcome,
+        error: result.error,
+        recorded: result.recorded.map(summarize)
+      })
+    })
+
+    return { list, add, update, remove, sync } as const
+  })
+}) {}

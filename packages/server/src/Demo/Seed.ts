@@ -1,0 +1,75 @@
+import { SqlClient } from "@effect/sql"
+import { ApiKeyCommands, ApiKeyId, maskKey, UserCommands, UserId } from "@orw/domain"
+import { DateTime, Effect, Redacted } from "effect"
+import { Passwords } from "../Auth/Passwords.js"
+import { CommandHandler } from "../CommandHandler.js"
+import { KeyVault, keyHash } from "../Crypto/KeyVault.js"
+import { Dispatcher } from "../Dispatcher.js"
+import type { EventMetadata } from "../EventStore.js"
+import { sumActivity } from "../OpenRouter/KeySync.js"
+import type { Scenario } from "../OpenRouter/Simulator.js"
+import { decideActivity } from "../OpenRouter/Snapshot.js"
+
+/** The demo login, printed at start. */
+export const DEMO_EMAIL = "demo@openrouter-watcher.local"
+export const DEMO_PASSWORD = "Demo-Password-2026!"
+
+/** Days the activity endpoint serves; older history is imported once at seeding. */
+const ACTIVITY_DAYS = 30
+
+const metadata: EventMetadata = {
+  actor: "demo",
+  source: "system",
+  correlationId: "demo-seed",
+  causationId: null,
+  requestId: null
+}
+
+/**
+ * Seeds the demo account once: the user, every key of the scenario (sealed like any key),
+ * and the usage older than what `/activity` serves, so the dashboard shows 90 days. The last
+ * 30 days and everything after come through the normal sync.
+ */
+export const seedDemo = (scenario: Scenario) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const existing = yield* sql<{ id: string }>`SELECT id FROM users WHERE email = ${DEMO_EMAIL}`
+    if (existing.length > 0) return { seeded: false as const }
+    const dispatcher = yield* Dispatcher
+    const handler = yield* CommandHandler
+    const vault = yield* KeyVault
+    const passwords = yield* Passwords
+    const at = yield* DateTime.now
+    const userId = UserId.make("demo-user")
+    const passwordHash = yield* passwords.hash(Redacted.make(DEMO_PASSWORD))
+    yield* dispatcher.dispatch(new UserCommands.RegisterUser({ userId, email: DEMO_EMAIL, passwordHash, at }), {
+      metadata
+    })
+    const cutoff = DateTime.formatIsoDateUtc(DateTime.subtract(at, { days: ACTIVITY_DAYS }))
+    for (const [index, simKey] of scenario.keys.entries()) {
+      const keyId = ApiKeyId.make(`demo-key-${index + 1}`)
+      const secret = Redacted.make(simKey.key)
+      const { ciphertext, vaultRow } = yield* vault.seal(keyId, userId, secret)
+      yield* dispatcher.dispatch(
+        new ApiKeyCommands.AddKey({
+          keyId,
+          userId,
+          name: simKey.name,
+          key: secret,
+          label: maskKey(simKey.key),
+          keyHash: keyHash(secret),
+          ciphertext,
+          maxKeysPerUser: 100,
+          at
+        }),
+        { metadata, inTransaction: vault.storeInTransaction(vaultRow) }
+      )
+      const history = sumActivity(
+        simKey.activity
+          .filter((row) => row.date < cutoff)
+          .map((row) => ({ ...row, usage: row.usage / 1e9, byok_usage_inference: row.byok_usage_inference / 1e9 }))
+      )
+      if (history.length > 0) yield* handler.execute(decideActivity(keyId, history, at), { metadata })
+    }
+    return { seeded: true as const }
+  })

@@ -1,0 +1,121 @@
+import { HttpServerRequest } from "@effect/platform"
+import { SqlClient } from "@effect/sql"
+import { UserId } from "@orw/domain"
+import {
+  ApiTokenAuth,
+  AuthRateLimit,
+  SESSION_COOKIE,
+  SessionAuth,
+  TooManyRequests,
+  Unauthorized
+} from "@orw/domain/Api"
+import { DateTime, Effect, Layer, Option, Redacted } from "effect"
+import { Tokens } from "../App/Tokens.js"
+import { endedBy, Jwt } from "../Auth/Jwt.js"
+import { RateLimits, withRateLimitHeaders } from "./RateLimit.js"
+import { CurrentRequest } from "./RequestContext.js"
+import { clearSessionCookie } from "./Session.js"
+
+const NOT_AUTHENTICATED = "Not authenticated"
+const INVALID_TOKEN = "Invalid or expired token"
+const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"])
+
+/** 401 with "Not authenticated" when no credentials came at all, else "Invalid or expired token". */
+const unauthorized = Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
+  const sent = request.headers.authorization !== undefined || request.cookies[SESSION_COOKIE] !== undefined
+  return new Unauthorized({ detail: sent ? INVALID_TOKEN : NOT_AUTHENTICATED })
+})
+
+/**
+ * A cookie-authenticated write whose `Origin` names another host is refused: SameSite=Strict already keeps
+ * the cookie off cross-site requests, this holds even for a browser that ignores SameSite.
+ */
+const sameOrigin = Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
+  const origin = request.headers.origin
+  if (!UNSAFE_METHODS.has(request.method) || origin === undefined) return true
+  try {
+    return new URL(origin).host === request.headers.host
+  } catch {
+    return false
+  }
+})
+
+/** Sessions: a JWT that verifies, of a user that still exists, issued after the user's last password change. */
+export const SessionAuthLive = Layer.effect(
+  SessionAuth,
+  Effect.gen(function* () {
+    const jwt = yield* Jwt
+    const sql = yield* SqlClient.SqlClient
+
+    const check = (token: Redacted.Redacted<string>) =>
+      Effect.gen(function* () {
+        if (Redacted.value(token) === "") return Option.none<string>()
+        const session = yield* Effect.option(jwt.verify(token))
+        if (Option.isNone(session)) return Option.none<string>()
+        const rows = yield* sql<{ password_changed_at: string }>`SELECT password_changed_at FROM users
+          WHERE id = ${session.value.userId}`.pipe(Effect.orDie)
+        const changedAt = rows[0] === undefined ? undefined : DateTime.unsafeMake(rows[0].password_changed_at)
+        return changedAt === undefined || endedBy(session.value, changedAt)
+          ? Option.none<string>()
+          : Option.some(session.value.userId)
+      })
+
+    const authenticate = (token: Redacted.Redacted<string>, via: "bearer" | "cookie") =>
+      Effect.flatMap(check(token), (userId) =>
+        Option.isSome(userId)
+          ? Effect.succeed({ userId: UserId.make(userId.value), via })
+          : Effect.flatMap(unauthorized, Effect.fail)
+      )
+
+    return SessionAuth.of({
+      bearer: (token) => authenticate(token, "bearer"),
+      cookie: (token) =>
+        Effect.gen(function* () {
+          if (Redacted.value(token) === "") return yield* Effect.flatMap(unauthorized, Effect.fail)
+          if (!(yield* sameOrigin))
+            return yield* Effect.fail(new Unauthorized({ detail: "Cross-origin request refused" }))
+          // A cookie that no longer works is cleared, so the browser stops sending it.
+          return yield* authenticate(token, "cookie").pipe(Effect.tapError(() => clearSessionCookie))
+        })
+    })
+  })
+)
+
+/** Public-API tokens, rate limited per token (per client IP for requests without a valid token). */
+export const ApiTokenAuthLive = Layer.effect(
+  ApiTokenAuth,
+  Effect.gen(function* () {
+    const tokens = yield* Tokens
+    const limits = yield* RateLimits
+    return ApiTokenAuth.of({
+      bearer: (token) =>
+        Effect.gen(function* () {
+          const owner = yield* tokens.authenticate(token)
+          const request = yield* CurrentRequest
+          const bucket = Option.isSome(owner) ? `token:${owner.value.tokenId}` : `anonymous:${request.clientIp}`
+          const decision = yield* limits.api(bucket)
+          yield* withRateLimitHeaders(decision)
+          if (!decision.allowed) return yield* Effect.fail(new TooManyRequests({ detail: "Rate limit exceeded" }))
+          if (Option.isNone(owner)) return yield* Effect.flatMap(unauthorized, Effect.fail)
+          return { userId: UserId.make(owner.value.userId), via: "token" as const }
+        })
+    })
+  })
+)
+
+/** AUTH_RATE_LIMIT_PER_MINUTE per client IP, counted separately for login and register. */
+export const AuthRateLimitLive = Layer.effect(
+  AuthRateLimit,
+  Effect.gen(function* () {
+    const limits = yield* RateLimits
+    return Effect.gen(function* () {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const { clientIp } = yield* CurrentRequest
+      const decision = yield* limits.auth(`${request.url.split("?")[0]}:${clientIp}`)
+      yield* withRateLimitHeaders(decision)
+      if (!decision.allowed) {
+        return yield* Effect.fail(new TooManyRequests({ detail: "Too many attempts, try again later" }))
+      }
+    })
+  })
+)

@@ -1,0 +1,62 @@
+import type { HttpServerRequest } from "@effect/platform"
+import { validateHost } from "../Config.js"
+
+const BASE_CSP = {
+  "default-src": "'self'",
+  "script-src": "'self'",
+  "style-src": "'self'",
+  "img-src": "'self' data:",
+  "font-src": "'self'",
+  "connect-src": "'self'",
+  "object-src": "'none'",
+  "frame-ancestors": "'none'",
+  "base-uri": "'self'",
+  "form-action": "'self'"
+}
+
+const render = (directives: Record<string, string>) =>
+  Object.entries(directives)
+    .map(([name, value]) => `${name} ${value}`)
+    .join("; ")
+
+/** The CSP of every response: scripts and styles from our own origin only, no framing, no plugins. */
+export const APP_CSP = render(BASE_CSP)
+
+/** /docs relaxes only what Swagger UI needs: inline styles (never scripts). */
+export const DOCS_CSP = render({ ...BASE_CSP, "style-src": "'self' 'unsafe-inline'" })
+
+const isDocs = (path: string) => path === "/docs" || path.startsWith("/docs/")
+
+/** The headers every response carries, errors and 404s included. */
+export const securityHeaders = (path: string): Record<string, string> => ({
+  "content-security-policy": isDocs(path) ? DOCS_CSP : APP_CSP,
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "strict-transport-security": "max-age=31536000; includeSubDomains",
+  "referrer-policy": "no-referrer",
+  "cross-origin-opener-policy": "same-origin",
+  "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=()"
+})
+
+/** Whether the request's `Host` is one of ALLOWED_HOSTS. */
+export const hostAllowed = (request: HttpServerRequest.HttpServerRequest, allowedHosts: ReadonlyArray<string>) =>
+  validateHost(request.headers.host, allowedHosts)
+
+/**
+ * Where the request comes from: the socket's address, or with TRUST_PROXY the first `X-Forwarded-For`
+ * hop (only behind a proxy that sets it: otherwise a client could pick its own rate-limit bucket).
+ */
+export const clientIp = (request: HttpServerRequest.HttpServerRequest, trustProxy: boolean) => {
+  const forwarded = trustProxy ? request.headers["x-forwarded-for"]?.split(",")[0]?.trim() : undefined
+  return forwarded !== undefined && forwarded !== ""
+    ? forwarded
+    : request.remoteAddress._tag === "Some"
+      ? request.remoteAddress.value
+      : "unknown"
+}
+
+/** Served over https: the request's own URL, or `X-Forwarded-Proto: https` from a proxy (or COOKIE_SECURE). */
+export const isSecure = (request: HttpServerRequest.HttpServerRequest, forceSecure: boolean) =>
+  forceSecure ||
+  request.headers["x-forwarded-proto"]?.split(",")[0]?.trim().toLowerCase() === "https" ||
+  request.url.startsWith("https:")

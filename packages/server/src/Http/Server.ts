@@ -1,0 +1,99 @@
+import * as NodeHttp from "node:http"
+import { FetchHttpClient, HttpApiBuilder, type HttpRouter, HttpServer } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { OrwApi } from "@orw/domain/Api"
+import { Effect, Layer } from "effect"
+import { Accounts } from "../App/Accounts.js"
+import { Keys } from "../App/Keys.js"
+import { Stats } from "../App/Stats.js"
+import { Tokens } from "../App/Tokens.js"
+import { Jwt } from "../Auth/Jwt.js"
+import { Passwords } from "../Auth/Passwords.js"
+import { AppConfig } from "../Config.js"
+import * as Core from "../Core.js"
+import { KeyVault } from "../Crypto/KeyVault.js"
+import { OpenRouterClient } from "../OpenRouter/Client.js"
+import { KeySync } from "../OpenRouter/KeySync.js"
+import { SyncSupervisor } from "../OpenRouter/SyncSupervisor.js"
+import { AccountHandlers, AuthHandlers } from "./Accounts.js"
+import { ApiTokenAuthLive, AuthRateLimitLive, SessionAuthLive } from "./Auth.js"
+import { DocsRoutes } from "./Docs.js"
+import { makeEdge } from "./Edge.js"
+import { DecodeErrorsLive } from "./Errors.js"
+import { HealthRoutes } from "./Health.js"
+import { KeysHandlers } from "./Keys.js"
+import { MetricsRoute } from "./Metrics.js"
+import { RateLimits } from "./RateLimit.js"
+import { StaticRoutes } from "./Static.js"
+import { TokensHandlers } from "./Tokens.js"
+import { V1Handlers } from "./V1.js"
+
+/** The contract's groups with their security middleware. */
+const ApiLive = HttpApiBuilder.api(OrwApi).pipe(
+  Layer.provide([AuthHandlers, AccountHandlers, KeysHandlers, TokensHandlers, V1Handlers]),
+  Layer.provide([SessionAuthLive, ApiTokenAuthLive, AuthRateLimitLive])
+)
+
+/**
+ * The HTTP app on the HttpServer in context: the API, /openapi.json and /docs, health, metrics, the web
+ * app and `routes` (layers of `HttpApiBuilder.Router.use`, e.g. the web RPC endpoint), all inside the
+ * edge middleware. Every route is added before the app is built from the router.
+ */
+export const httpLive = <RE = never, RR = never>(routes: Layer.Layer<never, RE, RR> = Layer.empty) =>
+  Layer.unwrapEffect(
+    Effect.gen(function* () {
+      const app = yield* HttpApiBuilder.httpApp
+      const edge = yield* makeEdge
+      return HttpServer.serve(edge(app))
+    })
+  ).pipe(
+    Layer.provide([ApiLive, DocsRoutes, HealthRoutes, MetricsRoute, StaticRoutes, DecodeErrorsLive, routes]),
+    Layer.provide([HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer])
+  )
+
+/** The application services the handlers use. */
+const Services = Layer.mergeAll(Accounts.Default, Keys.Default, Tokens.Default, Stats.Default, RateLimits.Default)
+
+/** The event-sourced core on AppConfig's database file. */
+const CoreLive = Layer.unwrapEffect(Effect.map(AppConfig, (config) => Core.layerFile(config.databaseFile)))
+
+/** The OpenRouter client at AppConfig's OPENROUTER_API_URL, and the key sync over it. */
+const SyncLive = KeySync.Default.pipe(
+  Layer.provideMerge(
+    Layer.unwrapEffect(
+      Effect.map(AppConfig, (config) => OpenRouterClient.Default({ baseUrl: config.openRouterApiUrl }))
+    ).pipe(Layer.provide(FetchHttpClient.layer))
+  )
+)
+
+/** A Node HTTP server listening on `host:port` (port 0: a free port), with the platform services. */
+export const listen = (options: { readonly host: string; readonly port: number }) =>
+  NodeHttpServer.layer(() => NodeHttp.createServer(), options)
+
+/** What {@link appLayer} is built from. */
+export interface AppLayerOptions<E, R, RE = never, RR = never> {
+  /** The listening server and its platform services, e.g. `NodeHttpServer.layer(...)`. */
+  readonly server: Layer.Layer<HttpServer.HttpServer | HttpRouter.HttpRouter.DefaultServices, E, R>
+  /** `Passwords.Default` (argon2id) unless given; tests pass `Passwords.Test`. */
+  readonly passwords?: Layer.Layer<Passwords>
+  /** Run the background sync fibers (SyncSupervisor) while the server runs. Default true. */
+  readonly backgroundSync?: boolean
+  /** More routes on the same router and edge (e.g. `RpcRoute`); they may use every service of the app. */
+  readonly routes?: Layer.Layer<never, RE, RR>
+}
+
+/**
+ * The whole application over an AppConfig: core (SQLite file of AppConfig), key vault, sessions, the
+ * OpenRouter sync, and the HTTP app on `options.server`. Its output keeps the core and the server, so a
+ * caller (a test) can read the bound address and the database.
+ */
+export const appLayer = <E, R, RE = never, RR = never>(options: AppLayerOptions<E, R, RE, RR>) => {
+  const background = options.backgroundSync === false ? Layer.empty : SyncSupervisor.Default
+  return httpLive(options.routes).pipe(
+    Layer.provideMerge(Layer.mergeAll(Services, background)),
+    Layer.provideMerge(SyncLive),
+    Layer.provideMerge(Layer.mergeAll(KeyVault.DefaultWithoutDependencies, Jwt.DefaultWithoutDependencies)),
+    Layer.provideMerge(Layer.mergeAll(CoreLive, options.passwords ?? Passwords.Default)),
+    Layer.provideMerge(options.server)
+  )
+}

@@ -1,0 +1,80 @@
+import * as NodeFs from "node:fs"
+import * as NodePath from "node:path"
+import { fileURLToPath } from "node:url"
+import { HttpApiBuilder, HttpServerError, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import type { HttpPlatform } from "@effect/platform/HttpPlatform"
+import { Config, Effect } from "effect"
+
+/** The single-page app's routes: each answers with its index.html. */
+export const SPA_ROUTES = ["/login", "/register", "/dashboard", "/keys", "/tokens", "/profile"] as const
+
+/** The web app's build: WEB_DIST_DIR, else packages/web/dist. */
+const WebDist = Config.string("WEB_DIST_DIR").pipe(
+  Config.withDefault(fileURLToPath(new URL("../../../web/dist", import.meta.url)))
+)
+
+const isFile = (path: string) => {
+  try {
+    return NodeFs.statSync(path).isFile()
+  } catch {
+    return false
+  }
+}
+
+const notFound = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+  Effect.fail(new HttpServerError.RouteNotFound({ request }))
+)
+
+/** The file under `dir` a URL path names, if it is one: no escaping the folder, no dot-files. */
+const resolveFile = (dir: string, url: string) => {
+  let pathname: string
+  try {
+    pathname = decodeURIComponent(new URL(url, "http://local").pathname)
+  } catch {
+    return undefined
+  }
+  if (pathname.split("/").some((segment) => segment.startsWith("."))) return undefined
+  const file = NodePath.resolve(dir, `.${pathname}`)
+  return file.startsWith(`${dir}${NodePath.sep}`) && isFile(file) ? file : undefined
+}
+
+/**
+ * The Lit web app from its build folder, looked up per request so a build made while the server runs is
+ * served: `/` redirects to /dashboard (to /docs while there is no build), the SPA routes answer with
+ * index.html, other GETs with the file of that name, else 404.
+ */
+export const StaticRoutes = HttpApiBuilder.Router.use((router) =>
+  Effect.gen(function* () {
+    const dir = NodePath.resolve(yield* WebDist)
+    const index = NodePath.join(dir, "index.html")
+    const serveIndex = Effect.suspend(
+      (): Effect.Effect<
+        HttpServerResponse.HttpServerResponse,
+        HttpServerError.RouteNotFound,
+        HttpPlatform | HttpServerRequest.HttpServerRequest
+      > =>
+        isFile(index)
+          ? Effect.orDie(HttpServerResponse.file(index, { headers: { "cache-control": "no-cache" } }))
+          : notFound
+    )
+    yield* router.get(
+      "/",
+      Effect.sync(() => HttpServerResponse.redirect(isFile(index) ? "/dashboard" : "/docs", { status: 302 }))
+    )
+    for (const route of SPA_ROUTES) {
+      yield* router.get(route, serveIndex)
+      yield* router.get(`${route}/*`, serveIndex)
+    }
+    yield* router.get(
+      "/*",
+      Effect.gen(function* () {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        const file = resolveFile(dir, request.url)
+        if (file === undefined) return yield* notFound
+        const immutable = file.startsWith(NodePath.join(dir, "assets") + NodePath.sep)
+        const cacheControl = immutable ? "public, max-age=31536000, immutable" : "no-cache"
+        return yield* Effect.orDie(HttpServerResponse.file(file, { headers: { "cache-control": cacheControl } }))
+      })
+    )
+  })
+)

@@ -1,0 +1,71 @@
+/**
+ * `pnpm demo`: the server with an in-process OpenRouter simulator, a demo account with
+ * several keys (one a management key) and 90 days of usage over several models, and live
+ * traffic so the dashboard keeps moving. The demo database is its own and starts fresh.
+ */
+
+import * as NodeFs from "node:fs"
+import * as NodePath from "node:path"
+import { NodeRuntime } from "@effect/platform-node"
+import { Console, Effect, Layer, Logger, LogLevel } from "effect"
+import { AppConfig, layerDotEnv } from "./Config.js"
+import { DEMO_EMAIL, DEMO_PASSWORD, seedDemo } from "./Demo/Seed.js"
+import { demoTraffic } from "./Demo/Traffic.js"
+import { appLayer, listen } from "./Http/Server.js"
+import { realisticScenario, Simulator } from "./OpenRouter/Simulator.js"
+import { SyncSettings } from "./OpenRouter/SyncSettings.js"
+
+const dir = NodePath.resolve(process.env.DEMO_DIR ?? "data/demo")
+NodeFs.mkdirSync(dir, { recursive: true })
+for (const suffix of ["", "-wal", "-shm"]) NodeFs.rmSync(NodePath.join(dir, `demo.db${suffix}`), { force: true })
+// The demo never touches the real database, whatever .env says.
+process.env.DATABASE_URL = NodePath.join(dir, "demo.db")
+process.env.SYNC_INTERVAL_MINUTES ??= "0.5"
+
+const scenario = realisticScenario({ days: 90, seed: 42 })
+const simulator = new Simulator({ scenario })
+
+const Demo = Layer.scopedDiscard(
+  Effect.gen(function* () {
+    const { host, port } = yield* AppConfig
+    yield* seedDemo(scenario)
+    yield* Effect.forkScoped(demoTraffic(scenario))
+    const url = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`
+    yield* Console.log(
+      [
+        "",
+        `  openrouter-watcher demo is running at ${url}`,
+        `  log in as ${DEMO_EMAIL} / ${DEMO_PASSWORD}`,
+        `  (OpenRouter is simulated at ${process.env.OPENROUTER_API_URL}; usage grows while this runs; Ctrl-C stops)`,
+        ""
+      ].join("\n")
+    )
+  })
+)
+
+const main = Effect.gen(function* () {
+  const running = yield* simulator.serve({ host: "127.0.0.1", port: 0 })
+  process.env.OPENROUTER_API_URL = running.url
+  const App = Demo.pipe(
+    Layer.provideMerge(
+      appLayer({ server: Layer.unwrapEffect(Effect.map(AppConfig, ({ host, port }) => listen({ host, port }))) })
+    ),
+    Layer.provide(Logger.minimumLogLevel(LogLevel.Warning)),
+    Layer.provide(SyncSettings.layerConfig),
+    Layer.provide(AppConfig.Default),
+    Layer.provide(layerDotEnv())
+  )
+  return yield* Layer.launch(App)
+})
+
+Effect.scoped(main).pipe(
+  Effect.catchTag("InvalidConfig", (error) =>
+    Effect.zipRight(
+      Console.error(error.message),
+      Effect.sync(() => {
+        process.exitCode = 1
+      })
+    )
+  ),
+  NodeRuntime.runMain({ disablePrettyLogger: true })
+)

@@ -1,0 +1,86 @@
+import * as NodeFs from "node:fs"
+import * as NodeOs from "node:os"
+import * as NodePath from "node:path"
+import { HttpServer } from "@effect/platform"
+import { Passwords } from "@orw/server/Auth/Passwords"
+import { AppConfig, type AppSettings } from "@orw/server/Config"
+import { appLayer, listen } from "@orw/server/Http/Server"
+import { Simulator } from "@orw/server/OpenRouter/Simulator"
+import { SyncSettings } from "@orw/server/OpenRouter/SyncSettings"
+import { Duration, Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
+
+/** What the app layer offers to tests (core, vault, auth...), beside the HTTP server. */
+type AppServices = Layer.Layer.Success<ReturnType<typeof appLayer<never, never>>>
+
+/** A real server on a loopback port, over a real SQLite file in a temp folder, with OpenRouter simulated. */
+export interface TestServer {
+  readonly url: string
+  readonly dir: string
+  readonly databaseFile: string
+  /** Every log line the server wrote (logfmt), in order. */
+  readonly logs: Array<string>
+  readonly sim: Simulator
+  /** Runs an effect against the server's own services (SqlClient, Dispatcher, KeyVault, Jwt...). */
+  readonly run: <A, E>(effect: Effect.Effect<A, E, AppServices>) => Promise<A>
+  readonly close: () => Promise<void>
+}
+
+const fastSync = {
+  interval: Duration.hours(1),
+  maxConcurrent: 4,
+  retries: 1,
+  retryBase: Duration.millis(5),
+  validationInterval: Duration.hours(24)
+}
+
+/**
+ * Starts the full application (AppConfig.layerTest + `overrides`), with cheap argon2id and no background
+ * sync, on 127.0.0.1 and a free port. Rate limits are high unless a test lowers them.
+ */
+export const startServer = async (overrides: Partial<AppSettings> = {}): Promise<TestServer> => {
+  const dir = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "orw-http-"))
+  const databaseFile = NodePath.join(dir, "app.db")
+  const sim = new Simulator()
+  const simulator = await sim.start()
+  const logs: Array<string> = []
+  const capture = Logger.replace(
+    Logger.defaultLogger,
+    Logger.map(Logger.logfmtLogger, (line) => {
+      logs.push(line)
+    })
+  )
+  const config = AppConfig.layerTest({
+    databaseFile,
+    dataDir: dir,
+    secretsDir: dir,
+    openRouterApiUrl: simulator.url,
+    authRateLimitPerMinute: 10_000,
+    rateLimitRequests: 10_000,
+    ...overrides
+  })
+  const layer = appLayer({
+    server: listen({ host: "127.0.0.1", port: 0 }),
+    passwords: Passwords.Test,
+    backgroundSync: false
+  }).pipe(
+    Layer.provide(Layer.succeed(SyncSettings, fastSync)),
+    Layer.provide(config),
+    Layer.provide(Layer.merge(capture, Logger.minimumLogLevel(LogLevel.Debug)))
+  )
+  const runtime = ManagedRuntime.make(layer)
+  const address = await runtime.runPromise(Effect.map(HttpServer.HttpServer, (server) => server.address))
+  if (address._tag !== "TcpAddress") throw new Error("expected a TCP address")
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    dir,
+    databaseFile,
+    logs,
+    sim,
+    run: (effect) => runtime.runPromise(effect),
+    close: async () => {
+      await runtime.dispose()
+      await simulator.close()
+      NodeFs.rmSync(dir, { recursive: true, force: true })
+    }
+  }
+}
