@@ -14,6 +14,7 @@ import { demoTraffic } from "./Demo/Traffic.js"
 import { appLayer, listen } from "./Http/Server.js"
 import { realisticScenario, Simulator } from "./OpenRouter/Simulator.js"
 import { SyncSettings } from "./OpenRouter/SyncSettings.js"
+import { RpcRoute } from "./Rpc/Route.js"
 
 const dir = NodePath.resolve(process.env.DEMO_DIR ?? "data/demo")
 NodeFs.mkdirSync(dir, { recursive: true })
@@ -48,7 +49,10 @@ const main = Effect.gen(function* () {
   process.env.OPENROUTER_API_URL = running.url
   const App = Demo.pipe(
     Layer.provideMerge(
-      appLayer({ server: Layer.unwrapEffect(Effect.map(AppConfig, ({ host, port }) => listen({ host, port }))) })
+      appLayer({
+        server: Layer.unwrapEffect(Effect.map(AppConfig, ({ host, port }) => listen({ host, port }))),
+        routes: RpcRoute
+      })
     ),
     Layer.provide(Logger.minimumLogLevel(LogLevel.Warning)),
     Layer.provide(SyncSettings.layerConfig),

@@ -4,6 +4,7 @@ import { Console, Effect, Layer, Logger } from "effect"
 import { AppConfig, layerDotEnv } from "./Config.js"
 import { appLayer, listen } from "./Http/Server.js"
 import { SyncSettings } from "./OpenRouter/SyncSettings.js"
+import { RpcRoute } from "./Rpc/Route.js"
 
 /** Listens on HOST:PORT. */
 const Listen = Layer.unwrapEffect(Effect.map(AppConfig, ({ host, port }) => listen({ host, port })))
@@ -16,7 +17,7 @@ const Logging = Layer.unwrapEffect(
 )
 
 /** The server with the background sync; `.env` is read below everything else. */
-const Main = appLayer({ server: Listen }).pipe(
+const Main = appLayer({ server: Listen, routes: RpcRoute }).pipe(
   HttpServer.withLogAddress,
   Layer.provide(Logging),
   Layer.provide(SyncSettings.layerConfig),

@@ -1,0 +1,84 @@
+import { Rpc, RpcGroup, RpcMiddleware } from "@effect/rpc"
+import { Context, Schema } from "effect"
+import { UserResponse } from "./Api/Auth.js"
+import { KeyRow, SyncResponse } from "./Api/Keys.js"
+import { CreatedToken, TokenRow } from "./Api/Tokens.js"
+import type { UserId } from "./Ids.js"
+import {
+  AccessDenied,
+  ConcurrentChange,
+  InvalidRequest,
+  ResourceNotFound,
+  Unauthenticated,
+  ValidationFailed
+} from "./Rpc/Errors.js"
+import { Dashboard, DashboardQuery } from "./Rpc/Models.js"
+
+export type { KeyStatus } from "./Api/Keys.js"
+export * from "./Rpc/Errors.js"
+export * from "./Rpc/Models.js"
+export { CreatedToken, KeyRow, SyncResponse, TokenRow, UserResponse }
+
+/** The user a verified session cookie belongs to; handlers read it, {@link SessionAuth} provides it. */
+export class CurrentUser extends Context.Tag("orw/Rpc/CurrentUser")<CurrentUser, { readonly userId: UserId }>() {}
+
+/**
+ * Every web RPC runs behind this middleware: the server verifies the session cookie (a user that
+ * still exists, no password change since it was issued) or fails the call with {@link Unauthenticated}.
+ */
+export class SessionAuth extends RpcMiddleware.Tag<SessionAuth>()("orw/Rpc/SessionAuth", {
+  provides: CurrentUser,
+  failure: Unauthenticated
+}) {}
+
+/** Ids as the rows carry them (opaque strings). */
+const KeyRef = { key_id: Schema.NonEmptyString }
+const Password = Schema.Redacted(Schema.String)
+const OnResource = Schema.Union(AccessDenied, ResourceNotFound, ConcurrentChange)
+
+/**
+ * The RPC contract of the web UI, served at `POST /rpc` (JSON serialization) with the session
+ * cookie; the server refuses calls from any other Origin with 403. Rows are the JSON API's.
+ */
+export class WebRpcs extends RpcGroup.make(
+  Rpc.make("me", { success: UserResponse, error: ResourceNotFound }),
+  Rpc.make("dashboard", { payload: DashboardQuery, success: Dashboard, error: InvalidRequest }),
+  Rpc.make("listKeys", { success: Schema.Array(KeyRow) }),
+  /** The plaintext key travels once, redacted on the server, and is never sent back (rows show the label). */
+  Rpc.make("addKey", {
+    payload: { name: Schema.String, key: Schema.Redacted(Schema.String) },
+    success: KeyRow,
+    error: Schema.Union(InvalidRequest, ResourceNotFound, ConcurrentChange)
+  }),
+  Rpc.make("renameKey", {
+    payload: { ...KeyRef, name: Schema.String },
+    success: KeyRow,
+    error: Schema.Union(InvalidRequest, OnResource)
+  }),
+  Rpc.make("setKeyActive", {
+    payload: { ...KeyRef, is_active: Schema.Boolean },
+    success: KeyRow,
+    error: Schema.Union(InvalidRequest, OnResource)
+  }),
+  Rpc.make("deleteKey", { payload: KeyRef, error: OnResource }),
+  /** Syncs the key with OpenRouter now; an upstream refusal is an outcome (`invalid`, `failed`), not an error. */
+  Rpc.make("syncKey", { payload: KeyRef, success: SyncResponse, error: Schema.Union(InvalidRequest, OnResource) }),
+  Rpc.make("listTokens", { success: Schema.Array(TokenRow) }),
+  /** `token` in the answer is the only time the secret is shown. */
+  Rpc.make("createToken", {
+    payload: { name: Schema.String },
+    success: CreatedToken,
+    error: Schema.Union(InvalidRequest, ResourceNotFound, ConcurrentChange)
+  }),
+  Rpc.make("revokeToken", { payload: { token_id: Schema.NonEmptyString }, error: OnResource }),
+  /** Ends every session issued before the change, the caller's too: the UI signs in again with the new password. */
+  Rpc.make("changePassword", {
+    payload: { current_password: Password, new_password: Password, new_password_confirm: Password },
+    error: Schema.Union(InvalidRequest, ValidationFailed, ResourceNotFound, ConcurrentChange)
+  }),
+  /** Deletes the account, its keys (crypto-shredded), tokens and figures; the password confirms it. */
+  Rpc.make("deleteAccount", {
+    payload: { password: Password },
+    error: Schema.Union(InvalidRequest, ResourceNotFound, ConcurrentChange)
+  })
+).middleware(SessionAuth) {}

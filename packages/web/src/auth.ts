@@ -1,0 +1,55 @@
+import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { Effect, Schema } from "effect"
+
+/** A refusal of the JSON auth API, with the server's `detail` as the message. */
+export class AuthError extends Schema.TaggedError<AuthError>()("AuthError", {
+  message: Schema.String,
+  /** Field-level problems of a 422 (or the password rules broken), when the server listed them. */
+  problems: Schema.Array(Schema.String)
+}) {}
+
+const Detail = Schema.Struct({ detail: Schema.Unknown })
+
+/** `detail` is a string, or a list of `{msg}` / strings for validation errors. */
+const problemsOf = (detail: unknown): Array<string> =>
+  Array.isArray(detail)
+    ? detail.map((item) =>
+        typeof item === "object" && item !== null && "msg" in item ? String(item.msg) : String(item)
+      )
+    : []
+
+const post = (path: string, body?: Record<string, string>) =>
+  Effect.gen(function* () {
+    const client = yield* HttpClient.HttpClient
+    const request = HttpClientRequest.post(path, { acceptJson: true })
+    const response = yield* client.execute(
+      body === undefined ? request : HttpClientRequest.bodyUnsafeJson(request, body)
+    )
+    if (response.status >= 200 && response.status < 300) return
+    const parsed = yield* response.json.pipe(Effect.flatMap(Schema.decodeUnknown(Detail)), Effect.option)
+    const detail = parsed._tag === "Some" ? parsed.value.detail : undefined
+    const problems = problemsOf(detail)
+    const message =
+      typeof detail === "string"
+        ? detail
+        : problems.length > 0
+          ? problems.join("; ")
+          : response.status === 429
+            ? "Too many attempts, wait a minute and try again"
+            : `The server answered ${response.status}`
+    return yield* new AuthError({ message, problems })
+  }).pipe(
+    Effect.catchTag("RequestError", "ResponseError", () =>
+      Effect.fail(new AuthError({ message: "The server cannot be reached", problems: [] }))
+    )
+  )
+
+/** Signs in: the server sets the HttpOnly session cookie. */
+export const login = (email: string, password: string) => post("/api/auth/login", { email, password })
+
+/** Creates an account (it does not sign in). */
+export const register = (email: string, password: string, passwordConfirm: string) =>
+  post("/api/auth/register", { email, password, password_confirm: passwordConfirm })
+
+/** Signs out: the server clears the session cookie. */
+export const logout = post("/api/auth/logout")

@@ -1,0 +1,139 @@
+import { provide } from "@lit/context"
+import { Router } from "@lit-labs/router"
+import type { UserResponse } from "@orw/domain/Rpc"
+import { Effect } from "effect"
+import { css, html, LitElement } from "lit"
+import { customElement, state } from "lit/decorators.js"
+import { logout } from "../auth.js"
+import { runtimeContext } from "../contexts/runtime-context.js"
+import { sessionContext } from "../contexts/session-context.js"
+import { UNAUTHENTICATED_EVENT } from "../controllers/effect-task.js"
+import { navigate, SIGNED_IN_EVENT } from "../navigation.js"
+import { type AppRuntime, makeRuntime, rpc } from "../runtime.js"
+import "./orw-dashboard.js"
+import { SIGN_OUT_EVENT } from "./orw-header.js"
+import "./orw-keys.js"
+import "./orw-login.js"
+import "./orw-profile.js"
+import "./orw-register.js"
+import "./orw-tokens.js"
+
+/**
+ * The application shell: provides the Effect runtime and the session to every page, routes
+ * between them, and sends anyone without a session to /login.
+ */
+@customElement("orw-app")
+export class OrwApp extends LitElement {
+  static override styles = css`
+    :host {
+      display: block;
+      min-height: 100vh;
+    }
+    main {
+      max-width: 1100px;
+      margin: 0 auto;
+      padding: 1.5rem;
+      outline: none;
+    }
+  `
+
+  /** The page's one Effect runtime (RPC client and HTTP), for every element below. */
+  @provide({ context: runtimeContext })
+  accessor runtime: AppRuntime = makeRuntime()
+
+  @provide({ context: sessionContext })
+  @state()
+  accessor _me: UserResponse | null = null
+
+  /** Who is signed in, asked once per page load and after each sign-in. */
+  private _session: Promise<UserResponse | null> = Promise.resolve(null)
+  private _path = ""
+
+  private readonly _router = new Router(
+    this,
+    [
+      { path: "/", enter: () => this._redirect() },
+      { path: "/login", enter: () => this._guest(), render: () => html`<orw-login></orw-login>` },
+      { path: "/register", enter: () => this._guest(), render: () => html`<orw-register></orw-register>` },
+      { path: "/dashboard", enter: () => this._member(), render: () => html`<orw-dashboard></orw-dashboard>` },
+      { path: "/keys", enter: () => this._member(), render: () => html`<orw-keys></orw-keys>` },
+      { path: "/tokens", enter: () => this._member(), render: () => html`<orw-tokens></orw-tokens>` },
+      { path: "/profile", enter: () => this._member(), render: () => html`<orw-profile></orw-profile>` }
+    ],
+    { fallback: { render: () => html`<h1>Page not found</h1><p><a href="/dashboard">Go to the dashboard</a></p>` } }
+  )
+
+  override connectedCallback(): void {
+    // Before the router's first navigation (in super.connectedCallback), whose guards wait for it.
+    this._session = this._loadSession()
+    super.connectedCallback()
+    this.addEventListener(UNAUTHENTICATED_EVENT, this._onUnauthenticated)
+    this.addEventListener(SIGNED_IN_EVENT, this._onSignedIn)
+    this.addEventListener(SIGN_OUT_EVENT, this._signOut)
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback()
+    this.removeEventListener(UNAUTHENTICATED_EVENT, this._onUnauthenticated)
+    this.removeEventListener(SIGNED_IN_EVENT, this._onSignedIn)
+    this.removeEventListener(SIGN_OUT_EVENT, this._signOut)
+  }
+
+  private _loadSession(): Promise<UserResponse | null> {
+    const me = rpc((client) => client.me()).pipe(Effect.orElseSucceed(() => null))
+    return this.runtime.runPromise(me).then((me) => (this._me = me))
+  }
+
+  private async _redirect(): Promise<boolean> {
+    navigate((await this._session) === null ? "/login" : "/dashboard", { replace: true })
+    return false
+  }
+
+  private async _guest(): Promise<boolean> {
+    if ((await this._session) === null) return true
+    navigate("/dashboard", { replace: true })
+    return false
+  }
+
+  private async _member(): Promise<boolean> {
+    if ((await this._session) !== null) return true
+    navigate("/login", { replace: true })
+    return false
+  }
+
+  private readonly _onUnauthenticated = (): void => {
+    this._me = null
+    this._session = Promise.resolve(null)
+    navigate("/login")
+  }
+
+  private readonly _onSignedIn = (): void => {
+    this._session = this._loadSession()
+    void this._session.then((me) => navigate(me === null ? "/login" : "/dashboard"))
+  }
+
+  private readonly _signOut = async (): Promise<void> => {
+    await this.runtime.runPromise(Effect.ignore(logout))
+    this._onUnauthenticated()
+  }
+
+  protected override updated(): void {
+    // Move focus to the new page, so keyboard and screen-reader users start at its top.
+    const path = window.location.pathname
+    if (this._path !== "" && this._path !== path) this.renderRoot.querySelector("main")?.focus()
+    this._path = path
+  }
+
+  override render() {
+    return html`
+      <orw-header email=${this._me?.email ?? ""} path=${window.location.pathname}></orw-header>
+      <main tabindex="-1">${this._router.outlet()}</main>
+    `
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "orw-app": OrwApp
+  }
+}

@@ -1,0 +1,136 @@
+import { TaskStatus } from "@lit/task"
+import type { KeyRow, SyncResponse } from "@orw/domain/Rpc"
+import { Effect } from "effect"
+import { css, html, LitElement, nothing, type PropertyValues } from "lit"
+import { customElement, property, state } from "lit/decorators.js"
+import { EffectTask, errorMessage } from "../controllers/effect-task.js"
+import { type AppServices, rpc } from "../runtime.js"
+import { shared } from "../styles.js"
+
+/** Fired with the sentence that tells what changed (`detail`) after an action on a key succeeded. */
+export const KEY_CHANGED_EVENT = "orw-key-changed"
+
+const syncSentence = (key: KeyRow, { outcome, error, recorded }: SyncResponse) =>
+  outcome === "ok"
+    ? `Synced ${key.name}: ${recorded.length === 0 ? "nothing new" : `${recorded.length} new facts recorded`}.`
+    : `Sync of ${key.name} ${outcome === "invalid" ? "found the key invalid" : "failed"}: ${error ?? "unknown error"}`
+
+/** What can be done to one key: sync now, rename, (de)activate, delete (after a confirmation). */
+@customElement("orw-key-actions")
+export class OrwKeyActions extends LitElement {
+  static override styles = [
+    shared,
+    css`
+      button {
+        margin: 0 0.25rem 0.25rem 0;
+      }
+      input {
+        width: 12rem;
+      }
+    `
+  ]
+
+  /** The key acted upon. */
+  @property({ attribute: false }) accessor key: KeyRow | undefined
+
+  @state() accessor _mode: "buttons" | "rename" | "delete" = "buttons"
+
+  private readonly _action = new EffectTask(this, {
+    autoRun: false,
+    effect: ([action]: readonly [Effect.Effect<string, unknown, AppServices>]) => action,
+    onComplete: (sentence) => {
+      this._mode = "buttons"
+      this.dispatchEvent(new CustomEvent(KEY_CHANGED_EVENT, { detail: sentence, bubbles: true, composed: true }))
+    }
+  })
+
+  private _do(action: Effect.Effect<string, unknown, AppServices>): void {
+    void this._action.run([action])
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    // The field or button the new mode is about gets the focus; back to buttons, "Sync now" does.
+    if (changed.get("_mode") !== undefined) this.renderRoot.querySelector<HTMLElement>("input, button")?.focus()
+  }
+
+  private _onRename(key: KeyRow, event: SubmitEvent): void {
+    event.preventDefault()
+    const name = String(new FormData(event.currentTarget as HTMLFormElement).get("name") ?? "").trim()
+    this._do(
+      Effect.as(
+        rpc((c) => c.renameKey({ key_id: key.id, name })),
+        `Renamed ${key.name} to ${name}.`
+      )
+    )
+  }
+
+  private _buttons(key: KeyRow, busy: boolean) {
+    const sync = Effect.map(
+      rpc((c) => c.syncKey({ key_id: key.id })),
+      (result) => syncSentence(key, result)
+    )
+    const toggle = Effect.as(
+      rpc((c) => c.setKeyActive({ key_id: key.id, is_active: !key.is_active })),
+      `${key.is_active ? "Deactivated" : "Activated"} ${key.name}.`
+    )
+    const verb = key.is_active ? "Deactivate" : "Activate"
+    return html`
+      <button type="button" aria-label="Sync now: ${key.name}" ?disabled=${busy} @click=${() => this._do(sync)}>
+        ${busy ? "Working…" : "Sync now"}
+      </button>
+      <button type="button" aria-label="Rename: ${key.name}" @click=${() => (this._mode = "rename")}>Rename</button>
+      <button type="button" aria-label="${verb}: ${key.name}" ?disabled=${busy} @click=${() => this._do(toggle)}>
+        ${verb}
+      </button>
+      <button type="button" class="danger" aria-label="Delete: ${key.name}" @click=${() => (this._mode = "delete")}>
+        Delete
+      </button>
+    `
+  }
+
+  private _rename(key: KeyRow) {
+    return html`<form class="row" @submit=${(event: SubmitEvent) => this._onRename(key, event)}>
+      <label class="sr-only" for="name">New name for ${key.name}</label>
+      <input id="name" name="name" .value=${key.name} required maxlength="100" />
+      <button type="submit">Save</button>
+      <button type="button" @click=${() => (this._mode = "buttons")}>Cancel</button>
+    </form>`
+  }
+
+  private _confirmDelete(key: KeyRow, busy: boolean) {
+    const remove = Effect.as(
+      rpc((c) => c.deleteKey({ key_id: key.id })),
+      `Deleted ${key.name}.`
+    )
+    return html`<div role="group" aria-label="Confirm deletion of ${key.name}">
+      <p>Delete ${key.name}? Its stored key is destroyed.</p>
+      <button type="button" class="danger" ?disabled=${busy} @click=${() => this._do(remove)}>Yes, delete</button>
+      <button type="button" @click=${() => (this._mode = "buttons")}>Cancel</button>
+    </div>`
+  }
+
+  override render() {
+    const key = this.key
+    if (key === undefined) return nothing
+    const busy = this._action.status === TaskStatus.PENDING
+    return html`
+      ${
+        this._mode === "rename"
+          ? this._rename(key)
+          : this._mode === "delete"
+            ? this._confirmDelete(key, busy)
+            : this._buttons(key, busy)
+      }
+      ${this._action.render({ error: (error) => html`<p class="error" role="alert">${errorMessage(error)}</p>` })}
+    `
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "orw-key-actions": OrwKeyActions
+  }
+  interface HTMLElementEventMap {
+    [KEY_CHANGED_EVENT]: CustomEvent<string>
+  }
+}

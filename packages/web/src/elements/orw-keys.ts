@@ -1,0 +1,115 @@
+import { TaskStatus } from "@lit/task"
+import type { KeyRow } from "@orw/domain/Rpc"
+import { css, html, LitElement, nothing } from "lit"
+import { customElement, state } from "lit/decorators.js"
+import { EffectTask, errorMessage } from "../controllers/effect-task.js"
+import { dateTime, NEAR_LIMIT, remainingShare, usdOrUnknown } from "../format.js"
+import { rpc } from "../runtime.js"
+import { shared } from "../styles.js"
+import "./orw-key-actions.js"
+import "./orw-key-add.js"
+import "./orw-status-badge.js"
+
+const money = (value: number | null) => usdOrUnknown(value, "–")
+
+/** The user's OpenRouter keys: health, limit and what is left, usage windows, last sync, and the actions. */
+@customElement("orw-keys")
+export class OrwKeys extends LitElement {
+  static override styles = [
+    shared,
+    css`
+      .label {
+        font-family: ui-monospace, monospace;
+        font-size: 0.8rem;
+      }
+      tr.near td.limit {
+        color: var(--warn);
+        font-weight: 600;
+      }
+      .scroll {
+        overflow-x: auto;
+      }
+    `
+  ]
+
+  /** What the last action did, announced politely. */
+  @state() accessor _done = ""
+
+  private readonly _keys = new EffectTask(this, { args: () => [] as const, effect: () => rpc((c) => c.listKeys()) })
+
+  private readonly _onAdded = (): void => void this._keys.run()
+
+  private readonly _onChanged = (event: CustomEvent<string>): void => {
+    this._done = event.detail
+    void this._keys.run()
+  }
+
+  private _row(key: KeyRow) {
+    const near = (remainingShare(key) ?? 1) < NEAR_LIMIT
+    const management = key.is_management_key === true ? html` <span class="hint">(management)</span>` : nothing
+    return html`<tr class=${near ? "near" : ""}>
+      <td>
+        <strong>${key.name}</strong>${management}
+        <div class="label">${key.label}</div>
+      </td>
+      <td>
+        <orw-status-badge status=${key.status}></orw-status-badge>
+        ${key.last_error === null ? nothing : html`<div class="hint">${key.last_error}</div>`}
+      </td>
+      <td class="num limit">
+        ${key.limit === null ? "no limit" : `${money(key.limit_remaining)} of ${money(key.limit)}`}
+      </td>
+      <td class="num">${money(key.usage_daily)}</td>
+      <td class="num">${money(key.usage_weekly)}</td>
+      <td class="num">${money(key.usage_monthly)}</td>
+      <td class="num">${money(key.usage_total)}</td>
+      <td>${dateTime(key.last_synced_at)}</td>
+      <td><orw-key-actions .key=${key} @orw-key-changed=${this._onChanged}></orw-key-actions></td>
+    </tr>`
+  }
+
+  private _table(keys: ReadonlyArray<KeyRow>) {
+    return html`<table>
+      <caption class="sr-only">Your OpenRouter keys</caption>
+      <thead>
+        <tr>
+          <th scope="col">Name</th>
+          <th scope="col">Health</th>
+          <th scope="col" class="num">Remaining of limit</th>
+          <th scope="col" class="num">Today</th>
+          <th scope="col" class="num">This week</th>
+          <th scope="col" class="num">This month</th>
+          <th scope="col" class="num">All time</th>
+          <th scope="col">Last synced (UTC)</th>
+          <th scope="col">Actions</th>
+        </tr>
+      </thead>
+      <tbody>${keys.map((key) => this._row(key))}</tbody>
+    </table>`
+  }
+
+  override render() {
+    const keys = this._keys.value
+    const failed = this._keys.status === TaskStatus.ERROR
+    return html`
+      <h1>Keys</h1>
+      <section class="card"><orw-key-add @orw-key-added=${this._onAdded}></orw-key-add></section>
+      <p class=${this._done === "" ? "" : "notice"} role="status">${this._done}</p>
+      ${failed ? html`<p class="error" role="alert">${errorMessage(this._keys.error)}</p>` : nothing}
+      <section class="card scroll" aria-labelledby="keys-title">
+        <h2 id="keys-title">Your keys</h2>
+        ${
+          keys === undefined || keys.length === 0
+            ? html`<p class="muted">${keys === undefined ? "Loading…" : "No keys yet."}</p>`
+            : this._table(keys)
+        }
+      </section>
+    `
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "orw-keys": OrwKeys
+  }
+}

@@ -1,0 +1,54 @@
+import { TaskStatus } from "@lit/task"
+import { html, LitElement, nothing } from "lit"
+import { customElement } from "lit/decorators.js"
+import { login } from "../auth.js"
+import { EffectTask, errorMessage } from "../controllers/effect-task.js"
+import { SIGNED_IN_EVENT } from "../navigation.js"
+import { shared } from "../styles.js"
+
+/** The sign-in form; on success the server sets the session cookie and the app opens the dashboard. */
+@customElement("orw-login")
+export class OrwLogin extends LitElement {
+  static override styles = [shared]
+
+  private readonly _login = new EffectTask(this, {
+    autoRun: false,
+    effect: ([email, password]: readonly [string, string]) => login(email, password),
+    onComplete: () => this.dispatchEvent(new Event(SIGNED_IN_EVENT, { bubbles: true, composed: true }))
+  })
+
+  private readonly _onSubmit = (event: SubmitEvent): void => {
+    event.preventDefault()
+    const data = new FormData(event.currentTarget as HTMLFormElement)
+    void this._login.run([String(data.get("email") ?? "").trim(), String(data.get("password") ?? "")])
+  }
+
+  override render() {
+    const pending = this._login.status === TaskStatus.PENDING
+    return html`
+      <section class="card narrow" aria-labelledby="login-title">
+        <h1 id="login-title">Sign in</h1>
+        ${
+          new URLSearchParams(window.location.search).has("registered")
+            ? html`<p class="notice" role="status">Your account is ready: sign in with it.</p>`
+            : nothing
+        }
+        <form @submit=${this._onSubmit}>
+          <label>Email <input name="email" type="email" autocomplete="username" required autofocus /></label>
+          <label>Password <input name="password" type="password" autocomplete="current-password" required /></label>
+          ${this._login.render({ error: (error) => html`<p class="error" role="alert">${errorMessage(error)}</p>` })}
+          <div class="row">
+            <button class="primary" type="submit" ?disabled=${pending}>${pending ? "Signing in…" : "Sign in"}</button>
+            <span class="muted">No account yet? <a href="/register">Create one</a></span>
+          </div>
+        </form>
+      </section>
+    `
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "orw-login": OrwLogin
+  }
+}

@@ -1,0 +1,150 @@
+import { TaskStatus } from "@lit/task"
+import type { CreatedToken, TokenRow } from "@orw/domain/Rpc"
+import { Effect } from "effect"
+import { css, html, LitElement, nothing } from "lit"
+import { customElement, state } from "lit/decorators.js"
+import { EffectTask, errorMessage } from "../controllers/effect-task.js"
+import { dateTime, day } from "../format.js"
+import { rpc } from "../runtime.js"
+import { shared } from "../styles.js"
+
+/** Tokens for the public REST API: create one (its secret is shown once, with a copy button), list, revoke. */
+@customElement("orw-tokens")
+export class OrwTokens extends LitElement {
+  static override styles = [
+    shared,
+    css`
+      code.secret {
+        display: block;
+        word-break: break-all;
+        padding: 0.5rem;
+        margin: 0.5rem 0;
+        background: var(--bg);
+        border: 1px dashed var(--line-strong);
+        border-radius: 6px;
+      }
+      tr.revoked {
+        color: var(--muted);
+      }
+    `
+  ]
+
+  /** The token just created: its secret stays on screen until dismissed or the page is left. */
+  @state() accessor _created: CreatedToken | null = null
+  @state() accessor _copied = false
+
+  private readonly _tokens = new EffectTask(this, { args: () => [] as const, effect: () => rpc((c) => c.listTokens()) })
+
+  private readonly _create = new EffectTask(this, {
+    autoRun: false,
+    effect: ([name]: readonly [string]) => rpc((c) => c.createToken({ name })),
+    onComplete: (created) => {
+      this._created = created
+      this._copied = false
+      this.renderRoot.querySelector("form")?.reset()
+      void this._tokens.run()
+    }
+  })
+
+  private readonly _revoke = new EffectTask(this, {
+    autoRun: false,
+    effect: ([token]: readonly [TokenRow]) =>
+      Effect.as(
+        rpc((c) => c.revokeToken({ token_id: token.id })),
+        token
+      ),
+    onComplete: () => void this._tokens.run()
+  })
+
+  private readonly _onSubmit = (event: SubmitEvent): void => {
+    event.preventDefault()
+    void this._create.run([String(new FormData(event.currentTarget as HTMLFormElement).get("name") ?? "").trim()])
+  }
+
+  private readonly _copy = async (): Promise<void> => {
+    if (this._created === null) return
+    try {
+      await navigator.clipboard.writeText(this._created.token)
+      this._copied = true
+    } catch {
+      // No clipboard access (e.g. plain http): select the token so a key press copies it.
+      const code = this.renderRoot.querySelector("#new-token")
+      const selection = window.getSelection()
+      if (code === null || selection === null) return
+      const range = document.createRange()
+      range.selectNodeContents(code)
+      selection.removeAllRanges()
+      selection.addRange(range)
+    }
+  }
+
+  private _shownOnce(created: CreatedToken) {
+    return html`<div class="notice" role="status">
+      <strong>Token “${created.name}” created.</strong> Copy it now: it will not be shown again.
+      <code class="secret" id="new-token">${created.token}</code>
+      <div class="row">
+        <button type="button" class="primary" @click=${this._copy}>${this._copied ? "Copied" : "Copy token"}</button>
+        <button type="button" @click=${() => (this._created = null)}>Done</button>
+      </div>
+    </div>`
+  }
+
+  private _row(token: TokenRow) {
+    return html`<tr class=${token.is_active ? "" : "revoked"}>
+      <th scope="row">${token.name}</th>
+      <td>${day(token.created_at)}</td>
+      <td>${dateTime(token.last_used_at)}</td>
+      <td>${token.is_active ? "Active" : `Revoked ${day(token.revoked_at, "")}`}</td>
+      <td>
+        ${
+          token.is_active
+            ? html`<button type="button" class="danger" aria-label="Revoke: ${token.name}"
+                ?disabled=${this._revoke.status === TaskStatus.PENDING} @click=${() => void this._revoke.run([token])}>
+                Revoke
+              </button>`
+            : nothing
+        }
+      </td>
+    </tr>`
+  }
+
+  override render() {
+    const tokens = this._tokens.value ?? []
+    const error = [this._create, this._revoke, this._tokens].find((task) => task.status === TaskStatus.ERROR)?.error
+    return html`
+      <h1>API tokens</h1>
+      <section class="card">
+        <form @submit=${this._onSubmit} aria-labelledby="create-title">
+          <h2 id="create-title">Create a token</h2>
+          <span class="hint">Tokens read your figures through the REST API (<code>/api/v1/*</code>, header
+            <code>Authorization: Bearer or_api_…</code>).</span>
+          <div class="row">
+            <label>Name <input name="name" required maxlength="100" placeholder="Grafana" /></label>
+          </div>
+          <div><button class="primary" type="submit">Create token</button></div>
+        </form>
+        ${this._created === null ? nothing : this._shownOnce(this._created)}
+      </section>
+      ${error === undefined ? nothing : html`<p class="error" role="alert">${errorMessage(error)}</p>`}
+      <section class="card" aria-labelledby="tokens-title">
+        <h2 id="tokens-title">Your tokens</h2>
+        ${
+          tokens.length === 0
+            ? html`<p class="muted">${this._tokens.value === undefined ? "Loading…" : "No tokens yet."}</p>`
+            : html`<table>
+                <caption class="sr-only">Your API tokens</caption>
+                <thead><tr><th scope="col">Name</th><th scope="col">Created</th><th scope="col">Last used (UTC)</th>
+                  <th scope="col">Status</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+                <tbody>${tokens.map((token) => this._row(token))}</tbody>
+              </table>`
+        }
+      </section>
+    `
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "orw-tokens": OrwTokens
+  }
+}

@@ -1,0 +1,123 @@
+import { css } from "lit"
+
+/** Styles every page shares: type, forms, buttons, tables, cards and notices (light and dark). */
+export const shared = css`
+  :host {
+    display: block;
+    color: var(--fg);
+  }
+  h1 {
+    font-size: 1.5rem;
+    margin: 0 0 1rem;
+  }
+  h2 {
+    font-size: 1.1rem;
+    margin: 0 0 0.75rem;
+  }
+  .card {
+    background: var(--card);
+    border: 1px solid var(--line);
+    border-radius: 10px;
+    padding: 1rem 1.25rem;
+    margin-bottom: 1rem;
+  }
+  .narrow {
+    max-width: 420px;
+    margin: 2rem auto;
+  }
+  form {
+    display: grid;
+    gap: 0.75rem;
+  }
+  label {
+    display: grid;
+    gap: 0.25rem;
+    font-weight: 600;
+    font-size: 0.9rem;
+  }
+  input {
+    font: inherit;
+    font-weight: 400;
+    padding: 0.5rem 0.6rem;
+    border: 1px solid var(--line-strong);
+    border-radius: 6px;
+    background: var(--bg);
+    color: var(--fg);
+  }
+  .hint {
+    font-weight: 400;
+    color: var(--muted);
+    font-size: 0.85rem;
+  }
+  button {
+    font: inherit;
+    cursor: pointer;
+    padding: 0.45rem 0.9rem;
+    border-radius: 6px;
+    border: 1px solid var(--line-strong);
+    background: var(--card);
+    color: var(--fg);
+  }
+  button.primary {
+    background: var(--accent);
+    border-color: var(--accent);
+    color: #fff;
+  }
+  button.danger {
+    color: var(--bad);
+    border-color: var(--bad);
+  }
+  button:disabled {
+    opacity: 0.6;
+    cursor: default;
+  }
+  :is(button, input, a):focus-visible {
+    outline: 3px solid var(--focus);
+    outline-offset: 2px;
+  }
+  table {
+    border-collapse: collapse;
+    width: 100%;
+    font-size: 0.9rem;
+  }
+  th,
+  td {
+    text-align: left;
+    padding: 0.45rem 0.5rem;
+    border-bottom: 1px solid var(--line);
+    vertical-align: top;
+  }
+  td.num,
+  th.num {
+    text-align: right;
+    font-variant-numeric: tabular-nums;
+  }
+  .error {
+    color: var(--bad);
+    background: var(--bad-bg);
+    border-radius: 6px;
+    padding: 0.5rem 0.75rem;
+  }
+  .notice {
+    background: var(--ok-bg);
+    border-radius: 6px;
+    padding: 0.5rem 0.75rem;
+  }
+  .muted {
+    color: var(--muted);
+  }
+  .row {
+    display: flex;
+    gap: 0.5rem;
+    flex-wrap: wrap;
+    align-items: center;
+  }
+  .sr-only {
+    position: absolute;
+    width: 1px;
+    height: 1px;
+    overflow: hidden;
+    clip: rect(0 0 0 0);
+    white-space: nowrap;
+  }
+`

@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { postRpc } from "./support/rpc.js"
+import { type RunningApp, startApp } from "./support/server.js"
+
+let app: RunningApp
+
+beforeAll(async () => {
+  app = await startApp()
+})
+
+afterAll(async () => {
+  await app?.close()
+})
+
+/** The session cookie of a freshly registered user, from the JSON API. */
+const signUp = async (email: string) => {
+  const password = "Correct-Horse-42"
+  const json = { "content-type": "application/json" }
+  const registered = await fetch(`${app.origin}/api/auth/register`, {
+    method: "POST",
+    headers: json,
+    body: JSON.stringify({ email, password, password_confirm: password })
+  })
+  expect(registered.status).toBe(201)
+  const login = await fetch(`${app.origin}/api/auth/login`, {
+    method: "POST",
+    headers: json,
+    body: JSON.stringify({ email, password })
+  })
+  expect(login.status).toBe(200)
+  const cookie = login.headers.getSetCookie().find((c) => c.startsWith("orw_session="))
+  expect(cookie).toBeDefined()
+  return (cookie ?? "").split(";")[0] ?? ""
+}
+
+describe("POST /rpc checks the Origin of every call", () => {
+  it("refuses a foreign Origin with 403, even with a valid session cookie", async () => {
+    const cookie = await signUp("origin-foreign@example.com")
+    const own = await postRpc(app.origin, "me", { origin: app.origin, cookie })
+    expect(own.status).toBe(200)
+    expect(own.text).toContain("origin-foreign@example.com")
+
+    const foreign = await postRpc(app.origin, "me", { origin: "http://evil.example", cookie })
+    expect(foreign.status).toBe(403)
+    expect(foreign.json).toEqual({ detail: "Cross-origin RPC calls are not allowed" })
+    expect(foreign.text).not.toContain("origin-foreign@example.com")
+  })
+
+  it("refuses a call without Origin, and one from another port of the same host", async () => {
+    const cookie = await signUp("origin-missing@example.com")
+    expect((await postRpc(app.origin, "me", { cookie })).status).toBe(403)
+    const otherPort = app.origin.replace(/:\d+$/, ":1")
+    expect((await postRpc(app.origin, "me", { origin: otherPort, cookie })).status).toBe(403)
+    expect((await postRpc(app.origin, "me", { origin: "null", cookie })).status).toBe(403)
+  })
+
+  it("answers a same-origin call without a session with the Unauthenticated failure", async () => {
+    const answer = await postRpc(app.origin, "me", { origin: app.origin })
+    expect(answer.status).toBe(200)
+    expect(answer.text).toContain('"_tag":"Unauthenticated"')
+    expect(answer.text).toContain("Not authenticated")
+  })
+
+  it("refuses a session issued before a password change", async () => {
+    const cookie = await signUp("origin-pw@example.com")
+    const changed = await postRpc(
+      app.origin,
+      "changePassword",
+      { origin: app.origin, cookie },
+      {
+        current_password: "Correct-Horse-42",
+        new_password: "Battery-Staple-43",
+        new_password_confirm: "Battery-Staple-43"
+      }
+    )
+    expect(changed.text).toContain('"_tag":"Success"')
+    const after = await postRpc(app.origin, "me", { origin: app.origin, cookie })
+    expect(after.text).toContain('"_tag":"Unauthenticated"')
+  })
+})
+
+describe("web RPCs act only for the caller", () => {
+  const KEY = `sk-or-v1-${"ab".repeat(32)}`
+
+  it("answers another user's key with AccessDenied, and their spend with nothing", async () => {
+    const alice = { origin: app.origin, cookie: await signUp("rpc-alice@example.com") }
+    const bob = { origin: app.origin, cookie: await signUp("rpc-bob@example.com") }
+    const added = await postRpc(app.origin, "addKey", alice, { name: "Alice's", key: KEY })
+    const keyId = (added.json as Array<{ exit: { value: { id: string } } }>)[0]?.exit.value.id ?? ""
+    expect(keyId).not.toBe("")
+    expect(added.text).not.toContain(KEY)
+
+    const renamed = await postRpc(app.origin, "renameKey", bob, { key_id: keyId, name: "Mine now" })
+    expect(renamed.text).toContain('"_tag":"AccessDenied"')
+    expect(renamed.text).toContain("Not allowed to access this API key")
+    const synced = await postRpc(app.origin, "syncKey", bob, { key_id: keyId })
+    expect(synced.text).toContain('"_tag":"AccessDenied"')
+
+    const spend = await postRpc(app.origin, "dashboard", bob, { key_id: keyId })
+    expect(spend.text).toContain('"by_key":[]')
+    expect(spend.text).not.toContain("Alice's")
+    expect((await postRpc(app.origin, "listKeys", bob)).text).not.toContain(keyId)
+  })
+
+  it("refuses a malformed key and a reversed date range with InvalidRequest", async () => {
+    const carol = { origin: app.origin, cookie: await signUp("rpc-carol@example.com") }
+    const malformed = await postRpc(app.origin, "addKey", carol, { name: "Bad", key: "sk-or-v1-nope" })
+    expect(malformed.text).toContain('"_tag":"InvalidRequest"')
+    expect(malformed.text).toContain("Invalid API key format")
+    const reversed = await postRpc(app.origin, "dashboard", carol, { start_date: "2026-02-01", end_date: "2026-01-01" })
+    expect(reversed.text).toContain('"_tag":"InvalidRequest"')
+    expect(reversed.text).toContain("Invalid date range")
+  })
+})

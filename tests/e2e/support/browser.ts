@@ -1,0 +1,68 @@
+import * as NodeFs from "node:fs"
+import * as NodeOs from "node:os"
+import * as NodePath from "node:path"
+import { type BrowserContext, chromium, type Page } from "playwright-core"
+
+/** Debian's Chromium, headless, with nothing that phones home. */
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync"
+]
+
+/** A browser with a fresh profile; every console error, page error and CSP violation of its pages is collected. */
+export interface Browser {
+  readonly context: BrowserContext
+  readonly page: Page
+  /** Console errors and uncaught page errors, in order. */
+  readonly errors: Array<string>
+  /** Content-Security-Policy violations (`directive blocked-uri`), in order. */
+  readonly violations: Array<string>
+  readonly close: () => Promise<void>
+}
+
+declare global {
+  interface Window {
+    /** Set by the init script: reports a CSP violation to the test. */
+    orwReportViolation?: (violation: string) => void
+  }
+}
+
+export const launch = async (): Promise<Browser> => {
+  const profile = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "orw-chromium-"))
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: ARGS,
+    viewport: { width: 1280, height: 900 }
+  })
+  const errors: Array<string> = []
+  const violations: Array<string> = []
+  await context.exposeFunction("orwReportViolation", (violation: string) => void violations.push(violation))
+  // Injected through the DevTools protocol, so the page's own CSP does not apply to it.
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (event) =>
+      window.orwReportViolation?.(`${event.violatedDirective} ${event.blockedURI}`)
+    )
+  })
+  const page = context.pages()[0] ?? (await context.newPage())
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text())
+  })
+  page.on("pageerror", (error) => void errors.push(`page error: ${error.message}`))
+  return {
+    context,
+    page,
+    errors,
+    violations,
+    close: async () => {
+      await context.close()
+      NodeFs.rmSync(profile, { recursive: true, force: true })
+    }
+  }
+}
