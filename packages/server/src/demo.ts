@@ -6,14 +6,13 @@
 
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
-import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Layer, Logger, LogLevel } from "effect"
-import { AppConfig, layerDotEnv } from "./Config.js"
+import { AppConfig } from "./Config.js"
 import { DEMO_EMAIL, DEMO_PASSWORD, seedDemo } from "./Demo/Seed.js"
 import { demoTraffic } from "./Demo/Traffic.js"
-import { appLayer, listen } from "./Http/Server.js"
+import { appLayer } from "./Http/Server.js"
+import { ListenFromConfig, runMain, withSettings } from "./Launch.js"
 import { realisticScenario, Simulator } from "./OpenRouter/Simulator.js"
-import { SyncSettings } from "./OpenRouter/SyncSettings.js"
 import { RpcRoute } from "./Rpc/Route.js"
 
 const dir = NodePath.resolve(process.env.DEMO_DIR ?? "data/demo")
@@ -48,28 +47,11 @@ const main = Effect.gen(function* () {
   const running = yield* simulator.serve({ host: "127.0.0.1", port: 0 })
   process.env.OPENROUTER_API_URL = running.url
   const App = Demo.pipe(
-    Layer.provideMerge(
-      appLayer({
-        server: Layer.unwrapEffect(Effect.map(AppConfig, ({ host, port }) => listen({ host, port }))),
-        routes: RpcRoute
-      })
-    ),
+    Layer.provideMerge(appLayer({ server: ListenFromConfig, routes: RpcRoute })),
     Layer.provide(Logger.minimumLogLevel(LogLevel.Warning)),
-    Layer.provide(SyncSettings.layerConfig),
-    Layer.provide(AppConfig.Default),
-    Layer.provide(layerDotEnv())
+    withSettings
   )
   return yield* Layer.launch(App)
 })
 
-Effect.scoped(main).pipe(
-  Effect.catchTag("InvalidConfig", (error) =>
-    Effect.zipRight(
-      Console.error(error.message),
-      Effect.sync(() => {
-        process.exitCode = 1
-      })
-    )
-  ),
-  NodeRuntime.runMain({ disablePrettyLogger: true })
-)
+runMain(Effect.scoped(main))

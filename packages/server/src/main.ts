@@ -1,13 +1,9 @@
 import { HttpServer } from "@effect/platform"
-import { NodeRuntime } from "@effect/platform-node"
-import { Console, Effect, Layer, Logger } from "effect"
-import { AppConfig, layerDotEnv } from "./Config.js"
-import { appLayer, listen } from "./Http/Server.js"
-import { SyncSettings } from "./OpenRouter/SyncSettings.js"
+import { Effect, Layer, Logger } from "effect"
+import { AppConfig } from "./Config.js"
+import { appLayer } from "./Http/Server.js"
+import { ListenFromConfig, runMain, withSettings } from "./Launch.js"
 import { RpcRoute } from "./Rpc/Route.js"
-
-/** Listens on HOST:PORT. */
-const Listen = Layer.unwrapEffect(Effect.map(AppConfig, ({ host, port }) => listen({ host, port })))
 
 /** LOG_LEVEL; logfmt lines unless a person is watching the terminal. */
 const Logging = Layer.unwrapEffect(
@@ -16,24 +12,11 @@ const Logging = Layer.unwrapEffect(
   )
 )
 
-/** The server with the background sync; `.env` is read below everything else. */
-const Main = appLayer({ server: Listen, routes: RpcRoute }).pipe(
+/** The server (JSON API, v1, RPC, web app) with the background sync. */
+const Main = appLayer({ server: ListenFromConfig, routes: RpcRoute }).pipe(
   HttpServer.withLogAddress,
   Layer.provide(Logging),
-  Layer.provide(SyncSettings.layerConfig),
-  Layer.provide(AppConfig.Default),
-  Layer.provide(layerDotEnv())
+  withSettings
 )
 
-// A bad setting is one line naming the variable, not a stack trace. SIGINT/SIGTERM close the layers in order.
-Layer.launch(Main).pipe(
-  Effect.catchTag("InvalidConfig", (error) =>
-    Effect.zipRight(
-      Console.error(error.message),
-      Effect.sync(() => {
-        process.exitCode = 1
-      })
-    )
-  ),
-  NodeRuntime.runMain({ disablePrettyLogger: true })
-)
+runMain(Layer.launch(Main))

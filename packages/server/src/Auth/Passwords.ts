@@ -1,28 +1,12 @@
 import { hash, type Options, verify } from "@node-rs/argon2"
+import { passwordProblems as problemsOf } from "@orw/domain/User/Password"
 import { Effect, Layer, Redacted } from "effect"
 
-export const PASSWORD_MIN_LENGTH = 12
-export const PASSWORD_MAX_LENGTH = 128
+export { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "@orw/domain/User/Password"
 
-/**
- * What is wrong with a new password, in the original's words; empty when it is acceptable: 12 to 128
- * characters (code points), an uppercase letter, a lowercase letter, a digit and a special character.
- * Letters are Unicode-aware, and "special" is any character that is neither a letter nor a digit
- * (space and punctuation included): a superset of the original's `!@#$%^&*`, so every password the
- * original accepted is still accepted, and nobody has to guess which symbols count.
- */
-export const passwordProblems = (password: Redacted.Redacted<string> | string): ReadonlyArray<string> => {
-  const text = typeof password === "string" ? password : Redacted.value(password)
-  const length = [...text].length
-  const problems: Array<string> = []
-  if (length < PASSWORD_MIN_LENGTH) problems.push(`Password must be at least ${PASSWORD_MIN_LENGTH} characters`)
-  if (length > PASSWORD_MAX_LENGTH) problems.push(`Password must be at most ${PASSWORD_MAX_LENGTH} characters`)
-  if (!/\p{Lu}/u.test(text)) problems.push("Password must contain uppercase letter")
-  if (!/\p{Ll}/u.test(text)) problems.push("Password must contain lowercase letter")
-  if (!/\p{Nd}/u.test(text)) problems.push("Password must contain digit")
-  if (!/[^\p{L}\p{N}]/u.test(text)) problems.push("Password must contain special character")
-  return problems
-}
+/** The shared password rules (see `@orw/domain/User/Password`), on a plain or redacted password. */
+export const passwordProblems = (password: Redacted.Redacted<string> | string): ReadonlyArray<string> =>
+  problemsOf(typeof password === "string" ? password : Redacted.value(password))
 
 /** `Algorithm.Argon2id`: the enum is an ambient const enum, which `verbatimModuleSyntax` cannot read. */
 const ARGON2ID = 2

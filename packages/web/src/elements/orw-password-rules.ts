@@ -1,6 +1,6 @@
+import { PASSWORD_RULES } from "@orw/domain/User/Password"
 import { css, html, LitElement } from "lit"
 import { customElement, property } from "lit/decorators.js"
-import { PASSWORD_RULES } from "../password-rules.js"
 
 /** The password rules as a checklist that ticks off as `password` meets them. */
 @customElement("orw-password-rules")
