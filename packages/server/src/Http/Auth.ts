@@ -1,5 +1,5 @@
 import { HttpServerRequest } from "@effect/platform"
-import { SqlClient } from "@effect/sql"
+import type { SqlClient } from "@effect/sql"
 import { UserId } from "@orw/domain"
 import {
   ApiTokenAuth,
@@ -9,9 +9,10 @@ import {
   TooManyRequests,
   Unauthorized
 } from "@orw/domain/Api"
-import { DateTime, Effect, Layer, Option, Redacted } from "effect"
+import { Effect, Layer, Option, Redacted } from "effect"
 import { Tokens } from "../App/Tokens.js"
-import { endedBy, Jwt } from "../Auth/Jwt.js"
+import type { Jwt } from "../Auth/Jwt.js"
+import { sessionUser } from "../Auth/Sessions.js"
 import { RateLimits, withRateLimitHeaders } from "./RateLimit.js"
 import { CurrentRequest } from "./RequestContext.js"
 import { clearSessionCookie } from "./Session.js"
@@ -44,26 +45,12 @@ const sameOrigin = Effect.map(HttpServerRequest.HttpServerRequest, (request) => 
 export const SessionAuthLive = Layer.effect(
   SessionAuth,
   Effect.gen(function* () {
-    const jwt = yield* Jwt
-    const sql = yield* SqlClient.SqlClient
-
-    const check = (token: Redacted.Redacted<string>) =>
-      Effect.gen(function* () {
-        if (Redacted.value(token) === "") return Option.none<string>()
-        const session = yield* Effect.option(jwt.verify(token))
-        if (Option.isNone(session)) return Option.none<string>()
-        const rows = yield* sql<{ password_changed_at: string }>`SELECT password_changed_at FROM users
-          WHERE id = ${session.value.userId}`.pipe(Effect.orDie)
-        const changedAt = rows[0] === undefined ? undefined : DateTime.unsafeMake(rows[0].password_changed_at)
-        return changedAt === undefined || endedBy(session.value, changedAt)
-          ? Option.none<string>()
-          : Option.some(session.value.userId)
-      })
+    const context = yield* Effect.context<Jwt | SqlClient.SqlClient>()
 
     const authenticate = (token: Redacted.Redacted<string>, via: "bearer" | "cookie") =>
-      Effect.flatMap(check(token), (userId) =>
+      Effect.flatMap(Effect.provide(sessionUser(token), context), (userId) =>
         Option.isSome(userId)
-          ? Effect.succeed({ userId: UserId.make(userId.value), via })
+          ? Effect.succeed({ userId: userId.value, via })
           : Effect.flatMap(unauthorized, Effect.fail)
       )
 
