@@ -1,4 +1,6 @@
 import * as NodeFs from "node:fs"
+import * as NodeHttp from "node:http"
+import * as NodeNet from "node:net"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import { SqlClient } from "@effect/sql"
@@ -48,21 +50,18 @@ const expectSecurityHeaders = (headers: Headers) => {
 }
 
 /**
- * Corrupts the signed-in user's row of the users table (a date that does not parse), runs `f`, and
- * repairs it: a real defect in the session check, not a test-only route.
+ * GET /api/tokens while its `token_usage` read table is hidden: a real SQL failure (a defect), not a
+ * test-only route. The statement is prepared once before, as the SQL client caches a failed prepare.
  */
-const withCorruptUser = async <A>(userId: string, f: () => Promise<A>) => {
-  const run = (statement: (sql: SqlClient.SqlClient) => Effect.Effect<unknown, unknown>) =>
-    server.run(Effect.flatMap(SqlClient.SqlClient, statement).pipe(Effect.orDie))
-  const rows = (await run((sql) => sql`SELECT password_changed_at FROM users WHERE id = ${userId}`)) as Array<{
-    password_changed_at: string
-  }>
-  const original = rows[0]?.password_changed_at ?? ""
-  await run((sql) => sql`UPDATE users SET password_changed_at = ${"not-a-date"} WHERE id = ${userId}`)
+const failedTokenList = async (jwt: string) => {
+  const run = (statement: string) =>
+    server.run(Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(statement)).pipe(Effect.orDie))
+  expect((await api.request("GET", "/api/tokens", { bearer: jwt })).status).toBe(200)
+  await run("ALTER TABLE token_usage RENAME TO token_usage_hidden")
   try {
-    return await f()
+    return await api.request("GET", "/api/tokens", { bearer: jwt })
   } finally {
-    await run((sql) => sql`UPDATE users SET password_changed_at = ${original} WHERE id = ${userId}`)
+    await run("ALTER TABLE token_usage_hidden RENAME TO token_usage")
   }
 }
 
@@ -77,26 +76,27 @@ describe("security headers", () => {
     expect(missing.body).toEqual({ detail: "Not Found" })
     expectSecurityHeaders(missing.headers)
     const unknownMethod = await api.request("PATCH", "/api/keys")
-    expect(unknownMethod.status).toBe(404)
+    expect(unknownMethod.status).toBe(405)
+    expectSecurityHeaders(unknownMethod.headers)
     const unauthorized = await api.request("GET", "/api/keys")
     expect(unauthorized.status).toBe(401)
     expectSecurityHeaders(unauthorized.headers)
     expect(unauthorized.headers.get("cache-control")).toBe("no-store")
-    const { id, jwt } = await api.user()
+    const { jwt } = await api.user()
     const invalid = await api.request("POST", "/api/keys", { bearer: jwt, json: { name: 1 } })
     expect(invalid.status).toBe(422)
     expectSecurityHeaders(invalid.headers)
-    const failed = await withCorruptUser(id, () => api.request("GET", "/api/tokens", { bearer: jwt }))
+    const failed = await failedTokenList(jwt)
     expect(failed.status).toBe(500)
     expectSecurityHeaders(failed.headers)
   })
 
   it("a defect is 500 {detail} with the request id, logged with it, and no stack reaches the client", async () => {
-    const { id, jwt } = await api.user()
-    const failed = await withCorruptUser(id, () => api.request("GET", "/api/tokens", { bearer: jwt }))
+    const { jwt } = await api.user()
+    const failed = await failedTokenList(jwt)
     const requestId = failed.headers.get("x-request-id") ?? ""
     expect(failed.body).toEqual({ detail: `Internal server error (request id ${requestId})` })
-    expect(failed.text).not.toMatch(/not-a-date|Error|\bat \w|\.ts:\d+/)
+    expect(failed.text).not.toMatch(/token_usage|Error|\bat \w|\.ts:\d+/)
     const logged = server.logs.filter((line) => line.includes(`requestId=${requestId}`))
     expect(logged.some((line) => line.includes("level=ERROR") && line.includes("Unhandled error"))).toBe(true)
     expect((await api.request("GET", "/api/tokens", { bearer: jwt })).status).toBe(200)
@@ -112,6 +112,73 @@ describe("security headers", () => {
   })
 })
 
+describe("methods", () => {
+  it("a method a known path does not answer is 405 {detail} with Allow; an unknown path stays 404", async () => {
+    const { jwt } = await api.user()
+    for (const [method, path, allow] of [
+      ["PATCH", "/api/keys", "GET, POST, HEAD, OPTIONS"],
+      ["GET", "/api/keys/some-id", "PUT, DELETE, OPTIONS"],
+      ["GET", "/api/auth/login", "POST, OPTIONS"],
+      ["POST", "/healthz", "GET, HEAD, OPTIONS"]
+    ] as const) {
+      const r = await api.request(method, path, { bearer: jwt })
+      expect(r.status).toBe(405)
+      expect(r.body).toEqual({ detail: "Method Not Allowed" })
+      expect(r.headers.get("allow")).toBe(allow)
+      expectSecurityHeaders(r.headers)
+    }
+    expect((await api.request("DELETE", "/api/nothing-here")).body).toEqual({ detail: "Not Found" })
+  })
+
+  it("OPTIONS on a known path is 204 with Allow; HEAD answers like GET without a body", async () => {
+    const options = await api.request("OPTIONS", "/api/tokens/some-id")
+    expect(options.status).toBe(204)
+    expect(options.headers.get("allow")).toBe("DELETE, OPTIONS")
+    expectSecurityHeaders(options.headers)
+    expect((await api.request("OPTIONS", "/login")).headers.get("allow")).toBe("GET, HEAD, OPTIONS")
+    expect((await api.request("OPTIONS", "/api/nothing-here")).status).toBe(404)
+    const head = await api.request("HEAD", "/healthz")
+    expect(head.status).toBe(200)
+    expect(head.text).toBe("")
+    expectSecurityHeaders(head.headers)
+  })
+
+  it("repeated slashes name the same route: the API answer is still no-store", async () => {
+    const r = await api.request("GET", "//api//keys")
+    expect(r.status).toBe(401)
+    expect(r.headers.get("cache-control")).toBe("no-store")
+  })
+})
+
+/** A POST whose body is sent chunked (no Content-Length), `size` bytes of a JSON string. */
+const chunkedPost = (path: string, size: number, headers: Record<string, string>) =>
+  new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const url = new URL(path, server.url)
+    const req = NodeHttp.request(
+      { hostname: url.hostname, port: url.port, path: url.pathname, method: "POST", headers },
+      (res) => {
+        let body = ""
+        res.setEncoding("utf8")
+        res.on("data", (chunk: string) => {
+          body += chunk
+        })
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }))
+      }
+    )
+    req.on("error", reject)
+    const chunk = Buffer.alloc(64 * 1024, "a")
+    let sent = 0
+    const write = () => {
+      while (sent < size) {
+        sent += chunk.length
+        if (!req.write(chunk)) return req.once("drain", write)
+      }
+      req.end('"')
+    }
+    req.write('"')
+    write()
+  })
+
 describe("request bodies", () => {
   it("413 {detail} for a body over 1 MiB", async () => {
     const r = await fetch(`${server.url}/api/auth/login`, {
@@ -121,6 +188,84 @@ describe("request bodies", () => {
     })
     expect(r.status).toBe(413)
     expect(await r.json()).toEqual({ detail: "Request body too large" })
+  })
+
+  it("413 {detail} also for a chunked body over 1 MiB: the answer reaches the client, no reset", async () => {
+    const { jwt } = await api.user()
+    const r = await chunkedPost("/api/tokens", 3 * 1024 * 1024, {
+      "content-type": "application/json",
+      authorization: `Bearer ${jwt}`
+    })
+    expect(r.status).toBe(413)
+    expect(JSON.parse(r.body)).toEqual({ detail: "Request body too large" })
+    expect((await api.request("GET", "/api/tokens", { bearer: jwt })).body.items).toEqual([])
+  })
+
+  it("headers too large or an unparsable request: {detail} and the security headers, from Node", async () => {
+    const big = await fetch(`${server.url}/healthz`, { headers: { "x-big": "a".repeat(20_000) } })
+    expect(big.status).toBe(431)
+    expect(await big.json()).toEqual({ detail: "Request Header Fields Too Large" })
+    expect(big.headers.get("x-frame-options")).toBe("DENY")
+    expect(big.headers.get("content-security-policy")).toContain("default-src 'self'")
+    const garbage = await new Promise<string>((resolve, reject) => {
+      const socket = NodeNet.connect(Number(new URL(server.url).port), "127.0.0.1", () => socket.end("GARBAGE\r\n\r\n"))
+      let answer = ""
+      socket.setEncoding("utf8")
+      socket.on("data", (chunk: string) => {
+        answer += chunk
+      })
+      socket.on("end", () => resolve(answer))
+      socket.on("error", reject)
+    })
+    expect(garbage).toMatch(/^HTTP\/1\.1 400 /)
+    expect(garbage).toMatch(/\r\nx-content-type-options: nosniff\r\n/)
+    expect(garbage.endsWith('{"detail":"Bad Request"}')).toBe(true)
+  })
+
+  it("415 {detail} for a body that is not JSON (a form, text); nothing is stored", async () => {
+    const { jwt } = await api.user()
+    const key = `sk-or-v1-${"ab".repeat(32)}`
+    for (const [contentType, body] of [
+      ["application/x-www-form-urlencoded", `name=form&key=${key}`],
+      ["text/plain", JSON.stringify({ name: "text", key })],
+      ["multipart/form-data; boundary=x", '--x\r\nContent-Disposition: form-data; name="name"\r\n\r\nm\r\n--x--\r\n']
+    ] as const) {
+      const r = await fetch(`${server.url}/api/keys`, {
+        method: "POST",
+        headers: { "content-type": contentType, authorization: `Bearer ${jwt}` },
+        body
+      })
+      expect(r.status).toBe(415)
+      expect(await r.json()).toEqual({ detail: "Content-Type must be application/json" })
+      expectSecurityHeaders(r.headers)
+    }
+    expect((await api.request("GET", "/api/keys", { bearer: jwt })).body.total).toBe(0)
+    const withCharset = await fetch(`${server.url}/api/tokens`, {
+      method: "POST",
+      headers: { "content-type": "Application/JSON; charset=utf-8", authorization: `Bearer ${jwt}` },
+      body: JSON.stringify({ name: "charset" })
+    })
+    expect(withCharset.status).toBe(201)
+  })
+
+  it("422 names the field and what was expected, never the value sent (it may be a password or a key)", async () => {
+    const secret = "Very-Secret-Passw0rd!"
+    const asString = await fetch(`${server.url}/api/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(JSON.stringify({ email: "x@example.com", password: secret }))
+    })
+    expect(asString.status).toBe(422)
+    expect(await asString.json()).toEqual({
+      detail: "Expected a JSON object",
+      errors: [{ path: "", message: "Expected a JSON object" }]
+    })
+    const wrongType = await api.request("POST", "/api/auth/login", {
+      json: { email: "x@example.com", password: [secret] }
+    })
+    expect(wrongType.status).toBe(422)
+    expect(wrongType.body.errors).toEqual([{ path: "password", message: "Expected string" }])
+    expect(wrongType.text).not.toContain(secret)
   })
 })
 
@@ -134,6 +279,13 @@ describe("Host check", () => {
     for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, "LOCALHOST"]) {
       expect((await rawGet(server.url, "/healthz", host)).status).toBe(200)
     }
+  })
+
+  it("a server on 127.0.0.1 also answers on [::1], the same port", async () => {
+    const port = new URL(server.url).port
+    const r = await fetch(`http://[::1]:${port}/healthz`)
+    expect(r.status).toBe(200)
+    expect(await r.json()).toEqual({ status: "ok" })
   })
 })
 
@@ -173,6 +325,11 @@ describe("docs", () => {
     expect(page.text).not.toMatch(/<script>|<script[^>]*>[^<]+<\/script>/)
     const scripts = [...page.text.matchAll(/<script src="([^"]+)"/g)].map((m) => m[1])
     expect(scripts).toEqual(["/docs/swagger-ui-bundle.js", "/docs/init.js"])
+    const icon = page.text.match(/<link rel="icon" type="image\/png" href="([^"]+)">/)?.[1]
+    expect(icon).toBe("/docs/favicon-32x32.png")
+    expect((await fetch(`${server.url}${icon}`)).headers.get("content-type")).toBe("image/png")
+    // Swagger UI's default online validator would put an image from another origin on the page.
+    expect(await (await fetch(`${server.url}/docs/init.js`)).text()).toContain("validatorUrl: null")
     for (const asset of [...scripts, "/docs/swagger-ui.css"]) {
       const r = await fetch(`${server.url}${asset}`)
       expect(r.status).toBe(200)

@@ -64,6 +64,7 @@ const page = `<!DOCTYPE html>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>openrouter-watcher API</title>
+  <link rel="icon" type="image/png" href="/docs/favicon-32x32.png">
   <link rel="stylesheet" href="/docs/swagger-ui.css">
 </head>
 <body>
@@ -75,7 +76,7 @@ const page = `<!DOCTYPE html>
 `
 
 const init = `window.addEventListener("load", function () {
-  window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true })
+  window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true, validatorUrl: null })
 })
 `
 
@@ -97,5 +98,6 @@ export const DocsRoutes = HttpApiBuilder.Router.use((router) =>
     )
     yield* router.get("/docs/swagger-ui.css", file("swagger-ui.css"))
     yield* router.get("/docs/swagger-ui-bundle.js", file("swagger-ui-bundle.js"))
+    yield* router.get("/docs/favicon-32x32.png", file("favicon-32x32.png"))
   })
 )

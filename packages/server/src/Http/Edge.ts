@@ -5,6 +5,7 @@ import { AppConfig } from "../Config.js"
 import { detailResponse, failureResponse } from "./Errors.js"
 import { countRequest, routeLabeler } from "./Metrics.js"
 import { CurrentRequest, type RequestInfo } from "./RequestContext.js"
+import { routePath } from "./Routes.js"
 import { clientIp, hostAllowed, isSecure, securityHeaders } from "./Security.js"
 
 /** Request bodies above this are refused with 413. */
@@ -20,14 +21,6 @@ const EdgeSettings = Config.all({
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,100}$/
 
-const pathOf = (url: string) => {
-  try {
-    return new URL(url, "http://local").pathname
-  } catch {
-    return "/"
-  }
-}
-
 /**
  * The outermost middleware, around everything the router serves: a request id (`X-Request-Id`) and the
  * request's context, the Host check, the security headers on every response (errors and 404s too), the
@@ -42,7 +35,7 @@ export const makeEdge = Effect.gen(function* () {
   const handle = <E, R>(app: HttpApp.Default<E, R>, request: HttpServerRequest.HttpServerRequest, requestId: string) =>
     Effect.gen(function* () {
       const started = yield* Clock.currentTimeMillis
-      const path = pathOf(request.url)
+      const path = routePath(request.url)
       const correlation = request.headers["x-correlation-id"]
       const info: RequestInfo = {
         requestId,

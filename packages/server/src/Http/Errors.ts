@@ -1,15 +1,25 @@
-import { HttpApiBuilder, HttpApiError, HttpServerError, HttpServerResponse } from "@effect/platform"
+import { HttpApiBuilder, HttpApiError, HttpServerError, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { type FieldError, OrwApi, Unprocessable } from "@orw/domain/Api"
 import { Cause, Effect, Option } from "effect"
+import { allowedMethods, readsJsonBody } from "./Routes.js"
 
 const MAX_MESSAGE = 200
+
+/**
+ * A schema message without the value that failed (`, actual ...`): it may be a password or a key, or a
+ * whole body sent as a JSON string. A body that is no object at all says so, not the schema's name.
+ */
+const withoutValue = (path: string, message: string) => {
+  const expected = message.replace(/, actual [\s\S]*$/, "")
+  return path === "" && expected.endsWith("(Encoded side)") ? "Expected a JSON object" : expected
+}
 
 /** One problem per field: an optional field's failure also reports "Expected undefined", which says nothing. */
 const fieldErrors = (error: HttpApiError.HttpApiDecodeError): Array<FieldError> => {
   const byPath = new Map<string, string>()
   for (const issue of error.issues) {
     const path = issue.path.map(String).join(".")
-    if (!byPath.has(path)) byPath.set(path, issue.message)
+    if (!byPath.has(path)) byPath.set(path, withoutValue(path, issue.message))
   }
   return [...byPath].map(([path, message]) => ({
     path,
@@ -34,16 +44,47 @@ export const DecodeErrorsLive = HttpApiBuilder.middleware(OrwApi, (app) =>
   })
 )
 
+/** The media type of a `Content-Type` header, lower case, without parameters. */
+const mediaType = (contentType: string) => (contentType.split(";")[0] ?? "").trim().toLowerCase()
+
+/**
+ * API-level middleware: the contract's bodies are JSON. A body of another type (a form, text) is refused
+ * with 415 before it is read; no `Content-Type` at all is read as JSON.
+ */
+export const JsonBodiesLive = HttpApiBuilder.middleware(OrwApi, (app) =>
+  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+    const contentType = request.headers["content-type"]
+    return contentType === undefined ||
+      mediaType(contentType) === "application/json" ||
+      !readsJsonBody(request.method, request.url)
+      ? app
+      : Effect.succeed(detailResponse(415, "Content-Type must be application/json"))
+  })
+)
+
 /** A `{"detail"}` response. */
 export const detailResponse = (status: number, detail: string) => HttpServerResponse.unsafeJson({ detail }, { status })
 
 /**
- * The response to a failure nothing else answered: unknown route 404, unreadable body 400 or 413, and
- * anything else 500. A 500 is logged with the request id; the client sees no stack.
+ * No route for the request: OPTIONS on a known path is 204 and a method it does not answer 405, both with
+ * `Allow`; an unknown path is 404.
+ */
+const noRoute = (request: HttpServerRequest.HttpServerRequest) => {
+  const allowed = allowedMethods(request.url)
+  if (allowed.length === 0) return detailResponse(404, "Not Found")
+  const allow = { allow: [...allowed, "OPTIONS"].join(", ") }
+  return request.method === "OPTIONS"
+    ? HttpServerResponse.empty({ status: 204, headers: allow })
+    : HttpServerResponse.setHeaders(detailResponse(405, "Method Not Allowed"), allow)
+}
+
+/**
+ * The response to a failure nothing else answered: unknown route 404 (405 for a known path), unreadable
+ * body 400 or 413, and anything else 500. A 500 is logged with the request id; the client sees no stack.
  */
 export const failureResponse = (cause: Cause.Cause<unknown>, requestId: string) => {
   const error = Cause.squash(cause)
-  if (error instanceof HttpServerError.RouteNotFound) return Effect.succeed(detailResponse(404, "Not Found"))
+  if (error instanceof HttpServerError.RouteNotFound) return Effect.succeed(noRoute(error.request))
   if (error instanceof HttpServerError.RequestError && error.reason === "Decode") {
     const inner = error.cause
     if (inner instanceof Error && inner.message === "maxBytes exceeded") {

@@ -1,4 +1,6 @@
 import * as NodeHttp from "node:http"
+import * as NodeNet from "node:net"
+import type * as NodeStream from "node:stream"
 import { FetchHttpClient, HttpApiBuilder, type HttpRouter, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { OrwApi } from "@orw/domain/Api"
@@ -19,11 +21,12 @@ import { AccountHandlers, AuthHandlers } from "./Accounts.js"
 import { ApiTokenAuthLive, AuthRateLimitLive, SessionAuthLive } from "./Auth.js"
 import { DocsRoutes } from "./Docs.js"
 import { makeEdge } from "./Edge.js"
-import { DecodeErrorsLive } from "./Errors.js"
+import { DecodeErrorsLive, JsonBodiesLive } from "./Errors.js"
 import { HealthRoutes } from "./Health.js"
 import { KeysHandlers } from "./Keys.js"
 import { MetricsRoute } from "./Metrics.js"
 import { RateLimits } from "./RateLimit.js"
+import { securityHeaders } from "./Security.js"
 import { StaticRoutes } from "./Static.js"
 import { TokensHandlers } from "./Tokens.js"
 import { V1Handlers } from "./V1.js"
@@ -47,7 +50,16 @@ export const httpLive = <RE = never, RR = never>(routes: Layer.Layer<never, RE, 
       return HttpServer.serve(edge(app))
     })
   ).pipe(
-    Layer.provide([ApiLive, DocsRoutes, HealthRoutes, MetricsRoute, StaticRoutes, DecodeErrorsLive, routes]),
+    Layer.provide([
+      ApiLive,
+      DocsRoutes,
+      HealthRoutes,
+      MetricsRoute,
+      StaticRoutes,
+      DecodeErrorsLive,
+      JsonBodiesLive,
+      routes
+    ]),
     Layer.provide([HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer])
   )
 
@@ -66,9 +78,77 @@ const SyncLive = KeySync.Default.pipe(
   )
 )
 
-/** A Node HTTP server listening on `host:port` (port 0: a free port), with the platform services. */
-export const listen = (options: { readonly host: string; readonly port: number }) =>
-  NodeHttpServer.layer(() => NodeHttp.createServer(), options)
+/**
+ * A request whose body is left unread part way (the body reader stopped at MAX_BODY_BYTES) is drained
+ * rather than destroyed: destroying it resets the connection, and the client never sees the 413.
+ */
+class DrainedRequest extends NodeHttp.IncomingMessage {
+  override destroy(error?: Error): this {
+    if (error !== undefined || this.complete || this.socket.destroyed) return super.destroy(error)
+    this.removeAllListeners("data")
+    this.resume()
+    return this
+  }
+}
+
+/** The requests Node refuses before any handler runs (headers too large, unparsable, too slow). */
+const CLIENT_ERRORS: Record<string, readonly [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, "Request Header Fields Too Large"],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, "Request Timeout"]
+}
+
+/** Node's own answer to a request it cannot parse, as `{"detail"}` with the security headers like every other. */
+const answerClientError = (error: NodeJS.ErrnoException, socket: NodeStream.Duplex) => {
+  const inFlight = "_httpMessage" in socket && socket._httpMessage !== null && socket._httpMessage !== undefined
+  if (error.code === "ECONNRESET" || !socket.writable || inFlight) {
+    socket.destroy()
+    return
+  }
+  const [status, reason] = CLIENT_ERRORS[error.code ?? ""] ?? [400, "Bad Request"]
+  const body = JSON.stringify({ detail: reason })
+  const headers = {
+    ...securityHeaders("/"),
+    "content-type": "application/json",
+    "content-length": String(Buffer.byteLength(body)),
+    connection: "close"
+  }
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`)
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\n${lines.join("")}\r\n${body}`)
+}
+
+/** The other loopback address: a server on 127.0.0.1 also answers on [::1], and the other way round. */
+const LOOPBACK_TWIN: Record<string, string> = { "127.0.0.1": "::1", "::1": "127.0.0.1" }
+
+/**
+ * A Node HTTP server listening on `host:port` (port 0: a free port), with the platform services. On a
+ * loopback address it also takes connections on the other family's loopback (when the machine has one).
+ */
+export const listen = (options: { readonly host: string; readonly port: number }) => {
+  let server: NodeHttp.Server | undefined
+  const primary = NodeHttpServer.layer(() => {
+    server = NodeHttp.createServer({ IncomingMessage: DrainedRequest })
+    server.on("clientError", answerClientError)
+    return server
+  }, options)
+  const twin = Layer.scopedDiscard(
+    Effect.gen(function* () {
+      const http = server
+      const address = http?.address()
+      if (http === undefined || typeof address !== "object" || address === null) return
+      const host = LOOPBACK_TWIN[address.address]
+      if (host === undefined) return
+      const listener = NodeNet.createServer((socket) => http.emit("connection", socket))
+      yield* Effect.acquireRelease(
+        Effect.async<void>((resume) => {
+          listener.once("error", (error) => resume(Effect.logWarning(`Not listening on ${host}: ${error.message}`)))
+          listener.listen({ host, port: address.port }, () => resume(Effect.void))
+        }),
+        () => Effect.sync(() => listener.close())
+      )
+    })
+  )
+  return twin.pipe(Layer.provideMerge(primary))
+}
 
 /** What {@link appLayer} is built from. */
 export interface AppLayerOptions<E, R, RE = never, RR = never> {
