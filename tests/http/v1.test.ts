@@ -154,7 +154,7 @@ describe("GET /api/v1/usage", () => {
     expect(r.body.pagination).toEqual({ page: 1, limit: 100, total: expected.length, pages: 1 })
   })
 
-  it("key_id restricts to one key; another user's key is 404", async () => {
+  it("key_id restricts to one key; another user's key is 403, an unknown one 404", async () => {
     const r = await api.request("GET", `/api/v1/usage?key_id=${alice.keys.b}`, { bearer: alice.token })
     const b = ACTIVITY.filter((a) => a.key === "b")
     expect(r.body.items).toEqual(
@@ -170,8 +170,11 @@ describe("GET /api/v1/usage", () => {
     const bob = await api.user("bob")
     const bobToken = await api.apiToken(bob.jwt)
     const foreign = await api.request("GET", `/api/v1/usage?key_id=${alice.keys.a}`, { bearer: bobToken.token })
-    expect(foreign.status).toBe(404)
-    expect(foreign.body).toEqual({ detail: "API key not found" })
+    expect(foreign.status).toBe(403)
+    expect(foreign.body).toEqual({ detail: "Not allowed to access this API key" })
+    const unknown = await api.request("GET", "/api/v1/usage?key_id=no-such-key", { bearer: bobToken.token })
+    expect(unknown.status).toBe(404)
+    expect(unknown.body).toEqual({ detail: "API key not found" })
     expect((await api.request("GET", "/api/v1/usage", { bearer: bobToken.token })).body.items).toEqual([])
   })
 

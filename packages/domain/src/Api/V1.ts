@@ -1,6 +1,6 @@
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { BadRequest, NotFound } from "./Errors.js"
+import { BadRequest, Forbidden, NotFound } from "./Errors.js"
 import { ApiTokenAuth } from "./Security.js"
 
 /** A real calendar day, `YYYY-MM-DD` (UTC). */
@@ -110,5 +110,6 @@ export class V1Api extends HttpApiGroup.make("v1")
       .annotate(OpenApi.Summary, "The user's keys with all-time figures")
   )
   .addError(BadRequest)
+  .addError(Forbidden)
   .addError(NotFound)
   .middleware(ApiTokenAuth) {}

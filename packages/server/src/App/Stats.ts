@@ -1,5 +1,5 @@
 import { SqlClient } from "@effect/sql"
-import { KeyNotFound, microsToUsd } from "@orw/domain"
+import { KeyForbidden, KeyNotFound, microsToUsd } from "@orw/domain"
 import {
   KeyStats,
   ModelStats,
@@ -101,7 +101,9 @@ export class Stats extends Effect.Service<Stats>()("orw/App/Stats", {
         const owner = yield* sql<{ user_id: string }>`SELECT user_id FROM api_keys WHERE id = ${query.keyId}`.pipe(
           Effect.orDie
         )
-        if (owner[0]?.user_id !== userId) return yield* Effect.fail(contractError(404, new KeyNotFound().message))
+        // As everywhere in the contract: unknown is 404, another user's key is 403.
+        if (owner[0] === undefined) return yield* Effect.fail(contractError(404, new KeyNotFound().message))
+        if (owner[0].user_id !== userId) return yield* Effect.fail(contractError(403, new KeyForbidden().message))
       }
       const rows = yield* usageOf({ userId, keyId: query.keyId, startDate: query.startDate, endDate: query.endDate })
       // Rows come ordered by (date, model, key): the groups keep that order.
