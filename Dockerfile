@@ -30,5 +30,6 @@ ENV NODE_ENV=production HOST=0.0.0.0 PORT=8000 DATA_DIR=/data
 VOLUME ["/data"]
 EXPOSE 8000
 USER node
-HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/healthz',{headers:{host:'localhost'}}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# The probe sends a Host that ALLOWED_HOSTS accepts (node:http lets it set one; fetch does not).
+HEALTHCHECK --interval=30s --timeout=3s CMD node -e "const h=(process.env.ALLOWED_HOSTS||'localhost').split(',')[0].trim().replace(/^\*\.?/,'probe.');require('http').get({host:'127.0.0.1',port:process.env.PORT||8000,path:'/healthz',headers:{host:h||'localhost'}},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"
 CMD ["node", "--import", "tsx", "packages/server/src/main.ts"]
