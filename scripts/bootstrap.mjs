@@ -44,4 +44,17 @@ try {
   run("pnpm", ["rebuild", "better-sqlite3"])
 }
 
+// The browser tests use Debian's chromium: install it when we may (root with apt), as CI does.
+if (script?.startsWith("test") && !existsSync("/usr/bin/chromium")) {
+  const root = typeof process.getuid === "function" && process.getuid() === 0
+  if (root && existsSync("/usr/bin/apt-get")) {
+    console.error("Installing Debian's chromium for the browser tests ...")
+    const aptEnv = { ...env, DEBIAN_FRONTEND: "noninteractive" }
+    const update = spawnSync("apt-get", ["update", "-qq"], { stdio: "inherit", env: aptEnv })
+    if (update.status === 0)
+      spawnSync("apt-get", ["install", "-y", "-qq", "chromium"], { stdio: "inherit", env: aptEnv })
+  }
+  if (!existsSync("/usr/bin/chromium")) console.error("No /usr/bin/chromium: the browser tests will be skipped.")
+}
+
 if (script) run("pnpm", ["run", script, ...args])
