@@ -14,6 +14,7 @@ import {
   type Micros,
   Streams,
   UsageCommands,
+  UsageEvents,
   type UsageState,
   type UtcDate,
   usdToMicros
@@ -24,8 +25,7 @@ import type { KeyInfo } from "./Schemas.js"
 
 type KeyStatus = ApiKeyEvents.KeyStatus
 
-/** The model name of usage seen only as growth of a key's all-time total. */
-export const UNATTRIBUTED = "unattributed"
+const { UNATTRIBUTED } = UsageEvents
 
 /** OpenRouter's `GET /key` figures as the domain records them (micro-dollars). */
 export const toKeyStatus = (info: KeyInfo): KeyStatus => ({

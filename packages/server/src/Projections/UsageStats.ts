@@ -1,11 +1,11 @@
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
+import { UsageEvents } from "@orw/domain"
 import { Effect, Match } from "effect"
 import type { Projection } from "./Projection.js"
 import { iso } from "./Projection.js"
 
-/** The model name of usage seen only as growth of a key's all-time total. */
-export const UNATTRIBUTED = "unattributed"
+export const { UNATTRIBUTED } = UsageEvents
 
 /**
  * `usage_stats`: absolute totals per (key, date, model), cost in micro-dollars. Readers

@@ -1,4 +1,5 @@
 import { TaskStatus } from "@lit/task"
+import { UsageEvents } from "@orw/domain"
 import { UtcDate } from "@orw/domain/Ids"
 import type { Dashboard, KeyRow } from "@orw/domain/Rpc"
 import { Effect } from "effect"
@@ -20,7 +21,7 @@ const RANGES = [7, 30, 90] as const
 const DAY_MS = 86_400_000
 
 /** Usage seen only as growth of a key's total (e.g. today, before OpenRouter reports it per model). */
-const modelName = (model: string) => (model === "unattributed" ? "Not split by model yet" : model)
+const modelName = (model: string) => (model === UsageEvents.UNATTRIBUTED ? "Not split by model yet" : model)
 
 const startOf = (days: number) => UtcDate.make(new Date(Date.now() - (days - 1) * DAY_MS).toISOString().slice(0, 10))
 
