@@ -1,5 +1,6 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
+import { KeyHealth } from "../ApiKey/Health.js"
 import { BadRequest, Conflict, Forbidden, NotFound } from "./Errors.js"
 import { SessionAuth } from "./Security.js"
 
@@ -7,8 +8,8 @@ import { SessionAuth } from "./Security.js"
 const Usd = Schema.NullOr(Schema.Number)
 
 /** `inactive` when switched off, else `invalid` (upstream said 401), else `failing` (sync gave up), else `active`. */
-export const KeyStatus = Schema.Literal("active", "invalid", "failing", "inactive")
-export type KeyStatus = typeof KeyStatus.Type
+export const KeyStatus = KeyHealth
+export type KeyStatus = KeyHealth
 
 /** A stored OpenRouter key as clients see it: only the masked `label`, never the key. */
 export class KeyRow extends Schema.Class<KeyRow>("KeyRow")({
