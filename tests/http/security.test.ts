@@ -51,11 +51,13 @@ const expectSecurityHeaders = (headers: Headers) => {
 
 /**
  * GET /api/tokens while its `token_usage` read table is hidden: a real SQL failure (a defect), not a
- * test-only route. The statement is prepared once before, as the SQL client caches a failed prepare.
+ * test-only route. The user has a token, so the list reads `token_usage`. The statement is prepared once
+ * before, as the SQL client caches a failed prepare.
  */
 const failedTokenList = async (jwt: string) => {
   const run = (statement: string) =>
     server.run(Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(statement)).pipe(Effect.orDie))
+  expect((await api.request("POST", "/api/tokens", { bearer: jwt, json: { name: "probe" } })).status).toBe(201)
   expect((await api.request("GET", "/api/tokens", { bearer: jwt })).status).toBe(200)
   await run("ALTER TABLE token_usage RENAME TO token_usage_hidden")
   try {

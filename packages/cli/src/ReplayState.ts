@@ -1,5 +1,6 @@
-import type { ApiKeyState, ApiTokenState, DomainEvent, UsageState, UserState } from "@orw/domain"
+import type { ApiKeyState, ApiTokenState, DomainEvent, UsageFiguresSum, UsageState, UserState } from "@orw/domain"
 import {
+  effectiveLines,
   evolveApiKey,
   evolveApiToken,
   evolveUsage,
@@ -7,9 +8,10 @@ import {
   initialApiKeyState,
   initialApiTokenState,
   initialUsageState,
-  initialUserState
+  initialUserState,
+  keyHealth,
+  sumUsage
 } from "@orw/domain"
-import { UNATTRIBUTED } from "@orw/server/Projections/UsageStats"
 import { HashMap } from "effect"
 
 /** One user as of the replay point; `email` outlives the state's `Deleted` form. */
@@ -102,41 +104,22 @@ export const applyEvent = (snapshot: Snapshot, event: DomainEvent): void => {
   }
 }
 
-/** What a key's status column says; a key whose owner is deleted counts as deleted. */
-export const keyStatus = (key: KeyView, owner: UserView | undefined): string => {
-  if (key.state._tag !== "Present" || owner?.state._tag === "Deleted") return "deleted"
-  if (key.state.invalid) return "invalid"
-  if (!key.state.isActive) return "inactive"
-  if (key.state.failing) return "failing"
-  return "active"
-}
+/** What a key's status column says (the domain's `keyHealth`); a key whose owner is deleted counts as deleted. */
+export const keyStatus = (key: KeyView, owner: UserView | undefined): string =>
+  key.state._tag !== "Present" || owner?.state._tag === "Deleted" ? "deleted" : keyHealth(key.state)
 
-export interface UsageSum {
-  readonly requests: number
-  readonly tokensInput: number
-  readonly tokensOutput: number
-  /** Micro-dollars. */
-  readonly cost: number
-}
-
-/**
- * A key's usage totals over all days. The supersede rule of `usage_stats`: a day that has
- * per-model rows ignores its `unattributed` row (growth already broken down by model).
- */
-export const usageSum = (usage: UsageState): UsageSum => {
-  const entries = Array.from(HashMap.entries(usage.totals), ([slot, totals]) => ({
-    date: slot.slice(0, 10),
-    model: slot.slice(11),
-    totals
-  }))
-  const attributedDays = new Set(entries.filter((e) => e.model !== UNATTRIBUTED).map((e) => e.date))
-  const sum = { requests: 0, tokensInput: 0, tokensOutput: 0, cost: 0 }
-  for (const { date, model, totals } of entries) {
-    if (model === UNATTRIBUTED && attributedDays.has(date)) continue
-    sum.requests += totals.requests
-    sum.tokensInput += totals.tokensInput
-    sum.tokensOutput += totals.tokensOutput
-    sum.cost += totals.cost
-  }
-  return sum
-}
+/** A key's usage totals over all days, with the domain's supersede rule and sums. */
+export const usageSum = (usage: UsageState): UsageFiguresSum =>
+  sumUsage(
+    effectiveLines(
+      Array.from(HashMap.entries(usage.totals), ([slot, totals]) => ({
+        keyId: "",
+        date: slot.slice(0, 10),
+        model: slot.slice(11),
+        requests: totals.requests,
+        tokensInput: totals.tokensInput,
+        tokensOutput: totals.tokensOutput,
+        cost: totals.cost
+      }))
+    )
+  )

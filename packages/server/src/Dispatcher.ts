@@ -1,4 +1,3 @@
-import { SqlClient } from "@effect/sql"
 import {
   type ApiKeyState,
   type DomainCommand,
@@ -24,7 +23,7 @@ import {
 import { Effect, Either } from "effect"
 import type { ExecuteOptions, Load } from "./CommandHandler.js"
 import { CommandHandler } from "./CommandHandler.js"
-import type { StoredEvent } from "./EventStore.js"
+import { shredDataKeys } from "./Crypto/KeyVault.js"
 
 const loadUser = (load: Load, userId: string | null) =>
   userId === null
@@ -37,24 +36,6 @@ type Outcome = Either.Either<ReadonlyArray<DomainEvent>, DomainError>
 
 const ownerOf = (key: ApiKeyState, command: { readonly userId?: string }) =>
   key._tag === "NotAdded" ? (command.userId ?? null) : key.userId
-
-/**
- * Deleting a key, or its owner, destroys the key's data key in the same transaction:
- * the ciphertext the log keeps can no longer be opened (crypto-shredding).
- */
-const shredDataKeys = (appended: ReadonlyArray<StoredEvent>) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    Effect.forEach(
-      appended,
-      ({ event }) =>
-        event._tag === "KeyDeleted"
-          ? Effect.asVoid(sql`DELETE FROM key_vault WHERE key_id = ${event.keyId}`)
-          : event._tag === "UserDeleted"
-            ? Effect.asVoid(sql`DELETE FROM key_vault WHERE user_id = ${event.userId}`)
-            : Effect.void,
-      { discard: true }
-    )
-  )
 
 /**
  * Routes any domain command to its decider: which streams it reads, how they fold, and

@@ -1,12 +1,13 @@
 import { Command, Options } from "@effect/cli"
 import { FetchHttpClient } from "@effect/platform"
-import { SqlClient } from "@effect/sql"
 import { AppConfig, layerDotEnv } from "@orw/server/Config"
 import * as Core from "@orw/server/Core"
 import { KeyVault } from "@orw/server/Crypto/KeyVault"
 import { OpenRouterClient } from "@orw/server/OpenRouter/Client"
 import { KeySync } from "@orw/server/OpenRouter/KeySync"
 import { SyncSettings } from "@orw/server/OpenRouter/SyncSettings"
+import * as ApiKeys from "@orw/server/Projections/ApiKeys"
+import * as Users from "@orw/server/Projections/Users"
 import { Effect, Layer, Option } from "effect"
 import { databaseFile } from "../Database.js"
 import { CliError, describeError } from "../Failure.js"
@@ -16,25 +17,19 @@ const key = Options.text("key").pipe(Options.withDescription("Sync only this key
 const user = Options.text("user").pipe(Options.withDescription("Sync only this user's keys (email)"), Options.optional)
 const json = Options.boolean("json").pipe(Options.withDescription("One JSON object per key and line"))
 
-interface Target {
-  readonly id: string
-  readonly name: string
-}
-
 const targets = (keyId: Option.Option<string>, email: Option.Option<string>) =>
   Effect.gen(function* () {
-    const sql = yield* SqlClient.SqlClient
     if (Option.isSome(keyId)) {
-      const rows = yield* sql<Target>`SELECT id, name FROM api_keys WHERE id = ${keyId.value}`
-      if (rows.length === 0) return yield* new CliError({ message: `No stored key with id ${keyId.value}` })
-      return rows
+      const key = yield* ApiKeys.summaryById(keyId.value)
+      if (Option.isNone(key)) return yield* new CliError({ message: `No stored key with id ${keyId.value}` })
+      return [key.value]
     }
     if (Option.isSome(email)) {
-      const users = yield* sql<{ id: string }>`SELECT id FROM users WHERE email = ${email.value.trim().toLowerCase()}`
-      if (users[0] === undefined) return yield* new CliError({ message: `No user with email ${email.value}` })
-      return yield* sql<Target>`SELECT id, name FROM api_keys WHERE user_id = ${users[0].id} ORDER BY created_at, id`
+      const user = yield* Users.byEmail(email.value)
+      if (Option.isNone(user)) return yield* new CliError({ message: `No user with email ${email.value}` })
+      return yield* ApiKeys.summariesOf(user.value.id)
     }
-    return yield* sql<Target>`SELECT id, name FROM api_keys WHERE is_active = 1 AND is_invalid = 0 ORDER BY created_at, id`
+    return yield* ApiKeys.polled
   })
 
 /** Everything a sync needs, over the existing database file and the same settings as the server. */

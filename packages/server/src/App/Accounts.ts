@@ -1,20 +1,14 @@
 import * as NodeCrypto from "node:crypto"
 import { SqlClient } from "@effect/sql"
-import { EmailAlreadyRegistered, normalizeEmail, UserCommands, UserId } from "@orw/domain"
+import { EmailAlreadyRegistered, UserCommands, UserId } from "@orw/domain"
 import { type FieldError, NotFound, Unauthorized, Unprocessable, UserResponse } from "@orw/domain/Api"
 import { DateTime, Effect, Option, Redacted } from "effect"
 import { Jwt } from "../Auth/Jwt.js"
 import { Passwords, passwordProblems } from "../Auth/Passwords.js"
 import { Dispatcher } from "../Dispatcher.js"
+import * as Users from "../Projections/Users.js"
 import { answer, contractError } from "./Errors.js"
 import { metadataOf, type Origin } from "./Origin.js"
-
-interface UserRow {
-  readonly id: string
-  readonly email: string
-  readonly password_hash: string
-  readonly created_at: string
-}
 
 /** A session for a user: the JWT (redacted) and its lifetime in seconds. */
 export interface IssuedSession {
@@ -37,28 +31,22 @@ const checkNewPassword = (field: string, password: Redacted.Redacted<string>, co
     : Effect.fail(new Unprocessable({ detail: errors.map((e) => e.message).join("; "), errors }))
 }
 
-const toResponse = (row: UserRow) => new UserResponse({ id: row.id, email: row.email, created_at: row.created_at })
+const toResponse = (user: Users.UserRecord) =>
+  new UserResponse({ id: user.id, email: user.email, created_at: user.createdAt })
 
 /** Accounts: registration, login, password change and deletion (argon2id, JWT sessions). */
 export class Accounts extends Effect.Service<Accounts>()("orw/App/Accounts", {
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
+    // The read model's queries, on this service's database.
+    const byEmail = (email: string) => Effect.provideService(Users.byEmail(email), SqlClient.SqlClient, sql)
+    const byId = (userId: string) => Effect.provideService(Users.byId(userId), SqlClient.SqlClient, sql)
     const dispatcher = yield* Dispatcher
     const passwords = yield* Passwords
     const jwt = yield* Jwt
     // Unknown emails still cost one verification, so the response time does not tell which emails exist.
     const decoy = yield* passwords.hash(Redacted.make(NodeCrypto.randomUUID()))
 
-    const byEmail = (email: string) =>
-      sql<UserRow>`SELECT id, email, password_hash, created_at FROM users WHERE email = ${normalizeEmail(email)}`.pipe(
-        Effect.map((rows) => Option.fromNullable(rows[0])),
-        Effect.orDie
-      )
-    const byId = (userId: string) =>
-      sql<UserRow>`SELECT id, email, password_hash, created_at FROM users WHERE id = ${userId}`.pipe(
-        Effect.map((rows) => Option.fromNullable(rows[0])),
-        Effect.orDie
-      )
     const existing = (userId: string) =>
       Effect.flatMap(byId(userId), (row) =>
         Option.isSome(row) ? Effect.succeed(row.value) : Effect.fail(new NotFound({ detail: "User not found" }))
@@ -98,7 +86,7 @@ export class Accounts extends Effect.Service<Accounts>()("orw/App/Accounts", {
       const user = yield* byEmail(email)
       const valid = yield* passwords.verify(
         password,
-        Option.match(user, { onNone: () => decoy, onSome: (u) => u.password_hash })
+        Option.match(user, { onNone: () => decoy, onSome: (u) => u.passwordHash })
       )
       if (!valid || Option.isNone(user)) return yield* Effect.fail(new Unauthorized({ detail: INVALID_CREDENTIALS }))
       return yield* session(user.value.id)
@@ -120,7 +108,7 @@ export class Accounts extends Effect.Service<Accounts>()("orw/App/Accounts", {
       origin: Origin
     ) {
       const user = yield* existing(userId)
-      if (!(yield* passwords.verify(input.current, user.password_hash))) {
+      if (!(yield* passwords.verify(input.current, user.passwordHash))) {
         return yield* Effect.fail(contractError(400, "Current password is incorrect"))
       }
       yield* checkNewPassword("new_password", input.next, input.confirm)

@@ -8,8 +8,8 @@ import { KeyVault, keyHash } from "../Crypto/KeyVault.js"
 import { Dispatcher } from "../Dispatcher.js"
 import type { StoredEvent } from "../EventStore.js"
 import { KeySync } from "../OpenRouter/KeySync.js"
+import * as ApiKeys from "../Projections/ApiKeys.js"
 import { answer, type ContractError, contractError } from "./Errors.js"
-import { keyRow, keyRowsOf } from "./KeyRows.js"
 import { metadataOf, type Origin } from "./Origin.js"
 
 /** An id derived from a namespaced idempotency key: a repeated request names the same resource. */
@@ -59,14 +59,14 @@ export class Keys extends Effect.Service<Keys>()("orw/App/Keys", {
 
     /** The key's row if `userId` owns it; 404 for an unknown key, 403 for another user's. */
     const owned = (userId: string, keyId: string) =>
-      Effect.flatMap(keyRow(keyId), (found): Effect.Effect<KeyRow, ContractError<403 | 404>> => {
+      Effect.flatMap(ApiKeys.rowById(keyId), (found): Effect.Effect<KeyRow, ContractError<403 | 404>> => {
         if (Option.isNone(found)) return Effect.fail(contractError(404, new KeyNotFound().message))
         const { owner, row } = found.value
         return owner === userId ? Effect.succeed(row) : Effect.fail(contractError(403, new KeyForbidden().message))
       })
 
     const list = Effect.fn("Keys.list")(function* (userId: string) {
-      const items = yield* keyRowsOf(userId)
+      const items = yield* ApiKeys.rowsOf(userId)
       return new KeyList({ items, total: items.length })
     })
 

@@ -2,24 +2,17 @@ import * as NodeCrypto from "node:crypto"
 import { SqlClient } from "@effect/sql"
 import { ApiTokenCommands, ApiTokenId, UserId } from "@orw/domain"
 import { CreatedToken, TokenList, TokenRow } from "@orw/domain/Api"
-import { DateTime, Duration, Effect, Option, Redacted } from "effect"
+import { DateTime, Effect, Option, Redacted } from "effect"
 import { API_TOKEN_FORMAT, generateApiToken, hashApiToken, sameHash } from "../Auth/ApiTokens.js"
 import { Dispatcher } from "../Dispatcher.js"
+import * as ApiTokens from "../Projections/ApiTokens.js"
+import * as TokenUse from "../SideTables/TokenUse.js"
 import { answer, contractError } from "./Errors.js"
 import { alreadyDone, idempotentId } from "./Keys.js"
 import { metadataOf, type Origin } from "./Origin.js"
 
 /** A token's last use is written at most this often (to `token_usage`, never as an event). */
-export const LAST_USED_RESOLUTION = Duration.minutes(1)
-
-interface TokenRecord {
-  readonly id: string
-  readonly name: string
-  readonly created_at: string
-  readonly is_active: number
-  readonly revoked_at: string | null
-  readonly last_used_at: string | null
-}
+export { LAST_USED_RESOLUTION } from "../SideTables/TokenUse.js"
 
 /** Who a valid public-API token acts for. */
 export interface TokenOwner {
@@ -30,8 +23,10 @@ export interface TokenOwner {
 /** Public-API tokens: issued once (only their SHA-256 is kept), listed, revoked, and checked per request. */
 export class Tokens extends Effect.Service<Tokens>()("orw/App/Tokens", {
   effect: Effect.gen(function* () {
-    const sql = yield* SqlClient.SqlClient
     const dispatcher = yield* Dispatcher
+    const sql = yield* SqlClient.SqlClient
+    const onDatabase = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      Effect.provideService(effect, SqlClient.SqlClient, sql)
 
     /** Issues a token; its value is in this answer only. A repeated Idempotency-Key is a 409: it can't be shown again. */
     const create = Effect.fn("Tokens.create")(function* (
@@ -64,23 +59,22 @@ export class Tokens extends Effect.Service<Tokens>()("orw/App/Tokens", {
 
     /** The user's tokens, newest first, revoked ones included (inactive); never their values. */
     const list = Effect.fn("Tokens.list")(function* (userId: string) {
-      const rows = yield* sql<TokenRecord>`SELECT t.id, t.name, t.created_at, t.is_active, t.revoked_at, u.last_used_at
-        FROM api_tokens t LEFT JOIN token_usage u ON u.token_id = t.id
-        WHERE t.user_id = ${userId} ORDER BY t.created_at DESC, t.id`.pipe(Effect.orDie)
+      const tokens = yield* ApiTokens.ofUser(userId)
+      const used = yield* TokenUse.lastUsed(tokens.map((t) => t.id))
       return new TokenList({
-        items: rows.map(
-          (r) =>
+        items: tokens.map(
+          (t) =>
             new TokenRow({
-              id: r.id,
-              name: r.name,
-              created_at: r.created_at,
-              last_used_at: r.last_used_at,
-              is_active: r.is_active === 1,
-              revoked_at: r.revoked_at
+              id: t.id,
+              name: t.name,
+              created_at: t.createdAt,
+              last_used_at: used.get(t.id) ?? null,
+              is_active: t.isActive,
+              revoked_at: t.revokedAt
             })
         )
       })
-    })
+    }, onDatabase)
 
     /** Revokes a token: the next request with it is refused. Unknown or already revoked: 404. */
     const revoke = Effect.fn("Tokens.revoke")(function* (userId: string, tokenId: string, origin: Origin) {
@@ -99,22 +93,12 @@ export class Tokens extends Effect.Service<Tokens>()("orw/App/Tokens", {
     const authenticate = Effect.fn("Tokens.authenticate")(function* (token: Redacted.Redacted<string>) {
       if (!API_TOKEN_FORMAT.test(Redacted.value(token))) return Option.none<TokenOwner>()
       const hash = hashApiToken(token)
-      const rows = yield* sql<{ id: string; user_id: string; token_hash: string; last_used_at: string | null }>`
-        SELECT t.id, t.user_id, t.token_hash, u.last_used_at FROM api_tokens t
-        LEFT JOIN token_usage u ON u.token_id = t.id WHERE t.token_hash = ${hash} AND t.is_active = 1`.pipe(
-        Effect.orDie
-      )
-      const row = rows.find((r) => sameHash(r.token_hash, hash))
+      const row = (yield* ApiTokens.activeByHash(hash)).find((r) => sameHash(r.tokenHash, hash))
       if (row === undefined) return Option.none<TokenOwner>()
-      const now = yield* DateTime.now
-      const stale = DateTime.formatIso(DateTime.subtractDuration(now, LAST_USED_RESOLUTION))
-      if (row.last_used_at === null || row.last_used_at <= stale) {
-        yield* sql`INSERT INTO token_usage (token_id, last_used_at) VALUES (${row.id}, ${DateTime.formatIso(now)})
-          ON CONFLICT (token_id) DO UPDATE SET last_used_at = excluded.last_used_at
-          WHERE token_usage.last_used_at <= ${stale}`.pipe(Effect.orDie)
-      }
-      return Option.some<TokenOwner>({ tokenId: row.id, userId: row.user_id })
-    })
+      const used = yield* TokenUse.lastUsed([row.id])
+      yield* TokenUse.touch(row.id, used.get(row.id) ?? null, yield* DateTime.now)
+      return Option.some<TokenOwner>({ tokenId: row.id, userId: row.userId })
+    }, onDatabase)
 
     return { create, list, revoke, authenticate } as const
   })

@@ -1,6 +1,6 @@
-import { SqlClient } from "@effect/sql"
 import { UserId } from "@orw/domain"
 import { DateTime, Effect, Option, Redacted } from "effect"
+import * as Users from "../Projections/Users.js"
 import { endedBy, Jwt } from "./Jwt.js"
 
 /**
@@ -13,12 +13,10 @@ export const sessionUser = (token: Redacted.Redacted<string> | string) =>
     const value = typeof token === "string" ? token : Redacted.value(token)
     if (value === "") return Option.none<UserId>()
     const jwt = yield* Jwt
-    const sql = yield* SqlClient.SqlClient
     const session = yield* Effect.option(jwt.verify(value))
     if (Option.isNone(session)) return Option.none<UserId>()
-    const rows = yield* sql<{ password_changed_at: string }>`SELECT password_changed_at FROM users
-      WHERE id = ${session.value.userId}`.pipe(Effect.orDie)
-    const changedAt = Option.fromNullable(rows[0]).pipe(Option.flatMap((row) => DateTime.make(row.password_changed_at)))
+    const user = yield* Users.byId(session.value.userId)
+    const changedAt = Option.flatMap(user, (u) => DateTime.make(u.passwordChangedAt))
     return Option.isNone(changedAt) || endedBy(session.value, changedAt.value)
       ? Option.none<UserId>()
       : Option.some(UserId.make(session.value.userId))

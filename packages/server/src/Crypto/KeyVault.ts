@@ -229,6 +229,24 @@ export const makeKeyVault = Effect.fn("KeyVault.make")(function* (
   return { masterKeyId, seal, storeInTransaction, open, rotateMasterKey } as const
 })
 
+/**
+ * Deleting a key, or its owner, destroys the key's data key in the same transaction as the event: the
+ * ciphertext the log keeps can no longer be opened (crypto-shredding). For Dispatcher's `inTransaction`.
+ */
+export const shredDataKeys = (appended: ReadonlyArray<StoredEvent>) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.forEach(
+      appended,
+      ({ event }) =>
+        event._tag === "KeyDeleted"
+          ? Effect.asVoid(sql`DELETE FROM key_vault WHERE key_id = ${event.keyId}`)
+          : event._tag === "UserDeleted"
+            ? Effect.asVoid(sql`DELETE FROM key_vault WHERE user_id = ${event.userId}`)
+            : Effect.void,
+      { discard: true }
+    )
+  )
+
 /** Envelope encryption of stored OpenRouter keys, with ENCRYPTION_KEY (and ENCRYPTION_KEY_PREVIOUS) from AppConfig. */
 export class KeyVault extends Effect.Service<KeyVault>()("orw/KeyVault", {
   effect: Effect.flatMap(AppConfig, (config) =>

@@ -1,6 +1,5 @@
-import { SqlClient } from "@effect/sql"
 import { ApiKeyCommands, ApiKeyId, maskKey, UserCommands, UserId } from "@orw/domain"
-import { DateTime, Effect, Redacted } from "effect"
+import { DateTime, Effect, Option, Redacted } from "effect"
 import { Passwords } from "../Auth/Passwords.js"
 import { CommandHandler } from "../CommandHandler.js"
 import { KeyVault, keyHash } from "../Crypto/KeyVault.js"
@@ -9,6 +8,7 @@ import type { EventMetadata } from "../EventStore.js"
 import { sumActivity } from "../OpenRouter/KeySync.js"
 import type { Scenario } from "../OpenRouter/Simulator.js"
 import { decideActivity } from "../OpenRouter/Snapshot.js"
+import * as Users from "../Projections/Users.js"
 
 /** The demo login, printed at start. */
 export const DEMO_EMAIL = "demo@openrouter-watcher.local"
@@ -32,9 +32,7 @@ const metadata: EventMetadata = {
  */
 export const seedDemo = (scenario: Scenario) =>
   Effect.gen(function* () {
-    const sql = yield* SqlClient.SqlClient
-    const existing = yield* sql<{ id: string }>`SELECT id FROM users WHERE email = ${DEMO_EMAIL}`
-    if (existing.length > 0) return { seeded: false as const }
+    if (Option.isSome(yield* Users.byEmail(DEMO_EMAIL))) return { seeded: false as const }
     const dispatcher = yield* Dispatcher
     const handler = yield* CommandHandler
     const vault = yield* KeyVault

@@ -1,8 +1,10 @@
 import { HttpApi, HttpApiBuilder, HttpServerResponse } from "@effect/platform"
-import { SqlClient } from "@effect/sql"
+import type { SqlClient } from "@effect/sql"
 import { OrwApi } from "@orw/domain/Api"
 import { Effect, Metric, MetricLabel, MetricState } from "effect"
+import * as ApiKeys from "../Projections/ApiKeys.js"
 import { Projector } from "../Projector.js"
+import * as SyncStatus from "../SideTables/SyncStatus.js"
 
 const httpRequests = Metric.counter("orw_http_requests_total", {
   description: "HTTP requests by method, route and status",
@@ -87,14 +89,10 @@ const gauge = (name: string, help: string, samples: ReadonlyArray<string>) => [
 
 /** Gauges read at scrape time: the log, projection lags, keys by status and sync state. */
 const gauges = Effect.gen(function* () {
-  const sql = yield* SqlClient.SqlClient
   const projector = yield* Projector
   const status = yield* projector.status
-  const keys = yield* sql<{ status: string; n: number }>`SELECT CASE WHEN is_active = 0 THEN 'inactive'
-    WHEN is_invalid = 1 THEN 'invalid' WHEN is_failing = 1 THEN 'failing' ELSE 'active' END AS status,
-    COUNT(*) AS n FROM api_keys GROUP BY 1 ORDER BY 1`
-  const syncs = yield* sql<{ state: string; n: number }>`SELECT COALESCE(state, 'never') AS state, COUNT(*) AS n
-    FROM key_sync GROUP BY 1 ORDER BY 1`
+  const keys = yield* ApiKeys.countByHealth
+  const syncs = yield* SyncStatus.countByState
   return [
     ...gauge("orw_events_total", "Events in the log", [sample("orw_events_total", [], status[0]?.head ?? 0)]),
     ...gauge(
@@ -105,12 +103,12 @@ const gauges = Effect.gen(function* () {
     ...gauge(
       "orw_keys",
       "Stored OpenRouter keys by status",
-      keys.map((k) => sample("orw_keys", [["status", k.status]], Number(k.n)))
+      keys.map((k) => sample("orw_keys", [["status", k.status]], k.count))
     ),
     ...gauge(
       "orw_key_sync_state",
       "Keys by the outcome of their last sync",
-      syncs.map((s) => sample("orw_key_sync_state", [["state", s.state]], Number(s.n)))
+      syncs.map((s) => sample("orw_key_sync_state", [["state", s.state]], s.count))
     )
   ]
 })

@@ -5,6 +5,9 @@ import { CommandHandler } from "../CommandHandler.js"
 import { KeyVault } from "../Crypto/KeyVault.js"
 import { Dispatcher } from "../Dispatcher.js"
 import type { EventMetadata, EventSource, StoredEvent } from "../EventStore.js"
+import * as ApiKeys from "../Projections/ApiKeys.js"
+import * as Balances from "../SideTables/Balances.js"
+import * as SyncStatus from "../SideTables/SyncStatus.js"
 import { OpenRouterClient } from "./Client.js"
 import { withUpstreamRetry } from "./Retry.js"
 import { type DayModelTotals, decideActivity, decideSnapshot, toKeyStatus } from "./Snapshot.js"
@@ -16,15 +19,6 @@ export interface SyncResult {
   readonly error: string | null
   /** The events appended (none when nothing changed). */
   readonly recorded: ReadonlyArray<StoredEvent>
-}
-
-interface KeyRow {
-  readonly id: string
-  readonly user_id: string
-  readonly key_ciphertext: string
-  readonly key_hash: string
-  readonly label: string
-  readonly is_management_key: number | null
 }
 
 /** Days of activity re-read after the first backfill: completed days can still be revised. */
@@ -70,74 +64,51 @@ export const sumActivity = (
 export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
+    const onDatabase = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      Effect.provideService(effect, SqlClient.SqlClient, sql)
     const client = yield* OpenRouterClient
     const vault = yield* KeyVault
     const handler = yield* CommandHandler
     const dispatcher = yield* Dispatcher
 
-    const findKey = (keyId: string) =>
-      Effect.map(
-        sql<KeyRow>`SELECT id, user_id, key_ciphertext, key_hash, label, is_management_key FROM api_keys
-          WHERE id = ${keyId}`,
-        (rows) => Option.fromNullable(rows[0])
-      ).pipe(Effect.orDie)
-
-    const openKey = (row: KeyRow) =>
-      vault.open(row.id, row.user_id, row.key_ciphertext).pipe(Effect.mapError(() => new KeyNotFound()))
+    const openKey = (row: ApiKeys.SyncTarget) =>
+      vault.open(row.id, row.userId, row.ciphertext).pipe(Effect.mapError(() => new KeyNotFound()))
 
     const markSynced = (keyId: string, at: string, error: string | null) =>
-      sql`INSERT INTO key_sync (key_id, last_synced_at, last_attempt_at, last_error, state)
-        VALUES (${keyId}, ${error === null ? at : null}, ${at}, ${error}, ${error === null ? "ok" : "failed"})
-        ON CONFLICT (key_id) DO UPDATE SET last_attempt_at = excluded.last_attempt_at, last_error = excluded.last_error,
-          state = excluded.state, last_synced_at = COALESCE(excluded.last_synced_at, key_sync.last_synced_at)`.pipe(
-        Effect.orDie
-      )
+      onDatabase(SyncStatus.recordAttempt(keyId, at, error))
 
     /** Per-model activity of `row`, read through the user's management key, if they stored one. */
-    const syncActivity = (row: KeyRow, at: DateTime.Utc, metadata: EventMetadata) =>
+    const syncActivity = (row: ApiKeys.SyncTarget, at: DateTime.Utc, metadata: EventMetadata) =>
       Effect.gen(function* () {
-        const managers = yield* sql<KeyRow>`SELECT id, user_id, key_ciphertext, key_hash, label, is_management_key
-          FROM api_keys WHERE user_id = ${row.user_id} AND is_management_key = 1 AND is_invalid = 0 AND id <> ${row.id}
-          ORDER BY created_at LIMIT 1`.pipe(Effect.orDie)
-        const manager = managers[0]
-        if (manager === undefined || row.is_management_key === 1) return []
-        const mgmt = yield* openKey(manager)
+        const manager = yield* onDatabase(ApiKeys.managementKeyOf(row.userId, row.id))
+        if (Option.isNone(manager) || row.isManagementKey) return []
+        const mgmt = yield* openKey(manager.value)
         const listed = yield* withUpstreamRetry(client.listAllKeys(mgmt, { includeDisabled: true }))
         const byLabel = listed.filter((k) => k.label === row.label)
         const hash =
-          listed.find((k) => k.hash === row.key_hash)?.hash ?? (byLabel.length === 1 ? byLabel[0]?.hash : undefined)
+          listed.find((k) => k.hash === row.keyHash)?.hash ?? (byLabel.length === 1 ? byLabel[0]?.hash : undefined)
         if (hash === undefined) return []
         const activity = yield* withUpstreamRetry(client.getActivity(mgmt, hash))
-        const state = yield* sql<{ activity_backfilled_at: string | null }>`SELECT activity_backfilled_at FROM key_sync
-          WHERE key_id = ${row.id}`.pipe(Effect.orDie)
-        const backfilled = state[0]?.activity_backfilled_at != null
+        const backfilled = yield* onDatabase(SyncStatus.activityBackfilled(row.id))
         const since = DateTime.formatIsoDateUtc(DateTime.subtract(at, { days: REVISION_DAYS }))
         const totals = sumActivity(activity).filter((t) => !backfilled || t.date >= since)
         const { events } = yield* handler.execute(decideActivity(ApiKeyId.make(row.id), totals, at), { metadata })
         if (!backfilled) {
-          yield* sql`INSERT INTO key_sync (key_id, activity_backfilled_at) VALUES (${row.id}, ${DateTime.formatIso(at)})
-            ON CONFLICT (key_id) DO UPDATE SET activity_backfilled_at = excluded.activity_backfilled_at`.pipe(
-            Effect.orDie
-          )
+          yield* onDatabase(SyncStatus.markActivityBackfilled(row.id, DateTime.formatIso(at)))
         }
         return events
       })
 
     /** The account balance, through a management key; 403 or an all-zero answer = unknown. */
-    const syncBalance = (row: KeyRow, key: Redacted.Redacted<string>, at: DateTime.Utc) =>
+    const syncBalance = (row: ApiKeys.SyncTarget, key: Redacted.Redacted<string>, at: DateTime.Utc) =>
       Effect.gen(function* () {
         const credits = yield* withUpstreamRetry(client.getCredits(key)).pipe(Effect.option)
         const known = Option.filter(credits, (c) => c.total_credits !== 0 || c.total_usage !== 0)
-        yield* sql`INSERT INTO account_balance ${sql.insert({
-          user_id: row.user_id,
-          total_credits_micros: Option.match(known, {
-            onNone: () => null,
-            onSome: (c) => usdToMicros(c.total_credits)
-          }),
-          total_usage_micros: Option.match(known, { onNone: () => null, onSome: (c) => usdToMicros(c.total_usage) }),
-          updated_at: DateTime.formatIso(at)
-        })} ON CONFLICT (user_id) DO UPDATE SET total_credits_micros = excluded.total_credits_micros,
-          total_usage_micros = excluded.total_usage_micros, updated_at = excluded.updated_at`.pipe(Effect.orDie)
+        const figures = Option.match(known, {
+          onNone: () => null,
+          onSome: (c) => ({ totalCredits: usdToMicros(c.total_credits), totalUsage: usdToMicros(c.total_usage) })
+        })
+        yield* onDatabase(Balances.record(row.userId, figures, DateTime.formatIso(at)))
       })
 
     const describe = (error: { readonly message: string }) => error.message
@@ -147,7 +118,9 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
       keyId: string,
       context: { readonly source: EventSource; readonly actor?: string | null; readonly requestId?: string | null }
     ) {
-      const row = yield* Effect.flatten(findKey(keyId)).pipe(Effect.mapError(() => new KeyNotFound()))
+      const row = yield* Effect.flatten(onDatabase(ApiKeys.syncTarget(keyId))).pipe(
+        Effect.mapError(() => new KeyNotFound())
+      )
       const key = yield* openKey(row)
       const at = yield* DateTime.now
       const metadata: EventMetadata = {
@@ -173,7 +146,7 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
       }
       const status = toKeyStatus(info.right)
       recorded.push(...(yield* handler.execute(decideSnapshot(id, status, at, utcDay(at)), { metadata })).events)
-      const rowNow: KeyRow = { ...row, is_management_key: status.isManagementKey ? 1 : 0, label: status.label }
+      const rowNow: ApiKeys.SyncTarget = { ...row, isManagementKey: status.isManagementKey, label: status.label }
       const extra = yield* Effect.either(
         Effect.zipRight(
           status.isManagementKey ? syncBalance(rowNow, key, at) : Effect.void,

@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { Duration, Effect, FiberMap, Random, Schedule, Stream } from "effect"
 import { EventBus } from "../EventBus.js"
+import * as ApiKeys from "../Projections/ApiKeys.js"
 import { KeySync } from "./KeySync.js"
 import { SyncSettings } from "./SyncSettings.js"
 
@@ -52,11 +53,8 @@ export class SyncSupervisor extends Effect.Service<SyncSupervisor>()("orw/SyncSu
         yield* Effect.repeat(syncOnce(keyId), Schedule.spaced(settings.interval).pipe(Schedule.jittered))
       })
 
-    const pollable = sql<{
-      id: string
-    }>`SELECT id FROM api_keys WHERE is_active = 1 AND is_invalid = 0 ORDER BY id`.pipe(
-      Effect.map((rows) => new Set(rows.map((r) => r.id))),
-      Effect.orDie
+    const pollable = Effect.provideService(ApiKeys.polled, SqlClient.SqlClient, sql).pipe(
+      Effect.map((keys) => new Set(keys.map((k) => k.id)))
     )
 
     const runningKeys = Effect.sync(() => Array.from(fibers, ([keyId]) => keyId))

@@ -1,111 +1,261 @@
 import { SqlClient } from "@effect/sql"
-import type { SqlError } from "@effect/sql/SqlError"
-import { Effect, Match } from "effect"
-import type { Projection } from "./Projection.js"
-import { iso } from "./Projection.js"
+import type { Fragment } from "@effect/sql/Statement"
+import { isPolled, type KeyFlags, keyHealth, microsToUsd } from "@orw/domain"
+import { KeyRow } from "@orw/domain/Api"
+import { Effect, Option } from "effect"
+import * as SyncStatus from "../SideTables/SyncStatus.js"
+import { defineProjection, flag, iso } from "./Projection.js"
 
 /**
- * `api_keys`: the user's stored keys with what the last recorded upstream status said.
- * Money columns are micro-dollars. `status` is derived on read from the flags.
+ * `api_keys`: the user's stored keys with what the last recorded upstream status said. Money columns
+ * are micro-dollars (64-bit). `status` is derived on read from the flags by the domain's `keyHealth`.
  */
-export const ApiKeysProjection: Projection = {
+export const ApiKeysProjection = defineProjection({
   name: "api_keys",
   version: 1,
   table: "api_keys",
-  create: (table) =>
-    Effect.flatMap(
-      SqlClient.SqlClient,
-      (sql) => sql`CREATE TABLE ${sql(table)} (
-        id TEXT PRIMARY KEY,
-        user_id TEXT NOT NULL,
-        name TEXT NOT NULL,
-        label TEXT NOT NULL,
-        key_hash TEXT NOT NULL,
-        key_ciphertext TEXT NOT NULL,
-        is_active INTEGER NOT NULL,
-        is_invalid INTEGER NOT NULL,
-        is_failing INTEGER NOT NULL,
-        last_error TEXT,
-        is_management_key INTEGER,
-        limit_micros INTEGER,
-        limit_remaining_micros INTEGER,
-        limit_reset TEXT,
-        usage_total_micros INTEGER,
-        usage_daily_micros INTEGER,
-        usage_weekly_micros INTEGER,
-        usage_monthly_micros INTEGER,
-        expires_at TEXT,
-        status_recorded_at TEXT,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL,
-        last_used_at TEXT
-      )`
-    ),
-  indexes: (table) =>
-    Effect.flatMap(
-      SqlClient.SqlClient,
-      (sql) => sql`CREATE INDEX ${sql(`${table}_by_user`)} ON ${sql(table)} (user_id)`
-    ),
-  apply: ({ event }, table) =>
-    Effect.flatMap(
-      SqlClient.SqlClient,
-      (sql): Effect.Effect<unknown, SqlError> =>
-        Match.value(event).pipe(
-          Match.tag(
-            "KeyAdded",
-            (e) =>
-              sql`INSERT INTO ${sql(table)} ${sql.insert({
-                id: e.keyId,
-                user_id: e.userId,
-                name: e.name,
-                label: e.label,
-                key_hash: e.keyHash,
-                key_ciphertext: e.ciphertext,
-                is_active: 1,
-                is_invalid: 0,
-                is_failing: 0,
-                created_at: iso(e.at),
-                updated_at: iso(e.at)
-              })}`
-          ),
-          Match.tag(
-            "KeyRenamed",
-            (e) => sql`UPDATE ${sql(table)} SET name = ${e.name}, is_invalid = 0, updated_at = ${iso(e.at)}
-            WHERE id = ${e.keyId}`
-          ),
-          Match.tag(
-            "KeyActiveSet",
-            (e) => sql`UPDATE ${sql(table)} SET is_active = ${e.isActive ? 1 : 0}, is_invalid = 0, is_failing = 0,
-            last_error = NULL, updated_at = ${iso(e.at)} WHERE id = ${e.keyId}`
-          ),
-          Match.tag("KeyDeleted", (e) => sql`DELETE FROM ${sql(table)} WHERE id = ${e.keyId}`),
-          Match.tag("UserDeleted", (e) => sql`DELETE FROM ${sql(table)} WHERE user_id = ${e.userId}`),
-          Match.tag(
-            "KeyStatusRecorded",
-            ({ status: s, ...e }) => sql`UPDATE ${sql(table)} SET label = ${s.label},
-            is_management_key = ${s.isManagementKey ? 1 : 0}, limit_micros = ${s.limit},
-            limit_remaining_micros = ${s.limitRemaining}, limit_reset = ${s.limitReset},
-            usage_total_micros = ${s.usage}, usage_daily_micros = ${s.usageDaily},
-            usage_weekly_micros = ${s.usageWeekly}, usage_monthly_micros = ${s.usageMonthly},
-            expires_at = ${s.expiresAt}, status_recorded_at = ${iso(e.at)}, is_failing = 0, last_error = NULL,
-            updated_at = ${iso(e.at)} WHERE id = ${e.keyId}`
-          ),
-          Match.tag(
-            "KeyMarkedInvalid",
-            (e) => sql`UPDATE ${sql(table)} SET is_invalid = 1, last_error = ${"OpenRouter rejected the key (401)"},
-            updated_at = ${iso(e.at)} WHERE id = ${e.keyId}`
-          ),
-          Match.tag(
-            "KeySyncFailed",
-            (e) => sql`UPDATE ${sql(table)} SET is_failing = 1, last_error = ${e.error}, updated_at = ${iso(e.at)}
-            WHERE id = ${e.keyId}`
-          ),
-          Match.tag(
-            "UsageRecorded",
-            (e) => sql`UPDATE ${sql(table)} SET last_used_at = ${iso(e.at)} WHERE id = ${e.keyId}
-            AND (last_used_at IS NULL OR last_used_at < ${iso(e.at)})`
-          ),
-          Match.orElse(() => Effect.void)
-        )
-    )
+  create: ({ sql, table }) => sql`CREATE TABLE ${table} (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    label TEXT NOT NULL,
+    key_hash TEXT NOT NULL,
+    key_ciphertext TEXT NOT NULL,
+    is_active INTEGER NOT NULL,
+    is_invalid INTEGER NOT NULL,
+    is_failing INTEGER NOT NULL,
+    last_error TEXT,
+    is_management_key INTEGER,
+    limit_micros BIGINT,
+    limit_remaining_micros BIGINT,
+    limit_reset TEXT,
+    usage_total_micros BIGINT,
+    usage_daily_micros BIGINT,
+    usage_weekly_micros BIGINT,
+    usage_monthly_micros BIGINT,
+    expires_at TEXT,
+    status_recorded_at TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    last_used_at TEXT
+  )`,
+  indexes: ({ sql, table, name }) => [sql`CREATE INDEX ${name("by_user")} ON ${table} (user_id)`],
+  on: {
+    KeyAdded: (e, { sql, table }) =>
+      sql`INSERT INTO ${table} ${sql.insert({
+        id: e.keyId,
+        user_id: e.userId,
+        name: e.name,
+        label: e.label,
+        key_hash: e.keyHash,
+        key_ciphertext: e.ciphertext,
+        is_active: 1,
+        is_invalid: 0,
+        is_failing: 0,
+        created_at: iso(e.at),
+        updated_at: iso(e.at)
+      })}`,
+    KeyRenamed: (e, { sql, table }) =>
+      sql`UPDATE ${table} SET name = ${e.name}, is_invalid = 0, updated_at = ${iso(e.at)} WHERE id = ${e.keyId}`,
+    KeyActiveSet: (e, { sql, table }) =>
+      sql`UPDATE ${table} SET is_active = ${flag(e.isActive)}, is_invalid = 0, is_failing = 0, last_error = NULL,
+        updated_at = ${iso(e.at)} WHERE id = ${e.keyId}`,
+    KeyDeleted: (e, { sql, table }) => sql`DELETE FROM ${table} WHERE id = ${e.keyId}`,
+    UserDeleted: (e, { sql, table }) => sql`DELETE FROM ${table} WHERE user_id = ${e.userId}`,
+    KeyStatusRecorded: ({ status: s, ...e }, { sql, table }) =>
+      sql`UPDATE ${table} SET label = ${s.label}, is_management_key = ${flag(s.isManagementKey)},
+        limit_micros = ${s.limit}, limit_remaining_micros = ${s.limitRemaining}, limit_reset = ${s.limitReset},
+        usage_total_micros = ${s.usage}, usage_daily_micros = ${s.usageDaily}, usage_weekly_micros = ${s.usageWeekly},
+        usage_monthly_micros = ${s.usageMonthly}, expires_at = ${s.expiresAt}, status_recorded_at = ${iso(e.at)},
+        is_failing = 0, last_error = NULL, updated_at = ${iso(e.at)} WHERE id = ${e.keyId}`,
+    KeyMarkedInvalid: (e, { sql, table }) =>
+      sql`UPDATE ${table} SET is_invalid = 1, last_error = ${"OpenRouter rejected the key (401)"},
+        updated_at = ${iso(e.at)} WHERE id = ${e.keyId}`,
+    KeySyncFailed: (e, { sql, table }) =>
+      sql`UPDATE ${table} SET is_failing = 1, last_error = ${e.error}, updated_at = ${iso(e.at)} WHERE id = ${e.keyId}`,
+    UsageRecorded: (e, { sql, table }) =>
+      sql`UPDATE ${table} SET last_used_at = ${iso(e.at)} WHERE id = ${e.keyId}
+        AND (last_used_at IS NULL OR last_used_at < ${iso(e.at)})`
+  }
+})
+
+/* ---- Queries: every read of `api_keys` lives below. ---- */
+
+interface Row {
+  readonly id: string
+  readonly user_id: string
+  readonly name: string
+  readonly label: string
+  readonly is_active: number
+  readonly is_invalid: number
+  readonly is_failing: number
+  readonly is_management_key: number | null
+  readonly created_at: string
+  readonly updated_at: string
+  readonly last_used_at: string | null
+  readonly last_error: string | null
+  readonly limit_micros: number | null
+  readonly limit_remaining_micros: number | null
+  readonly limit_reset: string | null
+  readonly usage_daily_micros: number | null
+  readonly usage_weekly_micros: number | null
+  readonly usage_monthly_micros: number | null
+  readonly usage_total_micros: number | null
 }
+
+const flagsOf = (row: Pick<Row, "is_active" | "is_invalid" | "is_failing">): KeyFlags => ({
+  isActive: Number(row.is_active) === 1,
+  invalid: Number(row.is_invalid) === 1,
+  failing: Number(row.is_failing) === 1
+})
+
+const usd = (micros: number | null) => (micros === null ? null : microsToUsd(Number(micros)))
+
+/**
+ * A key as clients see it. The error of the last sync attempt (key_sync) shows only when it is newer than
+ * the key's last change: re-activating a key clears its error.
+ */
+const toKeyRow = (row: Row, sync: SyncStatus.SyncStatus | undefined) =>
+  new KeyRow({
+    id: row.id,
+    name: row.name,
+    label: row.label,
+    is_active: Number(row.is_active) === 1,
+    status: keyHealth(flagsOf(row)),
+    is_management_key: row.is_management_key === null ? null : Number(row.is_management_key) === 1,
+    created_at: row.created_at,
+    last_used_at: row.last_used_at,
+    last_synced_at: sync?.lastSyncedAt ?? null,
+    last_error:
+      row.last_error ??
+      (sync?.lastAttemptAt != null && sync.lastAttemptAt >= row.updated_at ? sync.lastError : null) ??
+      null,
+    limit: usd(row.limit_micros),
+    limit_remaining: usd(row.limit_remaining_micros),
+    limit_reset: row.limit_reset,
+    usage_daily: usd(row.usage_daily_micros),
+    usage_weekly: usd(row.usage_weekly_micros),
+    usage_monthly: usd(row.usage_monthly_micros),
+    usage_total: usd(row.usage_total_micros)
+  })
+
+const select = (where: (sql: SqlClient.SqlClient) => Fragment) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* sql<Row>`SELECT id, user_id, name, label, is_active, is_invalid, is_failing, is_management_key,
+      created_at, updated_at, last_used_at, last_error, limit_micros, limit_remaining_micros, limit_reset,
+      usage_daily_micros, usage_weekly_micros, usage_monthly_micros, usage_total_micros
+      FROM api_keys WHERE ${where(sql)} ORDER BY created_at, id`
+    const sync = yield* SyncStatus.ofKeys(rows.map((r) => r.id))
+    return rows.map((row) => ({ owner: row.user_id, row: toKeyRow(row, sync.get(row.id)) }))
+  }).pipe(Effect.orDie)
+
+/** The rows of a user's keys, oldest first. */
+export const rowsOf = (userId: string) =>
+  Effect.map(
+    select((sql) => sql`user_id = ${userId}`),
+    (rows) => rows.map((r) => r.row)
+  ).pipe(Effect.withSpan("ApiKeys.rowsOf"))
+
+/** One key's row and its owner, if the key exists. */
+export const rowById = (keyId: string) =>
+  Effect.map(
+    select((sql) => sql`id = ${keyId}`),
+    (rows) => Option.fromNullable(rows[0])
+  ).pipe(Effect.withSpan("ApiKeys.rowById"))
+
+/** A key in lists (names, flags), without upstream figures. */
+export interface KeySummary {
+  readonly id: string
+  readonly userId: string
+  readonly name: string
+  readonly label: string
+  readonly flags: KeyFlags
+}
+
+const summaries = (where: (sql: SqlClient.SqlClient) => Fragment) =>
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) => sql<Pick<Row, "id" | "user_id" | "name" | "label" | "is_active" | "is_invalid" | "is_failing">>`
+      SELECT id, user_id, name, label, is_active, is_invalid, is_failing FROM api_keys WHERE ${where(sql)}
+      ORDER BY created_at, id`
+  ).pipe(
+    Effect.map((rows) =>
+      rows.map((r): KeySummary => ({ id: r.id, userId: r.user_id, name: r.name, label: r.label, flags: flagsOf(r) }))
+    ),
+    Effect.orDie
+  )
+
+/** The user's keys, oldest first. */
+export const summariesOf = (userId: string) => summaries((sql) => sql`user_id = ${userId}`)
+
+/** One key, if it exists. */
+export const summaryById = (keyId: string) =>
+  Effect.map(
+    summaries((sql) => sql`id = ${keyId}`),
+    (rows) => Option.fromNullable(rows[0])
+  )
+
+/** Every stored key of every user, oldest first. */
+export const allSummaries = summaries((sql) => sql`1 = 1`)
+
+/** The keys the background sync polls (the domain's `isPolled`), oldest first. */
+export const polled = Effect.map(allSummaries, (keys) => keys.filter((k) => isPolled(k.flags)))
+
+/** Stored keys counted by status, for /metrics. */
+export const countByHealth = Effect.map(allSummaries, (keys) => {
+  const counts = new Map<string, number>()
+  for (const key of keys) counts.set(keyHealth(key.flags), (counts.get(keyHealth(key.flags)) ?? 0) + 1)
+  return [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([status, count]) => ({ status, count }))
+})
+
+/** What the sync needs of a key: its sealed secret and how upstream names it. */
+export interface SyncTarget {
+  readonly id: string
+  readonly userId: string
+  readonly ciphertext: string
+  readonly keyHash: string
+  readonly label: string
+  readonly isManagementKey: boolean
+}
+
+interface TargetRow {
+  readonly id: string
+  readonly user_id: string
+  readonly key_ciphertext: string
+  readonly key_hash: string
+  readonly label: string
+  readonly is_management_key: number | null
+}
+
+const toTarget = (r: TargetRow): SyncTarget => ({
+  id: r.id,
+  userId: r.user_id,
+  ciphertext: r.key_ciphertext,
+  keyHash: r.key_hash,
+  label: r.label,
+  isManagementKey: Number(r.is_management_key) === 1
+})
+
+/** The key to sync, if it still exists. */
+export const syncTarget = (keyId: string) =>
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) => sql<TargetRow>`SELECT id, user_id, key_ciphertext, key_hash, label, is_management_key FROM api_keys
+      WHERE id = ${keyId}`
+  ).pipe(
+    Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toTarget)),
+    Effect.orDie
+  )
+
+/** The user's oldest stored management key that upstream has not refused, other than `exceptKeyId`. */
+export const managementKeyOf = (userId: string, exceptKeyId: string) =>
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) => sql<TargetRow>`SELECT id, user_id, key_ciphertext, key_hash, label, is_management_key FROM api_keys
+      WHERE user_id = ${userId} AND is_management_key = 1 AND is_invalid = 0 AND id <> ${exceptKeyId}
+      ORDER BY created_at LIMIT 1`
+  ).pipe(
+    Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toTarget)),
+    Effect.orDie
+  )

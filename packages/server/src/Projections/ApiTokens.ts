@@ -1,60 +1,84 @@
 import { SqlClient } from "@effect/sql"
-import type { SqlError } from "@effect/sql/SqlError"
-import { Effect, Match } from "effect"
-import type { Projection } from "./Projection.js"
-import { iso } from "./Projection.js"
+import { Effect } from "effect"
+import { defineProjection, iso } from "./Projection.js"
 
 /**
- * `api_tokens`: issued tokens by SHA-256. Revoked tokens stay listed as inactive; their
- * last use lives in `token_usage`, outside the log.
+ * `api_tokens`: issued tokens by SHA-256. Revoked tokens stay listed as inactive; their last use lives
+ * in the `token_usage` side table, outside the log.
  */
-export const ApiTokensProjection: Projection = {
+export const ApiTokensProjection = defineProjection({
   name: "api_tokens",
   version: 1,
   table: "api_tokens",
-  create: (table) =>
-    Effect.flatMap(
-      SqlClient.SqlClient,
-      (sql) => sql`CREATE TABLE ${sql(table)} (
-        id TEXT PRIMARY KEY,
-        user_id TEXT NOT NULL,
-        name TEXT NOT NULL,
-        token_hash TEXT NOT NULL,
-        is_active INTEGER NOT NULL,
-        created_at TEXT NOT NULL,
-        revoked_at TEXT
-      )`
-    ),
-  indexes: (table) =>
-    Effect.flatMap(SqlClient.SqlClient, (sql) =>
-      Effect.zipRight(
-        sql`CREATE INDEX ${sql(`${table}_by_user`)} ON ${sql(table)} (user_id)`,
-        sql`CREATE INDEX ${sql(`${table}_by_hash`)} ON ${sql(table)} (token_hash)`
+  create: ({ sql, table }) => sql`CREATE TABLE ${table} (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL,
+    is_active INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+  )`,
+  indexes: ({ sql, table, name }) => [
+    sql`CREATE INDEX ${name("by_user")} ON ${table} (user_id)`,
+    sql`CREATE INDEX ${name("by_hash")} ON ${table} (token_hash)`
+  ],
+  on: {
+    TokenIssued: (e, { sql, table }) =>
+      sql`INSERT INTO ${table} ${sql.insert({
+        id: e.tokenId,
+        user_id: e.userId,
+        name: e.name,
+        token_hash: e.tokenHash,
+        is_active: 1,
+        created_at: iso(e.at)
+      })}`,
+    TokenRevoked: (e, { sql, table }) =>
+      sql`UPDATE ${table} SET is_active = 0, revoked_at = ${iso(e.at)} WHERE id = ${e.tokenId}`,
+    UserDeleted: (e, { sql, table }) => sql`DELETE FROM ${table} WHERE user_id = ${e.userId}`
+  }
+})
+
+/* ---- Queries: every read of `api_tokens` lives below. ---- */
+
+/** A token as its owner sees it (never its value or hash). */
+export interface TokenRecord {
+  readonly id: string
+  readonly name: string
+  readonly createdAt: string
+  readonly isActive: boolean
+  readonly revokedAt: string | null
+}
+
+/** The user's tokens, newest first, revoked ones included. */
+export const ofUser = (userId: string) =>
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) => sql<{ id: string; name: string; created_at: string; is_active: number; revoked_at: string | null }>`
+      SELECT id, name, created_at, is_active, revoked_at FROM api_tokens WHERE user_id = ${userId}
+      ORDER BY created_at DESC, id`
+  ).pipe(
+    Effect.map((rows) =>
+      rows.map(
+        (r): TokenRecord => ({
+          id: r.id,
+          name: r.name,
+          createdAt: r.created_at,
+          isActive: Number(r.is_active) === 1,
+          revokedAt: r.revoked_at
+        })
       )
     ),
-  apply: ({ event }, table) =>
-    Effect.flatMap(
-      SqlClient.SqlClient,
-      (sql): Effect.Effect<unknown, SqlError> =>
-        Match.value(event).pipe(
-          Match.tag(
-            "TokenIssued",
-            (e) =>
-              sql`INSERT INTO ${sql(table)} ${sql.insert({
-                id: e.tokenId,
-                user_id: e.userId,
-                name: e.name,
-                token_hash: e.tokenHash,
-                is_active: 1,
-                created_at: iso(e.at)
-              })}`
-          ),
-          Match.tag(
-            "TokenRevoked",
-            (e) => sql`UPDATE ${sql(table)} SET is_active = 0, revoked_at = ${iso(e.at)} WHERE id = ${e.tokenId}`
-          ),
-          Match.tag("UserDeleted", (e) => sql`DELETE FROM ${sql(table)} WHERE user_id = ${e.userId}`),
-          Match.orElse(() => Effect.void)
-        )
-    )
-}
+    Effect.orDie
+  )
+
+/** Active tokens with this SHA-256 (the caller compares the hash again in constant time). */
+export const activeByHash = (hash: string) =>
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) => sql<{ id: string; user_id: string; token_hash: string }>`SELECT id, user_id, token_hash FROM api_tokens
+      WHERE token_hash = ${hash} AND is_active = 1`
+  ).pipe(
+    Effect.map((rows) => rows.map((r) => ({ id: r.id, userId: r.user_id, tokenHash: r.token_hash }))),
+    Effect.orDie
+  )

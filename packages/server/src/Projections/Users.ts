@@ -1,63 +1,82 @@
 import { SqlClient } from "@effect/sql"
-import type { SqlError } from "@effect/sql/SqlError"
-import { Effect, Match } from "effect"
-import type { Projection } from "./Projection.js"
-import { iso } from "./Projection.js"
+import { normalizeEmail } from "@orw/domain"
+import { Effect, Option } from "effect"
+import { defineProjection, iso } from "./Projection.js"
 
 /** `users`: one row per registered, not deleted account. */
-export const UsersProjection: Projection = {
+export const UsersProjection = defineProjection({
   name: "users",
   version: 1,
   table: "users",
-  create: (table) =>
-    Effect.flatMap(
-      SqlClient.SqlClient,
-      (sql) => sql`CREATE TABLE ${sql(table)} (
-        id TEXT PRIMARY KEY,
-        email TEXT NOT NULL UNIQUE,
-        password_hash TEXT NOT NULL,
-        password_changed_at TEXT NOT NULL,
-        is_active INTEGER NOT NULL,
-        key_count INTEGER NOT NULL,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL
-      )`
-    ),
-  indexes: () => Effect.void,
-  apply: ({ event }, table) =>
-    Effect.flatMap(
-      SqlClient.SqlClient,
-      (sql): Effect.Effect<unknown, SqlError> =>
-        Match.value(event).pipe(
-          Match.tag(
-            "UserRegistered",
-            (e) =>
-              sql`INSERT INTO ${sql(table)} ${sql.insert({
-                id: e.userId,
-                email: e.email,
-                password_hash: e.passwordHash,
-                password_changed_at: iso(e.at),
-                is_active: 1,
-                key_count: 0,
-                created_at: iso(e.at),
-                updated_at: iso(e.at)
-              })}`
-          ),
-          Match.tag(
-            "PasswordChanged",
-            (e) => sql`UPDATE ${sql(table)} SET password_hash = ${e.passwordHash}, password_changed_at = ${iso(e.at)},
-            updated_at = ${iso(e.at)} WHERE id = ${e.userId}`
-          ),
-          Match.tag("UserDeleted", (e) => sql`DELETE FROM ${sql(table)} WHERE id = ${e.userId}`),
-          Match.tag(
-            "KeyAttached",
-            (e) => sql`UPDATE ${sql(table)} SET key_count = key_count + 1 WHERE id = ${e.userId}`
-          ),
-          Match.tag(
-            "KeyDetached",
-            (e) => sql`UPDATE ${sql(table)} SET key_count = key_count - 1 WHERE id = ${e.userId}`
-          ),
-          Match.orElse(() => Effect.void)
-        )
-    )
+  create: ({ sql, table }) => sql`CREATE TABLE ${table} (
+    id TEXT PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    password_changed_at TEXT NOT NULL,
+    is_active INTEGER NOT NULL,
+    key_count INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  )`,
+  on: {
+    UserRegistered: (e, { sql, table }) =>
+      sql`INSERT INTO ${table} ${sql.insert({
+        id: e.userId,
+        email: e.email,
+        password_hash: e.passwordHash,
+        password_changed_at: iso(e.at),
+        is_active: 1,
+        key_count: 0,
+        created_at: iso(e.at),
+        updated_at: iso(e.at)
+      })}`,
+    PasswordChanged: (e, { sql, table }) =>
+      sql`UPDATE ${table} SET password_hash = ${e.passwordHash}, password_changed_at = ${iso(e.at)},
+        updated_at = ${iso(e.at)} WHERE id = ${e.userId}`,
+    UserDeleted: (e, { sql, table }) => sql`DELETE FROM ${table} WHERE id = ${e.userId}`,
+    KeyAttached: (e, { sql, table }) => sql`UPDATE ${table} SET key_count = key_count + 1 WHERE id = ${e.userId}`,
+    KeyDetached: (e, { sql, table }) => sql`UPDATE ${table} SET key_count = key_count - 1 WHERE id = ${e.userId}`
+  }
+})
+
+/** An account as the read side knows it. `passwordHash` is argon2id, never shown to anyone. */
+export interface UserRecord {
+  readonly id: string
+  readonly email: string
+  readonly passwordHash: string
+  readonly passwordChangedAt: string
+  readonly createdAt: string
 }
+
+interface Row {
+  readonly id: string
+  readonly email: string
+  readonly password_hash: string
+  readonly password_changed_at: string
+  readonly created_at: string
+}
+
+const toRecord = (row: Row): UserRecord => ({
+  id: row.id,
+  email: row.email,
+  passwordHash: row.password_hash,
+  passwordChangedAt: row.password_changed_at,
+  createdAt: row.created_at
+})
+
+const one = (rows: ReadonlyArray<Row>) => Option.map(Option.fromNullable(rows[0]), toRecord)
+
+/** The account registered with `email` (compared normalized), if any. */
+export const byEmail = (email: string) =>
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) => sql<Row>`SELECT id, email, password_hash, password_changed_at, created_at FROM users
+      WHERE email = ${normalizeEmail(email)}`
+  ).pipe(Effect.map(one), Effect.orDie, Effect.withSpan("Users.byEmail"))
+
+/** The account with this id, if it exists (not deleted). */
+export const byId = (userId: string) =>
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) => sql<Row>`SELECT id, email, password_hash, password_changed_at, created_at FROM users WHERE id = ${userId}`
+  ).pipe(Effect.map(one), Effect.orDie, Effect.withSpan("Users.byId"))

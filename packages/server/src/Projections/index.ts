@@ -5,7 +5,6 @@ import { UsageStatsProjection } from "./UsageStats.js"
 import { UsersProjection } from "./Users.js"
 
 export type { Projection } from "./Projection.js"
-export { UNATTRIBUTED } from "./UsageStats.js"
 
 /** Every inline projection, in the order they are applied. */
 export const allProjections: ReadonlyArray<Projection> = [

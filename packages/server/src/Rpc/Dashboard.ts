@@ -1,8 +1,9 @@
-import { microsToUsd, UtcDate } from "@orw/domain"
+import { microsToUsd, sumUsage, sumUsageBy, UtcDate, zeroSum } from "@orw/domain"
 import { Dashboard, type DashboardQuery, InvalidRequest } from "@orw/domain/Rpc"
 import { DateTime, Effect } from "effect"
-import { effectiveUsage } from "../ReadModels/Usage.js"
-import { balanceOf, keyNamesOf } from "./Queries.js"
+import * as ApiKeys from "../Projections/ApiKeys.js"
+import { effectiveUsage } from "../Projections/UsageStats.js"
+import * as Balances from "../SideTables/Balances.js"
 
 /** The default range: the last 30 UTC days, today included. */
 export const DEFAULT_DAYS = 30
@@ -26,12 +27,8 @@ export const resolveRange = (query: DashboardQuery, todayMs: number) => {
 }
 
 interface Sum {
-  cost: number
-  requests: number
-}
-const add = (sums: Map<string, Sum>, slot: string, cost: number, requests: number) => {
-  const sum = sums.get(slot) ?? { cost: 0, requests: 0 }
-  sums.set(slot, { cost: sum.cost + cost, requests: sum.requests + requests })
+  readonly cost: number
+  readonly requests: number
 }
 const byCost = (a: Sum, b: Sum) => b.cost - a.cost || b.requests - a.requests
 
@@ -43,24 +40,12 @@ export const dashboard = (userId: string, query: DashboardQuery) =>
   Effect.gen(function* () {
     const range = yield* resolveRange(query, DateTime.toEpochMillis(yield* DateTime.now))
     const rows = yield* effectiveUsage({ userId, keyId: query.key_id, startDate: range.start, endDate: range.end })
-    const keys = yield* keyNamesOf(userId)
-    const perKey = new Map<string, Sum>()
-    const perModel = new Map<string, Sum>()
-    const perDay = new Map<string, Sum>()
-    let tokensInput = 0
-    let tokensOutput = 0
-    for (const row of rows) {
-      add(perKey, row.api_key_id, row.cost_micros, row.requests)
-      add(perModel, row.model, row.cost_micros, row.requests)
-      add(perDay, row.date, row.cost_micros, row.requests)
-      tokensInput += row.tokens_input
-      tokensOutput += row.tokens_output
-    }
-    const total = [...perDay.values()].reduce(
-      (sum, day) => ({ cost: sum.cost + day.cost, requests: sum.requests + day.requests }),
-      { cost: 0, requests: 0 }
-    )
-    const money = yield* balanceOf(userId)
+    const keys = yield* ApiKeys.summariesOf(userId)
+    const perKey = sumUsageBy(rows, (l) => l.keyId)
+    const perModel = sumUsageBy(rows, (l) => l.model)
+    const perDay = sumUsageBy(rows, (l) => l.date)
+    const total = sumUsage(rows)
+    const money = yield* Balances.of(userId)
     const shownKeys = keys.filter((key) => query.key_id === undefined || key.id === query.key_id)
     return new Dashboard({
       start_date: range.start,
@@ -68,13 +53,13 @@ export const dashboard = (userId: string, query: DashboardQuery) =>
       summary: {
         total_cost: microsToUsd(total.cost),
         total_requests: total.requests,
-        total_tokens_input: tokensInput,
-        total_tokens_output: tokensOutput,
+        total_tokens_input: total.tokensInput,
+        total_tokens_output: total.tokensOutput,
         balance: money.balance,
         balance_updated_at: money.updatedAt
       },
       by_key: shownKeys
-        .map((key) => ({ key, sum: perKey.get(key.id) ?? { cost: 0, requests: 0 } }))
+        .map((key) => ({ key, sum: perKey.get(key.id)?.sum ?? zeroSum() }))
         .sort((a, b) => byCost(a.sum, b.sum))
         .map(({ key, sum }) => ({
           key_id: key.id,
@@ -83,11 +68,11 @@ export const dashboard = (userId: string, query: DashboardQuery) =>
           requests: sum.requests
         })),
       by_model: [...perModel]
-        .sort(([modelA, a], [modelB, b]) => byCost(a, b) || modelA.localeCompare(modelB))
-        .map(([model, sum]) => ({ model, cost: microsToUsd(sum.cost), requests: sum.requests })),
+        .sort(([modelA, a], [modelB, b]) => byCost(a.sum, b.sum) || modelA.localeCompare(modelB))
+        .map(([model, { sum }]) => ({ model, cost: microsToUsd(sum.cost), requests: sum.requests })),
       by_day: Array.from({ length: range.days }, (_, i) => {
         const date = dayOf(msOf(range.start) + i * DAY_MS)
-        const sum = perDay.get(date) ?? { cost: 0, requests: 0 }
+        const sum = perDay.get(date)?.sum ?? zeroSum()
         return { date, cost: microsToUsd(sum.cost), requests: sum.requests }
       })
     })

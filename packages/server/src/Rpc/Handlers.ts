@@ -4,8 +4,8 @@ import { Accounts } from "../App/Accounts.js"
 import { Keys } from "../App/Keys.js"
 import { Tokens } from "../App/Tokens.js"
 import { Passwords } from "../Auth/Passwords.js"
+import * as Users from "../Projections/Users.js"
 import { dashboard } from "./Dashboard.js"
-import { passwordHashOf } from "./Queries.js"
 import { caller, refused } from "./Support.js"
 
 /**
@@ -22,9 +22,9 @@ export const WebRpcHandlers = WebRpcs.toLayer(
     /** Fails unless `password` is the caller's current password. */
     const confirm = (userId: string, password: Redacted.Redacted<string>) =>
       Effect.gen(function* () {
-        const hash = yield* passwordHashOf(userId)
-        if (Option.isNone(hash)) return yield* new ResourceNotFound({ detail: "User not found" })
-        if (!(yield* passwords.verify(password, hash.value))) {
+        const user = yield* Users.byId(userId)
+        if (Option.isNone(user)) return yield* new ResourceNotFound({ detail: "User not found" })
+        if (!(yield* passwords.verify(password, user.value.passwordHash))) {
           return yield* new InvalidRequest({ detail: "Password is incorrect" })
         }
       })

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Effect, type Layer, TestClock } from "effect"
 import { KeySync } from "../../src/OpenRouter/KeySync.js"
 import { Fault, Simulator } from "../../src/OpenRouter/Simulator.js"
-import { effectiveUsage } from "../../src/ReadModels/Usage.js"
+import { effectiveUsage } from "../../src/Projections/UsageStats.js"
 import { eventCount, eventTypesAfter, registerUser, sqlRows, storeKey, syncLayer } from "../support/SyncHarness.js"
 
 /** A simulator on loopback and the sync pointed at it, for one test. */
@@ -195,7 +195,7 @@ describe("KeySync through the simulator", () => {
         const types = yield* eventTypesAfter(before)
         expect(types.filter((t) => t === "UsageRecorded")).toHaveLength(2) // today's unattributed growth + yesterday
         const effective = yield* effectiveUsage({ userId: "u1", keyId: "k1" })
-        expect(effective.map((r) => [r.date, r.model, r.cost_micros])).toEqual([
+        expect(effective.map((r) => [r.date, r.model, r.cost])).toEqual([
           [old, "anthropic/claude-sonnet-4", 125_000],
           [yesterday, "openai/gpt-4.1", 1_750_000],
           [today(), "unattributed", 2_000_000]
@@ -224,15 +224,13 @@ describe("KeySync through the simulator", () => {
         sim.addUsage(key, 0.5, { model: "openai/gpt-4.1", requests: 3 })
         yield* sync("k1")
         const runningDay = yield* effectiveUsage({ userId: "u1" })
-        expect(runningDay.map((r) => [r.date, r.model, r.cost_micros])).toEqual([
-          ["2026-11-20", "unattributed", 500_000]
-        ])
+        expect(runningDay.map((r) => [r.date, r.model, r.cost])).toEqual([["2026-11-20", "unattributed", 500_000]])
         // The day completes: activity now reports it per model, which replaces the unattributed row.
         now = new Date("2026-11-21T12:00:00Z")
         yield* TestClock.setTime(now.getTime())
         yield* sync("k1")
         const completed = yield* effectiveUsage({ userId: "u1" })
-        expect(completed.map((r) => [r.date, r.model, r.requests, r.cost_micros])).toEqual([
+        expect(completed.map((r) => [r.date, r.model, r.requests, r.cost])).toEqual([
           ["2026-11-20", "openai/gpt-4.1", 3, 500_000]
         ])
         const stored = yield* sqlRows((sql) => sql<{ model: string }>`SELECT model FROM usage_stats ORDER BY model`)
