@@ -1,0 +1,76 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as fc from "fast-check"
+import { effectiveLines, isPolled, keyHealth, sumUsage, sumUsageBy, type UsageLine } from "../src/index.js"
+import { UNATTRIBUTED } from "../src/Usage/Events.js"
+
+describe("keyHealth: one status rule", () => {
+  const cases = [
+    [{ isActive: true, invalid: false, failing: false }, "active", true],
+    [{ isActive: true, invalid: false, failing: true }, "failing", true],
+    [{ isActive: true, invalid: true, failing: false }, "invalid", false],
+    [{ isActive: true, invalid: true, failing: true }, "invalid", false],
+    [{ isActive: false, invalid: false, failing: false }, "inactive", false],
+    // Switched off wins over what upstream said: the user's choice is what the key shows.
+    [{ isActive: false, invalid: true, failing: false }, "inactive", false],
+    [{ isActive: false, invalid: false, failing: true }, "inactive", false],
+    [{ isActive: false, invalid: true, failing: true }, "inactive", false]
+  ] as const
+  for (const [flags, status, polled] of cases) {
+    it(`${JSON.stringify(flags)} is ${status}, ${polled ? "" : "not "}polled`, () => {
+      expect(keyHealth(flags)).toBe(status)
+      expect(isPolled(flags)).toBe(polled)
+    })
+  }
+})
+
+const line = (keyId: string, date: string, model: string, cost: number, requests = 0): UsageLine => ({
+  keyId,
+  date,
+  model,
+  requests,
+  tokensInput: 0,
+  tokensOutput: 0,
+  cost
+})
+
+describe("effectiveLines: the supersede rule", () => {
+  it("a day with per-model rows drops its unattributed row; a day without keeps it", () => {
+    const lines = [
+      line("k1", "2026-03-01", UNATTRIBUTED, 900),
+      line("k1", "2026-03-01", "openai/gpt-4.1", 600, 4),
+      line("k1", "2026-03-02", UNATTRIBUTED, 300)
+    ]
+    expect(effectiveLines(lines)).toEqual([lines[1], lines[2]])
+  })
+
+  it("is decided per key: another key's per-model row does not supersede this key's growth", () => {
+    const lines = [line("k1", "2026-03-01", UNATTRIBUTED, 900), line("k2", "2026-03-01", "openai/gpt-4.1", 600)]
+    expect(effectiveLines(lines)).toEqual(lines)
+  })
+
+  it("matches its definition on random rows, and sums are exact integers", () => {
+    const arbLine = fc.record({
+      keyId: fc.constantFrom("k1", "k2"),
+      date: fc.constantFrom("2026-03-01", "2026-03-02", "2026-03-03"),
+      model: fc.constantFrom(UNATTRIBUTED, "a/m1", "b/m2"),
+      requests: fc.nat(1000),
+      tokensInput: fc.nat(1_000_000),
+      tokensOutput: fc.nat(1_000_000),
+      cost: fc.nat(10_000_000)
+    })
+    fc.assert(
+      fc.property(fc.array(arbLine, { maxLength: 30 }), (lines) => {
+        const kept = effectiveLines(lines)
+        for (const l of lines) {
+          const split = lines.some((o) => o.keyId === l.keyId && o.date === l.date && o.model !== UNATTRIBUTED)
+          expect(kept.includes(l)).toBe(l.model !== UNATTRIBUTED || !split)
+        }
+        const total = sumUsage(kept)
+        expect(total.cost).toBe(kept.reduce((s, l) => s + l.cost, 0))
+        const byKey = [...sumUsageBy(kept, (l) => l.keyId).values()]
+        expect(sumUsage(byKey.map((g) => g.sum))).toEqual(total)
+      }),
+      { numRuns: 200 }
+    )
+  })
+})
