@@ -9,7 +9,7 @@ import { makeFixture } from "./seed.js"
 const MISSING = `orw-missing-${process.pid}/app.db`
 
 let fixture: Fixture
-let runs: Record<"help" | "missing" | "limit" | "until" | "since" | "user" | "garbage", Run>
+let runs: Record<"help" | "missing" | "limit" | "until" | "since" | "impossible" | "user" | "garbage", Run>
 
 beforeAll(async () => {
   fixture = await makeFixture()
@@ -23,6 +23,8 @@ beforeAll(async () => {
         limit: ["events", "list", "--limit", "many"],
         until: ["replay", "--json"],
         since: ["events", "list", "--since", "yesterday"],
+        // Date.parse would read it as March 3.
+        impossible: ["events", "list", "--until", "2026-02-31"],
         user: ["events", "list", "--user", "nobody@example.com"]
       },
       env
@@ -62,6 +64,7 @@ describe("orw errors", () => {
     failsWithOneLine(runs.limit, /'many' is not a integer/)
     failsWithOneLine(runs.until, /Expected to find option: '--until'/)
     failsWithOneLine(runs.since, /--since must be an ISO time .* got "yesterday"/)
+    failsWithOneLine(runs.impossible, /--until must be an ISO time .* got "2026-02-31"/)
     failsWithOneLine(runs.user, /No user was ever registered with email nobody@example.com/)
   })
 

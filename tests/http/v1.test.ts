@@ -124,10 +124,13 @@ describe("GET /api/v1/stats", () => {
     })
     expect(reversed.status).toBe(400)
     expect(reversed.body).toEqual({ detail: "start_date must not be after end_date" })
-    for (const bad of ["2024-02-30", "yesterday", "2024-1-01"]) {
-      const invalid = await api.request("GET", `/api/v1/stats?start_date=${bad}`, { bearer: alice.token })
-      expect(invalid.status).toBe(422)
-      expect(invalid.body.detail).toContain("start_date")
+    // Impossible days are schema errors (422), never a 500 from date arithmetic, on /stats and /usage alike.
+    for (const bad of ["2024-02-30", "yesterday", "2024-1-01", "2024-13-01", "2024-00-10", "2024-01-32"]) {
+      for (const route of ["stats", "usage"]) {
+        const invalid = await api.request("GET", `/api/v1/${route}?start_date=${bad}`, { bearer: alice.token })
+        expect([route, bad, invalid.status]).toEqual([route, bad, 422])
+        expect(invalid.body.detail).toContain("start_date")
+      }
     }
   })
 })

@@ -1,3 +1,4 @@
+import { isCalendarDay } from "@orw/domain"
 import { Effect } from "effect"
 import { CliError } from "./Failure.js"
 
@@ -12,7 +13,10 @@ const DAY_MS = 86_400_000
  */
 export const parseTime = (flag: string, text: string, bound: "start" | "end") => {
   const trimmed = text.trim()
-  if (DATE.test(trimmed)) {
+  // Date.parse rolls an impossible day over (2026-02-31 is read as March 3): check the calendar first.
+  if (!isCalendarDay(trimmed.slice(0, 10))) {
+    // falls through to the error below
+  } else if (DATE.test(trimmed)) {
     const start = Date.parse(`${trimmed}T00:00:00Z`)
     if (Number.isFinite(start)) return Effect.succeed(bound === "start" ? start : start + DAY_MS - 1)
   } else if (/^\d{4}-\d{2}-\d{2}T/.test(trimmed)) {

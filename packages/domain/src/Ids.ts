@@ -12,6 +12,5 @@ export type ApiKeyId = typeof ApiKeyId.Type
 export const ApiTokenId = Schema.String.pipe(Schema.minLength(1), Schema.brand("ApiTokenId"))
 export type ApiTokenId = typeof ApiTokenId.Type
 
-/** A UTC calendar day, `YYYY-MM-DD`. */
-export const UtcDate = Schema.String.pipe(Schema.pattern(/^\d{4}-\d{2}-\d{2}$/), Schema.brand("UtcDate"))
-export type UtcDate = typeof UtcDate.Type
+/** A UTC calendar day, `YYYY-MM-DD`, with a calendar check. */
+export { UtcDate } from "./Dates.js"

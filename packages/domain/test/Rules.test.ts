@@ -1,6 +1,18 @@
 import { describe, expect, it } from "@effect/vitest"
+import { Schema } from "effect"
 import * as fc from "fast-check"
-import { effectiveLines, isPolled, keyHealth, sumUsage, sumUsageBy, type UsageLine } from "../src/index.js"
+import {
+  addDays,
+  daysBetween,
+  effectiveLines,
+  isCalendarDay,
+  isPolled,
+  keyHealth,
+  sumUsage,
+  sumUsageBy,
+  type UsageLine,
+  UtcDate
+} from "../src/index.js"
 import { UNATTRIBUTED } from "../src/Usage/Events.js"
 
 describe("keyHealth: one status rule", () => {
@@ -72,5 +84,24 @@ describe("effectiveLines: the supersede rule", () => {
       }),
       { numRuns: 200 }
     )
+  })
+})
+
+describe("UtcDate: a day that exists", () => {
+  const valid = ["2024-02-29", "2026-02-28", "2026-12-31", "2000-02-29", "2026-04-30"]
+  const invalid = ["2026-02-29", "1900-02-29", "2026-02-31", "2026-04-31", "2024-13-01", "2024-00-10", "2024-01-32"]
+  const more = ["2024-01-00", "2024-1-01", "yesterday", "2024-01-01T00:00:00Z", ""]
+  it("accepts real days and refuses impossible or malformed ones", () => {
+    for (const day of valid) expect([day, isCalendarDay(day)]).toEqual([day, true])
+    for (const day of [...invalid, ...more]) expect([day, isCalendarDay(day)]).toEqual([day, false])
+    expect(Schema.decodeUnknownEither(UtcDate)("2026-02-31")._tag).toBe("Left")
+  })
+
+  it("day arithmetic crosses months, leap days and years", () => {
+    expect(addDays(UtcDate.make("2024-02-28"), 1)).toBe("2024-02-29")
+    expect(addDays(UtcDate.make("2024-03-01"), -1)).toBe("2024-02-29")
+    expect(addDays(UtcDate.make("2026-12-31"), 1)).toBe("2027-01-01")
+    expect(daysBetween(UtcDate.make("2026-01-01"), UtcDate.make("2026-12-31"))).toBe(364)
+    expect(daysBetween(UtcDate.make("2026-03-02"), UtcDate.make("2026-03-01"))).toBe(-1)
   })
 })

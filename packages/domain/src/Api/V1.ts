@@ -1,14 +1,11 @@
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
+import { UtcDate } from "../Dates.js"
 import { BadRequest, Forbidden, NotFound } from "./Errors.js"
 import { ApiTokenAuth } from "./Security.js"
 
-/** A real calendar day, `YYYY-MM-DD` (UTC). */
-export const DateParam = Schema.String.pipe(
-  Schema.filter((s) => /^\d{4}-\d{2}-\d{2}$/.test(s) && new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) === s, {
-    message: () => "must be a date YYYY-MM-DD"
-  })
-).annotations({ description: "A UTC day, YYYY-MM-DD (inclusive)" })
+/** A real calendar day, `YYYY-MM-DD` (UTC): the domain's UtcDate, with its calendar check. */
+export const DateParam = UtcDate.annotations({ description: "A UTC day, YYYY-MM-DD (inclusive)" })
 
 const positiveInt = (name: string, max: number) =>
   Schema.NumberFromString.pipe(

@@ -1,4 +1,4 @@
-import { microsToUsd, sumUsage, sumUsageBy, UtcDate, zeroSum } from "@orw/domain"
+import { addDays, daysBetween, microsToUsd, sumUsage, sumUsageBy, type UtcDate, utcDateOf, zeroSum } from "@orw/domain"
 import { Dashboard, type DashboardQuery, InvalidRequest } from "@orw/domain/Rpc"
 import { DateTime, Effect } from "effect"
 import * as ApiKeys from "../Projections/ApiKeys.js"
@@ -8,18 +8,13 @@ import * as Balances from "../SideTables/Balances.js"
 /** The default range: the last 30 UTC days, today included. */
 export const DEFAULT_DAYS = 30
 const MAX_DAYS = 366
-const DAY_MS = 86_400_000
-
-const dayOf = (ms: number) => UtcDate.make(new Date(ms).toISOString().slice(0, 10))
-const msOf = (date: string) => Date.parse(`${date}T00:00:00.000Z`)
 
 /** The range a query asks for, with its defaults; fails when start is after end or it is too long. */
-export const resolveRange = (query: DashboardQuery, todayMs: number) => {
-  const end = query.end_date ?? dayOf(todayMs)
-  const start = query.start_date ?? dayOf(msOf(end) - (DEFAULT_DAYS - 1) * DAY_MS)
-  const days = (msOf(end) - msOf(start)) / DAY_MS + 1
-  // A day that does not exist (2026-02-31) parses to NaN: not an integer count either.
-  return !Number.isInteger(days) || days < 1 || days > MAX_DAYS
+export const resolveRange = (query: DashboardQuery, today: UtcDate) => {
+  const end = query.end_date ?? today
+  const start = query.start_date ?? addDays(end, -(DEFAULT_DAYS - 1))
+  const days = daysBetween(start, end) + 1
+  return days < 1 || days > MAX_DAYS
     ? Effect.fail(
         new InvalidRequest({ detail: `Invalid date range: start must not be after end, at most ${MAX_DAYS} days` })
       )
@@ -38,7 +33,7 @@ const byCost = (a: Sum, b: Sum) => b.cost - a.cost || b.requests - a.requests
  */
 export const dashboard = (userId: string, query: DashboardQuery) =>
   Effect.gen(function* () {
-    const range = yield* resolveRange(query, DateTime.toEpochMillis(yield* DateTime.now))
+    const range = yield* resolveRange(query, utcDateOf(yield* DateTime.now))
     const rows = yield* effectiveUsage({ userId, keyId: query.key_id, startDate: range.start, endDate: range.end })
     const keys = yield* ApiKeys.summariesOf(userId)
     const perKey = sumUsageBy(rows, (l) => l.keyId)
@@ -71,7 +66,7 @@ export const dashboard = (userId: string, query: DashboardQuery) =>
         .sort(([modelA, a], [modelB, b]) => byCost(a.sum, b.sum) || modelA.localeCompare(modelB))
         .map(([model, { sum }]) => ({ model, cost: microsToUsd(sum.cost), requests: sum.requests })),
       by_day: Array.from({ length: range.days }, (_, i) => {
-        const date = dayOf(msOf(range.start) + i * DAY_MS)
+        const date = addDays(range.start, i)
         const sum = perDay.get(date)?.sum ?? zeroSum()
         return { date, cost: microsToUsd(sum.cost), requests: sum.requests }
       })
