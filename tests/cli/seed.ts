@@ -145,7 +145,7 @@ const seed = Effect.gen(function* () {
   yield* run(
     alice,
     day3,
-    new ApiKeyCommands.RenameKey({ keyId: ApiKeyId.make("k-main"), userId: alice, name: "Renamed", at: at(day3) })
+    new ApiKeyCommands.EditKey({ keyId: ApiKeyId.make("k-main"), userId: alice, name: "Renamed", at: at(day3) })
   )
   yield* run(alice, day3, new ApiKeyCommands.DeleteKey({ keyId: ApiKeyId.make("k-old"), userId: alice, at: at(day3) }))
   yield* run(

@@ -55,17 +55,21 @@ const command: fc.Arbitrary<DomainCommand> = fc.oneof(
     weight: 6,
     arbitrary: fc.tuple(key, user, fc.integer({ min: 1, max: 3 })).map(([k, u, max]) => addKey(k, u, { max }))
   },
-  fc
-    .tuple(key, user, fc.constantFrom("prod", "dev"), when)
-    .map(
-      ([k, u, name, at]) => new ApiKeyCommands.RenameKey({ keyId: ApiKeyId.make(k), userId: UserId.make(u), name, at })
-    ),
-  fc
-    .tuple(key, user, fc.boolean(), when)
-    .map(
-      ([k, u, isActive, at]) =>
-        new ApiKeyCommands.SetKeyActive({ keyId: ApiKeyId.make(k), userId: UserId.make(u), isActive, at })
-    ),
+  {
+    weight: 2,
+    // A name, an activity or both: every shape of PUT /api/keys/{id}.
+    arbitrary: fc
+      .tuple(
+        key,
+        user,
+        fc.record({ name: fc.constantFrom("prod", "dev"), isActive: fc.boolean() }, { requiredKeys: [] }),
+        when
+      )
+      .map(
+        ([k, u, fields, at]) =>
+          new ApiKeyCommands.EditKey({ keyId: ApiKeyId.make(k), userId: UserId.make(u), ...fields, at })
+      )
+  },
   fc
     .tuple(key, user, when)
     .map(([k, u, at]) => new ApiKeyCommands.DeleteKey({ keyId: ApiKeyId.make(k), userId: UserId.make(u), at })),

@@ -18,17 +18,16 @@ export class AddKey extends Schema.TaggedClass<AddKey>()("AddKey", {
   at: Schema.DateTimeUtc
 }) {}
 
-export class RenameKey extends Schema.TaggedClass<RenameKey>()("RenameKey", {
+/**
+ * One edit of a key by its owner: a new `name` (trimmed by the caller), switching it on or off
+ * (`isActive`), or both. Both parts are one decision, so they commit together or not at all; a field
+ * left out is left as it is.
+ */
+export class EditKey extends Schema.TaggedClass<EditKey>()("EditKey", {
   keyId: ApiKeyId,
   userId: UserId,
-  name: Schema.String,
-  at: Schema.DateTimeUtc
-}) {}
-
-export class SetKeyActive extends Schema.TaggedClass<SetKeyActive>()("SetKeyActive", {
-  keyId: ApiKeyId,
-  userId: UserId,
-  isActive: Schema.Boolean,
+  name: Schema.optional(Schema.String),
+  isActive: Schema.optional(Schema.Boolean),
   at: Schema.DateTimeUtc
 }) {}
 
@@ -57,8 +56,7 @@ export class RecordSyncFailure extends Schema.TaggedClass<RecordSyncFailure>()("
 
 export const ApiKeyCommand = Schema.Union(
   AddKey,
-  RenameKey,
-  SetKeyActive,
+  EditKey,
   DeleteKey,
   RecordKeyStatus,
   MarkKeyInvalid,

@@ -1,4 +1,4 @@
-import { Data, Either, Equal, Match, Redacted } from "effect"
+import { Data, type DateTime, Either, Equal, Match, Redacted } from "effect"
 import {
   AlreadyExists,
   InvalidKeyFormat,
@@ -15,11 +15,10 @@ import type {
   AddKey,
   ApiKeyCommand,
   DeleteKey,
+  EditKey,
   MarkKeyInvalid,
   RecordKeyStatus,
-  RecordSyncFailure,
-  RenameKey,
-  SetKeyActive
+  RecordSyncFailure
 } from "./Commands.js"
 import type { ApiKeyEvent, KeyStatus } from "./Events.js"
 import {
@@ -123,19 +122,30 @@ const addKey = (cmd: AddKey, ctx: ApiKeyContext): Decision => {
   ])
 }
 
-const renameKey = (cmd: RenameKey, ctx: ApiKeyContext): Decision =>
-  Either.flatMap(owned(ctx, cmd.userId), (key) => {
-    if (!validName(cmd.name)) return Either.left(new InvalidName())
-    if (key.name === cmd.name && !key.invalid) return none
-    return Either.right([new KeyRenamed({ keyId: key.keyId, userId: key.userId, name: cmd.name, at: cmd.at })])
-  })
+const rename = (
+  key: Present,
+  name: string,
+  at: DateTime.Utc
+): Either.Either<ReadonlyArray<KeyRenamed>, InvalidName> => {
+  if (!validName(name)) return Either.left(new InvalidName())
+  if (key.name === name && !key.invalid) return Either.right([])
+  return Either.right([new KeyRenamed({ keyId: key.keyId, userId: key.userId, name, at })])
+}
 
-const setKeyActive = (cmd: SetKeyActive, ctx: ApiKeyContext): Decision =>
-  Either.flatMap(owned(ctx, cmd.userId), (key) =>
-    key.isActive === cmd.isActive && !key.invalid
-      ? none
-      : Either.right([new KeyActiveSet({ keyId: key.keyId, userId: key.userId, isActive: cmd.isActive, at: cmd.at })])
-  )
+const activate = (key: Present, isActive: boolean, at: DateTime.Utc): ReadonlyArray<KeyActiveSet> =>
+  key.isActive === isActive && !key.invalid
+    ? []
+    : [new KeyActiveSet({ keyId: key.keyId, userId: key.userId, isActive, at })]
+
+const editKey = (cmd: EditKey, ctx: ApiKeyContext): Decision =>
+  Either.gen(function* () {
+    const key = yield* owned(ctx, cmd.userId)
+    const renamed = cmd.name === undefined ? [] : yield* rename(key, cmd.name, cmd.at)
+    // The (de)activation decides on the renamed key, exactly as if the rename had been committed before it.
+    const edited = yield* present({ ...ctx, key: renamed.reduce(evolveApiKey, ctx.key) })
+    const activated = cmd.isActive === undefined ? [] : activate(edited, cmd.isActive, cmd.at)
+    return [...renamed, ...activated]
+  })
 
 const deleteKey = (cmd: DeleteKey, ctx: ApiKeyContext): Decision =>
   Either.map(owned(ctx, cmd.userId), (key) => [
@@ -167,8 +177,7 @@ export const decideApiKey = (cmd: ApiKeyCommand, ctx: ApiKeyContext): Decision =
   Match.value(cmd).pipe(
     Match.tagsExhaustive({
       AddKey: (c) => addKey(c, ctx),
-      RenameKey: (c) => renameKey(c, ctx),
-      SetKeyActive: (c) => setKeyActive(c, ctx),
+      EditKey: (c) => editKey(c, ctx),
       DeleteKey: (c) => deleteKey(c, ctx),
       RecordKeyStatus: (c) => recordKeyStatus(c, ctx),
       MarkKeyInvalid: (c) => markKeyInvalid(c, ctx),
