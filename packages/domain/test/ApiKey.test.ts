@@ -1,14 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Redacted, Schema } from "effect"
 import type { ApiKeyCommand } from "../src/ApiKey/Commands.js"
-import {
-  AddKey,
-  DeleteKey,
-  EditKey,
-  MarkKeyInvalid,
-  RecordKeyStatus,
-  RecordSyncFailure
-} from "../src/ApiKey/Commands.js"
+import { AddKey, DeleteKey, EditKey, MarkKeyInvalid, RecordSyncFailure } from "../src/ApiKey/Commands.js"
 import { decideApiKey, evolveApiKey, initialApiKeyState, maskKey } from "../src/ApiKey/Decider.js"
 import type { KeyStatus } from "../src/ApiKey/Events.js"
 import {
@@ -489,7 +482,6 @@ describe("ApiKey decider", () => {
         ["DeleteKey", new DeleteKey({ keyId: k1, userId: alice, at })],
         ["EditKey (name)", new EditKey({ keyId: k1, userId: alice, name: "Back", at })],
         ["EditKey (active)", new EditKey({ keyId: k1, userId: alice, isActive: false, at })],
-        ["RecordKeyStatus", new RecordKeyStatus({ keyId: k1, status: status(), at })],
         ["MarkKeyInvalid", new MarkKeyInvalid({ keyId: k1, at })],
         ["RecordSyncFailure", new RecordSyncFailure({ keyId: k1, error: "HTTP 500", at })]
       ])("rejects %s with KeyNotFound", (_, command) => {
@@ -509,65 +501,6 @@ describe("ApiKey decider", () => {
         const { key } = keys.given({ key: [added, deleted, renamed("Zombie"), deactivated] }).state()
         expect(key).toEqual({ _tag: "Deleted", keyId: k1, userId: alice })
       })
-    })
-  })
-
-  describe("RecordKeyStatus", () => {
-    const record = (s: KeyStatus) => new RecordKeyStatus({ keyId: k1, status: s, at })
-
-    describe("given a key with no status yet", () => {
-      it("records the first status under the key's owner", () =>
-        keys
-          .given(aliceWithKey)
-          .when(record(status()))
-          .then([statusRecorded(status())]))
-
-      it("does not need the owner's stream to be loaded", () =>
-        keys
-          .given({ key: [added] })
-          .when(record(status()))
-          .then([statusRecorded(status())]))
-    })
-
-    describe("given a recorded status", () => {
-      const withStatus = { ...aliceWithKey, key: [added, statusRecorded(status())] }
-
-      it("decides nothing for the same status", () => keys.given(withStatus).when(record(status())).thenNothing())
-
-      it.each<[string, Partial<KeyStatus>]>([
-        ["more usage", { usage: Micros.make(2_600_000), usageDaily: Micros.make(200_000) }],
-        ["a new limit", { limit: Micros.make(20_000_000) }],
-        ["no limit any more", { limit: null, limitRemaining: null }],
-        ["a management key", { isManagementKey: true }],
-        ["an expiry", { expiresAt: "2027-01-01T00:00:00Z" }]
-      ])("records a status with %s", (_, change) => {
-        keys
-          .given(withStatus)
-          .when(record(status(change)))
-          .then([statusRecorded(status(change))])
-      })
-    })
-
-    describe("given a sync failure after the last status", () => {
-      it("records the same status again, because it ends the failure streak", () =>
-        keys
-          .given({ ...aliceWithKey, key: [added, statusRecorded(status()), syncFailed] })
-          .when(record(status()))
-          .then([statusRecorded(status())]))
-    })
-
-    describe("given no such key", () => {
-      it("rejects an unknown key with KeyNotFound", () =>
-        keys
-          .given({ user: [registered] })
-          .when(record(status()))
-          .thenFails(KeyNotFound))
-
-      it("rejects a deleted key with KeyNotFound", () =>
-        keys
-          .given({ key: [added, statusRecorded(status()), deleted] })
-          .when(record(status({ usage: Micros.make(1) })))
-          .thenFails(KeyNotFound))
     })
   })
 

@@ -7,6 +7,7 @@ import {
   ApiTokenId,
   type DomainCommand,
   type Micros,
+  SyncCommands,
   UsageCommands,
   UserCommands,
   UserId,
@@ -73,9 +74,18 @@ const command: fc.Arbitrary<DomainCommand> = fc.oneof(
   fc
     .tuple(key, user, when)
     .map(([k, u, at]) => new ApiKeyCommands.DeleteKey({ keyId: ApiKeyId.make(k), userId: UserId.make(u), at })),
-  fc
-    .tuple(key, status, when)
-    .map(([k, s, at]) => new ApiKeyCommands.RecordKeyStatus({ keyId: ApiKeyId.make(k), status: s, at })),
+  {
+    weight: 2,
+    arbitrary: fc.tuple(key, status, when).map(
+      ([k, s, at]) =>
+        new SyncCommands.RecordKeySnapshot({
+          keyId: ApiKeyId.make(k),
+          status: s,
+          at,
+          day: UtcDate.make(DateTime.formatIsoDateUtc(at))
+        })
+    )
+  },
   fc.tuple(key, when).map(([k, at]) => new ApiKeyCommands.MarkKeyInvalid({ keyId: ApiKeyId.make(k), at })),
   fc
     .tuple(key, when)
@@ -99,6 +109,24 @@ const command: fc.Arbitrary<DomainCommand> = fc.oneof(
       ([k, date, model, mode, figures, at]) =>
         new UsageCommands.RecordUsage({ keyId: ApiKeyId.make(k), date: UtcDate.make(date), model, mode, figures, at })
     ),
+  fc
+    .tuple(
+      key,
+      fc.array(
+        fc.record({
+          date: fc.constantFrom("2026-11-01", "2026-11-02").map((d) => UtcDate.make(d)),
+          model: fc.constantFrom("openai/gpt-4.1", "anthropic/claude"),
+          requests: fc.nat(50),
+          tokensInput: fc.nat(5000),
+          tokensOutput: fc.nat(5000),
+          cost: fc.nat(1_000_000),
+          byokCost: fc.nat(1000)
+        }),
+        { maxLength: 4 }
+      ),
+      when
+    )
+    .map(([k, totals, at]) => new SyncCommands.RecordActivity({ keyId: ApiKeyId.make(k), totals, at })),
   fc.tuple(token, user).map(([t, u]) => issueToken(t, u)),
   fc
     .tuple(token, user, when)

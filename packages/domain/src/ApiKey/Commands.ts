@@ -1,6 +1,5 @@
 import { Schema } from "effect"
 import { ApiKeyId, UserId } from "../Ids.js"
-import { KeyStatus } from "./Events.js"
 
 /**
  * `key` is the plaintext, only so the decider can check its format; it never reaches an
@@ -37,12 +36,6 @@ export class DeleteKey extends Schema.TaggedClass<DeleteKey>()("DeleteKey", {
   at: Schema.DateTimeUtc
 }) {}
 
-export class RecordKeyStatus extends Schema.TaggedClass<RecordKeyStatus>()("RecordKeyStatus", {
-  keyId: ApiKeyId,
-  status: KeyStatus,
-  at: Schema.DateTimeUtc
-}) {}
-
 export class MarkKeyInvalid extends Schema.TaggedClass<MarkKeyInvalid>()("MarkKeyInvalid", {
   keyId: ApiKeyId,
   at: Schema.DateTimeUtc
@@ -54,12 +47,5 @@ export class RecordSyncFailure extends Schema.TaggedClass<RecordSyncFailure>()("
   at: Schema.DateTimeUtc
 }) {}
 
-export const ApiKeyCommand = Schema.Union(
-  AddKey,
-  EditKey,
-  DeleteKey,
-  RecordKeyStatus,
-  MarkKeyInvalid,
-  RecordSyncFailure
-)
+export const ApiKeyCommand = Schema.Union(AddKey, EditKey, DeleteKey, MarkKeyInvalid, RecordSyncFailure)
 export type ApiKeyCommand = typeof ApiKeyCommand.Type

@@ -1,4 +1,4 @@
-import { Data, type DateTime, Either, Equal, Match, Redacted } from "effect"
+import { type DateTime, Either, Match, Redacted } from "effect"
 import {
   AlreadyExists,
   InvalidKeyFormat,
@@ -11,25 +11,9 @@ import {
 import type { ApiKeyId, UserId } from "../Ids.js"
 import type { UserState } from "../User/Decider.js"
 import { KeyAttached, KeyDetached } from "../User/Events.js"
-import type {
-  AddKey,
-  ApiKeyCommand,
-  DeleteKey,
-  EditKey,
-  MarkKeyInvalid,
-  RecordKeyStatus,
-  RecordSyncFailure
-} from "./Commands.js"
+import type { AddKey, ApiKeyCommand, DeleteKey, EditKey, MarkKeyInvalid, RecordSyncFailure } from "./Commands.js"
 import type { ApiKeyEvent, KeyStatus } from "./Events.js"
-import {
-  KeyActiveSet,
-  KeyAdded,
-  KeyDeleted,
-  KeyMarkedInvalid,
-  KeyRenamed,
-  KeyStatusRecorded,
-  KeySyncFailed
-} from "./Events.js"
+import { KeyActiveSet, KeyAdded, KeyDeleted, KeyMarkedInvalid, KeyRenamed, KeySyncFailed } from "./Events.js"
 
 /** OpenRouter inference and management keys share this form. */
 export const KEY_FORMAT = /^sk-or-v1-[0-9a-f]{64}$/
@@ -153,13 +137,6 @@ const deleteKey = (cmd: DeleteKey, ctx: ApiKeyContext): Decision =>
     ...(ctx.user._tag === "Registered" ? [new KeyDetached({ userId: key.userId, keyId: key.keyId, at: cmd.at })] : [])
   ])
 
-const recordKeyStatus = (cmd: RecordKeyStatus, ctx: ApiKeyContext): Decision =>
-  Either.flatMap(present(ctx), (key) =>
-    key.status !== null && Equal.equals(Data.struct(key.status), Data.struct(cmd.status)) && !key.failing
-      ? none
-      : Either.right([new KeyStatusRecorded({ keyId: key.keyId, userId: key.userId, status: cmd.status, at: cmd.at })])
-  )
-
 const markKeyInvalid = (cmd: MarkKeyInvalid, ctx: ApiKeyContext): Decision =>
   Either.flatMap(present(ctx), (key) =>
     key.invalid ? none : Either.right([new KeyMarkedInvalid({ keyId: key.keyId, userId: key.userId, at: cmd.at })])
@@ -179,7 +156,6 @@ export const decideApiKey = (cmd: ApiKeyCommand, ctx: ApiKeyContext): Decision =
       AddKey: (c) => addKey(c, ctx),
       EditKey: (c) => editKey(c, ctx),
       DeleteKey: (c) => deleteKey(c, ctx),
-      RecordKeyStatus: (c) => recordKeyStatus(c, ctx),
       MarkKeyInvalid: (c) => markKeyInvalid(c, ctx),
       RecordSyncFailure: (c) => recordSyncFailure(c, ctx)
     })

@@ -1,14 +1,11 @@
 import { SqlClient } from "@effect/sql"
-import { ApiKeyCommands, ApiKeyId, maskKey, UserCommands, UserId } from "@orw/domain"
+import { ApiKeyCommands, ApiKeyId, maskKey, SyncCommands, sumActivity, UserCommands, UserId } from "@orw/domain"
 import { DateTime, Effect, Redacted } from "effect"
 import { Passwords } from "../Auth/Passwords.js"
-import { CommandHandler } from "../CommandHandler.js"
 import { KeyVault, keyHash } from "../Crypto/KeyVault.js"
 import { Dispatcher } from "../Dispatcher.js"
 import type { EventMetadata } from "../EventStore.js"
-import { sumActivity } from "../OpenRouter/KeySync.js"
 import type { Scenario } from "../OpenRouter/Simulator.js"
-import { decideActivity } from "../OpenRouter/Snapshot.js"
 
 /** The demo login, printed at start. */
 export const DEMO_EMAIL = "demo@openrouter-watcher.local"
@@ -36,7 +33,6 @@ export const seedDemo = (scenario: Scenario) =>
     const existing = yield* sql<{ id: string }>`SELECT id FROM users WHERE email = ${DEMO_EMAIL}`
     if (existing.length > 0) return { seeded: false as const }
     const dispatcher = yield* Dispatcher
-    const handler = yield* CommandHandler
     const vault = yield* KeyVault
     const passwords = yield* Passwords
     const at = yield* DateTime.now
@@ -69,7 +65,9 @@ export const seedDemo = (scenario: Scenario) =>
           .filter((row) => row.date < cutoff)
           .map((row) => ({ ...row, usage: row.usage / 1e9, byok_usage_inference: row.byok_usage_inference / 1e9 }))
       )
-      if (history.length > 0) yield* handler.execute(decideActivity(keyId, history, at), { metadata })
+      if (history.length > 0) {
+        yield* dispatcher.dispatch(new SyncCommands.RecordActivity({ keyId, totals: history, at }), { metadata })
+      }
     }
     return { seeded: true as const }
   })

@@ -1,13 +1,12 @@
 import { SqlClient } from "@effect/sql"
-import { ApiKeyCommands, ApiKeyId, KeyNotFound, type Micros, UtcDate, usdToMicros } from "@orw/domain"
+import { ApiKeyCommands, ApiKeyId, KeyNotFound, SyncCommands, sumActivity, UtcDate, usdToMicros } from "@orw/domain"
 import { DateTime, Effect, Option, type Redacted } from "effect"
-import { CommandHandler } from "../CommandHandler.js"
 import { KeyVault } from "../Crypto/KeyVault.js"
 import { Dispatcher } from "../Dispatcher.js"
 import type { EventMetadata, EventSource, StoredEvent } from "../EventStore.js"
 import { OpenRouterClient } from "./Client.js"
 import { withUpstreamRetry } from "./Retry.js"
-import { type DayModelTotals, decideActivity, decideSnapshot, toKeyStatus } from "./Snapshot.js"
+import { toKeyStatus } from "./Schemas.js"
 
 /** What one sync of one key did. */
 export interface SyncResult {
@@ -32,47 +31,18 @@ const REVISION_DAYS = 3
 
 const utcDay = (at: DateTime.Utc) => UtcDate.make(DateTime.formatIsoDateUtc(at))
 
-/** Sums activity rows per (date, model): rows come per (date, model, provider endpoint). */
-export const sumActivity = (
-  rows: ReadonlyArray<{
-    date: string
-    model: string
-    requests: number
-    prompt_tokens: number
-    completion_tokens: number
-    usage: number
-    byok_usage_inference: number
-  }>
-): ReadonlyArray<DayModelTotals> => {
-  const sums = new Map<string, DayModelTotals>()
-  for (const row of rows) {
-    const date = UtcDate.make(row.date.slice(0, 10))
-    const slot = `${date}|${row.model}`
-    const before = sums.get(slot)
-    sums.set(slot, {
-      date,
-      model: row.model,
-      requests: (before?.requests ?? 0) + row.requests,
-      tokensInput: (before?.tokensInput ?? 0) + row.prompt_tokens,
-      tokensOutput: (before?.tokensOutput ?? 0) + row.completion_tokens,
-      cost: ((before?.cost ?? 0) + usdToMicros(row.usage)) as Micros,
-      byokCost: ((before?.byokCost ?? 0) + usdToMicros(row.byok_usage_inference)) as Micros
-    })
-  }
-  return [...sums.values()].sort((a, b) => (a.date + a.model).localeCompare(b.date + b.model))
-}
-
 /**
  * Syncs one stored key with OpenRouter, following openrouter-api.md "What the sync records":
  * status and usage growth from `GET /key`; per-model activity and the balance through the
- * user's stored management key. Every fact goes through the deciders; nothing new, no event.
+ * user's stored management key. It fetches, builds the domain command (RecordKeySnapshot, RecordActivity,
+ * MarkKeyInvalid, RecordSyncFailure) and dispatches it: the rules of what is recorded are the deciders';
+ * nothing new, no event.
  */
 export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const client = yield* OpenRouterClient
     const vault = yield* KeyVault
-    const handler = yield* CommandHandler
     const dispatcher = yield* Dispatcher
 
     const findKey = (keyId: string) =>
@@ -113,7 +83,8 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
         const backfilled = state[0]?.activity_backfilled_at != null
         const since = DateTime.formatIsoDateUtc(DateTime.subtract(at, { days: REVISION_DAYS }))
         const totals = sumActivity(activity).filter((t) => !backfilled || t.date >= since)
-        const { events } = yield* handler.execute(decideActivity(ApiKeyId.make(row.id), totals, at), { metadata })
+        const command = new SyncCommands.RecordActivity({ keyId: ApiKeyId.make(row.id), totals, at })
+        const events = yield* dispatcher.dispatch(command, { metadata })
         if (!backfilled) {
           yield* sql`INSERT INTO key_sync (key_id, activity_backfilled_at) VALUES (${row.id}, ${DateTime.formatIso(at)})
             ON CONFLICT (key_id) DO UPDATE SET activity_backfilled_at = excluded.activity_backfilled_at`.pipe(
@@ -172,7 +143,8 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
         return { keyId, outcome, error: describe(error), recorded } satisfies SyncResult
       }
       const status = toKeyStatus(info.right)
-      recorded.push(...(yield* handler.execute(decideSnapshot(id, status, at, utcDay(at)), { metadata })).events)
+      const snapshot = new SyncCommands.RecordKeySnapshot({ keyId: id, status, at, day: utcDay(at) })
+      recorded.push(...(yield* dispatcher.dispatch(snapshot, { metadata })))
       const rowNow: KeyRow = { ...row, is_management_key: status.isManagementKey ? 1 : 0, label: status.label }
       const extra = yield* Effect.either(
         Effect.zipRight(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { DateTime, Effect, type Layer, TestClock } from "effect"
+import { DateTime, Effect, type Layer, Logger, TestClock } from "effect"
 import { KeySync } from "../../src/OpenRouter/KeySync.js"
 import { Fault, Simulator } from "../../src/OpenRouter/Simulator.js"
 import { effectiveUsage } from "../../src/ReadModels/Usage.js"
@@ -78,7 +78,7 @@ describe("KeySync through the simulator", () => {
     )
   )
 
-  it.scopedLive("a decrease of all-time usage records no usage", () =>
+  it.scopedLive("a decrease of all-time usage records no usage, and is logged", () =>
     withSync((sim) =>
       Effect.gen(function* () {
         const key = sim.addKey({ usage: { total: 10 } })
@@ -87,9 +87,14 @@ describe("KeySync through the simulator", () => {
         yield* sync("k1")
         sim.key(key).usage.total -= 2_000_000_000
         const before = yield* eventCount
-        yield* sync("k1")
+        const warnings: Array<string> = []
+        const capture = Logger.make(({ logLevel, message }) => {
+          if (logLevel._tag === "Warning") warnings.push(String(message))
+        })
+        yield* sync("k1").pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)))
         expect(yield* eventTypesAfter(before)).toEqual(["KeyStatusRecorded"])
         expect(yield* sqlRows((sql) => sql`SELECT * FROM usage_stats`)).toEqual([])
+        expect(warnings).toEqual(["OpenRouter reported a lower all-time usage than before; ignored"])
       })
     )
   )
