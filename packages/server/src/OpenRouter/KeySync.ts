@@ -1,5 +1,15 @@
 import { SqlClient } from "@effect/sql"
-import { ApiKeyCommands, ApiKeyId, KeyNotFound, SyncCommands, sumActivity, UtcDate, usdToMicros } from "@orw/domain"
+import {
+  ApiKeyCommands,
+  ApiKeyId,
+  isSyncable,
+  KeyInactive,
+  KeyNotFound,
+  SyncCommands,
+  sumActivity,
+  UtcDate,
+  usdToMicros
+} from "@orw/domain"
 import { DateTime, Effect, Option, type Redacted } from "effect"
 import { KeyVault } from "../Crypto/KeyVault.js"
 import { Dispatcher } from "../Dispatcher.js"
@@ -47,8 +57,8 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
 
     const findKey = (keyId: string) =>
       Effect.map(
-        sql<KeyRow>`SELECT id, user_id, key_ciphertext, key_hash, label, is_management_key FROM api_keys
-          WHERE id = ${keyId}`,
+        sql<KeyRow & { readonly is_active: number }>`SELECT id, user_id, key_ciphertext, key_hash, label,
+          is_management_key, is_active FROM api_keys WHERE id = ${keyId}`,
         (rows) => Option.fromNullable(rows[0])
       ).pipe(Effect.orDie)
 
@@ -113,12 +123,16 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
 
     const describe = (error: { readonly message: string }) => error.message
 
-    /** Syncs one key now. A key deleted meanwhile is `KeyNotFound`. */
+    /**
+     * Syncs one key now. A key deleted meanwhile is `KeyNotFound`; a key switched off is `KeyInactive` and
+     * OpenRouter is not called: the domain's `isSyncable` decides, for "Sync now" and the fibers alike.
+     */
     const syncKey = Effect.fn("KeySync.syncKey")(function* (
       keyId: string,
       context: { readonly source: EventSource; readonly actor?: string | null; readonly requestId?: string | null }
     ) {
       const row = yield* Effect.flatten(findKey(keyId)).pipe(Effect.mapError(() => new KeyNotFound()))
+      if (!isSyncable({ isActive: row.is_active === 1 })) return yield* new KeyInactive()
       const key = yield* openKey(row)
       const at = yield* DateTime.now
       const metadata: EventMetadata = {

@@ -1,4 +1,5 @@
 import { SqlClient } from "@effect/sql"
+import { isPolled } from "@orw/domain"
 import { Duration, Effect, FiberMap, Random, Schedule, Stream } from "effect"
 import { EventBus } from "../EventBus.js"
 import { KeySync } from "./KeySync.js"
@@ -15,7 +16,7 @@ const KEYSET_EVENTS = new Set([
 ])
 
 /**
- * One supervised fiber per active, valid key, in a FiberMap owned by this service's scope:
+ * One supervised fiber per polled key (the domain's `isPolled`: active, not refused by upstream), in a FiberMap owned by this service's scope:
  * the set follows the keys (reconciled on every key event and once a minute, for changes
  * made by another process such as the CLI), a failure of one key never stops the others,
  * and closing the scope (shutdown) interrupts every fiber, in-flight HTTP calls included;
@@ -40,6 +41,8 @@ export class SyncSupervisor extends Effect.Service<SyncSupervisor>()("orw/SyncSu
               ? Effect.logDebug("key synced")
               : Effect.logWarning(`key sync ${result.outcome}: ${result.error}`)
           ),
+          // Switched off since the fibers were last reconciled: the next reconcile stops this fiber.
+          Effect.catchTag("KeyInactive", () => Effect.logDebug("key inactive; not synced")),
           Effect.catchAllCause((cause) => Effect.logError("key sync crashed", cause)),
           Effect.annotateLogs({ keyId })
         )
@@ -52,10 +55,23 @@ export class SyncSupervisor extends Effect.Service<SyncSupervisor>()("orw/SyncSu
         yield* Effect.repeat(syncOnce(keyId), Schedule.spaced(settings.interval).pipe(Schedule.jittered))
       })
 
+    // Which keys get a fiber is the domain's rule (isPolled), not a WHERE clause of its own.
     const pollable = sql<{
       id: string
-    }>`SELECT id FROM api_keys WHERE is_active = 1 AND is_invalid = 0 ORDER BY id`.pipe(
-      Effect.map((rows) => new Set(rows.map((r) => r.id))),
+      is_active: number
+      is_invalid: number
+      is_failing: number
+    }>`SELECT id, is_active, is_invalid, is_failing FROM api_keys ORDER BY id`.pipe(
+      Effect.map(
+        (rows) =>
+          new Set(
+            rows
+              .filter((r) =>
+                isPolled({ isActive: r.is_active === 1, invalid: r.is_invalid === 1, failing: r.is_failing === 1 })
+              )
+              .map((r) => r.id)
+          )
+      ),
       Effect.orDie
     )
 
