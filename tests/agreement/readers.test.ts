@@ -48,7 +48,7 @@ const commands: ReadonlyArray<DomainCommand> = [
   addKey("k-failing", "b"),
   addKey("k-invalid", "c"),
   // Switched off, then a manual sync hears 401: inactive wins (the user's choice), everywhere.
-  new ApiKeyCommands.SetKeyActive({ keyId: ApiKeyId.make("k-off-invalid"), userId, isActive: false, at }),
+  new ApiKeyCommands.EditKey({ keyId: ApiKeyId.make("k-off-invalid"), userId, isActive: false, at }),
   new ApiKeyCommands.MarkKeyInvalid({ keyId: ApiKeyId.make("k-off-invalid"), at }),
   new ApiKeyCommands.RecordSyncFailure({ keyId: ApiKeyId.make("k-failing"), error: "upstream 503", at }),
   new ApiKeyCommands.MarkKeyInvalid({ keyId: ApiKeyId.make("k-invalid"), at }),

@@ -8,6 +8,7 @@ import {
   ApiTokenCommands,
   ApiTokenId,
   Micros,
+  SyncCommands,
   UsageCommands,
   UserCommands,
   UserId,
@@ -134,7 +135,17 @@ const seed = Effect.gen(function* () {
     isManagementKey: false,
     expiresAt: null
   }
-  yield* run(null, day2, new ApiKeyCommands.RecordKeyStatus({ keyId: ApiKeyId.make("k-main"), status, at: at(day2) }))
+  // The key's first snapshot: its baseline, so it records the status and no usage.
+  yield* run(
+    null,
+    day2,
+    new SyncCommands.RecordKeySnapshot({
+      keyId: ApiKeyId.make("k-main"),
+      status,
+      at: at(day2),
+      day: UtcDate.make("2026-03-02")
+    })
+  )
   yield* usage("k-main", "2026-03-02", "unattributed", "increment", [10, 0, 0, 1_000_000])
   yield* usage("k-main", "2026-03-02", "openai/gpt-4o", "absolute", [4, 100, 50, 400_000])
   yield* usage("k-main", "2026-03-01", "unattributed", "increment", [2, 0, 0, 250_000])
@@ -145,7 +156,7 @@ const seed = Effect.gen(function* () {
   yield* run(
     alice,
     day3,
-    new ApiKeyCommands.RenameKey({ keyId: ApiKeyId.make("k-main"), userId: alice, name: "Renamed", at: at(day3) })
+    new ApiKeyCommands.EditKey({ keyId: ApiKeyId.make("k-main"), userId: alice, name: "Renamed", at: at(day3) })
   )
   yield* run(alice, day3, new ApiKeyCommands.DeleteKey({ keyId: ApiKeyId.make("k-old"), userId: alice, at: at(day3) }))
   yield* run(

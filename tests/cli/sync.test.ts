@@ -2,11 +2,12 @@ import * as NodeFs from "node:fs"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "@effect/vitest"
+import { ApiKeyCommands, ApiKeyId, UserId } from "@orw/domain"
 import * as Core from "@orw/server/Core"
 import { makeKeyVault } from "@orw/server/Crypto/KeyVault"
 import { Dispatcher } from "@orw/server/Dispatcher"
 import { Simulator } from "@orw/server/OpenRouter/Simulator"
-import { Effect, Layer, Redacted } from "effect"
+import { DateTime, Effect, Layer, Redacted } from "effect"
 import { addKey, register, testMetadata } from "../../packages/server/test/support/Fixtures.js"
 import { jsonLines, openSqlite, orw } from "./fixture.js"
 
@@ -59,6 +60,51 @@ describe("orw sync", () => {
       const unknown = yield* Effect.promise(() => orw(["sync", "--key", "nope"], env))
       expect(unknown.code).toBe(1)
       expect(unknown.stderr.trim()).toBe("orw: No stored key with id nope")
+    })
+  )
+
+  it.scopedLive("never syncs an inactive key: --key of one fails, --user skips it", () =>
+    Effect.gen(function* () {
+      const sim = new Simulator()
+      const server = yield* sim.serve()
+      const on = sim.addKey({ usage: { total: 1 } })
+      const off = sim.addKey({ usage: { total: 2 } })
+      const file = NodePath.join(NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "orw-sync-")), "app.db")
+      yield* Effect.gen(function* () {
+        const vault = yield* makeKeyVault(Redacted.make(MASTER))
+        const dispatcher = yield* Dispatcher
+        yield* dispatcher.dispatch(register("u1", "off@example.com"), { metadata: testMetadata() })
+        for (const [keyId, plaintext] of [
+          ["on", on],
+          ["off", off]
+        ] as const) {
+          const sealed = yield* vault.seal(keyId, "u1", Redacted.make(plaintext))
+          yield* dispatcher.dispatch(addKey(keyId, "u1", { ciphertext: sealed.ciphertext }), {
+            metadata: testMetadata(),
+            inTransaction: vault.storeInTransaction(sealed.vaultRow)
+          })
+        }
+        const at = yield* DateTime.now
+        const edit = new ApiKeyCommands.EditKey({
+          keyId: ApiKeyId.make("off"),
+          userId: UserId.make("u1"),
+          isActive: false,
+          at
+        })
+        yield* dispatcher.dispatch(edit, { metadata: testMetadata() })
+      }).pipe(Effect.provide(Layer.fresh(Core.layerFile(file))))
+      const env = { DATABASE_URL: file, SECRET_KEY: SECRET, ENCRYPTION_KEY: MASTER, OPENROUTER_API_URL: server.url }
+      const byKey = yield* Effect.promise(() => orw(["sync", "--key", "off"], env))
+      expect(byKey.code).toBe(1)
+      expect(byKey.stderr.trim()).toBe("orw: API key is inactive: activate it to sync")
+      expect(sim.count("/key")).toBe(0)
+      const byUser = yield* Effect.promise(() => orw(["sync", "--user", "off@example.com", "--json"], env))
+      expect(byUser.code).toBe(0)
+      expect(jsonLines(byUser.stdout).map((r) => [r.key_id, r.outcome, r.recorded])).toEqual([
+        ["off", "skipped", []],
+        ["on", "ok", ["KeyStatusRecorded"]]
+      ])
+      expect(sim.count("/key")).toBe(1)
     })
   )
 })

@@ -229,6 +229,23 @@ describe("POST /api/keys/{id}/sync", () => {
     expect(r.text).not.toContain(key.slice(9))
   })
 
+  it("400 for an inactive key: not synced, OpenRouter not called; 200 once re-activated", async () => {
+    const { jwt } = await api.user()
+    const id = await api.addKey(jwt, server.sim.addKey({ usage: { total: 2 } }), "switched off")
+    await api.request("PUT", `/api/keys/${id}`, { bearer: jwt, json: { is_active: false } })
+    const calls = server.sim.count("/key")
+    const refused = await api.request("POST", `/api/keys/${id}/sync`, { bearer: jwt })
+    expect(refused.status).toBe(400)
+    expect(refused.body).toEqual({ detail: "API key is inactive: activate it to sync" })
+    expect(server.sim.count("/key")).toBe(calls)
+    const row = (await api.request("GET", "/api/keys", { bearer: jwt })).body.items[0]
+    expect(row).toMatchObject({ id, status: "inactive", last_synced_at: null, usage_total: null })
+    await api.request("PUT", `/api/keys/${id}`, { bearer: jwt, json: { is_active: true } })
+    const synced = await api.request("POST", `/api/keys/${id}/sync`, { bearer: jwt })
+    expect(synced.status).toBe(200)
+    expect(synced.body.key).toMatchObject({ id, status: "active", usage_total: 2 })
+  })
+
   it("404 unknown key, 403 another user's", async () => {
     const owner = await api.user()
     const other = await api.user()

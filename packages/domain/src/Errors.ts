@@ -62,6 +62,14 @@ export class KeyForbidden extends Schema.TaggedError<KeyForbidden>()("KeyForbidd
   }
 }
 
+/** A sync of a key its owner switched off: it does not run (see `isSyncable`). */
+export class KeyInactive extends Schema.TaggedError<KeyInactive>()("KeyInactive", {}) {
+  readonly status = 400
+  override get message() {
+    return "API key is inactive: activate it to sync"
+  }
+}
+
 export class TokenNotFound extends Schema.TaggedError<TokenNotFound>()("TokenNotFound", {}) {
   readonly status = 404
   override get message() {
@@ -102,6 +110,7 @@ export const DomainError = Schema.Union(
   InvalidName,
   KeyNotFound,
   KeyForbidden,
+  KeyInactive,
   TokenNotFound,
   TokenForbidden,
   InvalidUsage,

@@ -1,15 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Redacted, Schema } from "effect"
 import type { ApiKeyCommand } from "../src/ApiKey/Commands.js"
-import {
-  AddKey,
-  DeleteKey,
-  MarkKeyInvalid,
-  RecordKeyStatus,
-  RecordSyncFailure,
-  RenameKey,
-  SetKeyActive
-} from "../src/ApiKey/Commands.js"
+import { AddKey, DeleteKey, EditKey, MarkKeyInvalid, RecordSyncFailure } from "../src/ApiKey/Commands.js"
 import { decideApiKey, evolveApiKey, initialApiKeyState, maskKey } from "../src/ApiKey/Decider.js"
 import type { KeyStatus } from "../src/ApiKey/Events.js"
 import {
@@ -193,7 +185,7 @@ describe("ApiKey decider", () => {
         const other = { user: [registered, attached(k2)], key: [new KeyAdded({ ...added, keyId: k2 })] }
         const deactivation = keys
           .given(other)
-          .when(new SetKeyActive({ keyId: k2, userId: alice, isActive: false, at }))
+          .when(new EditKey({ keyId: k2, userId: alice, isActive: false, at }))
           .then([new KeyActiveSet({ keyId: k2, userId: alice, isActive: false, at })])
         const invalidation = keys
           .given(other)
@@ -232,18 +224,18 @@ describe("ApiKey decider", () => {
     })
   })
 
-  describe("RenameKey", () => {
+  describe("EditKey, the name only", () => {
     describe("given the user's key", () => {
       it("renames it", () =>
         keys
           .given(aliceWithKey)
-          .when(new RenameKey({ keyId: k1, userId: alice, name: "Backup", at: later }))
+          .when(new EditKey({ keyId: k1, userId: alice, name: "Backup", at: later }))
           .then([new KeyRenamed({ keyId: k1, userId: alice, name: "Backup", at: later })]))
 
       it("decides nothing for the same name", () =>
         keys
           .given(aliceWithKey)
-          .when(new RenameKey({ keyId: k1, userId: alice, name: "Main", at: later }))
+          .when(new EditKey({ keyId: k1, userId: alice, name: "Main", at: later }))
           .thenNothing())
 
       it.each([
@@ -253,7 +245,7 @@ describe("ApiKey decider", () => {
       ])("rejects a name that is %s as InvalidName", (_, name) => {
         keys
           .given(aliceWithKey)
-          .when(new RenameKey({ keyId: k1, userId: alice, name, at }))
+          .when(new EditKey({ keyId: k1, userId: alice, name, at }))
           .thenFails(InvalidName)
       })
     })
@@ -264,7 +256,7 @@ describe("ApiKey decider", () => {
       it("records even the same name, because editing clears invalid", () =>
         keys
           .given(invalidKey)
-          .when(new RenameKey({ keyId: k1, userId: alice, name: "Main", at: later }))
+          .when(new EditKey({ keyId: k1, userId: alice, name: "Main", at: later }))
           .then([new KeyRenamed({ keyId: k1, userId: alice, name: "Main", at: later })]))
 
       it("is no longer invalid after the rename", () => {
@@ -277,7 +269,7 @@ describe("ApiKey decider", () => {
       it("rejects with KeyForbidden", () =>
         keys
           .given(aliceWithKey)
-          .when(new RenameKey({ keyId: k1, userId: bob, name: "Mine", at }))
+          .when(new EditKey({ keyId: k1, userId: bob, name: "Mine", at }))
           .thenFails(KeyForbidden))
     })
 
@@ -285,20 +277,20 @@ describe("ApiKey decider", () => {
       it("rejects an unknown key with KeyNotFound", () =>
         keys
           .given({ user: [registered] })
-          .when(new RenameKey({ keyId: k1, userId: alice, name: "Backup", at }))
+          .when(new EditKey({ keyId: k1, userId: alice, name: "Backup", at }))
           .thenFails(KeyNotFound))
 
       it("rejects a deleted key with KeyNotFound", () =>
         keys
           .given({ user: [registered], key: [added, deleted] })
-          .when(new RenameKey({ keyId: k1, userId: alice, name: "Backup", at }))
+          .when(new EditKey({ keyId: k1, userId: alice, name: "Backup", at }))
           .thenFails(KeyNotFound))
     })
   })
 
-  describe("SetKeyActive", () => {
+  describe("EditKey, active only", () => {
     const setActive = (isActive: boolean, userId: UserId = alice) =>
-      new SetKeyActive({ keyId: k1, userId, isActive, at: later })
+      new EditKey({ keyId: k1, userId, isActive, at: later })
     const activeSet = (isActive: boolean) => new KeyActiveSet({ keyId: k1, userId: alice, isActive, at: later })
 
     describe("given an active key", () => {
@@ -360,6 +352,81 @@ describe("ApiKey decider", () => {
     })
   })
 
+  describe("EditKey, name and active together", () => {
+    const edit = (fields: { name?: string; isActive?: boolean }, userId: UserId = alice) =>
+      new EditKey({ keyId: k1, userId, at: later, ...fields })
+    const renamedLater = (name: string) => new KeyRenamed({ keyId: k1, userId: alice, name, at: later })
+    const activeSetLater = (isActive: boolean) => new KeyActiveSet({ keyId: k1, userId: alice, isActive, at: later })
+
+    describe("given an active key", () => {
+      it("renames and deactivates it in one decision, the rename first", () =>
+        keys
+          .given(aliceWithKey)
+          .when(edit({ name: "Backup", isActive: false }))
+          .then([renamedLater("Backup"), activeSetLater(false)]))
+
+      it("decides only the part that changes something", () => {
+        keys
+          .given(aliceWithKey)
+          .when(edit({ name: "Main", isActive: false }))
+          .then([activeSetLater(false)])
+        keys
+          .given(aliceWithKey)
+          .when(edit({ name: "Backup", isActive: true }))
+          .then([renamedLater("Backup")])
+      })
+
+      it("decides nothing when neither part changes anything, or no field is given", () => {
+        keys
+          .given(aliceWithKey)
+          .when(edit({ name: "Main", isActive: true }))
+          .thenNothing()
+        keys.given(aliceWithKey).when(edit({})).thenNothing()
+      })
+
+      it("rejects the whole edit when the name is invalid: the (de)activation is not decided alone", () =>
+        keys
+          .given(aliceWithKey)
+          .when(edit({ name: " ", isActive: false }))
+          .thenFails(InvalidName))
+    })
+
+    describe("given the user's key was marked invalid", () => {
+      const invalidKey = { ...aliceWithKey, key: [added, markedInvalid] }
+
+      it("lets the rename clear invalid, so the same activity decides nothing more", () =>
+        keys
+          .given(invalidKey)
+          .when(edit({ name: "Main", isActive: true }))
+          .then([renamedLater("Main")]))
+
+      it("records a rename and a deactivation", () =>
+        keys
+          .given(invalidKey)
+          .when(edit({ name: "Fixed", isActive: false }))
+          .then([renamedLater("Fixed"), activeSetLater(false)]))
+    })
+
+    describe("given another user's key or no such key", () => {
+      it("rejects another user's key with KeyForbidden", () =>
+        keys
+          .given(aliceWithKey)
+          .when(edit({ name: "Mine", isActive: false }, bob))
+          .thenFails(KeyForbidden))
+
+      it("rejects an unknown or deleted key with KeyNotFound, even without fields", () => {
+        keys
+          .given({ user: [registered] })
+          .when(edit({}))
+          .thenFails(KeyNotFound)
+        keys
+          .given({ user: [registered], key: [added, deleted] })
+          .when(edit({ name: "Back", isActive: true }))
+          .thenFails(KeyNotFound)
+      })
+    })
+  })
+
   describe("DeleteKey", () => {
     describe("given the user's key", () => {
       it("deletes it and detaches it from the user's keyring", () =>
@@ -413,9 +480,8 @@ describe("ApiKey decider", () => {
 
       it.each<[string, ApiKeyCommand]>([
         ["DeleteKey", new DeleteKey({ keyId: k1, userId: alice, at })],
-        ["RenameKey", new RenameKey({ keyId: k1, userId: alice, name: "Back", at })],
-        ["SetKeyActive", new SetKeyActive({ keyId: k1, userId: alice, isActive: false, at })],
-        ["RecordKeyStatus", new RecordKeyStatus({ keyId: k1, status: status(), at })],
+        ["EditKey (name)", new EditKey({ keyId: k1, userId: alice, name: "Back", at })],
+        ["EditKey (active)", new EditKey({ keyId: k1, userId: alice, isActive: false, at })],
         ["MarkKeyInvalid", new MarkKeyInvalid({ keyId: k1, at })],
         ["RecordSyncFailure", new RecordSyncFailure({ keyId: k1, error: "HTTP 500", at })]
       ])("rejects %s with KeyNotFound", (_, command) => {
@@ -435,65 +501,6 @@ describe("ApiKey decider", () => {
         const { key } = keys.given({ key: [added, deleted, renamed("Zombie"), deactivated] }).state()
         expect(key).toEqual({ _tag: "Deleted", keyId: k1, userId: alice })
       })
-    })
-  })
-
-  describe("RecordKeyStatus", () => {
-    const record = (s: KeyStatus) => new RecordKeyStatus({ keyId: k1, status: s, at })
-
-    describe("given a key with no status yet", () => {
-      it("records the first status under the key's owner", () =>
-        keys
-          .given(aliceWithKey)
-          .when(record(status()))
-          .then([statusRecorded(status())]))
-
-      it("does not need the owner's stream to be loaded", () =>
-        keys
-          .given({ key: [added] })
-          .when(record(status()))
-          .then([statusRecorded(status())]))
-    })
-
-    describe("given a recorded status", () => {
-      const withStatus = { ...aliceWithKey, key: [added, statusRecorded(status())] }
-
-      it("decides nothing for the same status", () => keys.given(withStatus).when(record(status())).thenNothing())
-
-      it.each<[string, Partial<KeyStatus>]>([
-        ["more usage", { usage: Micros.make(2_600_000), usageDaily: Micros.make(200_000) }],
-        ["a new limit", { limit: Micros.make(20_000_000) }],
-        ["no limit any more", { limit: null, limitRemaining: null }],
-        ["a management key", { isManagementKey: true }],
-        ["an expiry", { expiresAt: "2027-01-01T00:00:00Z" }]
-      ])("records a status with %s", (_, change) => {
-        keys
-          .given(withStatus)
-          .when(record(status(change)))
-          .then([statusRecorded(status(change))])
-      })
-    })
-
-    describe("given a sync failure after the last status", () => {
-      it("records the same status again, because it ends the failure streak", () =>
-        keys
-          .given({ ...aliceWithKey, key: [added, statusRecorded(status()), syncFailed] })
-          .when(record(status()))
-          .then([statusRecorded(status())]))
-    })
-
-    describe("given no such key", () => {
-      it("rejects an unknown key with KeyNotFound", () =>
-        keys
-          .given({ user: [registered] })
-          .when(record(status()))
-          .thenFails(KeyNotFound))
-
-      it("rejects a deleted key with KeyNotFound", () =>
-        keys
-          .given({ key: [added, statusRecorded(status()), deleted] })
-          .when(record(status({ usage: Micros.make(1) })))
-          .thenFails(KeyNotFound))
     })
   })
 

@@ -5,6 +5,7 @@ import {
   type DomainEvent,
   decideApiKey,
   decideApiToken,
+  decideSync,
   decideUsage,
   decideUser,
   evolveApiKey,
@@ -18,9 +19,12 @@ import {
   initialUsageState,
   initialUserState,
   Streams,
-  type UserState
+  type SyncCommands,
+  type SyncContext,
+  type UserState,
+  usageDecrease
 } from "@orw/domain"
-import { Effect, Either } from "effect"
+import { Effect, Either, Option } from "effect"
 import type { ExecuteOptions, Load } from "./CommandHandler.js"
 import { CommandHandler } from "./CommandHandler.js"
 import { shredDataKeys } from "./Crypto/KeyVault.js"
@@ -31,6 +35,20 @@ const loadUser = (load: Load, userId: string | null) =>
     : load(Streams.user(userId), initialUserState, evolveUser)
 
 const loadKey = (load: Load, keyId: string) => load(Streams.key(keyId), initialApiKeyState, evolveApiKey)
+
+/** A key and its usage totals: what usage and sync commands decide on, both streams read in one decision. */
+const loadUsage = (load: Load, keyId: string) =>
+  Effect.all({ key: loadKey(load, keyId), usage: load(Streams.usage(keyId), initialUsageState, evolveUsage) })
+
+/** The decider ignores a lower all-time usage than before; openrouter-api.md wants it logged. */
+const logDecrease = (command: SyncCommands.RecordKeySnapshot, ctx: SyncContext) =>
+  Option.match(usageDecrease(command, ctx), {
+    onNone: () => Effect.void,
+    onSome: ({ previous, current }) =>
+      Effect.logWarning("OpenRouter reported a lower all-time usage than before; ignored").pipe(
+        Effect.annotateLogs({ keyId: command.keyId, previousMicros: previous, currentMicros: current })
+      )
+  })
 
 type Outcome = Either.Either<ReadonlyArray<DomainEvent>, DomainError>
 
@@ -56,10 +74,14 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("orw/Dispatcher", {
         case "DeleteUser":
           return decideUserCommand(load, command)
         case "RecordUsage":
-          return Effect.all({
-            key: loadKey(load, command.keyId),
-            usage: load(Streams.usage(command.keyId), initialUsageState, evolveUsage)
-          }).pipe(Effect.map((ctx) => decideUsage(command, ctx)))
+          return Effect.map(loadUsage(load, command.keyId), (ctx) => decideUsage(command, ctx))
+        case "RecordKeySnapshot":
+          return loadUsage(load, command.keyId).pipe(
+            Effect.tap((ctx) => logDecrease(command, ctx)),
+            Effect.map((ctx) => decideSync(command, ctx))
+          )
+        case "RecordActivity":
+          return Effect.map(loadUsage(load, command.keyId), (ctx) => decideSync(command, ctx))
         case "IssueToken":
         case "RevokeToken":
           return decideTokenCommand(load, command)

@@ -7,6 +7,7 @@ import {
   ApiTokenId,
   type DomainCommand,
   type Micros,
+  SyncCommands,
   UsageCommands,
   UserCommands,
   UserId,
@@ -55,23 +56,36 @@ const command: fc.Arbitrary<DomainCommand> = fc.oneof(
     weight: 6,
     arbitrary: fc.tuple(key, user, fc.integer({ min: 1, max: 3 })).map(([k, u, max]) => addKey(k, u, { max }))
   },
-  fc
-    .tuple(key, user, fc.constantFrom("prod", "dev"), when)
-    .map(
-      ([k, u, name, at]) => new ApiKeyCommands.RenameKey({ keyId: ApiKeyId.make(k), userId: UserId.make(u), name, at })
-    ),
-  fc
-    .tuple(key, user, fc.boolean(), when)
-    .map(
-      ([k, u, isActive, at]) =>
-        new ApiKeyCommands.SetKeyActive({ keyId: ApiKeyId.make(k), userId: UserId.make(u), isActive, at })
-    ),
+  {
+    weight: 2,
+    // A name, an activity or both: every shape of PUT /api/keys/{id}.
+    arbitrary: fc
+      .tuple(
+        key,
+        user,
+        fc.record({ name: fc.constantFrom("prod", "dev"), isActive: fc.boolean() }, { requiredKeys: [] }),
+        when
+      )
+      .map(
+        ([k, u, fields, at]) =>
+          new ApiKeyCommands.EditKey({ keyId: ApiKeyId.make(k), userId: UserId.make(u), ...fields, at })
+      )
+  },
   fc
     .tuple(key, user, when)
     .map(([k, u, at]) => new ApiKeyCommands.DeleteKey({ keyId: ApiKeyId.make(k), userId: UserId.make(u), at })),
-  fc
-    .tuple(key, status, when)
-    .map(([k, s, at]) => new ApiKeyCommands.RecordKeyStatus({ keyId: ApiKeyId.make(k), status: s, at })),
+  {
+    weight: 2,
+    arbitrary: fc.tuple(key, status, when).map(
+      ([k, s, at]) =>
+        new SyncCommands.RecordKeySnapshot({
+          keyId: ApiKeyId.make(k),
+          status: s,
+          at,
+          day: UtcDate.make(DateTime.formatIsoDateUtc(at))
+        })
+    )
+  },
   fc.tuple(key, when).map(([k, at]) => new ApiKeyCommands.MarkKeyInvalid({ keyId: ApiKeyId.make(k), at })),
   fc
     .tuple(key, when)
@@ -95,6 +109,24 @@ const command: fc.Arbitrary<DomainCommand> = fc.oneof(
       ([k, date, model, mode, figures, at]) =>
         new UsageCommands.RecordUsage({ keyId: ApiKeyId.make(k), date: UtcDate.make(date), model, mode, figures, at })
     ),
+  fc
+    .tuple(
+      key,
+      fc.array(
+        fc.record({
+          date: fc.constantFrom("2026-11-01", "2026-11-02").map((d) => UtcDate.make(d)),
+          model: fc.constantFrom("openai/gpt-4.1", "anthropic/claude"),
+          requests: fc.nat(50),
+          tokensInput: fc.nat(5000),
+          tokensOutput: fc.nat(5000),
+          cost: fc.nat(1_000_000),
+          byokCost: fc.nat(1000)
+        }),
+        { maxLength: 4 }
+      ),
+      when
+    )
+    .map(([k, totals, at]) => new SyncCommands.RecordActivity({ keyId: ApiKeyId.make(k), totals, at })),
   fc.tuple(token, user).map(([t, u]) => issueToken(t, u)),
   fc
     .tuple(token, user, when)

@@ -51,7 +51,10 @@ const layer = Layer.unwrapEffect(
   )
 )
 
-/** `orw sync [--key ID] [--user EMAIL]`: syncs keys with OpenRouter now, as the server's fibers do. */
+/**
+ * `orw sync [--key ID] [--user EMAIL]`: syncs keys with OpenRouter now, as the server's fibers do. Inactive
+ * keys are not synced: `--key` of one fails, `--user` skips them.
+ */
 export const sync = Command.make("sync", { key, user, json }, (opts) =>
   Effect.gen(function* () {
     const keySync = yield* KeySync
@@ -59,7 +62,23 @@ export const sync = Command.make("sync", { key, user, json }, (opts) =>
     if (chosen.length === 0) return yield* printLines(["No keys to sync"])
     let failed = 0
     for (const target of chosen) {
-      const result = yield* keySync.syncKey(target.id, { source: "cli", actor: "cli" })
+      const synced = yield* keySync.syncKey(target.id, { source: "cli", actor: "cli" }).pipe(
+        // The domain's rule: an inactive key is not synced. Asked for by id, that is an error, as over HTTP;
+        // among a user's keys, it is skipped.
+        Effect.map(Option.some),
+        Effect.catchTag("KeyInactive", (refusal) =>
+          Option.isSome(opts.key) ? new CliError({ message: refusal.message }) : Effect.succeedNone
+        )
+      )
+      if (Option.isNone(synced)) {
+        yield* printLines([
+          opts.json
+            ? JSON.stringify({ key_id: target.id, name: target.name, outcome: "skipped", error: null, recorded: [] })
+            : `${target.id} (${target.name}): skipped - inactive`
+        ])
+        continue
+      }
+      const result = synced.value
       if (result.outcome !== "ok") failed++
       const recorded = result.recorded.map((e) => e.type)
       yield* printLines([

@@ -1,6 +1,5 @@
 import { Schema } from "effect"
 import { ApiKeyId, UserId } from "../Ids.js"
-import { KeyStatus } from "./Events.js"
 
 /**
  * `key` is the plaintext, only so the decider can check its format; it never reaches an
@@ -18,29 +17,22 @@ export class AddKey extends Schema.TaggedClass<AddKey>()("AddKey", {
   at: Schema.DateTimeUtc
 }) {}
 
-export class RenameKey extends Schema.TaggedClass<RenameKey>()("RenameKey", {
+/**
+ * One edit of a key by its owner: a new `name` (trimmed by the caller), switching it on or off
+ * (`isActive`), or both. Both parts are one decision, so they commit together or not at all; a field
+ * left out is left as it is.
+ */
+export class EditKey extends Schema.TaggedClass<EditKey>()("EditKey", {
   keyId: ApiKeyId,
   userId: UserId,
-  name: Schema.String,
-  at: Schema.DateTimeUtc
-}) {}
-
-export class SetKeyActive extends Schema.TaggedClass<SetKeyActive>()("SetKeyActive", {
-  keyId: ApiKeyId,
-  userId: UserId,
-  isActive: Schema.Boolean,
+  name: Schema.optional(Schema.String),
+  isActive: Schema.optional(Schema.Boolean),
   at: Schema.DateTimeUtc
 }) {}
 
 export class DeleteKey extends Schema.TaggedClass<DeleteKey>()("DeleteKey", {
   keyId: ApiKeyId,
   userId: UserId,
-  at: Schema.DateTimeUtc
-}) {}
-
-export class RecordKeyStatus extends Schema.TaggedClass<RecordKeyStatus>()("RecordKeyStatus", {
-  keyId: ApiKeyId,
-  status: KeyStatus,
   at: Schema.DateTimeUtc
 }) {}
 
@@ -55,13 +47,5 @@ export class RecordSyncFailure extends Schema.TaggedClass<RecordSyncFailure>()("
   at: Schema.DateTimeUtc
 }) {}
 
-export const ApiKeyCommand = Schema.Union(
-  AddKey,
-  RenameKey,
-  SetKeyActive,
-  DeleteKey,
-  RecordKeyStatus,
-  MarkKeyInvalid,
-  RecordSyncFailure
-)
+export const ApiKeyCommand = Schema.Union(AddKey, EditKey, DeleteKey, MarkKeyInvalid, RecordSyncFailure)
 export type ApiKeyCommand = typeof ApiKeyCommand.Type

@@ -1,4 +1,4 @@
-import { Data, Either, Equal, Match, Redacted } from "effect"
+import { type DateTime, Either, Match, Redacted } from "effect"
 import {
   AlreadyExists,
   InvalidKeyFormat,
@@ -11,26 +11,9 @@ import {
 import type { ApiKeyId, UserId } from "../Ids.js"
 import type { UserState } from "../User/Decider.js"
 import { KeyAttached, KeyDetached } from "../User/Events.js"
-import type {
-  AddKey,
-  ApiKeyCommand,
-  DeleteKey,
-  MarkKeyInvalid,
-  RecordKeyStatus,
-  RecordSyncFailure,
-  RenameKey,
-  SetKeyActive
-} from "./Commands.js"
+import type { AddKey, ApiKeyCommand, DeleteKey, EditKey, MarkKeyInvalid, RecordSyncFailure } from "./Commands.js"
 import type { ApiKeyEvent, KeyStatus } from "./Events.js"
-import {
-  KeyActiveSet,
-  KeyAdded,
-  KeyDeleted,
-  KeyMarkedInvalid,
-  KeyRenamed,
-  KeyStatusRecorded,
-  KeySyncFailed
-} from "./Events.js"
+import { KeyActiveSet, KeyAdded, KeyDeleted, KeyMarkedInvalid, KeyRenamed, KeySyncFailed } from "./Events.js"
 
 /** OpenRouter inference and management keys share this form. */
 export const KEY_FORMAT = /^sk-or-v1-[0-9a-f]{64}$/
@@ -123,32 +106,36 @@ const addKey = (cmd: AddKey, ctx: ApiKeyContext): Decision => {
   ])
 }
 
-const renameKey = (cmd: RenameKey, ctx: ApiKeyContext): Decision =>
-  Either.flatMap(owned(ctx, cmd.userId), (key) => {
-    if (!validName(cmd.name)) return Either.left(new InvalidName())
-    if (key.name === cmd.name && !key.invalid) return none
-    return Either.right([new KeyRenamed({ keyId: key.keyId, userId: key.userId, name: cmd.name, at: cmd.at })])
-  })
+const rename = (
+  key: Present,
+  name: string,
+  at: DateTime.Utc
+): Either.Either<ReadonlyArray<KeyRenamed>, InvalidName> => {
+  if (!validName(name)) return Either.left(new InvalidName())
+  if (key.name === name && !key.invalid) return Either.right([])
+  return Either.right([new KeyRenamed({ keyId: key.keyId, userId: key.userId, name, at })])
+}
 
-const setKeyActive = (cmd: SetKeyActive, ctx: ApiKeyContext): Decision =>
-  Either.flatMap(owned(ctx, cmd.userId), (key) =>
-    key.isActive === cmd.isActive && !key.invalid
-      ? none
-      : Either.right([new KeyActiveSet({ keyId: key.keyId, userId: key.userId, isActive: cmd.isActive, at: cmd.at })])
-  )
+const activate = (key: Present, isActive: boolean, at: DateTime.Utc): ReadonlyArray<KeyActiveSet> =>
+  key.isActive === isActive && !key.invalid
+    ? []
+    : [new KeyActiveSet({ keyId: key.keyId, userId: key.userId, isActive, at })]
+
+const editKey = (cmd: EditKey, ctx: ApiKeyContext): Decision =>
+  Either.gen(function* () {
+    const key = yield* owned(ctx, cmd.userId)
+    const renamed = cmd.name === undefined ? [] : yield* rename(key, cmd.name, cmd.at)
+    // The (de)activation decides on the renamed key, exactly as if the rename had been committed before it.
+    const edited = yield* present({ ...ctx, key: renamed.reduce(evolveApiKey, ctx.key) })
+    const activated = cmd.isActive === undefined ? [] : activate(edited, cmd.isActive, cmd.at)
+    return [...renamed, ...activated]
+  })
 
 const deleteKey = (cmd: DeleteKey, ctx: ApiKeyContext): Decision =>
   Either.map(owned(ctx, cmd.userId), (key) => [
     new KeyDeleted({ keyId: key.keyId, userId: key.userId, at: cmd.at }),
     ...(ctx.user._tag === "Registered" ? [new KeyDetached({ userId: key.userId, keyId: key.keyId, at: cmd.at })] : [])
   ])
-
-const recordKeyStatus = (cmd: RecordKeyStatus, ctx: ApiKeyContext): Decision =>
-  Either.flatMap(present(ctx), (key) =>
-    key.status !== null && Equal.equals(Data.struct(key.status), Data.struct(cmd.status)) && !key.failing
-      ? none
-      : Either.right([new KeyStatusRecorded({ keyId: key.keyId, userId: key.userId, status: cmd.status, at: cmd.at })])
-  )
 
 const markKeyInvalid = (cmd: MarkKeyInvalid, ctx: ApiKeyContext): Decision =>
   Either.flatMap(present(ctx), (key) =>
@@ -167,10 +154,8 @@ export const decideApiKey = (cmd: ApiKeyCommand, ctx: ApiKeyContext): Decision =
   Match.value(cmd).pipe(
     Match.tagsExhaustive({
       AddKey: (c) => addKey(c, ctx),
-      RenameKey: (c) => renameKey(c, ctx),
-      SetKeyActive: (c) => setKeyActive(c, ctx),
+      EditKey: (c) => editKey(c, ctx),
       DeleteKey: (c) => deleteKey(c, ctx),
-      RecordKeyStatus: (c) => recordKeyStatus(c, ctx),
       MarkKeyInvalid: (c) => markKeyInvalid(c, ctx),
       RecordSyncFailure: (c) => recordSyncFailure(c, ctx)
     })

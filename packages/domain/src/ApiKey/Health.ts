@@ -21,7 +21,16 @@ export const keyHealth = (flags: KeyFlags): KeyHealth =>
   !flags.isActive ? "inactive" : flags.invalid ? "invalid" : flags.failing ? "failing" : "active"
 
 /**
- * Whether the background sync polls the key: only a key that is switched on and not refused by
- * upstream. An invalid key waits until the user edits or re-activates it.
+ * Whether a sync of the key may run at all, whoever asks: the background fibers, "Sync now"
+ * (`POST /api/keys/{id}/sync`, the web app's button) or `orw sync`. Only a key that is switched on:
+ * switching a key off is how its owner says "stop calling OpenRouter with it", and whatever a sync
+ * recorded about an inactive key would not show (its status is `inactive` whatever upstream says) and
+ * re-activation clears it anyway. A refused manual sync answers `KeyInactive` (400).
  */
-export const isPolled = (flags: KeyFlags): boolean => flags.isActive && !flags.invalid
+export const isSyncable = (flags: Pick<KeyFlags, "isActive">): boolean => flags.isActive
+
+/**
+ * Whether the background sync polls the key: a syncable key that upstream has not refused. An invalid
+ * key waits until the user edits or re-activates it; its owner may still check it with "Sync now".
+ */
+export const isPolled = (flags: KeyFlags): boolean => isSyncable(flags) && !flags.invalid

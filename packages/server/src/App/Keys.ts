@@ -113,7 +113,10 @@ export class Keys extends Effect.Service<Keys>()("orw/App/Keys", {
       return yield* owned(userId, keyId).pipe(Effect.orDie)
     })
 
-    /** Renames and/or (de)activates a key; an empty change answers the row as it is. */
+    /**
+     * Renames and/or (de)activates a key as ONE command, so both parts commit in one transaction: a 409
+     * never leaves half a change. An empty change answers the row as it is.
+     */
     const update = Effect.fn("Keys.update")(function* (
       userId: string,
       keyId: string,
@@ -121,16 +124,14 @@ export class Keys extends Effect.Service<Keys>()("orw/App/Keys", {
       origin: Origin
     ) {
       yield* owned(userId, keyId)
-      const ids = { keyId: ApiKeyId.make(keyId), userId: UserId.make(userId) }
-      const metadata = metadataOf(origin, userId)
-      if (change.name !== undefined) {
-        const command = new ApiKeyCommands.RenameKey({ ...ids, name: change.name.trim(), at: yield* DateTime.now })
-        yield* dispatcher.dispatch(command, { metadata }).pipe(answer(400, 403, 404, 409))
-      }
-      if (change.isActive !== undefined) {
-        const command = new ApiKeyCommands.SetKeyActive({ ...ids, isActive: change.isActive, at: yield* DateTime.now })
-        yield* dispatcher.dispatch(command, { metadata }).pipe(answer(403, 404, 409))
-      }
+      const command = new ApiKeyCommands.EditKey({
+        keyId: ApiKeyId.make(keyId),
+        userId: UserId.make(userId),
+        ...(change.name === undefined ? {} : { name: change.name.trim() }),
+        ...(change.isActive === undefined ? {} : { isActive: change.isActive }),
+        at: yield* DateTime.now
+      })
+      yield* dispatcher.dispatch(command, { metadata: metadataOf(origin, userId) }).pipe(answer(400, 403, 404, 409))
       return yield* owned(userId, keyId)
     })
 

@@ -1,13 +1,10 @@
-import { ApiKeyCommands, ApiKeyId, maskKey, UserCommands, UserId } from "@orw/domain"
+import { ApiKeyCommands, ApiKeyId, maskKey, SyncCommands, sumActivity, UserCommands, UserId } from "@orw/domain"
 import { DateTime, Effect, Option, Redacted } from "effect"
 import { Passwords } from "../Auth/Passwords.js"
-import { CommandHandler } from "../CommandHandler.js"
 import { KeyVault, keyHash } from "../Crypto/KeyVault.js"
 import { Dispatcher } from "../Dispatcher.js"
 import type { EventMetadata } from "../EventStore.js"
-import { sumActivity } from "../OpenRouter/KeySync.js"
 import type { Scenario } from "../OpenRouter/Simulator.js"
-import { decideActivity } from "../OpenRouter/Snapshot.js"
 import * as Users from "../Projections/Users.js"
 
 /** The demo login, printed at start. */
@@ -34,7 +31,6 @@ export const seedDemo = (scenario: Scenario) =>
   Effect.gen(function* () {
     if (Option.isSome(yield* Users.byEmail(DEMO_EMAIL))) return { seeded: false as const }
     const dispatcher = yield* Dispatcher
-    const handler = yield* CommandHandler
     const vault = yield* KeyVault
     const passwords = yield* Passwords
     const at = yield* DateTime.now
@@ -67,7 +63,9 @@ export const seedDemo = (scenario: Scenario) =>
           .filter((row) => row.date < cutoff)
           .map((row) => ({ ...row, usage: row.usage / 1e9, byok_usage_inference: row.byok_usage_inference / 1e9 }))
       )
-      if (history.length > 0) yield* handler.execute(decideActivity(keyId, history, at), { metadata })
+      if (history.length > 0) {
+        yield* dispatcher.dispatch(new SyncCommands.RecordActivity({ keyId, totals: history, at }), { metadata })
+      }
     }
     return { seeded: true as const }
   })

@@ -1,7 +1,16 @@
 import { SqlClient } from "@effect/sql"
-import { ApiKeyCommands, ApiKeyId, KeyNotFound, type Micros, UtcDate, usdToMicros } from "@orw/domain"
+import {
+  ApiKeyCommands,
+  ApiKeyId,
+  isSyncable,
+  KeyInactive,
+  KeyNotFound,
+  SyncCommands,
+  sumActivity,
+  UtcDate,
+  usdToMicros
+} from "@orw/domain"
 import { DateTime, Effect, Option, type Redacted } from "effect"
-import { CommandHandler } from "../CommandHandler.js"
 import { KeyVault } from "../Crypto/KeyVault.js"
 import { Dispatcher } from "../Dispatcher.js"
 import type { EventMetadata, EventSource, StoredEvent } from "../EventStore.js"
@@ -10,7 +19,7 @@ import * as Balances from "../SideTables/Balances.js"
 import * as SyncStatus from "../SideTables/SyncStatus.js"
 import { OpenRouterClient } from "./Client.js"
 import { withUpstreamRetry } from "./Retry.js"
-import { type DayModelTotals, decideActivity, decideSnapshot, toKeyStatus } from "./Snapshot.js"
+import { toKeyStatus } from "./Schemas.js"
 
 /** What one sync of one key did. */
 export interface SyncResult {
@@ -26,40 +35,12 @@ const REVISION_DAYS = 3
 
 const utcDay = (at: DateTime.Utc) => UtcDate.make(DateTime.formatIsoDateUtc(at))
 
-/** Sums activity rows per (date, model): rows come per (date, model, provider endpoint). */
-export const sumActivity = (
-  rows: ReadonlyArray<{
-    date: string
-    model: string
-    requests: number
-    prompt_tokens: number
-    completion_tokens: number
-    usage: number
-    byok_usage_inference: number
-  }>
-): ReadonlyArray<DayModelTotals> => {
-  const sums = new Map<string, DayModelTotals>()
-  for (const row of rows) {
-    const date = UtcDate.make(row.date.slice(0, 10))
-    const slot = `${date}|${row.model}`
-    const before = sums.get(slot)
-    sums.set(slot, {
-      date,
-      model: row.model,
-      requests: (before?.requests ?? 0) + row.requests,
-      tokensInput: (before?.tokensInput ?? 0) + row.prompt_tokens,
-      tokensOutput: (before?.tokensOutput ?? 0) + row.completion_tokens,
-      cost: ((before?.cost ?? 0) + usdToMicros(row.usage)) as Micros,
-      byokCost: ((before?.byokCost ?? 0) + usdToMicros(row.byok_usage_inference)) as Micros
-    })
-  }
-  return [...sums.values()].sort((a, b) => (a.date + a.model).localeCompare(b.date + b.model))
-}
-
 /**
  * Syncs one stored key with OpenRouter, following openrouter-api.md "What the sync records":
  * status and usage growth from `GET /key`; per-model activity and the balance through the
- * user's stored management key. Every fact goes through the deciders; nothing new, no event.
+ * user's stored management key. It fetches, builds the domain command (RecordKeySnapshot, RecordActivity,
+ * MarkKeyInvalid, RecordSyncFailure) and dispatches it: the rules of what is recorded are the deciders';
+ * nothing new, no event.
  */
 export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
   effect: Effect.gen(function* () {
@@ -68,7 +49,6 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
       Effect.provideService(effect, SqlClient.SqlClient, sql)
     const client = yield* OpenRouterClient
     const vault = yield* KeyVault
-    const handler = yield* CommandHandler
     const dispatcher = yield* Dispatcher
 
     const openKey = (row: ApiKeys.SyncTarget) =>
@@ -92,7 +72,8 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
         const backfilled = yield* onDatabase(SyncStatus.activityBackfilled(row.id))
         const since = DateTime.formatIsoDateUtc(DateTime.subtract(at, { days: REVISION_DAYS }))
         const totals = sumActivity(activity).filter((t) => !backfilled || t.date >= since)
-        const { events } = yield* handler.execute(decideActivity(ApiKeyId.make(row.id), totals, at), { metadata })
+        const command = new SyncCommands.RecordActivity({ keyId: ApiKeyId.make(row.id), totals, at })
+        const events = yield* dispatcher.dispatch(command, { metadata })
         if (!backfilled) {
           yield* onDatabase(SyncStatus.markActivityBackfilled(row.id, DateTime.formatIso(at)))
         }
@@ -113,7 +94,10 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
 
     const describe = (error: { readonly message: string }) => error.message
 
-    /** Syncs one key now. A key deleted meanwhile is `KeyNotFound`. */
+    /**
+     * Syncs one key now. A key deleted meanwhile is `KeyNotFound`; a key switched off is `KeyInactive` and
+     * OpenRouter is not called: the domain's `isSyncable` decides, for "Sync now" and the fibers alike.
+     */
     const syncKey = Effect.fn("KeySync.syncKey")(function* (
       keyId: string,
       context: { readonly source: EventSource; readonly actor?: string | null; readonly requestId?: string | null }
@@ -121,6 +105,7 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
       const row = yield* Effect.flatten(onDatabase(ApiKeys.syncTarget(keyId))).pipe(
         Effect.mapError(() => new KeyNotFound())
       )
+      if (!isSyncable(row)) return yield* new KeyInactive()
       const key = yield* openKey(row)
       const at = yield* DateTime.now
       const metadata: EventMetadata = {
@@ -145,7 +130,8 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
         return { keyId, outcome, error: describe(error), recorded } satisfies SyncResult
       }
       const status = toKeyStatus(info.right)
-      recorded.push(...(yield* handler.execute(decideSnapshot(id, status, at, utcDay(at)), { metadata })).events)
+      const snapshot = new SyncCommands.RecordKeySnapshot({ keyId: id, status, at, day: utcDay(at) })
+      recorded.push(...(yield* dispatcher.dispatch(snapshot, { metadata })))
       const rowNow: ApiKeys.SyncTarget = { ...row, isManagementKey: status.isManagementKey, label: status.label }
       const extra = yield* Effect.either(
         Effect.zipRight(

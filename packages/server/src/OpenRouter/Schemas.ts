@@ -1,3 +1,4 @@
+import { type ApiKeyEvents, usdToMicros } from "@orw/domain"
 import { Schema } from "effect"
 
 /*
@@ -84,4 +85,21 @@ export const Envelope = <S extends Schema.Schema.Any>(data: S) => Schema.Struct(
 /** OpenRouter's error envelope; read for its message only, the status decides. */
 export const ErrorEnvelope = Schema.Struct({
   error: Schema.Struct({ code: Schema.optional(Schema.Number), message: Schema.String })
+})
+
+/**
+ * OpenRouter's `GET /key` figures as the domain records them: micro-dollars, and usage windows never below
+ * zero (the domain's status refuses negative usage).
+ */
+export const toKeyStatus = (info: KeyInfo): ApiKeyEvents.KeyStatus => ({
+  label: info.label,
+  limit: info.limit === null ? null : usdToMicros(info.limit),
+  limitRemaining: info.limit_remaining === null ? null : usdToMicros(info.limit_remaining),
+  limitReset: info.limit_reset,
+  usage: usdToMicros(Math.max(0, info.usage)),
+  usageDaily: usdToMicros(Math.max(0, info.usage_daily)),
+  usageWeekly: usdToMicros(Math.max(0, info.usage_weekly)),
+  usageMonthly: usdToMicros(Math.max(0, info.usage_monthly)),
+  isManagementKey: info.is_management_key,
+  expiresAt: info.expires_at
 })

@@ -16,7 +16,7 @@ const KEYSET_EVENTS = new Set([
 ])
 
 /**
- * One supervised fiber per active, valid key, in a FiberMap owned by this service's scope:
+ * One supervised fiber per polled key (the domain's `isPolled`: active, not refused by upstream), in a FiberMap owned by this service's scope:
  * the set follows the keys (reconciled on every key event and once a minute, for changes
  * made by another process such as the CLI), a failure of one key never stops the others,
  * and closing the scope (shutdown) interrupts every fiber, in-flight HTTP calls included;
@@ -41,6 +41,8 @@ export class SyncSupervisor extends Effect.Service<SyncSupervisor>()("orw/SyncSu
               ? Effect.logDebug("key synced")
               : Effect.logWarning(`key sync ${result.outcome}: ${result.error}`)
           ),
+          // Switched off since the fibers were last reconciled: the next reconcile stops this fiber.
+          Effect.catchTag("KeyInactive", () => Effect.logDebug("key inactive; not synced")),
           Effect.catchAllCause((cause) => Effect.logError("key sync crashed", cause)),
           Effect.annotateLogs({ keyId })
         )

@@ -217,6 +217,8 @@ export interface SyncTarget {
   readonly keyHash: string
   readonly label: string
   readonly isManagementKey: boolean
+  /** Switched on by its owner (the domain's `isSyncable`). */
+  readonly isActive: boolean
 }
 
 interface TargetRow {
@@ -226,6 +228,9 @@ interface TargetRow {
   readonly key_hash: string
   readonly label: string
   readonly is_management_key: number | null
+  readonly is_active: number
+  readonly is_invalid: number
+  readonly is_failing: number
 }
 
 const toTarget = (r: TargetRow): SyncTarget => ({
@@ -234,28 +239,32 @@ const toTarget = (r: TargetRow): SyncTarget => ({
   ciphertext: r.key_ciphertext,
   keyHash: r.key_hash,
   label: r.label,
-  isManagementKey: Number(r.is_management_key) === 1
+  isManagementKey: Number(r.is_management_key) === 1,
+  isActive: Number(r.is_active) === 1
 })
 
 /** The key to sync, if it still exists. */
 export const syncTarget = (keyId: string) =>
   Effect.flatMap(
     SqlClient.SqlClient,
-    (sql) => sql<TargetRow>`SELECT id, user_id, key_ciphertext, key_hash, label, is_management_key FROM api_keys
-      WHERE id = ${keyId}`
+    (sql) => sql<TargetRow>`SELECT id, user_id, key_ciphertext, key_hash, label, is_management_key, is_active,
+      is_invalid, is_failing FROM api_keys WHERE id = ${keyId}`
   ).pipe(
     Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toTarget)),
     Effect.orDie
   )
 
-/** The user's oldest stored management key that upstream has not refused, other than `exceptKeyId`. */
+/**
+ * The user's oldest stored management key that may call upstream (the domain's `isPolled`: switched on and
+ * not refused), other than `exceptKeyId`.
+ */
 export const managementKeyOf = (userId: string, exceptKeyId: string) =>
   Effect.flatMap(
     SqlClient.SqlClient,
-    (sql) => sql<TargetRow>`SELECT id, user_id, key_ciphertext, key_hash, label, is_management_key FROM api_keys
-      WHERE user_id = ${userId} AND is_management_key = 1 AND is_invalid = 0 AND id <> ${exceptKeyId}
-      ORDER BY created_at LIMIT 1`
+    (sql) => sql<TargetRow>`SELECT id, user_id, key_ciphertext, key_hash, label, is_management_key, is_active,
+      is_invalid, is_failing FROM api_keys WHERE user_id = ${userId} AND is_management_key = 1 AND id <> ${exceptKeyId}
+      ORDER BY created_at, id`
   ).pipe(
-    Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toTarget)),
+    Effect.map((rows) => Option.map(Option.fromNullable(rows.find((r) => isPolled(flagsOf(r)))), toTarget)),
     Effect.orDie
   )

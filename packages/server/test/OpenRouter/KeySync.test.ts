@@ -1,8 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
-import { DateTime, Effect, type Layer, TestClock } from "effect"
+import { ApiKeyCommands, ApiKeyId, KeyInactive, UserId } from "@orw/domain"
+import { DateTime, Effect, type Layer, Logger, TestClock } from "effect"
+import { Dispatcher } from "../../src/Dispatcher.js"
 import { KeySync } from "../../src/OpenRouter/KeySync.js"
 import { Fault, Simulator } from "../../src/OpenRouter/Simulator.js"
 import { effectiveUsage } from "../../src/Projections/UsageStats.js"
+import { testMetadata } from "../support/Fixtures.js"
 import { eventCount, eventTypesAfter, registerUser, sqlRows, storeKey, syncLayer } from "../support/SyncHarness.js"
 
 /** A simulator on loopback and the sync pointed at it, for one test. */
@@ -17,6 +20,18 @@ const withSync = <A, E>(
 
 const sync = (keyId: string) => Effect.flatMap(KeySync, (s) => s.syncKey(keyId, { source: "sync" }))
 const today = () => DateTime.formatIsoDateUtc(DateTime.unsafeNow())
+const editKey = (keyId: string, change: { readonly isActive: boolean }) =>
+  Effect.flatMap(Dispatcher, (d) =>
+    d.dispatch(
+      new ApiKeyCommands.EditKey({
+        keyId: ApiKeyId.make(keyId),
+        userId: UserId.make("u1"),
+        ...change,
+        at: DateTime.unsafeNow()
+      }),
+      { metadata: testMetadata() }
+    )
+  )
 
 const keyRow = (keyId: string) =>
   sqlRows(
@@ -78,7 +93,7 @@ describe("KeySync through the simulator", () => {
     )
   )
 
-  it.scopedLive("a decrease of all-time usage records no usage", () =>
+  it.scopedLive("a decrease of all-time usage records no usage, and is logged", () =>
     withSync((sim) =>
       Effect.gen(function* () {
         const key = sim.addKey({ usage: { total: 10 } })
@@ -87,9 +102,14 @@ describe("KeySync through the simulator", () => {
         yield* sync("k1")
         sim.key(key).usage.total -= 2_000_000_000
         const before = yield* eventCount
-        yield* sync("k1")
+        const warnings: Array<string> = []
+        const capture = Logger.make(({ logLevel, message }) => {
+          if (logLevel._tag === "Warning") warnings.push(String(message))
+        })
+        yield* sync("k1").pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)))
         expect(yield* eventTypesAfter(before)).toEqual(["KeyStatusRecorded"])
         expect(yield* sqlRows((sql) => sql`SELECT * FROM usage_stats`)).toEqual([])
+        expect(warnings).toEqual(["OpenRouter reported a lower all-time usage than before; ignored"])
       })
     )
   )
@@ -109,6 +129,28 @@ describe("KeySync through the simulator", () => {
         expect((yield* keyRow("k1"))?.is_invalid).toBe(1)
         // 401 is final: it was asked once per sync, never retried.
         expect(sim.count("/key")).toBe(2)
+      })
+    )
+  )
+
+  it.scopedLive("an inactive key is not synced: KeyInactive, no upstream call, nothing recorded", () =>
+    withSync((sim) =>
+      Effect.gen(function* () {
+        const key = sim.addKey({ usage: { total: 4 } })
+        yield* registerUser("u1")
+        yield* storeKey("u1", "k1", key)
+        yield* editKey("k1", { isActive: false })
+        const before = yield* eventCount
+        const refused = yield* Effect.flip(sync("k1"))
+        expect(refused).toBeInstanceOf(KeyInactive)
+        expect(refused.message).toBe("API key is inactive: activate it to sync")
+        expect(sim.count("/key")).toBe(0)
+        expect(yield* eventTypesAfter(before)).toEqual([])
+        expect(yield* sqlRows((sql) => sql`SELECT * FROM key_sync`)).toEqual([])
+        // Switched on again, it syncs as any key.
+        yield* editKey("k1", { isActive: true })
+        expect((yield* sync("k1")).outcome).toBe("ok")
+        expect(sim.count("/key")).toBe(1)
       })
     )
   )

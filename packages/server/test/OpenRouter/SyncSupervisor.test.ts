@@ -35,7 +35,7 @@ const eventually = <A, E, R>(check: Effect.Effect<A, E, R>, holds: (a: A) => boo
 const setActive = (keyId: string, isActive: boolean) =>
   Effect.flatMap(Dispatcher, (d) =>
     d.dispatch(
-      new ApiKeyCommands.SetKeyActive({
+      new ApiKeyCommands.EditKey({
         keyId: ApiKeyId.make(keyId),
         userId: UserId.make("u1"),
         isActive,

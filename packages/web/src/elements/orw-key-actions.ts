@@ -15,7 +15,10 @@ const syncSentence = (key: KeyRow, { outcome, error, recorded }: SyncResponse) =
     ? `Synced ${key.name}: ${recorded.length === 0 ? "nothing new" : `${recorded.length} new facts recorded`}.`
     : `Sync of ${key.name} ${outcome === "invalid" ? "found the key invalid" : "failed"}: ${error ?? "unknown error"}`
 
-/** What can be done to one key: sync now, rename, (de)activate, delete (after a confirmation). */
+/**
+ * What can be done to one key: sync now (not for an inactive key, which the server refuses to sync),
+ * rename, (de)activate, delete (after a confirmation).
+ */
 @customElement("orw-key-actions")
 export class OrwKeyActions extends LitElement {
   static override styles = [
@@ -75,7 +78,13 @@ export class OrwKeyActions extends LitElement {
     )
     const verb = key.is_active ? "Deactivate" : "Activate"
     return html`
-      <button type="button" aria-label="Sync now: ${key.name}" ?disabled=${busy} @click=${() => this._do(sync)}>
+      <button
+        type="button"
+        aria-label="Sync now: ${key.name}"
+        title=${key.is_active ? "Sync this key with OpenRouter now" : "An inactive key is not synced: activate it first"}
+        ?disabled=${busy || !key.is_active}
+        @click=${() => this._do(sync)}
+      >
         ${busy ? "Working…" : "Sync now"}
       </button>
       <button type="button" aria-label="Rename: ${key.name}" @click=${() => (this._mode = "rename")}>Rename</button>
