@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import {
   type ApiKeyState,
+  type ConcurrencyConflict,
   type DomainCommand,
   type DomainError,
   type DomainEvent,
@@ -18,6 +19,7 @@ import {
   initialEmailState,
   initialUsageState,
   initialUserState,
+  type RejectionOf,
   Streams,
   type UserState
 } from "@orw/domain"
@@ -99,8 +101,14 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("orw/Dispatcher", {
         })
       )
 
-    /** Decides and appends one command; the result is what it appended (nothing when nothing changed). */
-    const dispatch = (command: DomainCommand, options: Omit<ExecuteOptions<unknown>, "resultSchema">) =>
+    /**
+     * Decides and appends one command; the result is what it appended (nothing when nothing changed). It
+     * fails with the command's own rejections ({@link RejectionOf}) or a conflict that outlived the retries.
+     */
+    const dispatch = <C extends DomainCommand>(
+      command: C,
+      options: Omit<ExecuteOptions<unknown>, "resultSchema">
+    ): Effect.Effect<ReadonlyArray<StoredEvent>, RejectionOf<C> | ConcurrencyConflict, SqlClient.SqlClient> =>
       Effect.map(
         handler.execute(decide(command), {
           ...options,
@@ -111,6 +119,10 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("orw/Dispatcher", {
             )
         }),
         (executed) => executed.events
+      ).pipe(
+        // `decideWith` routes each command to the decider function typed with CommandRejections[its tag]; the
+        // switch can't carry that to the generic `C`, so this says it once, here.
+        Effect.mapError((error) => error as RejectionOf<C> | ConcurrencyConflict)
       )
 
     return { dispatch } as const

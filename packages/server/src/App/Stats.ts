@@ -1,5 +1,5 @@
 import { SqlClient } from "@effect/sql"
-import { KeyForbidden, KeyNotFound, microsToUsd } from "@orw/domain"
+import { DateRangeReversed, KeyForbidden, KeyNotFound, microsToUsd } from "@orw/domain"
 import {
   KeyStats,
   ModelStats,
@@ -13,7 +13,6 @@ import {
 } from "@orw/domain/Api"
 import { Effect } from "effect"
 import { effectiveUsage, type UsageRow } from "../ReadModels/Usage.js"
-import { contractError } from "./Errors.js"
 
 /** A date range, both ends inclusive, `YYYY-MM-DD`. */
 export interface DateRange {
@@ -53,7 +52,7 @@ const groupBy = (rows: ReadonlyArray<UsageRow>, keyOf: (row: UsageRow) => string
 
 const checkRange = (range: DateRange) =>
   range.startDate !== undefined && range.endDate !== undefined && range.startDate > range.endDate
-    ? Effect.fail(contractError(400, "start_date must not be after end_date"))
+    ? Effect.fail(new DateRangeReversed())
     : Effect.void
 
 /** The public API's read side: totals, daily usage and per-key figures, from projections only. */
@@ -102,8 +101,8 @@ export class Stats extends Effect.Service<Stats>()("orw/App/Stats", {
           Effect.orDie
         )
         // As everywhere in the contract: unknown is 404, another user's key is 403.
-        if (owner[0] === undefined) return yield* Effect.fail(contractError(404, new KeyNotFound().message))
-        if (owner[0].user_id !== userId) return yield* Effect.fail(contractError(403, new KeyForbidden().message))
+        if (owner[0] === undefined) return yield* new KeyNotFound()
+        if (owner[0].user_id !== userId) return yield* new KeyForbidden()
       }
       const rows = yield* usageOf({ userId, keyId: query.keyId, startDate: query.startDate, endDate: query.endDate })
       // Rows come ordered by (date, model, key): the groups keep that order.

@@ -1,5 +1,5 @@
-import { microsToUsd, UtcDate } from "@orw/domain"
-import { Dashboard, type DashboardQuery, InvalidRequest } from "@orw/domain/Rpc"
+import { InvalidDateRange, microsToUsd, UtcDate } from "@orw/domain"
+import { Dashboard, type DashboardQuery } from "@orw/domain/Rpc"
 import { DateTime, Effect } from "effect"
 import { effectiveUsage } from "../ReadModels/Usage.js"
 import { balanceOf, keyNamesOf } from "./Queries.js"
@@ -19,9 +19,7 @@ export const resolveRange = (query: DashboardQuery, todayMs: number) => {
   const days = (msOf(end) - msOf(start)) / DAY_MS + 1
   // A day that does not exist (2026-02-31) parses to NaN: not an integer count either.
   return !Number.isInteger(days) || days < 1 || days > MAX_DAYS
-    ? Effect.fail(
-        new InvalidRequest({ detail: `Invalid date range: start must not be after end, at most ${MAX_DAYS} days` })
-      )
+    ? Effect.fail(new InvalidDateRange({ maxDays: MAX_DAYS }))
     : Effect.succeed({ start, end, days })
 }
 
