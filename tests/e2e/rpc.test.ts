@@ -82,7 +82,7 @@ describe("POST /rpc checks the Origin of every call", () => {
 describe("web RPCs act only for the caller", () => {
   const KEY = `sk-or-v1-${"ab".repeat(32)}`
 
-  it("answers another user's key with AccessDenied, and their spend with nothing", async () => {
+  it("answers another user's key with KeyForbidden, and their spend with nothing", async () => {
     const alice = { origin: app.origin, cookie: await signUp("rpc-alice@example.com") }
     const bob = { origin: app.origin, cookie: await signUp("rpc-bob@example.com") }
     const added = await postRpc(app.origin, "addKey", alice, { name: "Alice's", key: KEY })
@@ -91,10 +91,10 @@ describe("web RPCs act only for the caller", () => {
     expect(added.text).not.toContain(KEY)
 
     const renamed = await postRpc(app.origin, "renameKey", bob, { key_id: keyId, name: "Mine now" })
-    expect(renamed.text).toContain('"_tag":"AccessDenied"')
+    expect(renamed.text).toContain('"_tag":"KeyForbidden"')
     expect(renamed.text).toContain("Not allowed to access this API key")
     const synced = await postRpc(app.origin, "syncKey", bob, { key_id: keyId })
-    expect(synced.text).toContain('"_tag":"AccessDenied"')
+    expect(synced.text).toContain('"_tag":"KeyForbidden"')
 
     const spend = await postRpc(app.origin, "dashboard", bob, { key_id: keyId })
     expect(spend.text).toContain('"by_key":[]')
@@ -102,13 +102,29 @@ describe("web RPCs act only for the caller", () => {
     expect((await postRpc(app.origin, "listKeys", bob)).text).not.toContain(keyId)
   })
 
-  it("refuses a malformed key and a reversed date range with InvalidRequest", async () => {
+  it("refuses a malformed key with InvalidKeyFormat and a reversed date range with InvalidDateRange", async () => {
     const carol = { origin: app.origin, cookie: await signUp("rpc-carol@example.com") }
     const malformed = await postRpc(app.origin, "addKey", carol, { name: "Bad", key: "sk-or-v1-nope" })
-    expect(malformed.text).toContain('"_tag":"InvalidRequest"')
+    expect(malformed.text).toContain('"_tag":"InvalidKeyFormat"')
     expect(malformed.text).toContain("Invalid API key format")
     const reversed = await postRpc(app.origin, "dashboard", carol, { start_date: "2026-02-01", end_date: "2026-01-01" })
-    expect(reversed.text).toContain('"_tag":"InvalidRequest"')
+    expect(reversed.text).toContain('"_tag":"InvalidDateRange"')
     expect(reversed.text).toContain("Invalid date range")
+  })
+
+  it("sends a refusal as the domain's own error, by tag and with the JSON API's detail", async () => {
+    const dave = { origin: app.origin, cookie: await signUp("rpc-dave@example.com") }
+    const key = (i: number) => `sk-or-v1-${i.toString(16).padStart(2, "0").repeat(32)}`
+    // The e2e server allows 10 keys per user (MAX_API_KEYS_PER_USER's default).
+    for (let i = 0; i < 10; i++) {
+      expect((await postRpc(app.origin, "addKey", dave, { name: `k${i}`, key: key(i) })).text).toContain('"Success"')
+    }
+    const refused = await postRpc(app.origin, "addKey", dave, { name: "one too many", key: key(10) })
+    const [message] = refused.json as Array<{ exit: { _tag: string; cause: { _tag: string; error: unknown } } }>
+    expect(message?.exit._tag).toBe("Failure")
+    expect(message?.exit.cause).toEqual({
+      _tag: "Fail",
+      error: { _tag: "KeyLimitReached", max: 10, detail: "Maximum number of API keys reached (10)" }
+    })
   })
 })

@@ -1,7 +1,7 @@
 import { HttpApi, OpenApi } from "@effect/platform"
 import { AccountApi } from "./Api/Account.js"
 import { AuthApi } from "./Api/Auth.js"
-import { InternalError, Unprocessable } from "./Api/Errors.js"
+import { InternalError, json, UnprocessableJson } from "./Api/Errors.js"
 import { KeysApi } from "./Api/Keys.js"
 import { TokensApi } from "./Api/Tokens.js"
 import { V1Api } from "./Api/V1.js"
@@ -24,8 +24,8 @@ export class OrwApi extends HttpApi.make("orw")
   .add(KeysApi)
   .add(TokensApi)
   .add(V1Api)
-  .addError(Unprocessable)
-  .addError(InternalError)
+  .addError(UnprocessableJson)
+  .addError(json(InternalError))
   .annotate(OpenApi.Title, "openrouter-watcher")
   .annotate(
     OpenApi.Description,

@@ -1,26 +1,40 @@
 import { Rpc, RpcGroup, RpcMiddleware } from "@effect/rpc"
 import { Context, Schema } from "effect"
 import { UserResponse } from "./Api/Auth.js"
+import { Unauthenticated, Unprocessable } from "./Api/Errors.js"
 import { KeyRow, SyncResponse } from "./Api/Keys.js"
 import { CreatedToken, TokenRow } from "./Api/Tokens.js"
-import type { UserId } from "./Ids.js"
 import {
-  AccessDenied,
-  ConcurrentChange,
-  InvalidRequest,
-  ResourceNotFound,
-  Unauthenticated,
-  ValidationFailed
-} from "./Rpc/Errors.js"
+  AlreadyExists,
+  ConcurrencyConflict,
+  CurrentPasswordIncorrect,
+  IdempotencyKeyReused,
+  InvalidDateRange,
+  InvalidKeyFormat,
+  InvalidName,
+  InvalidUsage,
+  KeyForbidden,
+  KeyInactive,
+  KeyLimitReached,
+  KeyNotFound,
+  PasswordIncorrect,
+  TokenAlreadyIssued,
+  TokenForbidden,
+  TokenNotFound,
+  UserNotFound
+} from "./Errors.js"
+import type { UserId } from "./Ids.js"
 import { Dashboard, DashboardQuery } from "./Rpc/Models.js"
 
 export type { KeyStatus } from "./Api/Keys.js"
-export * from "./Rpc/Errors.js"
 export * from "./Rpc/Models.js"
 export { CreatedToken, KeyRow, SyncResponse, TokenRow, UserResponse }
 
 /** The user a verified session cookie belongs to; handlers read it, {@link SessionAuth} provides it. */
 export class CurrentUser extends Context.Tag("orw/Rpc/CurrentUser")<CurrentUser, { readonly userId: UserId }>() {}
+
+/** The refusals of the RPCs are the JSON API's classes, sent with their `_tag` (the UI `catchTag`s them). */
+export { Unauthenticated, Unprocessable }
 
 /**
  * Every web RPC runs behind this middleware: the server verifies the session cookie (a user that
@@ -34,51 +48,68 @@ export class SessionAuth extends RpcMiddleware.Tag<SessionAuth>()("orw/Rpc/Sessi
 /** Ids as the rows carry them (opaque strings). */
 const KeyRef = { key_id: Schema.NonEmptyString }
 const Password = Schema.Redacted(Schema.String)
-const OnResource = Schema.Union(AccessDenied, ResourceNotFound, ConcurrentChange)
+/** What every change to an existing key can meet. */
+const OnKey = [KeyNotFound, KeyForbidden, ConcurrencyConflict] as const
 
 /**
  * The RPC contract of the web UI, served at `POST /rpc` (JSON serialization) with the session
- * cookie; the server refuses calls from any other Origin with 403. Rows are the JSON API's.
+ * cookie; the server refuses calls from any other Origin with 403. Rows are the JSON API's; each
+ * RPC names the rejections its service can answer with (the compiler holds the handlers to them).
  */
 export class WebRpcs extends RpcGroup.make(
-  Rpc.make("me", { success: UserResponse, error: ResourceNotFound }),
-  Rpc.make("dashboard", { payload: DashboardQuery, success: Dashboard, error: InvalidRequest }),
+  Rpc.make("me", { success: UserResponse, error: UserNotFound }),
+  Rpc.make("dashboard", { payload: DashboardQuery, success: Dashboard, error: InvalidDateRange }),
   Rpc.make("listKeys", { success: Schema.Array(KeyRow) }),
   /** The plaintext key travels once, redacted on the server, and is never sent back (rows show the label). */
   Rpc.make("addKey", {
     payload: { name: Schema.String, key: Schema.Redacted(Schema.String) },
     success: KeyRow,
-    error: Schema.Union(InvalidRequest, ResourceNotFound, ConcurrentChange)
+    error: Schema.Union(
+      InvalidName,
+      InvalidKeyFormat,
+      KeyLimitReached,
+      UserNotFound,
+      IdempotencyKeyReused,
+      AlreadyExists,
+      ConcurrencyConflict
+    )
   }),
   Rpc.make("renameKey", {
     payload: { ...KeyRef, name: Schema.String },
     success: KeyRow,
-    error: Schema.Union(InvalidRequest, OnResource)
+    error: Schema.Union(InvalidName, ...OnKey)
   }),
   Rpc.make("setKeyActive", {
     payload: { ...KeyRef, is_active: Schema.Boolean },
     success: KeyRow,
-    error: Schema.Union(InvalidRequest, OnResource)
+    error: Schema.Union(InvalidName, ...OnKey)
   }),
-  Rpc.make("deleteKey", { payload: KeyRef, error: OnResource }),
+  Rpc.make("deleteKey", { payload: KeyRef, error: Schema.Union(...OnKey) }),
   /** Syncs the key with OpenRouter now; an upstream refusal is an outcome (`invalid`, `failed`), not an error. */
-  Rpc.make("syncKey", { payload: KeyRef, success: SyncResponse, error: Schema.Union(InvalidRequest, OnResource) }),
+  Rpc.make("syncKey", {
+    payload: KeyRef,
+    success: SyncResponse,
+    error: Schema.Union(InvalidUsage, KeyInactive, ...OnKey)
+  }),
   Rpc.make("listTokens", { success: Schema.Array(TokenRow) }),
   /** `token` in the answer is the only time the secret is shown. */
   Rpc.make("createToken", {
     payload: { name: Schema.String },
     success: CreatedToken,
-    error: Schema.Union(InvalidRequest, ResourceNotFound, ConcurrentChange)
+    error: Schema.Union(InvalidName, UserNotFound, TokenAlreadyIssued, AlreadyExists, ConcurrencyConflict)
   }),
-  Rpc.make("revokeToken", { payload: { token_id: Schema.NonEmptyString }, error: OnResource }),
+  Rpc.make("revokeToken", {
+    payload: { token_id: Schema.NonEmptyString },
+    error: Schema.Union(TokenNotFound, TokenForbidden, ConcurrencyConflict)
+  }),
   /** Ends every session issued before the change, the caller's too: the UI signs in again with the new password. */
   Rpc.make("changePassword", {
     payload: { current_password: Password, new_password: Password, new_password_confirm: Password },
-    error: Schema.Union(InvalidRequest, ValidationFailed, ResourceNotFound, ConcurrentChange)
+    error: Schema.Union(CurrentPasswordIncorrect, Unprocessable, UserNotFound, ConcurrencyConflict)
   }),
   /** Deletes the account, its keys (crypto-shredded), tokens and figures; the password confirms it. */
   Rpc.make("deleteAccount", {
     payload: { password: Password },
-    error: Schema.Union(InvalidRequest, ResourceNotFound, ConcurrentChange)
+    error: Schema.Union(PasswordIncorrect, UserNotFound, ConcurrencyConflict)
   })
 ).middleware(SessionAuth) {}

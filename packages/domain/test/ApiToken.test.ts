@@ -3,7 +3,7 @@ import { DateTime } from "effect"
 import { IssueToken, RevokeToken } from "../src/ApiToken/Commands.js"
 import { decideApiToken, evolveApiToken, initialApiTokenState } from "../src/ApiToken/Decider.js"
 import { TokenIssued, TokenRevoked } from "../src/ApiToken/Events.js"
-import { AlreadyExists, InvalidName, TokenForbidden, TokenNotFound, UserNotFound } from "../src/Errors.js"
+import { AlreadyExists, InvalidName, statusOf, TokenForbidden, TokenNotFound, UserNotFound } from "../src/Errors.js"
 import { ApiTokenId, UserId } from "../src/Ids.js"
 import { evolveUser, initialUserState } from "../src/User/Decider.js"
 import { UserDeleted, UserRegistered } from "../src/User/Events.js"
@@ -102,7 +102,7 @@ describe("ApiToken decider", () => {
           .given({ user: [registered], token: [issued, revoked] })
           .when(revoke())
           .thenFails(TokenNotFound)
-        expect(error.status).toBe(404)
+        expect(statusOf(error)).toBe(404)
       })
     })
 

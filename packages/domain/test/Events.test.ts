@@ -22,6 +22,7 @@ import {
   KeyInactive,
   KeyLimitReached,
   KeyNotFound,
+  statusOf,
   TokenForbidden,
   TokenNotFound,
   UserNotFound
@@ -168,7 +169,7 @@ describe("domain errors", () => {
     [new InvalidUsage({ reason: "cost must not be negative" }), 400, "Invalid usage: cost must not be negative"],
     [new AlreadyExists(), 409, "Resource already exists"]
   ])("%s carries status %i and its message", (error, status, message) => {
-    expect(error.status).toBe(status)
+    expect(statusOf(error)).toBe(status)
     expect(error.message).toBe(message)
     expect(Schema.is(DomainError)(error)).toBe(true)
   })
@@ -179,6 +180,6 @@ describe("domain errors", () => {
     )
     expect(decoded).toBeInstanceOf(KeyLimitReached)
     expect(decoded.message).toBe("Maximum number of API keys reached (3)")
-    expect(decoded.status).toBe(400)
+    expect(statusOf(decoded)).toBe(400)
   })
 })

@@ -1,5 +1,7 @@
+import type { SqlClient } from "@effect/sql"
 import {
   type ApiKeyState,
+  type ConcurrencyConflict,
   type DomainCommand,
   type DomainError,
   type DomainEvent,
@@ -18,6 +20,7 @@ import {
   initialEmailState,
   initialUsageState,
   initialUserState,
+  type RejectionOf,
   Streams,
   type SyncCommands,
   type SyncContext,
@@ -28,6 +31,7 @@ import { Effect, Either, Option } from "effect"
 import type { ExecuteOptions, Load } from "./CommandHandler.js"
 import { CommandHandler } from "./CommandHandler.js"
 import { shredDataKeys } from "./Crypto/KeyVault.js"
+import type { StoredEvent } from "./EventStore.js"
 
 const loadUser = (load: Load, userId: string | null) =>
   userId === null
@@ -102,8 +106,14 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("orw/Dispatcher", {
         })
       )
 
-    /** Decides and appends one command; the result is what it appended (nothing when nothing changed). */
-    const dispatch = (command: DomainCommand, options: Omit<ExecuteOptions<unknown>, "resultSchema">) =>
+    /**
+     * Decides and appends one command; the result is what it appended (nothing when nothing changed). It
+     * fails with the command's own rejections ({@link RejectionOf}) or a conflict that outlived the retries.
+     */
+    const dispatch = <C extends DomainCommand>(
+      command: C,
+      options: Omit<ExecuteOptions<unknown>, "resultSchema">
+    ): Effect.Effect<ReadonlyArray<StoredEvent>, RejectionOf<C> | ConcurrencyConflict, SqlClient.SqlClient> =>
       Effect.map(
         handler.execute(decide(command), {
           ...options,
@@ -114,6 +124,10 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("orw/Dispatcher", {
             )
         }),
         (executed) => executed.events
+      ).pipe(
+        // `decideWith` routes each command to the decider function typed with CommandRejections[its tag]; the
+        // switch can't carry that to the generic `C`, so this says it once, here.
+        Effect.mapError((error) => error as RejectionOf<C> | ConcurrencyConflict)
       )
 
     return { dispatch } as const

@@ -1,7 +1,13 @@
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Upcaster } from "@orw/domain"
-import { currentSchemaVersion, DomainEvent, upcasters as domainUpcasters, streamOf } from "@orw/domain"
+import {
+  ConcurrencyConflict,
+  currentSchemaVersion,
+  DomainEvent,
+  upcasters as domainUpcasters,
+  streamOf
+} from "@orw/domain"
 import { Context, DateTime, Effect, Schema } from "effect"
 
 /** Where a command came from; stored on every event it appends. */
@@ -29,16 +35,8 @@ export interface StoredEvent {
   readonly event: DomainEvent
 }
 
-/** The append lost a race: a stream moved since it was read. The handler retries. */
-export class ConcurrencyConflict extends Schema.TaggedError<ConcurrencyConflict>()("ConcurrencyConflict", {
-  streamId: Schema.String,
-  expectedVersion: Schema.Number
-}) {
-  readonly status = 409
-  override get message() {
-    return "The resource was changed concurrently, try again"
-  }
-}
+/** The append lost a race: a stream moved since it was read. The handler retries (a contract error: 409). */
+export { ConcurrencyConflict }
 
 /** The schema versions and upcasters in force; tests swap in their own. */
 export class EventSchemas extends Context.Reference<EventSchemas>()("orw/EventSchemas", {

@@ -1,7 +1,8 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
+import { ConcurrencyConflict, CurrentPasswordIncorrect, UserNotFound } from "../Errors.js"
 import { Password, SessionResponse, UserResponse } from "./Auth.js"
-import { BadRequest, Conflict, NotFound } from "./Errors.js"
+import { json } from "./Errors.js"
 import { SessionAuth } from "./Security.js"
 
 export class ChangePasswordRequest extends Schema.Class<ChangePasswordRequest>("ChangePasswordRequest")({
@@ -13,12 +14,18 @@ export class ChangePasswordRequest extends Schema.Class<ChangePasswordRequest>("
 /** The signed-in user's account: the JSON side of the original's `/profile`. */
 export class AccountApi extends HttpApiGroup.make("account")
   .add(
-    HttpApiEndpoint.get("me", "/api/users/me").addSuccess(UserResponse).annotate(OpenApi.Summary, "The signed-in user")
+    HttpApiEndpoint.get("me", "/api/users/me")
+      .addSuccess(UserResponse)
+      .addError(json(UserNotFound))
+      .annotate(OpenApi.Summary, "The signed-in user")
   )
   .add(
     HttpApiEndpoint.put("changePassword", "/api/users/me/password")
       .setPayload(ChangePasswordRequest)
       .addSuccess(SessionResponse)
+      .addError(json(CurrentPasswordIncorrect))
+      .addError(json(UserNotFound))
+      .addError(json(ConcurrencyConflict))
       .annotate(
         OpenApi.Description,
         "Changes the password. Every session issued before the change stops working; the answer is a new " +
@@ -28,9 +35,8 @@ export class AccountApi extends HttpApiGroup.make("account")
   .add(
     HttpApiEndpoint.del("deleteAccount", "/api/users/me")
       .addSuccess(HttpApiSchema.NoContent)
+      .addError(json(UserNotFound))
+      .addError(json(ConcurrencyConflict))
       .annotate(OpenApi.Summary, "Delete the account, its keys (crypto-shredded) and tokens")
   )
-  .addError(BadRequest)
-  .addError(NotFound)
-  .addError(Conflict)
   .middleware(SessionAuth) {}

@@ -1,6 +1,7 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { BadRequest, Conflict, Unauthorized } from "./Errors.js"
+import { ConcurrencyConflict, EmailAlreadyRegistered, InvalidCredentials, InvalidEmail } from "../Errors.js"
+import { json } from "./Errors.js"
 import { AuthRateLimit, SessionAuth } from "./Security.js"
 
 /** A password on the wire: redacted as soon as it is decoded, so it never reaches a log. */
@@ -37,8 +38,9 @@ export class AuthApi extends HttpApiGroup.make("auth")
     HttpApiEndpoint.post("register", "/api/auth/register")
       .setPayload(RegisterRequest)
       .addSuccess(UserResponse, { status: 201 })
-      .addError(BadRequest)
-      .addError(Conflict)
+      .addError(json(EmailAlreadyRegistered))
+      .addError(json(InvalidEmail))
+      .addError(json(ConcurrencyConflict))
       .middleware(AuthRateLimit)
       .annotate(OpenApi.Summary, "Create an account (password: 12+ chars, upper, lower, digit, special)")
   )
@@ -46,7 +48,7 @@ export class AuthApi extends HttpApiGroup.make("auth")
     HttpApiEndpoint.post("login", "/api/auth/login")
       .setPayload(LoginRequest)
       .addSuccess(SessionResponse)
-      .addError(Unauthorized)
+      .addError(json(InvalidCredentials))
       .middleware(AuthRateLimit)
       .annotate(OpenApi.Summary, "Log in: returns the JWT and sets the HttpOnly session cookie")
   )

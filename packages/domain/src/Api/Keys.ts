@@ -1,7 +1,20 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { KeyHealth } from "../ApiKey/Health.js"
-import { BadRequest, Conflict, Forbidden, NotFound } from "./Errors.js"
+import {
+  AlreadyExists,
+  ConcurrencyConflict,
+  IdempotencyKeyReused,
+  InvalidKeyFormat,
+  InvalidName,
+  InvalidUsage,
+  KeyForbidden,
+  KeyInactive,
+  KeyLimitReached,
+  KeyNotFound,
+  UserNotFound
+} from "../Errors.js"
+import { json } from "./Errors.js"
 import { SessionAuth } from "./Security.js"
 
 /** USD, rounded to 6 decimals (kept as integer micro-dollars underneath); null until the first sync. */
@@ -83,6 +96,13 @@ export class KeysApi extends HttpApiGroup.make("keys")
       .setPayload(AddKeyRequest)
       .setHeaders(IdempotencyHeaders)
       .addSuccess(KeyRow, { status: 201 })
+      .addError(json(InvalidName))
+      .addError(json(InvalidKeyFormat))
+      .addError(json(KeyLimitReached))
+      .addError(json(UserNotFound))
+      .addError(json(IdempotencyKeyReused))
+      .addError(json(AlreadyExists))
+      .addError(json(ConcurrencyConflict))
       .annotate(OpenApi.Summary, "Store a key (encrypted at rest); 400 Invalid API key format")
   )
   .add(
@@ -90,22 +110,30 @@ export class KeysApi extends HttpApiGroup.make("keys")
       .setPath(KeyPath)
       .setPayload(UpdateKeyRequest)
       .addSuccess(KeyRow)
+      .addError(json(InvalidName))
+      .addError(json(KeyForbidden))
+      .addError(json(KeyNotFound))
+      .addError(json(ConcurrencyConflict))
       .annotate(OpenApi.Summary, "Rename or (de)activate a key")
   )
   .add(
     HttpApiEndpoint.del("remove", "/api/keys/:id")
       .setPath(KeyPath)
       .addSuccess(HttpApiSchema.NoContent)
+      .addError(json(KeyForbidden))
+      .addError(json(KeyNotFound))
+      .addError(json(ConcurrencyConflict))
       .annotate(OpenApi.Summary, "Delete a key: its data key is destroyed (crypto-shredding)")
   )
   .add(
     HttpApiEndpoint.post("sync", "/api/keys/:id/sync")
       .setPath(KeyPath)
       .addSuccess(SyncResponse)
+      .addError(json(InvalidUsage))
+      .addError(json(KeyInactive))
+      .addError(json(KeyForbidden))
+      .addError(json(KeyNotFound))
+      .addError(json(ConcurrencyConflict))
       .annotate(OpenApi.Summary, "Sync the key with OpenRouter now")
   )
-  .addError(BadRequest)
-  .addError(Forbidden)
-  .addError(NotFound)
-  .addError(Conflict)
   .middleware(SessionAuth) {}

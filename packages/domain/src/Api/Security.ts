@@ -1,7 +1,7 @@
 import { HttpApiMiddleware, HttpApiSecurity } from "@effect/platform"
 import { Context, Schema } from "effect"
 import type { UserId } from "../Ids.js"
-import { TooManyRequests, Unauthorized } from "./Errors.js"
+import { json, TooManyRequests, Unauthenticated } from "./Errors.js"
 
 /** The session cookie: HttpOnly, SameSite=Strict, Secure over https. It holds the same JWT as the bearer. */
 export const SESSION_COOKIE = "orw_session"
@@ -21,7 +21,7 @@ export class CurrentUser extends Context.Tag("orw/Api/CurrentUser")<
  * password change, or for a deleted user, is refused; API tokens are refused here.
  */
 export class SessionAuth extends HttpApiMiddleware.Tag<SessionAuth>()("orw/Api/SessionAuth", {
-  failure: Unauthorized,
+  failure: json(Unauthenticated),
   provides: CurrentUser,
   security: {
     bearer: HttpApiSecurity.bearer,
@@ -34,12 +34,12 @@ export class SessionAuth extends HttpApiMiddleware.Tag<SessionAuth>()("orw/Api/S
  * `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`. Session JWTs are refused here.
  */
 export class ApiTokenAuth extends HttpApiMiddleware.Tag<ApiTokenAuth>()("orw/Api/ApiTokenAuth", {
-  failure: Schema.Union(Unauthorized, TooManyRequests),
+  failure: Schema.Union(json(Unauthenticated), json(TooManyRequests)),
   provides: CurrentUser,
   security: { bearer: HttpApiSecurity.bearer }
 }) {}
 
 /** AUTH_RATE_LIMIT_PER_MINUTE per client IP on login and register. */
 export class AuthRateLimit extends HttpApiMiddleware.Tag<AuthRateLimit>()("orw/Api/AuthRateLimit", {
-  failure: TooManyRequests
+  failure: json(TooManyRequests)
 }) {}

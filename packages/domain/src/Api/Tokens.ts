@@ -1,6 +1,15 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { BadRequest, Conflict, Forbidden, NotFound } from "./Errors.js"
+import {
+  AlreadyExists,
+  ConcurrencyConflict,
+  InvalidName,
+  TokenAlreadyIssued,
+  TokenForbidden,
+  TokenNotFound,
+  UserNotFound
+} from "../Errors.js"
+import { json } from "./Errors.js"
 import { IdempotencyHeaders } from "./Keys.js"
 import { SessionAuth } from "./Security.js"
 
@@ -37,6 +46,11 @@ export class TokensApi extends HttpApiGroup.make("tokens")
       .setPayload(CreateTokenRequest)
       .setHeaders(IdempotencyHeaders)
       .addSuccess(CreatedToken, { status: 201 })
+      .addError(json(InvalidName))
+      .addError(json(UserNotFound))
+      .addError(json(TokenAlreadyIssued))
+      .addError(json(AlreadyExists))
+      .addError(json(ConcurrencyConflict))
       .annotate(OpenApi.Summary, "Create a public-API token (its value is shown once)")
   )
   .add(HttpApiEndpoint.get("list", "/api/tokens").addSuccess(TokenList).annotate(OpenApi.Summary, "List tokens"))
@@ -44,10 +58,9 @@ export class TokensApi extends HttpApiGroup.make("tokens")
     HttpApiEndpoint.del("revoke", "/api/tokens/:id")
       .setPath(Schema.Struct({ id: Schema.String }))
       .addSuccess(HttpApiSchema.NoContent)
+      .addError(json(TokenForbidden))
+      .addError(json(TokenNotFound))
+      .addError(json(ConcurrencyConflict))
       .annotate(OpenApi.Summary, "Revoke a token: it stops working at once; unknown or already revoked: 404")
   )
-  .addError(BadRequest)
-  .addError(Forbidden)
-  .addError(NotFound)
-  .addError(Conflict)
   .middleware(SessionAuth) {}

@@ -1,7 +1,8 @@
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { UtcDate } from "../Dates.js"
-import { BadRequest, Forbidden, NotFound } from "./Errors.js"
+import { DateRangeReversed, KeyForbidden, KeyNotFound } from "../Errors.js"
+import { json } from "./Errors.js"
 import { ApiTokenAuth } from "./Security.js"
 
 /** A real calendar day, `YYYY-MM-DD` (UTC): the domain's UtcDate, with its calendar check. */
@@ -93,12 +94,16 @@ export class V1Api extends HttpApiGroup.make("v1")
     HttpApiEndpoint.get("stats", "/api/v1/stats")
       .setUrlParams(StatsParams)
       .addSuccess(StatsResponse)
+      .addError(json(DateRangeReversed))
       .annotate(OpenApi.Summary, "Totals and per-model figures: all time unless start_date/end_date are given")
   )
   .add(
     HttpApiEndpoint.get("usage", "/api/v1/usage")
       .setUrlParams(UsageParams)
       .addSuccess(UsageResponse)
+      .addError(json(DateRangeReversed))
+      .addError(json(KeyForbidden))
+      .addError(json(KeyNotFound))
       .annotate(OpenApi.Summary, "Daily usage per model, paginated (limit at most 1000)")
   )
   .add(
@@ -106,7 +111,4 @@ export class V1Api extends HttpApiGroup.make("v1")
       .addSuccess(V1KeyList)
       .annotate(OpenApi.Summary, "The user's keys with all-time figures")
   )
-  .addError(BadRequest)
-  .addError(Forbidden)
-  .addError(NotFound)
   .middleware(ApiTokenAuth) {}

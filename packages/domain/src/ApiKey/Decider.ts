@@ -1,6 +1,7 @@
 import { type DateTime, Either, Match, Redacted } from "effect"
 import {
   AlreadyExists,
+  type CommandRejections,
   InvalidKeyFormat,
   InvalidName,
   KeyForbidden,
@@ -72,7 +73,11 @@ export interface ApiKeyContext {
 }
 
 type Present = Extract<ApiKeyState, { _tag: "Present" }>
-type Decision = Either.Either<ReadonlyArray<ApiKeyEvent | KeyAttached | KeyDetached>, ApiKeyDecideError>
+/** The decision of one command, refused only with what {@link CommandRejections} lists for it. */
+type Decision<C extends ApiKeyCommand["_tag"] = ApiKeyCommand["_tag"]> = Either.Either<
+  ReadonlyArray<ApiKeyEvent | KeyAttached | KeyDetached>,
+  CommandRejections[C]
+>
 export type ApiKeyDecideError =
   | AlreadyExists
   | InvalidKeyFormat
@@ -82,7 +87,7 @@ export type ApiKeyDecideError =
   | KeyNotFound
   | UserNotFound
 
-const none: Decision = Either.right([])
+const none: Decision<never> = Either.right([])
 
 /** Names are trimmed by the caller; 1 to 100 characters. */
 export const validName = (name: string): boolean => name.trim().length >= 1 && name.length <= 100
@@ -93,7 +98,7 @@ const present = (ctx: ApiKeyContext): Either.Either<Present, KeyNotFound> =>
 const owned = (ctx: ApiKeyContext, userId: UserId): Either.Either<Present, KeyNotFound | KeyForbidden> =>
   Either.flatMap(present(ctx), (key) => (key.userId === userId ? Either.right(key) : Either.left(new KeyForbidden())))
 
-const addKey = (cmd: AddKey, ctx: ApiKeyContext): Decision => {
+const addKey = (cmd: AddKey, ctx: ApiKeyContext): Decision<"AddKey"> => {
   if (ctx.key._tag !== "NotAdded") return Either.left(new AlreadyExists())
   if (ctx.user._tag !== "Registered" || ctx.user.userId !== cmd.userId) return Either.left(new UserNotFound())
   if (!validName(cmd.name)) return Either.left(new InvalidName())
@@ -121,7 +126,7 @@ const activate = (key: Present, isActive: boolean, at: DateTime.Utc): ReadonlyAr
     ? []
     : [new KeyActiveSet({ keyId: key.keyId, userId: key.userId, isActive, at })]
 
-const editKey = (cmd: EditKey, ctx: ApiKeyContext): Decision =>
+const editKey = (cmd: EditKey, ctx: ApiKeyContext): Decision<"EditKey"> =>
   Either.gen(function* () {
     const key = yield* owned(ctx, cmd.userId)
     const renamed = cmd.name === undefined ? [] : yield* rename(key, cmd.name, cmd.at)
@@ -131,27 +136,33 @@ const editKey = (cmd: EditKey, ctx: ApiKeyContext): Decision =>
     return [...renamed, ...activated]
   })
 
-const deleteKey = (cmd: DeleteKey, ctx: ApiKeyContext): Decision =>
+const deleteKey = (cmd: DeleteKey, ctx: ApiKeyContext): Decision<"DeleteKey"> =>
   Either.map(owned(ctx, cmd.userId), (key) => [
     new KeyDeleted({ keyId: key.keyId, userId: key.userId, at: cmd.at }),
     ...(ctx.user._tag === "Registered" ? [new KeyDetached({ userId: key.userId, keyId: key.keyId, at: cmd.at })] : [])
   ])
 
-const markKeyInvalid = (cmd: MarkKeyInvalid, ctx: ApiKeyContext): Decision =>
+const markKeyInvalid = (cmd: MarkKeyInvalid, ctx: ApiKeyContext): Decision<"MarkKeyInvalid"> =>
   Either.flatMap(present(ctx), (key) =>
     key.invalid ? none : Either.right([new KeyMarkedInvalid({ keyId: key.keyId, userId: key.userId, at: cmd.at })])
   )
 
-const recordSyncFailure = (cmd: RecordSyncFailure, ctx: ApiKeyContext): Decision =>
+const recordSyncFailure = (cmd: RecordSyncFailure, ctx: ApiKeyContext): Decision<"RecordSyncFailure"> =>
   Either.flatMap(present(ctx), (key) =>
     key.failing
       ? none
       : Either.right([new KeySyncFailed({ keyId: key.keyId, userId: key.userId, error: cmd.error, at: cmd.at })])
   )
 
-/** Decides a key command; a deleted key accepts none (404). */
-export const decideApiKey = (cmd: ApiKeyCommand, ctx: ApiKeyContext): Decision =>
-  Match.value(cmd).pipe(
+/**
+ * Decides a key command; a deleted key accepts none (404). Each branch returns its command's `Decision`;
+ * the generic overload passes that on to callers that name one command (the sync's snapshot).
+ */
+export function decideApiKey<C extends ApiKeyCommand>(cmd: C, ctx: ApiKeyContext): Decision<C["_tag"]>
+// The plain signature last: what a caller that takes any key decider (the spec helper) infers from.
+export function decideApiKey(cmd: ApiKeyCommand, ctx: ApiKeyContext): Decision
+export function decideApiKey(cmd: ApiKeyCommand, ctx: ApiKeyContext): Decision {
+  return Match.value(cmd).pipe(
     Match.tagsExhaustive({
       AddKey: (c) => addKey(c, ctx),
       EditKey: (c) => editKey(c, ctx),
@@ -160,3 +171,4 @@ export const decideApiKey = (cmd: ApiKeyCommand, ctx: ApiKeyContext): Decision =
       RecordSyncFailure: (c) => recordSyncFailure(c, ctx)
     })
   )
+}

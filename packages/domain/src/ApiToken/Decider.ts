@@ -1,6 +1,13 @@
 import { Either, Match } from "effect"
 import { validName } from "../ApiKey/Decider.js"
-import { AlreadyExists, InvalidName, TokenForbidden, TokenNotFound, UserNotFound } from "../Errors.js"
+import {
+  AlreadyExists,
+  type CommandRejections,
+  InvalidName,
+  TokenForbidden,
+  TokenNotFound,
+  UserNotFound
+} from "../Errors.js"
 import type { ApiTokenId, UserId } from "../Ids.js"
 import type { UserState } from "../User/Decider.js"
 import type { ApiTokenCommand, IssueToken, RevokeToken } from "./Commands.js"
@@ -28,9 +35,13 @@ export interface ApiTokenContext {
 }
 
 export type ApiTokenDecideError = AlreadyExists | InvalidName | TokenForbidden | TokenNotFound | UserNotFound
-type Decision = Either.Either<ReadonlyArray<ApiTokenEvent>, ApiTokenDecideError>
+/** The decision of one command, refused only with what {@link CommandRejections} lists for it. */
+type Decision<C extends ApiTokenCommand["_tag"] = ApiTokenCommand["_tag"]> = Either.Either<
+  ReadonlyArray<ApiTokenEvent>,
+  CommandRejections[C]
+>
 
-const issueToken = (cmd: IssueToken, ctx: ApiTokenContext): Decision => {
+const issueToken = (cmd: IssueToken, ctx: ApiTokenContext): Decision<"IssueToken"> => {
   if (ctx.token._tag !== "NotIssued") return Either.left(new AlreadyExists())
   if (ctx.user._tag !== "Registered" || ctx.user.userId !== cmd.userId) return Either.left(new UserNotFound())
   if (!validName(cmd.name)) return Either.left(new InvalidName())
@@ -39,7 +50,7 @@ const issueToken = (cmd: IssueToken, ctx: ApiTokenContext): Decision => {
 }
 
 /** Revoking an unknown or already revoked token is a 404, as the contract says. */
-const revokeToken = (cmd: RevokeToken, ctx: ApiTokenContext): Decision => {
+const revokeToken = (cmd: RevokeToken, ctx: ApiTokenContext): Decision<"RevokeToken"> => {
   if (ctx.token._tag !== "Active") return Either.left(new TokenNotFound())
   if (ctx.token.userId !== cmd.userId) return Either.left(new TokenForbidden())
   return Either.right([new TokenRevoked({ tokenId: cmd.tokenId, userId: cmd.userId, at: cmd.at })])

@@ -1,6 +1,6 @@
 import { Either, HashMap, Option } from "effect"
 import type { ApiKeyState } from "../ApiKey/Decider.js"
-import { InvalidUsage, KeyNotFound } from "../Errors.js"
+import { type CommandRejections, InvalidUsage, KeyNotFound } from "../Errors.js"
 import type { Micros } from "../Money.js"
 import type { RecordUsage } from "./Commands.js"
 import type { UsageTotals } from "./Events.js"
@@ -44,7 +44,7 @@ const checkFigures = (cmd: RecordUsage): InvalidUsage | null => {
 export const decideUsage = (
   cmd: RecordUsage,
   ctx: UsageContext
-): Either.Either<ReadonlyArray<UsageRecorded>, InvalidUsage | KeyNotFound> => {
+): Either.Either<ReadonlyArray<UsageRecorded>, CommandRejections["RecordUsage"]> => {
   if (ctx.key._tag !== "Present") return Either.left(new KeyNotFound())
   const invalid = checkFigures(cmd)
   if (invalid) return Either.left(invalid)

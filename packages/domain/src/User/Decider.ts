@@ -1,5 +1,5 @@
 import { Either, Match } from "effect"
-import { EmailAlreadyRegistered, InvalidEmail, UserNotFound } from "../Errors.js"
+import { type CommandRejections, EmailAlreadyRegistered, InvalidEmail, UserNotFound } from "../Errors.js"
 import type { ApiKeyId, UserId } from "../Ids.js"
 import type { ChangePassword, DeleteUser, RegisterUser, UserCommand } from "./Commands.js"
 import type { EmailEvent, UserEvent } from "./Events.js"
@@ -49,7 +49,13 @@ export interface UserContext {
   readonly email: EmailState
 }
 
-const registerUser = (cmd: RegisterUser, ctx: UserContext) => {
+/** The decision of one command, refused only with what {@link CommandRejections} lists for it. */
+type Decision<C extends UserCommand["_tag"]> = Either.Either<
+  ReadonlyArray<UserEvent | EmailEvent>,
+  CommandRejections[C]
+>
+
+const registerUser = (cmd: RegisterUser, ctx: UserContext): Decision<"RegisterUser"> => {
   const email = normalizeEmail(cmd.email)
   if (!EMAIL.test(email) || email.length > 255) return Either.left(new InvalidEmail())
   if (ctx.email.owner !== null || ctx.user._tag !== "Unregistered") return Either.left(new EmailAlreadyRegistered())
@@ -59,12 +65,12 @@ const registerUser = (cmd: RegisterUser, ctx: UserContext) => {
   ])
 }
 
-const changePassword = (cmd: ChangePassword, ctx: UserContext) =>
+const changePassword = (cmd: ChangePassword, ctx: UserContext): Decision<"ChangePassword"> =>
   ctx.user._tag !== "Registered"
     ? Either.left(new UserNotFound())
     : Either.right([new PasswordChanged({ userId: cmd.userId, passwordHash: cmd.passwordHash, at: cmd.at })])
 
-const deleteUser = (cmd: DeleteUser, ctx: UserContext) => {
+const deleteUser = (cmd: DeleteUser, ctx: UserContext): Decision<"DeleteUser"> => {
   if (ctx.user._tag !== "Registered") return Either.left(new UserNotFound())
   const email = ctx.user.email
   return Either.right([
@@ -74,11 +80,11 @@ const deleteUser = (cmd: DeleteUser, ctx: UserContext) => {
 }
 
 /** Decides a user command; the email stream to load is `emailStream(normalizeEmail(...))`. */
-export const decideUser = (cmd: UserCommand, ctx: UserContext) =>
+export const decideUser = (cmd: UserCommand, ctx: UserContext): Decision<UserCommand["_tag"]> =>
   Match.value(cmd).pipe(
     Match.tagsExhaustive({
       RegisterUser: (c) => registerUser(c, ctx),
       ChangePassword: (c) => changePassword(c, ctx),
       DeleteUser: (c) => deleteUser(c, ctx)
     })
-  ) as Either.Either<ReadonlyArray<UserEvent | EmailEvent>, EmailAlreadyRegistered | InvalidEmail | UserNotFound>
+  )

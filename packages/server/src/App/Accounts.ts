@@ -1,13 +1,19 @@
 import * as NodeCrypto from "node:crypto"
 import { SqlClient } from "@effect/sql"
-import { EmailAlreadyRegistered, UserCommands, UserId } from "@orw/domain"
-import { type FieldError, NotFound, Unauthorized, Unprocessable, UserResponse } from "@orw/domain/Api"
+import {
+  CurrentPasswordIncorrect,
+  EmailAlreadyRegistered,
+  InvalidCredentials,
+  UserCommands,
+  UserId,
+  UserNotFound
+} from "@orw/domain"
+import { type FieldError, Unprocessable, UserResponse } from "@orw/domain/Api"
 import { DateTime, Effect, Option, Redacted } from "effect"
 import { Jwt } from "../Auth/Jwt.js"
 import { Passwords, passwordProblems } from "../Auth/Passwords.js"
 import { Dispatcher } from "../Dispatcher.js"
 import * as Users from "../Projections/Users.js"
-import { answer, contractError } from "./Errors.js"
 import { metadataOf, type Origin } from "./Origin.js"
 
 /** A session for a user: the JWT (redacted) and its lifetime in seconds. */
@@ -16,8 +22,6 @@ export interface IssuedSession {
   readonly token: Redacted.Redacted<string>
   readonly expiresIn: number
 }
-
-const INVALID_CREDENTIALS = "Invalid credentials"
 
 /** The rules of a new password and its confirmation: a 422 naming every broken rule. */
 const checkNewPassword = (field: string, password: Redacted.Redacted<string>, confirm: Redacted.Redacted<string>) => {
@@ -49,7 +53,7 @@ export class Accounts extends Effect.Service<Accounts>()("orw/App/Accounts", {
 
     const existing = (userId: string) =>
       Effect.flatMap(byId(userId), (row) =>
-        Option.isSome(row) ? Effect.succeed(row.value) : Effect.fail(new NotFound({ detail: "User not found" }))
+        Option.isSome(row) ? Effect.succeed(row.value) : Effect.fail(new UserNotFound())
       )
 
     const session = (userId: string) =>
@@ -68,16 +72,14 @@ export class Accounts extends Effect.Service<Accounts>()("orw/App/Accounts", {
     ) {
       yield* checkNewPassword("password", input.password, input.confirm)
       if (Option.isSome(yield* byEmail(input.email))) {
-        return yield* Effect.fail(contractError(400, new EmailAlreadyRegistered().message))
+        return yield* new EmailAlreadyRegistered()
       }
       const userId = UserId.make(NodeCrypto.randomUUID())
       const passwordHash = yield* passwords.hash(input.password)
       const at = yield* DateTime.now
-      yield* dispatcher
-        .dispatch(new UserCommands.RegisterUser({ userId, email: input.email, passwordHash, at }), {
-          metadata: metadataOf(origin, userId)
-        })
-        .pipe(answer(400, 409))
+      yield* dispatcher.dispatch(new UserCommands.RegisterUser({ userId, email: input.email, passwordHash, at }), {
+        metadata: metadataOf(origin, userId)
+      })
       return toResponse(yield* Effect.flatten(byId(userId)).pipe(Effect.orDie))
     })
 
@@ -88,7 +90,7 @@ export class Accounts extends Effect.Service<Accounts>()("orw/App/Accounts", {
         password,
         Option.match(user, { onNone: () => decoy, onSome: (u) => u.passwordHash })
       )
-      if (!valid || Option.isNone(user)) return yield* Effect.fail(new Unauthorized({ detail: INVALID_CREDENTIALS }))
+      if (!valid || Option.isNone(user)) return yield* new InvalidCredentials()
       return yield* session(user.value.id)
     })
 
@@ -109,27 +111,23 @@ export class Accounts extends Effect.Service<Accounts>()("orw/App/Accounts", {
     ) {
       const user = yield* existing(userId)
       if (!(yield* passwords.verify(input.current, user.passwordHash))) {
-        return yield* Effect.fail(contractError(400, "Current password is incorrect"))
+        return yield* new CurrentPasswordIncorrect()
       }
       yield* checkNewPassword("new_password", input.next, input.confirm)
       const passwordHash = yield* passwords.hash(input.next)
       const at = yield* DateTime.now
-      yield* dispatcher
-        .dispatch(new UserCommands.ChangePassword({ userId: UserId.make(userId), passwordHash, at }), {
-          metadata: metadataOf(origin, userId)
-        })
-        .pipe(answer(404, 409))
+      yield* dispatcher.dispatch(new UserCommands.ChangePassword({ userId: UserId.make(userId), passwordHash, at }), {
+        metadata: metadataOf(origin, userId)
+      })
       return yield* session(userId)
     })
 
     /** Deletes the account: its keys are shredded and its tokens stop working. */
     const deleteAccount = Effect.fn("Accounts.deleteAccount")(function* (userId: string, origin: Origin) {
       const at = yield* DateTime.now
-      yield* dispatcher
-        .dispatch(new UserCommands.DeleteUser({ userId: UserId.make(userId), at }), {
-          metadata: metadataOf(origin, userId)
-        })
-        .pipe(answer(404, 409))
+      yield* dispatcher.dispatch(new UserCommands.DeleteUser({ userId: UserId.make(userId), at }), {
+        metadata: metadataOf(origin, userId)
+      })
     })
 
     return { register, login, me, changePassword, deleteAccount } as const

@@ -1,6 +1,15 @@
 import * as NodeCrypto from "node:crypto"
 import { SqlClient } from "@effect/sql"
-import { ApiKeyCommands, ApiKeyId, KeyForbidden, KeyNotFound, maskKey, microsToUsd, UserId } from "@orw/domain"
+import {
+  ApiKeyCommands,
+  ApiKeyId,
+  IdempotencyKeyReused,
+  KeyForbidden,
+  KeyNotFound,
+  maskKey,
+  microsToUsd,
+  UserId
+} from "@orw/domain"
 import { KeyList, type KeyRow, RecordedEvent, SyncResponse } from "@orw/domain/Api"
 import { DateTime, Effect, Option, Redacted } from "effect"
 import { AppConfig } from "../Config.js"
@@ -9,7 +18,6 @@ import { Dispatcher } from "../Dispatcher.js"
 import type { StoredEvent } from "../EventStore.js"
 import { KeySync } from "../OpenRouter/KeySync.js"
 import * as ApiKeys from "../Projections/ApiKeys.js"
-import { answer, type ContractError, contractError } from "./Errors.js"
 import { metadataOf, type Origin } from "./Origin.js"
 
 /** An id derived from a namespaced idempotency key: a repeated request names the same resource. */
@@ -59,10 +67,10 @@ export class Keys extends Effect.Service<Keys>()("orw/App/Keys", {
 
     /** The key's row if `userId` owns it; 404 for an unknown key, 403 for another user's. */
     const owned = (userId: string, keyId: string) =>
-      Effect.flatMap(ApiKeys.rowById(keyId), (found): Effect.Effect<KeyRow, ContractError<403 | 404>> => {
-        if (Option.isNone(found)) return Effect.fail(contractError(404, new KeyNotFound().message))
+      Effect.flatMap(ApiKeys.rowById(keyId), (found): Effect.Effect<KeyRow, KeyNotFound | KeyForbidden> => {
+        if (Option.isNone(found)) return Effect.fail(new KeyNotFound())
         const { owner, row } = found.value
-        return owner === userId ? Effect.succeed(row) : Effect.fail(contractError(403, new KeyForbidden().message))
+        return owner === userId ? Effect.succeed(row) : Effect.fail(new KeyForbidden())
       })
 
     const list = Effect.fn("Keys.list")(function* (userId: string) {
@@ -86,9 +94,7 @@ export class Keys extends Effect.Service<Keys>()("orw/App/Keys", {
       const namespaced = input.idempotencyKey === undefined ? undefined : `user:${userId}:keys:${input.idempotencyKey}`
       const keyId = ApiKeyId.make(namespaced === undefined ? NodeCrypto.randomUUID() : idempotentId(namespaced))
       if (namespaced !== undefined && (yield* alreadyDone(namespaced))) {
-        return yield* owned(userId, keyId).pipe(
-          Effect.mapError(() => contractError(409, "This Idempotency-Key was already used"))
-        )
+        return yield* owned(userId, keyId).pipe(Effect.mapError(() => new IdempotencyKeyReused()))
       }
       const secret = Redacted.make(Redacted.value(input.key).trim())
       const { ciphertext, vaultRow } = yield* vault.seal(keyId, userId, secret)
@@ -103,13 +109,11 @@ export class Keys extends Effect.Service<Keys>()("orw/App/Keys", {
         maxKeysPerUser: config.maxApiKeysPerUser,
         at: yield* DateTime.now
       })
-      yield* dispatcher
-        .dispatch(command, {
-          metadata: metadataOf(origin, userId),
-          idempotencyKey: namespaced,
-          inTransaction: vault.storeInTransaction(vaultRow)
-        })
-        .pipe(answer(400, 404, 409))
+      yield* dispatcher.dispatch(command, {
+        metadata: metadataOf(origin, userId),
+        idempotencyKey: namespaced,
+        inTransaction: vault.storeInTransaction(vaultRow)
+      })
       return yield* owned(userId, keyId).pipe(Effect.orDie)
     })
 
@@ -131,7 +135,7 @@ export class Keys extends Effect.Service<Keys>()("orw/App/Keys", {
         ...(change.isActive === undefined ? {} : { isActive: change.isActive }),
         at: yield* DateTime.now
       })
-      yield* dispatcher.dispatch(command, { metadata: metadataOf(origin, userId) }).pipe(answer(400, 403, 404, 409))
+      yield* dispatcher.dispatch(command, { metadata: metadataOf(origin, userId) })
       return yield* owned(userId, keyId)
     })
 
@@ -142,15 +146,17 @@ export class Keys extends Effect.Service<Keys>()("orw/App/Keys", {
         userId: UserId.make(userId),
         at: yield* DateTime.now
       })
-      yield* dispatcher.dispatch(command, { metadata: metadataOf(origin, userId) }).pipe(answer(403, 404, 409))
+      yield* dispatcher.dispatch(command, { metadata: metadataOf(origin, userId) })
     })
 
     /** Syncs the key with OpenRouter now; also 200 when upstream refused the key (the row shows `invalid`). */
     const sync = Effect.fn("Keys.sync")(function* (userId: string, keyId: string, origin: Origin) {
       yield* owned(userId, keyId)
-      const result = yield* keySync
-        .syncKey(keyId, { source: origin.source, actor: userId, requestId: origin.requestId })
-        .pipe(answer(400, 404, 409))
+      const result = yield* keySync.syncKey(keyId, {
+        source: origin.source,
+        actor: userId,
+        requestId: origin.requestId
+      })
       return new SyncResponse({
         key: yield* owned(userId, keyId),
         outcome: result.outcome,

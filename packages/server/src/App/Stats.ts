@@ -1,4 +1,4 @@
-import { KeyForbidden, KeyNotFound, microsToUsd, sumUsage, sumUsageBy, zeroSum } from "@orw/domain"
+import { DateRangeReversed, KeyForbidden, KeyNotFound, microsToUsd, sumUsage, sumUsageBy, zeroSum } from "@orw/domain"
 import {
   KeyStats,
   ModelStats,
@@ -13,7 +13,6 @@ import {
 import { Effect, Option } from "effect"
 import * as ApiKeys from "../Projections/ApiKeys.js"
 import { effectiveUsage } from "../Projections/UsageStats.js"
-import { contractError } from "./Errors.js"
 
 /** A date range, both ends inclusive, `YYYY-MM-DD`. */
 export interface DateRange {
@@ -23,7 +22,7 @@ export interface DateRange {
 
 const checkRange = (range: DateRange) =>
   range.startDate !== undefined && range.endDate !== undefined && range.startDate > range.endDate
-    ? Effect.fail(contractError(400, "start_date must not be after end_date"))
+    ? Effect.fail(new DateRangeReversed())
     : Effect.void
 
 /**
@@ -69,8 +68,8 @@ export class Stats extends Effect.Service<Stats>()("orw/App/Stats", {
       if (query.keyId !== undefined) {
         const key = yield* ApiKeys.summaryById(query.keyId)
         // As everywhere in the contract: unknown is 404, another user's key is 403.
-        if (Option.isNone(key)) return yield* Effect.fail(contractError(404, new KeyNotFound().message))
-        if (key.value.userId !== userId) return yield* Effect.fail(contractError(403, new KeyForbidden().message))
+        if (Option.isNone(key)) return yield* new KeyNotFound()
+        if (key.value.userId !== userId) return yield* new KeyForbidden()
       }
       const lines = yield* effectiveUsage({
         userId,

@@ -1,13 +1,12 @@
 import * as NodeCrypto from "node:crypto"
 import { SqlClient } from "@effect/sql"
-import { ApiTokenCommands, ApiTokenId, UserId } from "@orw/domain"
+import { ApiTokenCommands, ApiTokenId, TokenAlreadyIssued, UserId } from "@orw/domain"
 import { CreatedToken, TokenList, TokenRow } from "@orw/domain/Api"
 import { DateTime, Effect, Option, Redacted } from "effect"
 import { API_TOKEN_FORMAT, generateApiToken, hashApiToken, sameHash } from "../Auth/ApiTokens.js"
 import { Dispatcher } from "../Dispatcher.js"
 import * as ApiTokens from "../Projections/ApiTokens.js"
 import * as TokenUse from "../SideTables/TokenUse.js"
-import { answer, contractError } from "./Errors.js"
 import { alreadyDone, idempotentId } from "./Keys.js"
 import { metadataOf, type Origin } from "./Origin.js"
 
@@ -37,23 +36,20 @@ export class Tokens extends Effect.Service<Tokens>()("orw/App/Tokens", {
       const namespaced =
         input.idempotencyKey === undefined ? undefined : `user:${userId}:tokens:${input.idempotencyKey}`
       if (namespaced !== undefined && (yield* alreadyDone(namespaced))) {
-        return yield* Effect.fail(
-          contractError(409, "A token was already issued for this Idempotency-Key; its value is shown only once")
-        )
+        return yield* new TokenAlreadyIssued()
       }
       const tokenId = ApiTokenId.make(namespaced === undefined ? NodeCrypto.randomUUID() : idempotentId(namespaced))
       const { token, hash } = generateApiToken()
       const at = yield* DateTime.now
       const name = input.name.trim()
-      yield* dispatcher
-        .dispatch(
-          new ApiTokenCommands.IssueToken({ tokenId, userId: UserId.make(userId), name, tokenHash: hash, at }),
-          {
-            metadata: metadataOf(origin, userId),
-            idempotencyKey: namespaced
-          }
-        )
-        .pipe(answer(400, 404, 409))
+      yield* dispatcher.dispatch(
+        new ApiTokenCommands.IssueToken({ tokenId, userId: UserId.make(userId), name, tokenHash: hash, at }),
+        {
+          metadata: metadataOf(origin, userId),
+          idempotencyKey: namespaced
+        }
+      )
+
       return new CreatedToken({ id: tokenId, name, token: Redacted.value(token), created_at: DateTime.formatIso(at) })
     })
 
@@ -83,7 +79,7 @@ export class Tokens extends Effect.Service<Tokens>()("orw/App/Tokens", {
         userId: UserId.make(userId),
         at: yield* DateTime.now
       })
-      yield* dispatcher.dispatch(command, { metadata: metadataOf(origin, userId) }).pipe(answer(403, 404, 409))
+      yield* dispatcher.dispatch(command, { metadata: metadataOf(origin, userId) })
     })
 
     /**

@@ -7,7 +7,7 @@ import {
   SESSION_COOKIE,
   SessionAuth,
   TooManyRequests,
-  Unauthorized
+  Unauthenticated
 } from "@orw/domain/Api"
 import { Effect, Layer, Option, Redacted } from "effect"
 import { Tokens } from "../App/Tokens.js"
@@ -24,7 +24,7 @@ const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"])
 /** 401 with "Not authenticated" when no credentials came at all, else "Invalid or expired token". */
 const unauthorized = Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
   const sent = request.headers.authorization !== undefined || request.cookies[SESSION_COOKIE] !== undefined
-  return new Unauthorized({ detail: sent ? INVALID_TOKEN : NOT_AUTHENTICATED })
+  return new Unauthenticated({ detail: sent ? INVALID_TOKEN : NOT_AUTHENTICATED })
 })
 
 /**
@@ -60,7 +60,7 @@ export const SessionAuthLive = Layer.effect(
         Effect.gen(function* () {
           if (Redacted.value(token) === "") return yield* Effect.flatMap(unauthorized, Effect.fail)
           if (!(yield* sameOrigin))
-            return yield* Effect.fail(new Unauthorized({ detail: "Cross-origin request refused" }))
+            return yield* Effect.fail(new Unauthenticated({ detail: "Cross-origin request refused" }))
           // A cookie that no longer works is cleared, so the browser stops sending it.
           return yield* authenticate(token, "cookie").pipe(Effect.tapError(() => clearSessionCookie))
         })

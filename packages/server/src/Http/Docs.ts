@@ -15,19 +15,6 @@ const withoutDecodeError = (schema: Json): Json | undefined => {
   return kept.length === 0 ? undefined : kept.length === 1 ? kept[0] : { ...schema, anyOf: kept }
 }
 
-/** The errors' `_tag` lives on instances only (a `never` property in the schema): it is never in a body. */
-const dropHiddenTags = (node: unknown): void => {
-  if (Array.isArray(node)) {
-    node.forEach(dropHiddenTags)
-    return
-  }
-  if (!isJson(node)) return
-  if (isJson(node.properties) && isJson(node.properties._tag) && isJson(node.properties._tag.not)) {
-    delete node.properties._tag
-  }
-  Object.values(node).forEach(dropHiddenTags)
-}
-
 /**
  * The OpenAPI document of the contract. HttpApi declares its own decode error (400) on every endpoint;
  * this server answers schema failures with the contract's 422 instead, so that entry is dropped.
@@ -51,7 +38,6 @@ export const openApiSpec = (): Json => {
   }
   const schemas = isJson(spec.components) && isJson(spec.components.schemas) ? spec.components.schemas : {}
   for (const name of ["HttpApiDecodeError", "Issue", "PropertyKey"]) delete schemas[name]
-  dropHiddenTags(spec)
   return spec
 }
 

@@ -1,5 +1,15 @@
-import { addDays, daysBetween, microsToUsd, sumUsage, sumUsageBy, type UtcDate, utcDateOf, zeroSum } from "@orw/domain"
-import { Dashboard, type DashboardQuery, InvalidRequest } from "@orw/domain/Rpc"
+import {
+  addDays,
+  daysBetween,
+  InvalidDateRange,
+  microsToUsd,
+  sumUsage,
+  sumUsageBy,
+  type UtcDate,
+  utcDateOf,
+  zeroSum
+} from "@orw/domain"
+import { Dashboard, type DashboardQuery } from "@orw/domain/Rpc"
 import { DateTime, Effect } from "effect"
 import * as ApiKeys from "../Projections/ApiKeys.js"
 import { effectiveUsage } from "../Projections/UsageStats.js"
@@ -15,9 +25,7 @@ export const resolveRange = (query: DashboardQuery, today: UtcDate) => {
   const start = query.start_date ?? addDays(end, -(DEFAULT_DAYS - 1))
   const days = daysBetween(start, end) + 1
   return days < 1 || days > MAX_DAYS
-    ? Effect.fail(
-        new InvalidRequest({ detail: `Invalid date range: start must not be after end, at most ${MAX_DAYS} days` })
-      )
+    ? Effect.fail(new InvalidDateRange({ maxDays: MAX_DAYS }))
     : Effect.succeed({ start, end, days })
 }
 

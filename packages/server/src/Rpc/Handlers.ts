@@ -1,4 +1,5 @@
-import { type DashboardQuery, InvalidRequest, ResourceNotFound, WebRpcs } from "@orw/domain/Rpc"
+import { PasswordIncorrect, UserNotFound } from "@orw/domain"
+import { type DashboardQuery, WebRpcs } from "@orw/domain/Rpc"
 import { Effect, Option, type Redacted } from "effect"
 import { Accounts } from "../App/Accounts.js"
 import { Keys } from "../App/Keys.js"
@@ -6,11 +7,12 @@ import { Tokens } from "../App/Tokens.js"
 import { Passwords } from "../Auth/Passwords.js"
 import * as Users from "../Projections/Users.js"
 import { dashboard } from "./Dashboard.js"
-import { caller, refused } from "./Support.js"
+import { caller } from "./Support.js"
 
 /**
  * Every handler of {@link WebRpcs}, acting as the user the session middleware provides. The work is
- * the application services' (the same as the JSON API's); only the dashboard's read is the RPC's own.
+ * the application services' (the same as the JSON API's), and so are their refusals, sent with their tags;
+ * only the dashboard's read is the RPC's own.
  */
 export const WebRpcHandlers = WebRpcs.toLayer(
   Effect.gen(function* () {
@@ -23,46 +25,38 @@ export const WebRpcHandlers = WebRpcs.toLayer(
     const confirm = (userId: string, password: Redacted.Redacted<string>) =>
       Effect.gen(function* () {
         const user = yield* Users.byId(userId)
-        if (Option.isNone(user)) return yield* new ResourceNotFound({ detail: "User not found" })
-        if (!(yield* passwords.verify(password, user.value.passwordHash))) {
-          return yield* new InvalidRequest({ detail: "Password is incorrect" })
-        }
+        if (Option.isNone(user)) return yield* new UserNotFound()
+        if (!(yield* passwords.verify(password, user.value.passwordHash))) return yield* new PasswordIncorrect()
       })
 
     return WebRpcs.of({
-      me: () => Effect.flatMap(caller, ({ userId }) => refused(accounts.me(userId))),
+      me: () => Effect.flatMap(caller, ({ userId }) => accounts.me(userId)),
       dashboard: (query: DashboardQuery) => Effect.flatMap(caller, ({ userId }) => dashboard(userId, query)),
       listKeys: () => Effect.flatMap(caller, ({ userId }) => Effect.map(keys.list(userId), (list) => list.items)),
       addKey: ({ name, key }) =>
-        Effect.flatMap(caller, ({ userId, origin }) => refused(keys.add(userId, { name, key }, origin))),
+        Effect.flatMap(caller, ({ userId, origin }) => keys.add(userId, { name, key }, origin)),
       renameKey: ({ key_id, name }) =>
-        Effect.flatMap(caller, ({ userId, origin }) => refused(keys.update(userId, key_id, { name }, origin))),
+        Effect.flatMap(caller, ({ userId, origin }) => keys.update(userId, key_id, { name }, origin)),
       setKeyActive: ({ key_id, is_active }) =>
-        Effect.flatMap(caller, ({ userId, origin }) =>
-          refused(keys.update(userId, key_id, { isActive: is_active }, origin))
-        ),
-      deleteKey: ({ key_id }) =>
-        Effect.flatMap(caller, ({ userId, origin }) => refused(keys.remove(userId, key_id, origin))),
-      syncKey: ({ key_id }) =>
-        Effect.flatMap(caller, ({ userId, origin }) => refused(keys.sync(userId, key_id, origin))),
+        Effect.flatMap(caller, ({ userId, origin }) => keys.update(userId, key_id, { isActive: is_active }, origin)),
+      deleteKey: ({ key_id }) => Effect.flatMap(caller, ({ userId, origin }) => keys.remove(userId, key_id, origin)),
+      syncKey: ({ key_id }) => Effect.flatMap(caller, ({ userId, origin }) => keys.sync(userId, key_id, origin)),
       listTokens: () => Effect.flatMap(caller, ({ userId }) => Effect.map(tokens.list(userId), (list) => list.items)),
       createToken: ({ name }) =>
-        Effect.flatMap(caller, ({ userId, origin }) => refused(tokens.create(userId, { name }, origin))),
+        Effect.flatMap(caller, ({ userId, origin }) => tokens.create(userId, { name }, origin)),
       revokeToken: ({ token_id }) =>
-        Effect.flatMap(caller, ({ userId, origin }) => refused(tokens.revoke(userId, token_id, origin))),
+        Effect.flatMap(caller, ({ userId, origin }) => tokens.revoke(userId, token_id, origin)),
       changePassword: (input) =>
         Effect.flatMap(caller, ({ userId, origin }) =>
-          refused(
-            accounts.changePassword(
-              userId,
-              { current: input.current_password, next: input.new_password, confirm: input.new_password_confirm },
-              origin
-            )
+          accounts.changePassword(
+            userId,
+            { current: input.current_password, next: input.new_password, confirm: input.new_password_confirm },
+            origin
           )
         ).pipe(Effect.asVoid),
       deleteAccount: ({ password }) =>
         Effect.flatMap(caller, ({ userId, origin }) =>
-          Effect.zipRight(confirm(userId, password), refused(accounts.deleteAccount(userId, origin)))
+          Effect.zipRight(confirm(userId, password), accounts.deleteAccount(userId, origin))
         )
     })
   })
