@@ -216,6 +216,36 @@ describe("POST /api/keys/{id}/sync", () => {
     expect(quiet.body.recorded).toEqual([])
   })
 
+  it("a sync's events carry the request's metadata: actor, source, correlation id and request id", async () => {
+    const { id: userId, jwt } = await api.user()
+    const key = server.sim.addKey({ usage: { total: 1, daily: 0, weekly: 0, monthly: 0 } })
+    const id = await api.addKey(jwt, key, "traced")
+    const r = await api.request("POST", `/api/keys/${id}/sync`, {
+      bearer: jwt,
+      headers: { "x-correlation-id": "sync-flow-7" }
+    })
+    expect(r.status).toBe(200)
+    const metadata = await server.run(
+      Effect.flatMap(
+        SqlClient.SqlClient,
+        (sql) => sql<{ type: string; metadata: string }>`SELECT type, metadata FROM events
+          WHERE stream_id = ${`key-${id}`} AND type = 'KeyStatusRecorded'`
+      ).pipe(Effect.orDie)
+    )
+    expect(metadata.map((row) => [row.type, JSON.parse(row.metadata)])).toEqual([
+      [
+        "KeyStatusRecorded",
+        {
+          actor: userId,
+          source: "web",
+          correlationId: "sync-flow-7",
+          causationId: null,
+          requestId: r.headers.get("x-request-id")
+        }
+      ]
+    ])
+  })
+
   it("200 with status invalid when upstream says 401", async () => {
     const { jwt } = await api.user()
     const key = server.sim.addKey({ disabled: true })

@@ -1,5 +1,6 @@
 import { Command, Options } from "@effect/cli"
 import { FetchHttpClient } from "@effect/platform"
+import { originOf } from "@orw/server/App/Origin"
 import { AppConfig, layerDotEnv } from "@orw/server/Config"
 import * as Core from "@orw/server/Core"
 import { KeyVault } from "@orw/server/Crypto/KeyVault"
@@ -59,10 +60,12 @@ export const sync = Command.make("sync", { key, user, json }, (opts) =>
   Effect.gen(function* () {
     const keySync = yield* KeySync
     const chosen = yield* targets(opts.key, opts.user)
+    // One correlation id for the whole run: its events are found together in the audit log.
+    const cliOrigin = originOf("cli")
     if (chosen.length === 0) return yield* printLines(["No keys to sync"])
     let failed = 0
     for (const target of chosen) {
-      const synced = yield* keySync.syncKey(target.id, { source: "cli", actor: "cli" }).pipe(
+      const synced = yield* keySync.syncKey(target.id, cliOrigin, "cli").pipe(
         // The domain's rule: an inactive key is not synced. Asked for by id, that is an error, as over HTTP;
         // among a user's keys, it is skipped.
         Effect.map(Option.some),

@@ -152,11 +152,7 @@ export class Keys extends Effect.Service<Keys>()("orw/App/Keys", {
     /** Syncs the key with OpenRouter now; also 200 when upstream refused the key (the row shows `invalid`). */
     const sync = Effect.fn("Keys.sync")(function* (userId: string, keyId: string, origin: Origin) {
       yield* owned(userId, keyId)
-      const result = yield* keySync.syncKey(keyId, {
-        source: origin.source,
-        actor: userId,
-        requestId: origin.requestId
-      })
+      const result = yield* keySync.syncKey(keyId, origin, userId)
       return new SyncResponse({
         key: yield* owned(userId, keyId),
         outcome: result.outcome,

@@ -1,9 +1,9 @@
 import { ApiKeyCommands, ApiKeyId, maskKey, SyncCommands, sumActivity, UserCommands, UserId } from "@orw/domain"
 import { DateTime, Effect, Option, Redacted } from "effect"
+import { metadataOf, originOf } from "../App/Origin.js"
 import { Passwords } from "../Auth/Passwords.js"
 import { KeyVault, keyHash } from "../Crypto/KeyVault.js"
 import { Dispatcher } from "../Dispatcher.js"
-import type { EventMetadata } from "../EventStore.js"
 import type { Scenario } from "../OpenRouter/Simulator.js"
 import * as Users from "../Projections/Users.js"
 
@@ -14,13 +14,7 @@ export const DEMO_PASSWORD = "Demo-Password-2026!"
 /** Days the activity endpoint serves; older history is imported once at seeding. */
 const ACTIVITY_DAYS = 30
 
-const metadata: EventMetadata = {
-  actor: "demo",
-  source: "system",
-  correlationId: "demo-seed",
-  causationId: null,
-  requestId: null
-}
+const metadata = metadataOf(originOf("system", "demo-seed"), "demo")
 
 /**
  * Seeds the demo account once: the user, every key of the scenario (sealed like any key),

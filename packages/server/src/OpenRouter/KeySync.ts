@@ -11,9 +11,10 @@ import {
   usdToMicros
 } from "@orw/domain"
 import { DateTime, Effect, Option, type Redacted } from "effect"
+import { metadataOf, type Origin } from "../App/Origin.js"
 import { KeyVault } from "../Crypto/KeyVault.js"
 import { Dispatcher } from "../Dispatcher.js"
-import type { EventMetadata, EventSource, StoredEvent } from "../EventStore.js"
+import type { EventMetadata, StoredEvent } from "../EventStore.js"
 import * as ApiKeys from "../Projections/ApiKeys.js"
 import * as Balances from "../SideTables/Balances.js"
 import * as SyncStatus from "../SideTables/SyncStatus.js"
@@ -98,23 +99,14 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
      * Syncs one key now. A key deleted meanwhile is `KeyNotFound`; a key switched off is `KeyInactive` and
      * OpenRouter is not called: the domain's `isSyncable` decides, for "Sync now" and the fibers alike.
      */
-    const syncKey = Effect.fn("KeySync.syncKey")(function* (
-      keyId: string,
-      context: { readonly source: EventSource; readonly actor?: string | null; readonly requestId?: string | null }
-    ) {
+    const syncKey = Effect.fn("KeySync.syncKey")(function* (keyId: string, origin: Origin, actor: string | null) {
       const row = yield* Effect.flatten(onDatabase(ApiKeys.syncTarget(keyId))).pipe(
         Effect.mapError(() => new KeyNotFound())
       )
       if (!isSyncable(row)) return yield* new KeyInactive()
       const key = yield* openKey(row)
       const at = yield* DateTime.now
-      const metadata: EventMetadata = {
-        actor: context.actor ?? null,
-        source: context.source,
-        correlationId: crypto.randomUUID(),
-        causationId: null,
-        requestId: context.requestId ?? null
-      }
+      const metadata = metadataOf(origin, actor)
       const recorded: Array<StoredEvent> = []
       const id = ApiKeyId.make(row.id)
       const info = yield* Effect.either(withUpstreamRetry(client.getKey(key)))

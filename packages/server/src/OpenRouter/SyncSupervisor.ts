@@ -1,5 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { Duration, Effect, FiberMap, Random, Schedule, Stream } from "effect"
+import { originOf } from "../App/Origin.js"
 import { EventBus } from "../EventBus.js"
 import * as ApiKeys from "../Projections/ApiKeys.js"
 import { KeySync } from "./KeySync.js"
@@ -34,7 +35,7 @@ export class SyncSupervisor extends Effect.Service<SyncSupervisor>()("orw/SyncSu
 
     const syncOnce = (keyId: string) =>
       permits
-        .withPermits(1)(keySync.syncKey(keyId, { source: "sync" }))
+        .withPermits(1)(keySync.syncKey(keyId, originOf("sync"), null))
         .pipe(
           Effect.tap((result) =>
             result.outcome === "ok"

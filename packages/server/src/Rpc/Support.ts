@@ -1,9 +1,9 @@
 import { CurrentUser } from "@orw/domain/Rpc"
 import { Effect } from "effect"
-import type { Origin } from "../App/Origin.js"
+import { type Origin, originOf } from "../App/Origin.js"
 
 /** The signed-in user and the origin of the commands they send: source `rpc`, actor = the user. */
 export const caller = Effect.map(CurrentUser, ({ userId }): { readonly userId: string; readonly origin: Origin } => ({
   userId,
-  origin: { source: "rpc", correlationId: crypto.randomUUID(), requestId: null }
+  origin: originOf("rpc")
 }))

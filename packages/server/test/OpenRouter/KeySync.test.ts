@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ApiKeyCommands, ApiKeyId, KeyInactive, UserId } from "@orw/domain"
 import { DateTime, Effect, type Layer, Logger, TestClock } from "effect"
+import { originOf } from "../../src/App/Origin.js"
 import { Dispatcher } from "../../src/Dispatcher.js"
 import { KeySync } from "../../src/OpenRouter/KeySync.js"
 import { Fault, Simulator } from "../../src/OpenRouter/Simulator.js"
@@ -18,7 +19,7 @@ const withSync = <A, E>(
     return yield* body(sim).pipe(Effect.provide(syncLayer(running.url)))
   })
 
-const sync = (keyId: string) => Effect.flatMap(KeySync, (s) => s.syncKey(keyId, { source: "sync" }))
+const sync = (keyId: string) => Effect.flatMap(KeySync, (s) => s.syncKey(keyId, originOf("sync"), null))
 const today = () => DateTime.formatIsoDateUtc(DateTime.unsafeNow())
 const editKey = (keyId: string, change: { readonly isActive: boolean }) =>
   Effect.flatMap(Dispatcher, (d) =>
