@@ -1,14 +1,11 @@
 import { Command, Options } from "@effect/cli"
-import { FetchHttpClient } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
-import { AppConfig, layerDotEnv } from "@orw/server/Config"
 import * as Core from "@orw/server/Core"
-import { KeyVault } from "@orw/server/Crypto/KeyVault"
-import { OpenRouterClient } from "@orw/server/OpenRouter/Client"
 import { KeySync } from "@orw/server/OpenRouter/KeySync"
-import { SyncSettings } from "@orw/server/OpenRouter/SyncSettings"
+import * as Settings from "@orw/server/Settings"
+import * as Sync from "@orw/server/Sync"
 import { Effect, Layer, Option } from "effect"
-import { databaseFile } from "../Database.js"
+import * as Database from "../Database.js"
 import { CliError, describeError } from "../Failure.js"
 import { printLines } from "../Output.js"
 
@@ -37,20 +34,13 @@ const targets = (keyId: Option.Option<string>, email: Option.Option<string>) =>
     return yield* sql<Target>`SELECT id, name FROM api_keys WHERE is_active = 1 AND is_invalid = 0 ORDER BY created_at, id`
   })
 
-/** Everything a sync needs, over the existing database file and the same settings as the server. */
-const layer = Layer.unwrapEffect(
-  Effect.map(databaseFile, (file) =>
-    KeySync.Default.pipe(
-      Layer.provideMerge(OpenRouterClient.Default()),
-      Layer.provideMerge(KeyVault.Default),
-      Layer.provideMerge(FetchHttpClient.layer),
-      Layer.provideMerge(Core.layerFile(file)),
-      Layer.provideMerge(SyncSettings.layerConfig),
-      Layer.provideMerge(AppConfig.Default)
-    )
-  )
-).pipe(
-  Layer.provide(layerDotEnv()),
+/**
+ * The server's sync (`Sync.layer`) over the server's core on the existing database file, with the same
+ * settings as the server.
+ */
+const layer = Sync.layer.pipe(
+  Layer.provideMerge(Database.onFile(Database.configuredFile, Core.layerFile)),
+  Layer.provide(Settings.layer()),
   Layer.catchAll((error) =>
     Layer.fail(error instanceof CliError ? error : new CliError({ message: describeError(error) }))
   )

@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { ApiKeyCommands, ApiKeyId, KeyNotFound, type Micros, UtcDate, usdToMicros } from "@orw/domain"
-import { DateTime, Effect, Option, type Redacted } from "effect"
+import { DateTime, Effect, flow, Option, type Redacted } from "effect"
 import { CommandHandler } from "../CommandHandler.js"
 import { KeyVault } from "../Crypto/KeyVault.js"
 import { Dispatcher } from "../Dispatcher.js"
@@ -8,6 +8,7 @@ import type { EventMetadata, EventSource, StoredEvent } from "../EventStore.js"
 import { OpenRouterClient } from "./Client.js"
 import { withUpstreamRetry } from "./Retry.js"
 import { type DayModelTotals, decideActivity, decideSnapshot, toKeyStatus } from "./Snapshot.js"
+import { SyncSettings } from "./SyncSettings.js"
 
 /** What one sync of one key did. */
 export interface SyncResult {
@@ -74,6 +75,7 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
     const vault = yield* KeyVault
     const handler = yield* CommandHandler
     const dispatcher = yield* Dispatcher
+    const settings = yield* SyncSettings
 
     const findKey = (keyId: string) =>
       Effect.map(
@@ -190,6 +192,7 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
       return { keyId, outcome: "ok", error: null, recorded } satisfies SyncResult
     })
 
-    return { syncKey } as const
-  })
+    return { syncKey: flow(syncKey, Effect.provideService(SyncSettings, settings)) } as const
+  }),
+  dependencies: [OpenRouterClient.Default, KeyVault.Default]
 }) {}
