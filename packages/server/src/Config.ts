@@ -2,8 +2,20 @@ import * as NodeCrypto from "node:crypto"
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
 import * as NodeUtil from "node:util"
-import { Config, ConfigError, ConfigProvider, Effect, Either, Layer, LogLevel, Option, Redacted, Schema } from "effect"
-import { DatabaseFile } from "./Sql.js"
+import {
+  Config,
+  ConfigError,
+  ConfigProvider,
+  Duration,
+  Effect,
+  Either,
+  Layer,
+  LogLevel,
+  Option,
+  Redacted,
+  Schema
+} from "effect"
+import { databaseFile } from "./DatabaseUrl.js"
 
 /** A setting that stops the start. `message` is the one line to print; it names the variable, never a value. */
 export class InvalidConfig extends Schema.TaggedError<InvalidConfig>()("InvalidConfig", {
@@ -77,14 +89,36 @@ const positiveInt = (name: string, fallback: number) =>
     )
   )
 
+/**
+ * Where the data lives: DATA_DIR (default ./data, resolved) and the database file, DATABASE_URL else
+ * `<DATA_DIR>/app.db`. The only reading of both variables: AppConfig includes it, and the CLI's read-only
+ * commands use it alone, as they need no secrets.
+ */
+export const StorageConfig = Config.all({
+  url: Config.string("DATABASE_URL").pipe(Config.option),
+  dataDir: Config.string("DATA_DIR").pipe(Config.withDefault("./data"))
+}).pipe(
+  Config.mapOrFail(({ url, dataDir }) => {
+    const dir = NodePath.resolve(dataDir)
+    try {
+      const file = Option.isSome(url) ? databaseFile(url.value) : NodePath.join(dir, "app.db")
+      return Either.right({ dataDir: dir, databaseFile: file })
+    } catch (error) {
+      return Either.left(
+        ConfigError.InvalidData(["DATABASE_URL"], error instanceof Error ? error.message : String(error))
+      )
+    }
+  })
+)
+
 const settings = Config.all({
   nodeEnv: Config.string("NODE_ENV").pipe(Config.withDefault("development")),
-  databaseFile: DatabaseFile,
-  dataDir: Config.string("DATA_DIR").pipe(Config.withDefault("./data")),
+  storage: StorageConfig,
   openRouterApiUrl: Config.url("OPENROUTER_API_URL").pipe(
     Config.map((url) => url.href.replace(/\/+$/, "")),
     Config.withDefault("https://openrouter.ai/api/v1")
   ),
+  openRouterTimeout: Config.duration("OPENROUTER_TIMEOUT").pipe(Config.withDefault(Duration.seconds(15))),
   syncIntervalMinutes: positiveNumber("SYNC_INTERVAL_MINUTES", 60),
   maxApiKeysPerUser: positiveInt("MAX_API_KEYS_PER_USER", 10),
   rateLimitRequests: positiveInt("RATE_LIMIT_REQUESTS", 100),
@@ -225,22 +259,29 @@ const resolveSecrets = (raw: Config.Config.Success<typeof settings>, secretsDir:
     }
   })
 
+/** The level logs are kept from: LOG_LEVEL, lowered to Debug when DEBUG is true (a lower LOG_LEVEL stays). */
+export const effectiveLogLevel = (logLevel: LogLevel.LogLevel, debug: boolean): LogLevel.LogLevel =>
+  debug && LogLevel.greaterThan(logLevel, LogLevel.Debug) ? LogLevel.Debug : logLevel
+
 /**
- * Every setting, read once at start from the current ConfigProvider (see {@link layerDotEnv}).
+ * Every setting, read once at start from the current ConfigProvider (see {@link layerDotEnv}); the
+ * services take their values from here rather than reading the environment again.
  * HOST defaults to 0.0.0.0 in production (a container must be reachable through its mapped port) and to
  * 127.0.0.1 otherwise: a development instance runs on generated secrets and should not face the network.
  */
 export const load = Effect.gen(function* () {
   const raw = yield* Effect.mapError(settings, oneLine)
-  const dataDir = NodePath.resolve(raw.dataDir)
-  const secretsDir = raw.databaseFile === ":memory:" ? dataDir : NodePath.dirname(raw.databaseFile)
+  const { dataDir, databaseFile } = raw.storage
+  const secretsDir = databaseFile === ":memory:" ? dataDir : NodePath.dirname(databaseFile)
   const secrets = yield* resolveSecrets(raw, secretsDir)
-  const { secretKey: _s, encryptionKey: _e, encryptionKeyPrevious: _p, host, ...rest } = raw
+  const { secretKey: _s, encryptionKey: _e, encryptionKeyPrevious: _p, host, storage: _d, ...rest } = raw
   return {
     ...rest,
     ...secrets,
     dataDir,
+    databaseFile,
     secretsDir,
+    logLevel: effectiveLogLevel(raw.logLevel, raw.debug),
     host: Option.getOrElse(host, () => (secrets.production ? "0.0.0.0" : "127.0.0.1"))
   }
 }).pipe(Effect.withSpan("AppConfig.load"))
@@ -263,6 +304,7 @@ const testSettings: AppSettings = {
   dataDir: NodePath.resolve("data"),
   secretsDir: NodePath.resolve("data"),
   openRouterApiUrl: "https://openrouter.ai/api/v1",
+  openRouterTimeout: Duration.seconds(15),
   syncIntervalMinutes: 60,
   maxApiKeysPerUser: 10,
   rateLimitRequests: 100,

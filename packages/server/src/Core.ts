@@ -1,6 +1,7 @@
 import type { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
 import { CommandHandler } from "./CommandHandler.js"
+import { AppConfig } from "./Config.js"
 import { Dispatcher } from "./Dispatcher.js"
 import { EventBus } from "./EventBus.js"
 import { EventStore } from "./EventStore.js"
@@ -10,22 +11,26 @@ import * as Sql from "./Sql.js"
 /** Brings every projection up to date (rebuilding changed ones) before anything is served. */
 const ProjectionsReady = Layer.effectDiscard(Effect.flatMap(Projector, (projector) => projector.start))
 
-/** The event-sourced core over a given SQL layer. */
+/**
+ * The event store and the projector over `sql`, projections left as they are: for readers that must
+ * see the log and the lag as they are (the CLI's `events`, `replay`, `projections`).
+ */
+export const storeWith = <E, R>(sql: Layer.Layer<SqlClient.SqlClient, E, R>) =>
+  Layer.mergeAll(EventStore.Default, Projector.Default).pipe(Layer.provideMerge(sql))
+
+/**
+ * The event-sourced core over `sql`: store, projections (caught up first), command handler, dispatcher
+ * and event bus.
+ * The services bring their own dependencies (one instance each); this only puts the catch-up first.
+ */
 export const layerWith = <E, R>(sql: Layer.Layer<SqlClient.SqlClient, E, R>) =>
-  Layer.mergeAll(
-    Dispatcher.Default,
-    CommandHandler.Default,
-    EventStore.Default,
-    Projector.Default,
-    EventBus.Default
-  ).pipe(
+  Layer.mergeAll(Dispatcher.Default, CommandHandler.Default, EventBus.Default).pipe(
     Layer.provideMerge(ProjectionsReady),
-    Layer.provideMerge(Layer.mergeAll(EventStore.Default, Projector.Default)),
-    Layer.provideMerge(sql)
+    Layer.provideMerge(storeWith(sql))
   )
 
-/** The core over the SQLite file at `filename`. */
+/** The core over the SQLite file at `filename` (tests: a temp file or `:memory:`). */
 export const layerFile = (filename: string) => layerWith(Sql.layerFile(filename))
 
-/** The core over the database named by DATABASE_URL / DATA_DIR. */
-export const layer = layerWith(Sql.layer)
+/** The core over AppConfig's database (DATABASE_URL, else `<DATA_DIR>/app.db`): what the server runs on. */
+export const layer = Layer.unwrapEffect(Effect.map(AppConfig, (config) => layerFile(config.databaseFile)))

@@ -8,7 +8,7 @@ import {
   upcasters as domainUpcasters,
   streamOf
 } from "@orw/domain"
-import { Context, DateTime, Effect, Schema } from "effect"
+import { DateTime, Effect, Layer, Schema } from "effect"
 
 /** Where a command came from; stored on every event it appends. */
 export const EventSource = Schema.Literal("web", "api", "rpc", "cli", "sync", "system")
@@ -38,13 +38,23 @@ export interface StoredEvent {
 /** The append lost a race: a stream moved since it was read. The handler retries (a contract error: 409). */
 export { ConcurrencyConflict }
 
-/** The schema versions and upcasters in force; tests swap in their own. */
-export class EventSchemas extends Context.Reference<EventSchemas>()("orw/EventSchemas", {
-  defaultValue: (): {
-    readonly currentVersion: (type: string) => number
-    readonly upcasters: ReadonlyArray<Upcaster>
-  } => ({ currentVersion: currentSchemaVersion, upcasters: domainUpcasters })
-}) {}
+/** What the store upcasts with: the current version of each event type, and the upcasters to it. */
+export interface EventSchemasShape {
+  readonly currentVersion: (type: string) => number
+  readonly upcasters: ReadonlyArray<Upcaster>
+}
+
+/**
+ * The schema versions and upcasters in force: the domain's, a declared dependency of the store (no
+ * longer a default that any fiber could override unseen); a test of upcasting builds a store on its own.
+ */
+export class EventSchemas extends Effect.Service<EventSchemas>()("orw/EventSchemas", {
+  succeed: { currentVersion: currentSchemaVersion, upcasters: domainUpcasters } as EventSchemasShape
+}) {
+  /** Other schema versions and upcasters, for a test of upcasting. */
+  static readonly Test = (schemas: EventSchemasShape): Layer.Layer<EventSchemas> =>
+    Layer.succeed(EventSchemas, EventSchemas.make(schemas))
+}
 
 export interface StreamWrite {
   readonly streamId: string
@@ -81,8 +91,9 @@ const isUniqueViolation = (error: SqlError): boolean => {
 export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
+    const schemas = yield* EventSchemas
 
-    const toStored = (row: EventRow, schemas: EventSchemas["Type"]): StoredEvent => {
+    const toStored = (row: EventRow): StoredEvent => {
       let data = JSON.parse(row.data) as Record<string, unknown>
       let version = Number(row.schema_version)
       const target = schemas.currentVersion(row.type)
@@ -105,8 +116,7 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
       }
     }
 
-    const decodeRows = (rows: ReadonlyArray<EventRow>) =>
-      Effect.flatMap(EventSchemas, (schemas) => Effect.sync(() => rows.map((row) => toStored(row, schemas))))
+    const decodeRows = (rows: ReadonlyArray<EventRow>) => Effect.sync(() => rows.map(toStored))
 
     /**
      * The events of one stream after `afterVersion` (all by default), oldest first, and the
@@ -146,7 +156,6 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
       metadata: EventMetadata,
       guards: ReadonlyArray<{ readonly streamId: string; readonly expectedVersion: number }> = []
     ) {
-      const schemas = yield* EventSchemas
       const recordedAt = DateTime.formatIso(yield* DateTime.now)
       const metadataJson = JSON.stringify(Schema.encodeSync(EventMetadata)(metadata))
       const appended: Array<StoredEvent> = []
@@ -205,5 +214,6 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
       head: Effect.orDie(head),
       append
     } as const
-  })
+  }),
+  dependencies: [EventSchemas.Default]
 }) {}

@@ -1,15 +1,21 @@
 import { NodeRuntime } from "@effect/platform-node"
-import { Console, Effect, Layer } from "effect"
-import { AppConfig, layerDotEnv } from "./Config.js"
+import { Console, Effect, Layer, Logger } from "effect"
+import { AppConfig } from "./Config.js"
 import { listen } from "./Http/Server.js"
-import { SyncSettings } from "./OpenRouter/SyncSettings.js"
+import * as Settings from "./Settings.js"
 
 /** Listens on AppConfig's HOST:PORT. */
 export const ListenFromConfig = Layer.unwrapEffect(Effect.map(AppConfig, ({ host, port }) => listen({ host, port })))
 
-/** Provides the settings: AppConfig and the sync's, with `.env` read below everything else. */
-export const withSettings = <A, E, R>(layer: Layer.Layer<A, E, R>) =>
-  layer.pipe(Layer.provide(SyncSettings.layerConfig), Layer.provide(AppConfig.Default), Layer.provide(layerDotEnv()))
+/** LOG_LEVEL (Debug when DEBUG=true); logfmt lines unless a person is watching the terminal. */
+export const Logging = Layer.unwrapEffect(
+  Effect.map(AppConfig, ({ logLevel }) =>
+    Layer.merge(Logger.minimumLogLevel(logLevel), process.stdout.isTTY ? Logger.pretty : Logger.logFmt)
+  )
+)
+
+/** Provides the settings (see {@link Settings.layer}) below everything else. */
+export const withSettings = <A, E, R>(layer: Layer.Layer<A, E, R>) => layer.pipe(Layer.provide(Settings.layer()))
 
 /**
  * Runs a program until SIGINT/SIGTERM, which close its layers in order. A bad setting is one

@@ -3,27 +3,10 @@ import * as NodePath from "node:path"
 import { SqlClient } from "@effect/sql"
 import * as Migrator from "@effect/sql/Migrator"
 import { SqliteClient } from "@effect/sql-sqlite-node"
-import { Config, ConfigError, Effect, Either, Layer } from "effect"
-import { databaseFile } from "./DatabaseUrl.js"
+import { Effect, Layer } from "effect"
 import EventStore0001 from "./migrations/0001_event_store.js"
 import SideTables0002 from "./migrations/0002_side_tables.js"
 import SyncState0003 from "./migrations/0003_sync_state.js"
-
-/** The database file: DATABASE_URL, else `<DATA_DIR>/app.db` (DATA_DIR defaults to ./data). */
-export const DatabaseFile = Config.all({
-  url: Config.string("DATABASE_URL").pipe(Config.option),
-  dataDir: Config.string("DATA_DIR").pipe(Config.withDefault("./data"))
-}).pipe(
-  Config.mapOrFail(({ url, dataDir }) => {
-    try {
-      return Either.right(url._tag === "Some" ? databaseFile(url.value) : NodePath.resolve(dataDir, "app.db"))
-    } catch (error) {
-      return Either.left(
-        ConfigError.InvalidData(["DATABASE_URL"], error instanceof Error ? error.message : String(error))
-      )
-    }
-  })
-)
 
 /**
  * Durability: WAL with `synchronous = FULL`. Every acknowledged append is fsynced before
@@ -55,6 +38,3 @@ export const layerFile = (filename: string) =>
       })
     )
   )
-
-/** SQLite at the file named by DATABASE_URL / DATA_DIR. */
-export const layer = Layer.unwrapEffect(Effect.map(DatabaseFile, layerFile))

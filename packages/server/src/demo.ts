@@ -27,7 +27,7 @@ const simulator = new Simulator({ scenario })
 
 const Demo = Layer.scopedDiscard(
   Effect.gen(function* () {
-    const { host, port } = yield* AppConfig
+    const { host, port, openRouterApiUrl } = yield* AppConfig
     yield* seedDemo(scenario)
     yield* Effect.forkScoped(demoTraffic(scenario))
     const url = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`
@@ -36,7 +36,7 @@ const Demo = Layer.scopedDiscard(
         "",
         `  openrouter-watcher demo is running at ${url}`,
         `  log in as ${DEMO_EMAIL} / ${DEMO_PASSWORD}`,
-        `  (OpenRouter is simulated at ${process.env.OPENROUTER_API_URL}; usage grows while this runs; Ctrl-C stops)`,
+        `  (OpenRouter is simulated at ${openRouterApiUrl}; usage grows while this runs; Ctrl-C stops)`,
         ""
       ].join("\n")
     )

@@ -6,9 +6,7 @@ import { AppConfig } from "../src/Config.js"
 
 const SECRET = "jwt-test-secret-0123456789abcdef0123456789"
 const layer = (secret = SECRET, hours = 24) =>
-  Jwt.DefaultWithoutDependencies.pipe(
-    Layer.provide(AppConfig.layerTest({ secretKey: Redacted.make(secret), jwtExpirationHours: hours }))
-  )
+  Jwt.Default.pipe(Layer.provide(AppConfig.layerTest({ secretKey: Redacted.make(secret), jwtExpirationHours: hours })))
 
 const issuedAt = DateTime.unsafeMake("2026-11-29T10:00:00.123Z")
 const startMs = DateTime.toEpochMillis(issuedAt)

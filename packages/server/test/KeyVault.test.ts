@@ -6,7 +6,7 @@ import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { ApiKeyCommands, ApiKeyId, maskKey, UserCommands, UserId } from "@orw/domain"
 import { DateTime, Effect, Layer, Redacted } from "effect"
-import { layerDotEnv } from "../src/Config.js"
+import { AppConfig, layerDotEnv } from "../src/Config.js"
 import * as Core from "../src/Core.js"
 import { KeyVault, keyHash, makeKeyVault, masterKeyFrom } from "../src/Crypto/KeyVault.js"
 import { Dispatcher } from "../src/Dispatcher.js"
@@ -224,6 +224,7 @@ describe("KeyVault.Default", () => {
       }
       const layer = KeyVault.Default.pipe(
         Layer.provideMerge(Sql.layerFile(":memory:")),
+        Layer.provide(AppConfig.Default),
         Layer.provide(layerDotEnv({ env, cwd: dir }))
       )
       yield* Effect.gen(function* () {

@@ -6,6 +6,7 @@ import { Passwords } from "@orw/server/Auth/Passwords"
 import { AppConfig } from "@orw/server/Config"
 import { appLayer, listen } from "@orw/server/Http/Server"
 import { Simulator } from "@orw/server/OpenRouter/Simulator"
+import { SyncSettings } from "@orw/server/OpenRouter/SyncSettings"
 import { RpcRoute } from "@orw/server/Rpc/Route"
 import { Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
 
@@ -40,7 +41,11 @@ export const startApp = async (simulator = new Simulator()): Promise<RunningApp>
     backgroundSync: false
   })
   const runtime = ManagedRuntime.make(
-    app.pipe(Layer.provide(config), Layer.provide(Logger.minimumLogLevel(LogLevel.Warning)))
+    app.pipe(
+      Layer.provide(SyncSettings.Test()),
+      Layer.provide(config),
+      Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
+    )
   )
   const address = await runtime.runPromise(Effect.map(HttpServer.HttpServer, (server) => server.address))
   if (address._tag !== "TcpAddress") throw new Error("expected a TCP address")

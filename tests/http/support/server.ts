@@ -63,7 +63,7 @@ export const startServer = async (overrides: Partial<AppSettings> = {}): Promise
     passwords: Passwords.Test,
     backgroundSync: false
   }).pipe(
-    Layer.provide(Layer.succeed(SyncSettings, fastSync)),
+    Layer.provide(SyncSettings.Test(fastSync)),
     Layer.provide(config),
     Layer.provide(Layer.merge(capture, Logger.minimumLogLevel(LogLevel.Debug)))
   )

@@ -1,6 +1,8 @@
 import { Command } from "@effect/cli"
 import { AppConfig, layerDotEnv } from "@orw/server/Config"
+import * as Core from "@orw/server/Core"
 import { makeKeyVault } from "@orw/server/Crypto/KeyVault"
+import * as Sql from "@orw/server/Sql"
 import { Config, Effect, Layer, Option } from "effect"
 import * as Database from "../Database.js"
 import { CliError, describeError, missingSubcommand } from "../Failure.js"
@@ -25,7 +27,12 @@ export const rotateMasterKey = Command.make("rotate-master-key", {}, () =>
   )
 ).pipe(
   Command.withDescription("Re-wrap every stored key's data key under ENCRYPTION_KEY (or NEW_ENCRYPTION_KEY)"),
-  Command.provide(Layer.mergeAll(Database.layer, AppConfig.Default).pipe(Layer.provide(layerDotEnv())))
+  Command.provide(
+    Database.onFile(Database.configuredFile, (file) => Core.storeWith(Sql.layerFile(file))).pipe(
+      Layer.provideMerge(AppConfig.Default),
+      Layer.provide(layerDotEnv())
+    )
+  )
 )
 
 /** `orw keys`: stored OpenRouter keys. */

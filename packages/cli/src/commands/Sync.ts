@@ -1,16 +1,13 @@
 import { Command, Options } from "@effect/cli"
-import { FetchHttpClient } from "@effect/platform"
 import { originOf } from "@orw/server/App/Origin"
-import { AppConfig, layerDotEnv } from "@orw/server/Config"
 import * as Core from "@orw/server/Core"
-import { KeyVault } from "@orw/server/Crypto/KeyVault"
-import { OpenRouterClient } from "@orw/server/OpenRouter/Client"
 import { KeySync } from "@orw/server/OpenRouter/KeySync"
-import { SyncSettings } from "@orw/server/OpenRouter/SyncSettings"
 import * as ApiKeys from "@orw/server/Projections/ApiKeys"
 import * as Users from "@orw/server/Projections/Users"
+import * as Settings from "@orw/server/Settings"
+import * as Sync from "@orw/server/Sync"
 import { Effect, Layer, Option } from "effect"
-import { databaseFile } from "../Database.js"
+import * as Database from "../Database.js"
 import { CliError, describeError } from "../Failure.js"
 import { printLines } from "../Output.js"
 
@@ -33,20 +30,13 @@ const targets = (keyId: Option.Option<string>, email: Option.Option<string>) =>
     return yield* ApiKeys.polled
   })
 
-/** Everything a sync needs, over the existing database file and the same settings as the server. */
-const layer = Layer.unwrapEffect(
-  Effect.map(databaseFile, (file) =>
-    KeySync.Default.pipe(
-      Layer.provideMerge(OpenRouterClient.Default()),
-      Layer.provideMerge(KeyVault.Default),
-      Layer.provideMerge(FetchHttpClient.layer),
-      Layer.provideMerge(Core.layerFile(file)),
-      Layer.provideMerge(SyncSettings.layerConfig),
-      Layer.provideMerge(AppConfig.Default)
-    )
-  )
-).pipe(
-  Layer.provide(layerDotEnv()),
+/**
+ * The server's sync (`Sync.layer`) over the server's core on the existing database file, with the same
+ * settings as the server.
+ */
+const layer = Sync.layer.pipe(
+  Layer.provideMerge(Database.onFile(Database.configuredFile, Core.layerFile)),
+  Layer.provide(Settings.layer()),
   Layer.catchAll((error) =>
     Layer.fail(error instanceof CliError ? error : new CliError({ message: describeError(error) }))
   )

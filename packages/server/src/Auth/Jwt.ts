@@ -41,7 +41,7 @@ const Claims = Schema.Struct({
 export const endedBy = (session: Session, changedAt: DateTime.DateTime | null): boolean =>
   changedAt !== null && session.issuedAtMs < DateTime.toEpochMillis(changedAt)
 
-/** Sessions as HS256 JWTs signed with SECRET_KEY, valid JWT_EXPIRATION_HOURS. */
+/** Sessions as HS256 JWTs signed with SECRET_KEY, valid JWT_EXPIRATION_HOURS (AppConfig, provided by the root). */
 export class Jwt extends Effect.Service<Jwt>()("orw/Jwt", {
   effect: Effect.gen(function* () {
     const config = yield* AppConfig
@@ -84,6 +84,5 @@ export class Jwt extends Effect.Service<Jwt>()("orw/Jwt", {
     })
 
     return { issue, verify } as const
-  }),
-  dependencies: [AppConfig.Default]
+  })
 }) {}

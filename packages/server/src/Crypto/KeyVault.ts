@@ -247,12 +247,14 @@ export const shredDataKeys = (appended: ReadonlyArray<StoredEvent>) =>
     )
   )
 
-/** Envelope encryption of stored OpenRouter keys, with ENCRYPTION_KEY (and ENCRYPTION_KEY_PREVIOUS) from AppConfig. */
+/**
+ * Envelope encryption of stored OpenRouter keys, with ENCRYPTION_KEY (and ENCRYPTION_KEY_PREVIOUS) from
+ * AppConfig. AppConfig is not a declared dependency: the composition root provides it once (tests their own).
+ */
 export class KeyVault extends Effect.Service<KeyVault>()("orw/KeyVault", {
   effect: Effect.flatMap(AppConfig, (config) =>
     makeKeyVault(config.encryptionKey, Option.toArray(config.encryptionKeyPrevious)).pipe(
       Effect.catchTag("InvalidMasterKey", Effect.die)
     )
-  ),
-  dependencies: [AppConfig.Default]
+  )
 }) {}

@@ -1,7 +1,7 @@
 import * as NodeHttp from "node:http"
 import * as NodeNet from "node:net"
 import type * as NodeStream from "node:stream"
-import { FetchHttpClient, HttpApiBuilder, type HttpRouter, HttpServer } from "@effect/platform"
+import { HttpApiBuilder, type HttpRouter, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { OrwApi } from "@orw/domain/Api"
 import { Effect, Layer } from "effect"
@@ -11,12 +11,9 @@ import { Stats } from "../App/Stats.js"
 import { Tokens } from "../App/Tokens.js"
 import { Jwt } from "../Auth/Jwt.js"
 import { Passwords } from "../Auth/Passwords.js"
-import { AppConfig } from "../Config.js"
 import * as Core from "../Core.js"
-import { KeyVault } from "../Crypto/KeyVault.js"
-import { OpenRouterClient } from "../OpenRouter/Client.js"
-import { KeySync } from "../OpenRouter/KeySync.js"
 import { SyncSupervisor } from "../OpenRouter/SyncSupervisor.js"
+import * as Sync from "../Sync.js"
 import { AccountHandlers, AuthHandlers } from "./Accounts.js"
 import { ApiTokenAuthLive, AuthRateLimitLive, SessionAuthLive } from "./Auth.js"
 import { DocsRoutes } from "./Docs.js"
@@ -65,18 +62,6 @@ export const httpLive = <RE = never, RR = never>(routes: Layer.Layer<never, RE, 
 
 /** The application services the handlers use. */
 const Services = Layer.mergeAll(Accounts.Default, Keys.Default, Tokens.Default, Stats.Default, RateLimits.Default)
-
-/** The event-sourced core on AppConfig's database file. */
-const CoreLive = Layer.unwrapEffect(Effect.map(AppConfig, (config) => Core.layerFile(config.databaseFile)))
-
-/** The OpenRouter client at AppConfig's OPENROUTER_API_URL, and the key sync over it. */
-const SyncLive = KeySync.Default.pipe(
-  Layer.provideMerge(
-    Layer.unwrapEffect(
-      Effect.map(AppConfig, (config) => OpenRouterClient.Default({ baseUrl: config.openRouterApiUrl }))
-    ).pipe(Layer.provide(FetchHttpClient.layer))
-  )
-)
 
 /**
  * A request whose body is left unread part way (the body reader stopped at MAX_BODY_BYTES) is drained
@@ -163,17 +148,17 @@ export interface AppLayerOptions<E, R, RE = never, RR = never> {
 }
 
 /**
- * The whole application over an AppConfig: core (SQLite file of AppConfig), key vault, sessions, the
- * OpenRouter sync, and the HTTP app on `options.server`. Its output keeps the core and the server, so a
- * caller (a test) can read the bound address and the database.
+ * The whole application: `Core.layer` (AppConfig's database), `Sync.layer` (vault, OpenRouter sync),
+ * sessions and the HTTP app on `options.server`. Needs AppConfig and SyncSettings (see `Launch.withSettings`;
+ * tests give `AppConfig.layerTest` and `SyncSettings.Test`). Its output keeps the core and the server, so
+ * a caller (a test) can read the bound address and the database.
  */
 export const appLayer = <E, R, RE = never, RR = never>(options: AppLayerOptions<E, R, RE, RR>) => {
   const background = options.backgroundSync === false ? Layer.empty : SyncSupervisor.Default
   return httpLive(options.routes).pipe(
     Layer.provideMerge(Layer.mergeAll(Services, background)),
-    Layer.provideMerge(SyncLive),
-    Layer.provideMerge(Layer.mergeAll(KeyVault.DefaultWithoutDependencies, Jwt.DefaultWithoutDependencies)),
-    Layer.provideMerge(Layer.mergeAll(CoreLive, options.passwords ?? Passwords.Default)),
+    Layer.provideMerge(Layer.mergeAll(Sync.layer, Jwt.Default, options.passwords ?? Passwords.Default)),
+    Layer.provideMerge(Core.layer),
     Layer.provideMerge(options.server)
   )
 }

@@ -10,7 +10,7 @@ import {
   UtcDate,
   usdToMicros
 } from "@orw/domain"
-import { DateTime, Effect, Option, type Redacted } from "effect"
+import { DateTime, Effect, flow, Option, type Redacted } from "effect"
 import { metadataOf, type Origin } from "../App/Origin.js"
 import { KeyVault } from "../Crypto/KeyVault.js"
 import { Dispatcher } from "../Dispatcher.js"
@@ -21,6 +21,7 @@ import * as SyncStatus from "../SideTables/SyncStatus.js"
 import { OpenRouterClient } from "./Client.js"
 import { withUpstreamRetry } from "./Retry.js"
 import { toKeyStatus } from "./Schemas.js"
+import { SyncSettings } from "./SyncSettings.js"
 
 /** What one sync of one key did. */
 export interface SyncResult {
@@ -51,6 +52,7 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
     const client = yield* OpenRouterClient
     const vault = yield* KeyVault
     const dispatcher = yield* Dispatcher
+    const settings = yield* SyncSettings
 
     const openKey = (row: ApiKeys.SyncTarget) =>
       vault.open(row.id, row.userId, row.ciphertext).pipe(Effect.mapError(() => new KeyNotFound()))
@@ -141,6 +143,7 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
       return { keyId, outcome: "ok", error: null, recorded } satisfies SyncResult
     })
 
-    return { syncKey } as const
-  })
+    return { syncKey: flow(syncKey, Effect.provideService(SyncSettings, settings)) } as const
+  }),
+  dependencies: [OpenRouterClient.Default, KeyVault.Default]
 }) {}

@@ -1,8 +1,9 @@
-import { Config, Context, Duration, Effect, Layer } from "effect"
+import { Config, Duration, Effect, Layer } from "effect"
+import { AppConfig } from "../Config.js"
 
 /** How the sync paces itself. Defaults suit production; tests shorten the delays. */
 export interface SyncSettingsShape {
-  /** Time between two syncs of one key (SYNC_INTERVAL_MINUTES). */
+  /** Time between two syncs of one key (SYNC_INTERVAL_MINUTES, read by AppConfig). */
   readonly interval: Duration.Duration
   /** At most this many upstream calls at once, over all keys (SYNC_CONCURRENCY). */
   readonly maxConcurrent: number
@@ -14,30 +15,36 @@ export interface SyncSettingsShape {
   readonly validationInterval: Duration.Duration
 }
 
-export class SyncSettings extends Context.Reference<SyncSettings>()("orw/SyncSettings", {
-  defaultValue: (): SyncSettingsShape => ({
-    interval: Duration.minutes(60),
-    maxConcurrent: 4,
-    retries: 3,
-    retryBase: Duration.seconds(1),
-    validationInterval: Duration.hours(24)
+const defaults: SyncSettingsShape = {
+  interval: Duration.minutes(60),
+  maxConcurrent: 4,
+  retries: 3,
+  retryBase: Duration.seconds(1),
+  validationInterval: Duration.hours(24)
+}
+
+/**
+ * The sync's pacing, a required service: a composition that forgets it does not compile (a default
+ * here once hid a missing layer). The interval comes from AppConfig; the knobs only the sync uses are
+ * read here, once.
+ */
+export class SyncSettings extends Effect.Service<SyncSettings>()("orw/SyncSettings", {
+  effect: Effect.gen(function* () {
+    const { syncIntervalMinutes } = yield* AppConfig
+    const maxConcurrent = yield* Config.integer("SYNC_CONCURRENCY").pipe(Config.withDefault(defaults.maxConcurrent))
+    const retries = yield* Config.integer("SYNC_RETRIES").pipe(Config.withDefault(defaults.retries))
+    const retryBaseMs = yield* Config.integer("SYNC_RETRY_BASE_MS").pipe(Config.withDefault(1000))
+    return {
+      // The demo's test runs at 0.05 minutes; anything shorter would spin.
+      interval: Duration.millis(Math.max(syncIntervalMinutes, 0.05) * 60_000),
+      maxConcurrent: Math.max(1, maxConcurrent),
+      retries: Math.max(0, retries),
+      retryBase: Duration.millis(Math.max(1, retryBaseMs)),
+      validationInterval: defaults.validationInterval
+    } satisfies SyncSettingsShape
   })
 }) {
-  /** Settings from the environment. */
-  static readonly layerConfig = Layer.effect(
-    SyncSettings,
-    Effect.gen(function* () {
-      const interval = yield* Config.number("SYNC_INTERVAL_MINUTES").pipe(Config.withDefault(60))
-      const maxConcurrent = yield* Config.integer("SYNC_CONCURRENCY").pipe(Config.withDefault(4))
-      const retries = yield* Config.integer("SYNC_RETRIES").pipe(Config.withDefault(3))
-      const retryBaseMs = yield* Config.integer("SYNC_RETRY_BASE_MS").pipe(Config.withDefault(1000))
-      return {
-        interval: Duration.millis(Math.max(interval, 0.05) * 60_000),
-        maxConcurrent: Math.max(1, maxConcurrent),
-        retries: Math.max(0, retries),
-        retryBase: Duration.millis(Math.max(1, retryBaseMs)),
-        validationInterval: Duration.hours(24)
-      }
-    })
-  )
+  /** Fixed settings for tests: the production defaults with `overrides`. */
+  static readonly Test = (overrides: Partial<SyncSettingsShape> = {}): Layer.Layer<SyncSettings> =>
+    Layer.succeed(SyncSettings, SyncSettings.make({ ...defaults, ...overrides }))
 }

@@ -96,5 +96,6 @@ export class SyncSupervisor extends Effect.Service<SyncSupervisor>()("orw/SyncSu
       /** Ids of the keys that have a sync fiber now. */
       running: Effect.map(runningKeys, (keys) => keys.sort())
     } as const
-  })
+  }),
+  dependencies: [KeySync.Default]
 }) {}

@@ -1,6 +1,6 @@
-import { FetchHttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Duration, Effect, Exit, Option, Redacted } from "effect"
+import { AppConfig } from "../../src/Config.js"
 import type { OpenRouterError } from "../../src/OpenRouter/Client.js"
 import {
   isRetryable,
@@ -20,8 +20,8 @@ const setup = (timeout: Duration.DurationInput = "5 seconds") =>
   Effect.gen(function* () {
     const { simulator, url } = yield* Simulator.scoped({ now: () => NOW })
     const client = yield* OpenRouterClient.pipe(
-      Effect.provide(OpenRouterClient.Default({ baseUrl: url, timeout })),
-      Effect.provide(FetchHttpClient.layer)
+      Effect.provide(OpenRouterClient.Default),
+      Effect.provide(AppConfig.layerTest({ openRouterApiUrl: url, openRouterTimeout: Duration.decode(timeout) }))
     )
     const inference = simulator.addKey({ name: "app", limit: 100, limitReset: "monthly", usage: { total: 20 } })
     const management = simulator.addKey({ name: "mgmt", isManagementKey: true })

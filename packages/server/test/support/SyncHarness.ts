@@ -1,14 +1,13 @@
-import { FetchHttpClient } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { ApiKeyCommands, ApiKeyId, maskKey, UserId } from "@orw/domain"
 import { DateTime, Duration, Effect, Layer, Redacted } from "effect"
+import { AppConfig } from "../../src/Config.js"
 import * as Core from "../../src/Core.js"
-import { KeyVault, keyHash, makeKeyVault } from "../../src/Crypto/KeyVault.js"
+import { KeyVault, keyHash } from "../../src/Crypto/KeyVault.js"
 import { Dispatcher } from "../../src/Dispatcher.js"
 import { EventStore } from "../../src/EventStore.js"
-import { OpenRouterClient } from "../../src/OpenRouter/Client.js"
-import { KeySync } from "../../src/OpenRouter/KeySync.js"
 import { SyncSettings } from "../../src/OpenRouter/SyncSettings.js"
+import * as Sync from "../../src/Sync.js"
 import { register, testMetadata } from "./Fixtures.js"
 
 /** A test master key (64 hex = 32 bytes). */
@@ -22,20 +21,18 @@ export const fastSettings = {
   validationInterval: Duration.hours(24)
 }
 
-/** The vault over the test master key, on whatever SqlClient is provided. */
-export const TestVault = Layer.effect(
-  KeyVault,
-  Effect.map(makeKeyVault(TEST_MASTER_KEY), (v) => KeyVault.make(v))
-)
-
-/** Core + vault + real HTTP client + KeySync against the simulator at `url`. */
+/** The server's sync and core (`Sync.layer`, `Core.layerFile`) against the simulator at `url`, on `file`. */
 export const syncLayer = (url: string, file = ":memory:", settings = fastSettings) =>
-  KeySync.Default.pipe(
-    Layer.provideMerge(OpenRouterClient.Default({ baseUrl: url, timeout: "2 seconds" })),
-    Layer.provideMerge(TestVault),
-    Layer.provideMerge(FetchHttpClient.layer),
+  Sync.layer.pipe(
     Layer.provideMerge(Core.layerFile(file)),
-    Layer.provideMerge(Layer.succeed(SyncSettings, settings))
+    Layer.provideMerge(SyncSettings.Test(settings)),
+    Layer.provideMerge(
+      AppConfig.layerTest({
+        openRouterApiUrl: url,
+        openRouterTimeout: Duration.seconds(2),
+        encryptionKey: TEST_MASTER_KEY
+      })
+    )
   )
 
 /** Registers a user (idempotent per email within a test). */
