@@ -23,7 +23,7 @@ import {
   TokenNotFound,
   UserNotFound
 } from "./Errors.js"
-import type { UserId } from "./Ids.js"
+import { ApiKeyId, ApiTokenId, type UserId } from "./Ids.js"
 import { Dashboard, DashboardQuery } from "./Rpc/Models.js"
 
 export type { KeyStatus } from "./Api/Keys.js"
@@ -46,7 +46,7 @@ export class SessionAuth extends RpcMiddleware.Tag<SessionAuth>()("orw/Rpc/Sessi
 }) {}
 
 /** Ids as the rows carry them (opaque strings). */
-const KeyRef = { key_id: Schema.NonEmptyString }
+const KeyRef = { key_id: ApiKeyId }
 const Password = Schema.Redacted(Schema.String)
 /** What every change to an existing key can meet. */
 const OnKey = [KeyNotFound, KeyForbidden, ConcurrencyConflict] as const
@@ -99,7 +99,7 @@ export class WebRpcs extends RpcGroup.make(
     error: Schema.Union(InvalidName, UserNotFound, TokenAlreadyIssued, AlreadyExists, ConcurrencyConflict)
   }),
   Rpc.make("revokeToken", {
-    payload: { token_id: Schema.NonEmptyString },
+    payload: { token_id: ApiTokenId },
     error: Schema.Union(TokenNotFound, TokenForbidden, ConcurrencyConflict)
   }),
   /** Ends every session issued before the change, the caller's too: the UI signs in again with the new password. */

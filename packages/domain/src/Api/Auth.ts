@@ -1,6 +1,7 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { ConcurrencyConflict, EmailAlreadyRegistered, InvalidCredentials, InvalidEmail } from "../Errors.js"
+import { UserId } from "../Ids.js"
 import { json } from "./Errors.js"
 import { AuthRateLimit, SessionAuth } from "./Security.js"
 
@@ -15,7 +16,7 @@ export class RegisterRequest extends Schema.Class<RegisterRequest>("RegisterRequ
 
 /** An account as clients see it. */
 export class UserResponse extends Schema.Class<UserResponse>("UserResponse")({
-  id: Schema.String,
+  id: UserId,
   email: Schema.String,
   created_at: Schema.String
 }) {}

@@ -14,6 +14,7 @@ import {
   KeyNotFound,
   UserNotFound
 } from "../Errors.js"
+import { ApiKeyId } from "../Ids.js"
 import { json } from "./Errors.js"
 import { SessionAuth } from "./Security.js"
 
@@ -26,7 +27,7 @@ export type KeyStatus = KeyHealth
 
 /** A stored OpenRouter key as clients see it: only the masked `label`, never the key. */
 export class KeyRow extends Schema.Class<KeyRow>("KeyRow")({
-  id: Schema.String,
+  id: ApiKeyId,
   name: Schema.String,
   label: Schema.String,
   is_active: Schema.Boolean,
@@ -81,7 +82,7 @@ export class SyncResponse extends Schema.Class<SyncResponse>("SyncResponse")({
   recorded: Schema.Array(RecordedEvent)
 }) {}
 
-export const KeyPath = Schema.Struct({ id: Schema.String })
+export const KeyPath = Schema.Struct({ id: ApiKeyId })
 
 /** An optional `Idempotency-Key`: a repeat with the same key (per user) creates nothing twice. */
 export const IdempotencyHeaders = Schema.Struct({

@@ -9,6 +9,7 @@ import {
   TokenNotFound,
   UserNotFound
 } from "../Errors.js"
+import { ApiTokenId } from "../Ids.js"
 import { json } from "./Errors.js"
 import { IdempotencyHeaders } from "./Keys.js"
 import { SessionAuth } from "./Security.js"
@@ -19,7 +20,7 @@ export class CreateTokenRequest extends Schema.Class<CreateTokenRequest>("Create
 
 /** A new token: `token` (`or_api_...`) is shown here once and never again. */
 export class CreatedToken extends Schema.Class<CreatedToken>("CreatedToken")({
-  id: Schema.String,
+  id: ApiTokenId,
   name: Schema.String,
   token: Schema.String,
   created_at: Schema.String
@@ -27,7 +28,7 @@ export class CreatedToken extends Schema.Class<CreatedToken>("CreatedToken")({
 
 /** A token as listed: never its value. */
 export class TokenRow extends Schema.Class<TokenRow>("TokenRow")({
-  id: Schema.String,
+  id: ApiTokenId,
   name: Schema.String,
   created_at: Schema.String,
   last_used_at: Schema.NullOr(Schema.String),
@@ -56,7 +57,7 @@ export class TokensApi extends HttpApiGroup.make("tokens")
   .add(HttpApiEndpoint.get("list", "/api/tokens").addSuccess(TokenList).annotate(OpenApi.Summary, "List tokens"))
   .add(
     HttpApiEndpoint.del("revoke", "/api/tokens/:id")
-      .setPath(Schema.Struct({ id: Schema.String }))
+      .setPath(Schema.Struct({ id: ApiTokenId }))
       .addSuccess(HttpApiSchema.NoContent)
       .addError(json(TokenForbidden))
       .addError(json(TokenNotFound))

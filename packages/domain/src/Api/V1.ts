@@ -2,6 +2,7 @@ import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { UtcDate } from "../Dates.js"
 import { DateRangeReversed, KeyForbidden, KeyNotFound } from "../Errors.js"
+import { ApiKeyId } from "../Ids.js"
 import { json } from "./Errors.js"
 import { ApiTokenAuth } from "./Security.js"
 
@@ -25,7 +26,7 @@ export const StatsParams = Schema.Struct({
 export const UsageParams = Schema.Struct({
   start_date: Schema.optional(DateParam),
   end_date: Schema.optional(DateParam),
-  key_id: Schema.optional(Schema.String),
+  key_id: Schema.optional(ApiKeyId),
   page: Schema.optionalWith(positiveInt("page", Number.MAX_SAFE_INTEGER), { default: () => 1 }),
   limit: Schema.optionalWith(positiveInt("limit", MAX_PAGE_SIZE), { default: () => 100 })
 })
@@ -79,7 +80,7 @@ export class KeyStats extends Schema.Class<KeyStats>("KeyStats")({
 }) {}
 
 export class V1Key extends Schema.Class<V1Key>("V1Key")({
-  id: Schema.String,
+  id: ApiKeyId,
   name: Schema.String,
   label: Schema.String,
   is_active: Schema.Boolean,

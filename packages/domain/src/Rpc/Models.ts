@@ -1,5 +1,5 @@
 import { Schema } from "effect"
-import { UtcDate } from "../Ids.js"
+import { ApiKeyId, UtcDate } from "../Ids.js"
 
 /*
  * What the web UI reads over RPC beyond the JSON API's own rows (which the RPCs reuse). Money is a
@@ -13,7 +13,7 @@ const Usd = Schema.Number
 export const DashboardQuery = Schema.Struct({
   start_date: Schema.optional(UtcDate),
   end_date: Schema.optional(UtcDate),
-  key_id: Schema.optional(Schema.NonEmptyString)
+  key_id: Schema.optional(ApiKeyId)
 })
 export type DashboardQuery = typeof DashboardQuery.Type
 
@@ -28,7 +28,7 @@ export const DashboardSummary = Schema.Struct({
   balance_updated_at: Schema.NullOr(Schema.String)
 })
 
-export const SpendByKey = Schema.Struct({ key_id: Schema.String, name: Schema.String, cost: Usd, requests: Schema.Int })
+export const SpendByKey = Schema.Struct({ key_id: ApiKeyId, name: Schema.String, cost: Usd, requests: Schema.Int })
 export const SpendByModel = Schema.Struct({ model: Schema.String, cost: Usd, requests: Schema.Int })
 export const SpendByDay = Schema.Struct({ date: UtcDate, cost: Usd, requests: Schema.Int })
 

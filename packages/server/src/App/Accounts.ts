@@ -18,7 +18,7 @@ import { metadataOf, type Origin } from "./Origin.js"
 
 /** A session for a user: the JWT (redacted) and its lifetime in seconds. */
 export interface IssuedSession {
-  readonly userId: string
+  readonly userId: UserId
   readonly token: Redacted.Redacted<string>
   readonly expiresIn: number
 }
@@ -44,19 +44,19 @@ export class Accounts extends Effect.Service<Accounts>()("orw/App/Accounts", {
     const sql = yield* SqlClient.SqlClient
     // The read model's queries, on this service's database.
     const byEmail = (email: string) => Effect.provideService(Users.byEmail(email), SqlClient.SqlClient, sql)
-    const byId = (userId: string) => Effect.provideService(Users.byId(userId), SqlClient.SqlClient, sql)
+    const byId = (userId: UserId) => Effect.provideService(Users.byId(userId), SqlClient.SqlClient, sql)
     const dispatcher = yield* Dispatcher
     const passwords = yield* Passwords
     const jwt = yield* Jwt
     // Unknown emails still cost one verification, so the response time does not tell which emails exist.
     const decoy = yield* passwords.hash(Redacted.make(NodeCrypto.randomUUID()))
 
-    const existing = (userId: string) =>
+    const existing = (userId: UserId) =>
       Effect.flatMap(byId(userId), (row) =>
         Option.isSome(row) ? Effect.succeed(row.value) : Effect.fail(new UserNotFound())
       )
 
-    const session = (userId: string) =>
+    const session = (userId: UserId) =>
       Effect.flatMap(DateTime.now, (now) => jwt.issue(userId, now)).pipe(
         Effect.map(({ token, expiresIn }): IssuedSession => ({ userId, token, expiresIn }))
       )
@@ -95,13 +95,13 @@ export class Accounts extends Effect.Service<Accounts>()("orw/App/Accounts", {
     })
 
     /** The signed-in user. */
-    const me = Effect.fn("Accounts.me")(function* (userId: string) {
+    const me = Effect.fn("Accounts.me")(function* (userId: UserId) {
       return toResponse(yield* existing(userId))
     })
 
     /** Changes the password (older sessions end) and returns a fresh session. */
     const changePassword = Effect.fn("Accounts.changePassword")(function* (
-      userId: string,
+      userId: UserId,
       input: {
         readonly current: Redacted.Redacted<string>
         readonly next: Redacted.Redacted<string>
@@ -116,16 +116,16 @@ export class Accounts extends Effect.Service<Accounts>()("orw/App/Accounts", {
       yield* checkNewPassword("new_password", input.next, input.confirm)
       const passwordHash = yield* passwords.hash(input.next)
       const at = yield* DateTime.now
-      yield* dispatcher.dispatch(new UserCommands.ChangePassword({ userId: UserId.make(userId), passwordHash, at }), {
+      yield* dispatcher.dispatch(new UserCommands.ChangePassword({ userId: userId, passwordHash, at }), {
         metadata: metadataOf(origin, userId)
       })
       return yield* session(userId)
     })
 
     /** Deletes the account: its keys are shredded and its tokens stop working. */
-    const deleteAccount = Effect.fn("Accounts.deleteAccount")(function* (userId: string, origin: Origin) {
+    const deleteAccount = Effect.fn("Accounts.deleteAccount")(function* (userId: UserId, origin: Origin) {
       const at = yield* DateTime.now
-      yield* dispatcher.dispatch(new UserCommands.DeleteUser({ userId: UserId.make(userId), at }), {
+      yield* dispatcher.dispatch(new UserCommands.DeleteUser({ userId: userId, at }), {
         metadata: metadataOf(origin, userId)
       })
     })

@@ -8,7 +8,7 @@ import {
   KeyNotFound,
   maskKey,
   microsToUsd,
-  UserId
+  type UserId
 } from "@orw/domain"
 import { KeyList, type KeyRow, RecordedEvent, SyncResponse } from "@orw/domain/Api"
 import { DateTime, Effect, Option, Redacted } from "effect"
@@ -66,14 +66,14 @@ export class Keys extends Effect.Service<Keys>()("orw/App/Keys", {
     const keySync = yield* KeySync
 
     /** The key's row if `userId` owns it; 404 for an unknown key, 403 for another user's. */
-    const owned = (userId: string, keyId: string) =>
+    const owned = (userId: UserId, keyId: ApiKeyId) =>
       Effect.flatMap(ApiKeys.rowById(keyId), (found): Effect.Effect<KeyRow, KeyNotFound | KeyForbidden> => {
         if (Option.isNone(found)) return Effect.fail(new KeyNotFound())
         const { owner, row } = found.value
         return owner === userId ? Effect.succeed(row) : Effect.fail(new KeyForbidden())
       })
 
-    const list = Effect.fn("Keys.list")(function* (userId: string) {
+    const list = Effect.fn("Keys.list")(function* (userId: UserId) {
       const items = yield* ApiKeys.rowsOf(userId)
       return new KeyList({ items, total: items.length })
     })
@@ -83,7 +83,7 @@ export class Keys extends Effect.Service<Keys>()("orw/App/Keys", {
      * the key the first request stored (409 if it was deleted since).
      */
     const add = Effect.fn("Keys.add")(function* (
-      userId: string,
+      userId: UserId,
       input: {
         readonly name: string
         readonly key: Redacted.Redacted<string>
@@ -100,7 +100,7 @@ export class Keys extends Effect.Service<Keys>()("orw/App/Keys", {
       const { ciphertext, vaultRow } = yield* vault.seal(keyId, userId, secret)
       const command = new ApiKeyCommands.AddKey({
         keyId,
-        userId: UserId.make(userId),
+        userId: userId,
         name: input.name.trim(),
         key: secret,
         label: maskKey(Redacted.value(secret)),
@@ -122,15 +122,15 @@ export class Keys extends Effect.Service<Keys>()("orw/App/Keys", {
      * never leaves half a change. An empty change answers the row as it is.
      */
     const update = Effect.fn("Keys.update")(function* (
-      userId: string,
-      keyId: string,
+      userId: UserId,
+      keyId: ApiKeyId,
       change: { readonly name?: string | undefined; readonly isActive?: boolean | undefined },
       origin: Origin
     ) {
       yield* owned(userId, keyId)
       const command = new ApiKeyCommands.EditKey({
-        keyId: ApiKeyId.make(keyId),
-        userId: UserId.make(userId),
+        keyId: keyId,
+        userId: userId,
         ...(change.name === undefined ? {} : { name: change.name.trim() }),
         ...(change.isActive === undefined ? {} : { isActive: change.isActive }),
         at: yield* DateTime.now
@@ -140,17 +140,17 @@ export class Keys extends Effect.Service<Keys>()("orw/App/Keys", {
     })
 
     /** Deletes a key; its data key is destroyed in the same transaction. */
-    const remove = Effect.fn("Keys.remove")(function* (userId: string, keyId: string, origin: Origin) {
+    const remove = Effect.fn("Keys.remove")(function* (userId: UserId, keyId: ApiKeyId, origin: Origin) {
       const command = new ApiKeyCommands.DeleteKey({
-        keyId: ApiKeyId.make(keyId),
-        userId: UserId.make(userId),
+        keyId: keyId,
+        userId: userId,
         at: yield* DateTime.now
       })
       yield* dispatcher.dispatch(command, { metadata: metadataOf(origin, userId) })
     })
 
     /** Syncs the key with OpenRouter now; also 200 when upstream refused the key (the row shows `invalid`). */
-    const sync = Effect.fn("Keys.sync")(function* (userId: string, keyId: string, origin: Origin) {
+    const sync = Effect.fn("Keys.sync")(function* (userId: UserId, keyId: ApiKeyId, origin: Origin) {
       yield* owned(userId, keyId)
       const result = yield* keySync.syncKey(keyId, origin, userId)
       return new SyncResponse({

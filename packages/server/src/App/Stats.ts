@@ -1,4 +1,13 @@
-import { DateRangeReversed, KeyForbidden, KeyNotFound, microsToUsd, sumUsage, sumUsageBy, zeroSum } from "@orw/domain"
+import {
+  DateRangeReversed,
+  KeyForbidden,
+  KeyNotFound,
+  microsToUsd,
+  sumUsage,
+  sumUsageBy,
+  type UserId,
+  zeroSum
+} from "@orw/domain"
 import {
   KeyStats,
   ModelStats,
@@ -32,7 +41,7 @@ const checkRange = (range: DateRange) =>
 export class Stats extends Effect.Service<Stats>()("orw/App/Stats", {
   succeed: {
     /** Totals and per-model figures of the user's keys: all time unless a range is given. */
-    stats: Effect.fn("Stats.stats")(function* (userId: string, range: DateRange) {
+    stats: Effect.fn("Stats.stats")(function* (userId: UserId, range: DateRange) {
       yield* checkRange(range)
       const lines = yield* effectiveUsage({ userId, ...range })
       const total = sumUsage(lines)
@@ -61,7 +70,7 @@ export class Stats extends Effect.Service<Stats>()("orw/App/Stats", {
 
     /** One page of usage per (date, model), over all the user's keys or one of them; 404 for a key not theirs. */
     usage: Effect.fn("Stats.usage")(function* (
-      userId: string,
+      userId: UserId,
       query: DateRange & { readonly keyId?: string | undefined; readonly page: number; readonly limit: number }
     ) {
       yield* checkRange(query)
@@ -102,7 +111,7 @@ export class Stats extends Effect.Service<Stats>()("orw/App/Stats", {
     }),
 
     /** The user's keys with all-time figures. */
-    keys: Effect.fn("Stats.keys")(function* (userId: string) {
+    keys: Effect.fn("Stats.keys")(function* (userId: UserId) {
       const keys = yield* ApiKeys.summariesOf(userId)
       const totals = sumUsageBy(yield* effectiveUsage({ userId }), (l) => l.keyId)
       return new V1KeyList({

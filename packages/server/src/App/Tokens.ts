@@ -1,6 +1,6 @@
 import * as NodeCrypto from "node:crypto"
 import { SqlClient } from "@effect/sql"
-import { ApiTokenCommands, ApiTokenId, TokenAlreadyIssued, UserId } from "@orw/domain"
+import { ApiTokenCommands, ApiTokenId, TokenAlreadyIssued, type UserId } from "@orw/domain"
 import { CreatedToken, TokenList, TokenRow } from "@orw/domain/Api"
 import { DateTime, Effect, Option, Redacted } from "effect"
 import { API_TOKEN_FORMAT, generateApiToken, hashApiToken, sameHash } from "../Auth/ApiTokens.js"
@@ -15,8 +15,8 @@ export { LAST_USED_RESOLUTION } from "../SideTables/TokenUse.js"
 
 /** Who a valid public-API token acts for. */
 export interface TokenOwner {
-  readonly tokenId: string
-  readonly userId: string
+  readonly tokenId: ApiTokenId
+  readonly userId: UserId
 }
 
 /** Public-API tokens: issued once (only their SHA-256 is kept), listed, revoked, and checked per request. */
@@ -29,7 +29,7 @@ export class Tokens extends Effect.Service<Tokens>()("orw/App/Tokens", {
 
     /** Issues a token; its value is in this answer only. A repeated Idempotency-Key is a 409: it can't be shown again. */
     const create = Effect.fn("Tokens.create")(function* (
-      userId: string,
+      userId: UserId,
       input: { readonly name: string; readonly idempotencyKey?: string | undefined },
       origin: Origin
     ) {
@@ -43,7 +43,7 @@ export class Tokens extends Effect.Service<Tokens>()("orw/App/Tokens", {
       const at = yield* DateTime.now
       const name = input.name.trim()
       yield* dispatcher.dispatch(
-        new ApiTokenCommands.IssueToken({ tokenId, userId: UserId.make(userId), name, tokenHash: hash, at }),
+        new ApiTokenCommands.IssueToken({ tokenId, userId: userId, name, tokenHash: hash, at }),
         {
           metadata: metadataOf(origin, userId),
           idempotencyKey: namespaced
@@ -54,7 +54,7 @@ export class Tokens extends Effect.Service<Tokens>()("orw/App/Tokens", {
     })
 
     /** The user's tokens, newest first, revoked ones included (inactive); never their values. */
-    const list = Effect.fn("Tokens.list")(function* (userId: string) {
+    const list = Effect.fn("Tokens.list")(function* (userId: UserId) {
       const tokens = yield* ApiTokens.ofUser(userId)
       const used = yield* TokenUse.lastUsed(tokens.map((t) => t.id))
       return new TokenList({
@@ -73,10 +73,10 @@ export class Tokens extends Effect.Service<Tokens>()("orw/App/Tokens", {
     }, onDatabase)
 
     /** Revokes a token: the next request with it is refused. Unknown or already revoked: 404. */
-    const revoke = Effect.fn("Tokens.revoke")(function* (userId: string, tokenId: string, origin: Origin) {
+    const revoke = Effect.fn("Tokens.revoke")(function* (userId: UserId, tokenId: ApiTokenId, origin: Origin) {
       const command = new ApiTokenCommands.RevokeToken({
-        tokenId: ApiTokenId.make(tokenId),
-        userId: UserId.make(userId),
+        tokenId: tokenId,
+        userId: userId,
         at: yield* DateTime.now
       })
       yield* dispatcher.dispatch(command, { metadata: metadataOf(origin, userId) })

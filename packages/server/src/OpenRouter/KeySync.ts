@@ -25,7 +25,7 @@ import { SyncSettings } from "./SyncSettings.js"
 
 /** What one sync of one key did. */
 export interface SyncResult {
-  readonly keyId: string
+  readonly keyId: ApiKeyId
   readonly outcome: "ok" | "invalid" | "failed"
   readonly error: string | null
   /** The events appended (none when nothing changed). */
@@ -101,7 +101,7 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
      * Syncs one key now. A key deleted meanwhile is `KeyNotFound`; a key switched off is `KeyInactive` and
      * OpenRouter is not called: the domain's `isSyncable` decides, for "Sync now" and the fibers alike.
      */
-    const syncKey = Effect.fn("KeySync.syncKey")(function* (keyId: string, origin: Origin, actor: string | null) {
+    const syncKey = Effect.fn("KeySync.syncKey")(function* (keyId: ApiKeyId, origin: Origin, actor: string | null) {
       const row = yield* Effect.flatten(onDatabase(ApiKeys.syncTarget(keyId))).pipe(
         Effect.mapError(() => new KeyNotFound())
       )

@@ -1,4 +1,5 @@
 import { SqlClient } from "@effect/sql"
+import type { ApiKeyId } from "@orw/domain"
 import { Duration, Effect, FiberMap, Random, Schedule, Stream } from "effect"
 import { originOf } from "../App/Origin.js"
 import { EventBus } from "../EventBus.js"
@@ -29,11 +30,11 @@ export class SyncSupervisor extends Effect.Service<SyncSupervisor>()("orw/SyncSu
     const settings = yield* SyncSettings
     const keySync = yield* KeySync
     const bus = yield* EventBus
-    const fibers = yield* FiberMap.make<string>()
+    const fibers = yield* FiberMap.make<ApiKeyId>()
     // The global bound on concurrent upstream work, over all keys.
     const permits = yield* Effect.makeSemaphore(settings.maxConcurrent)
 
-    const syncOnce = (keyId: string) =>
+    const syncOnce = (keyId: ApiKeyId) =>
       permits
         .withPermits(1)(keySync.syncKey(keyId, originOf("sync"), null))
         .pipe(
@@ -49,7 +50,7 @@ export class SyncSupervisor extends Effect.Service<SyncSupervisor>()("orw/SyncSu
         )
 
     /** First sync soon (a new key shows figures quickly), spread so keys don't fire together. */
-    const keyLoop = (keyId: string) =>
+    const keyLoop = (keyId: ApiKeyId) =>
       Effect.gen(function* () {
         const firstDelay = Math.min(Duration.toMillis(settings.interval), 5_000)
         yield* Effect.sleep(Duration.millis(yield* Random.nextIntBetween(0, Math.max(1, firstDelay))))

@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import type { Fragment } from "@effect/sql/Statement"
-import { isPolled, type KeyFlags, keyHealth, microsToUsd } from "@orw/domain"
+import { ApiKeyId, isPolled, type KeyFlags, keyHealth, microsToUsd, UserId } from "@orw/domain"
 import { KeyRow } from "@orw/domain/Api"
 import { Effect, Option } from "effect"
 import * as SyncStatus from "../SideTables/SyncStatus.js"
@@ -117,7 +117,7 @@ const usd = (micros: number | null) => (micros === null ? null : microsToUsd(Num
  */
 const toKeyRow = (row: Row, sync: SyncStatus.SyncStatus | undefined) =>
   new KeyRow({
-    id: row.id,
+    id: ApiKeyId.make(row.id),
     name: row.name,
     label: row.label,
     is_active: Number(row.is_active) === 1,
@@ -147,7 +147,7 @@ const select = (where: (sql: SqlClient.SqlClient) => Fragment) =>
       usage_daily_micros, usage_weekly_micros, usage_monthly_micros, usage_total_micros
       FROM api_keys WHERE ${where(sql)} ORDER BY created_at, id`
     const sync = yield* SyncStatus.ofKeys(rows.map((r) => r.id))
-    return rows.map((row) => ({ owner: row.user_id, row: toKeyRow(row, sync.get(row.id)) }))
+    return rows.map((row) => ({ owner: UserId.make(row.user_id), row: toKeyRow(row, sync.get(row.id)) }))
   }).pipe(Effect.orDie)
 
 /** The rows of a user's keys, oldest first. */
@@ -166,8 +166,8 @@ export const rowById = (keyId: string) =>
 
 /** A key in lists (names, flags), without upstream figures. */
 export interface KeySummary {
-  readonly id: string
-  readonly userId: string
+  readonly id: ApiKeyId
+  readonly userId: UserId
   readonly name: string
   readonly label: string
   readonly flags: KeyFlags
@@ -181,7 +181,15 @@ const summaries = (where: (sql: SqlClient.SqlClient) => Fragment) =>
       ORDER BY created_at, id`
   ).pipe(
     Effect.map((rows) =>
-      rows.map((r): KeySummary => ({ id: r.id, userId: r.user_id, name: r.name, label: r.label, flags: flagsOf(r) }))
+      rows.map(
+        (r): KeySummary => ({
+          id: ApiKeyId.make(r.id),
+          userId: UserId.make(r.user_id),
+          name: r.name,
+          label: r.label,
+          flags: flagsOf(r)
+        })
+      )
     ),
     Effect.orDie
   )
@@ -211,8 +219,8 @@ export const countByHealth = Effect.map(allSummaries, (keys) => {
 
 /** What the sync needs of a key: its sealed secret and how upstream names it. */
 export interface SyncTarget {
-  readonly id: string
-  readonly userId: string
+  readonly id: ApiKeyId
+  readonly userId: UserId
   readonly ciphertext: string
   readonly keyHash: string
   readonly label: string
@@ -234,8 +242,8 @@ interface TargetRow {
 }
 
 const toTarget = (r: TargetRow): SyncTarget => ({
-  id: r.id,
-  userId: r.user_id,
+  id: ApiKeyId.make(r.id),
+  userId: UserId.make(r.user_id),
   ciphertext: r.key_ciphertext,
   keyHash: r.key_hash,
   label: r.label,

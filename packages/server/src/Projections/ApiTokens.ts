@@ -1,4 +1,5 @@
 import { SqlClient } from "@effect/sql"
+import { ApiTokenId, UserId } from "@orw/domain"
 import { Effect } from "effect"
 import { defineProjection, iso } from "./Projection.js"
 
@@ -43,7 +44,7 @@ export const ApiTokensProjection = defineProjection({
 
 /** A token as its owner sees it (never its value or hash). */
 export interface TokenRecord {
-  readonly id: string
+  readonly id: ApiTokenId
   readonly name: string
   readonly createdAt: string
   readonly isActive: boolean
@@ -61,7 +62,7 @@ export const ofUser = (userId: string) =>
     Effect.map((rows) =>
       rows.map(
         (r): TokenRecord => ({
-          id: r.id,
+          id: ApiTokenId.make(r.id),
           name: r.name,
           createdAt: r.created_at,
           isActive: Number(r.is_active) === 1,
@@ -79,6 +80,8 @@ export const activeByHash = (hash: string) =>
     (sql) => sql<{ id: string; user_id: string; token_hash: string }>`SELECT id, user_id, token_hash FROM api_tokens
       WHERE token_hash = ${hash} AND is_active = 1`
   ).pipe(
-    Effect.map((rows) => rows.map((r) => ({ id: r.id, userId: r.user_id, tokenHash: r.token_hash }))),
+    Effect.map((rows) =>
+      rows.map((r) => ({ id: ApiTokenId.make(r.id), userId: UserId.make(r.user_id), tokenHash: r.token_hash }))
+    ),
     Effect.orDie
   )

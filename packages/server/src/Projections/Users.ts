@@ -1,5 +1,5 @@
 import { SqlClient } from "@effect/sql"
-import { normalizeEmail } from "@orw/domain"
+import { normalizeEmail, UserId } from "@orw/domain"
 import { Effect, Option } from "effect"
 import { defineProjection, iso } from "./Projection.js"
 
@@ -41,7 +41,7 @@ export const UsersProjection = defineProjection({
 
 /** An account as the read side knows it. `passwordHash` is argon2id, never shown to anyone. */
 export interface UserRecord {
-  readonly id: string
+  readonly id: UserId
   readonly email: string
   readonly passwordHash: string
   readonly passwordChangedAt: string
@@ -57,7 +57,7 @@ interface Row {
 }
 
 const toRecord = (row: Row): UserRecord => ({
-  id: row.id,
+  id: UserId.make(row.id),
   email: row.email,
   passwordHash: row.password_hash,
   passwordChangedAt: row.password_changed_at,

@@ -5,6 +5,7 @@ import {
   microsToUsd,
   sumUsage,
   sumUsageBy,
+  type UserId,
   type UtcDate,
   utcDateOf,
   zeroSum
@@ -39,7 +40,7 @@ const byCost = (a: Sum, b: Sum) => b.cost - a.cost || b.requests - a.requests
  * Spend of the user's keys over a date range, with the sync's supersede rule (per-model rows
  * replace a day's `unattributed` row). Sums are exact micro-dollars, converted to USD at the end.
  */
-export const dashboard = (userId: string, query: DashboardQuery) =>
+export const dashboard = (userId: UserId, query: DashboardQuery) =>
   Effect.gen(function* () {
     const range = yield* resolveRange(query, utcDateOf(yield* DateTime.now))
     const rows = yield* effectiveUsage({ userId, keyId: query.key_id, startDate: range.start, endDate: range.end })

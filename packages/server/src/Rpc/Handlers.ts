@@ -1,4 +1,4 @@
-import { PasswordIncorrect, UserNotFound } from "@orw/domain"
+import { PasswordIncorrect, type UserId, UserNotFound } from "@orw/domain"
 import { type DashboardQuery, WebRpcs } from "@orw/domain/Rpc"
 import { Effect, Option, type Redacted } from "effect"
 import { Accounts } from "../App/Accounts.js"
@@ -22,7 +22,7 @@ export const WebRpcHandlers = WebRpcs.toLayer(
     const passwords = yield* Passwords
 
     /** Fails unless `password` is the caller's current password. */
-    const confirm = (userId: string, password: Redacted.Redacted<string>) =>
+    const confirm = (userId: UserId, password: Redacted.Redacted<string>) =>
       Effect.gen(function* () {
         const user = yield* Users.byId(userId)
         if (Option.isNone(user)) return yield* new UserNotFound()

@@ -1,5 +1,6 @@
 import type { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
+import { ApiKeyId, UserId } from "@orw/domain"
 import { Effect, Layer } from "effect"
 import { Keys } from "../../src/App/Keys.js"
 import type { Origin } from "../../src/App/Origin.js"
@@ -7,6 +8,9 @@ import { AppConfig } from "../../src/Config.js"
 import { Dispatcher } from "../../src/Dispatcher.js"
 import { Simulator } from "../../src/OpenRouter/Simulator.js"
 import { registerUser, storeKey, syncLayer } from "../support/SyncHarness.js"
+
+const u1 = UserId.make("u1")
+const k1 = ApiKeyId.make("k1")
 
 const origin: Origin = { source: "web", correlationId: "c-1", requestId: null }
 
@@ -50,7 +54,7 @@ describe("Keys.update (PUT /api/keys/{id})", () => {
     withKeys((appends) =>
       Effect.gen(function* () {
         const keys = yield* Keys
-        const row = yield* keys.update("u1", "k1", { name: " Renamed ", isActive: false }, origin)
+        const row = yield* keys.update(u1, k1, { name: " Renamed ", isActive: false }, origin)
         expect(row).toMatchObject({ name: "Renamed", is_active: false, status: "inactive" })
         expect(appends).toEqual([["KeyRenamed", "KeyActiveSet"]])
       })
@@ -61,9 +65,9 @@ describe("Keys.update (PUT /api/keys/{id})", () => {
     withKeys((appends) =>
       Effect.gen(function* () {
         const keys = yield* Keys
-        yield* keys.update("u1", "k1", { name: "Other" }, origin)
-        yield* keys.update("u1", "k1", { isActive: false }, origin)
-        const row = yield* keys.update("u1", "k1", {}, origin)
+        yield* keys.update(u1, k1, { name: "Other" }, origin)
+        yield* keys.update(u1, k1, { isActive: false }, origin)
+        const row = yield* keys.update(u1, k1, {}, origin)
         expect(row).toMatchObject({ name: "Other", is_active: false })
         expect(appends.filter((types) => types.length > 0)).toEqual([["KeyRenamed"], ["KeyActiveSet"]])
       })
@@ -74,9 +78,9 @@ describe("Keys.update (PUT /api/keys/{id})", () => {
     withKeys((appends) =>
       Effect.gen(function* () {
         const keys = yield* Keys
-        const refused = yield* Effect.flip(keys.update("u1", "k1", { name: " ", isActive: false }, origin))
+        const refused = yield* Effect.flip(keys.update(u1, k1, { name: " ", isActive: false }, origin))
         expect(refused).toMatchObject({ detail: "Name must be 1 to 100 characters" })
-        expect((yield* keys.list("u1")).items[0]).toMatchObject({ name: "Main", is_active: true })
+        expect((yield* keys.list(u1)).items[0]).toMatchObject({ name: "Main", is_active: true })
         expect(appends.flat()).toEqual([])
       })
     )

@@ -19,7 +19,7 @@ const withSync = <A, E>(
     return yield* body(sim).pipe(Effect.provide(syncLayer(running.url)))
   })
 
-const sync = (keyId: string) => Effect.flatMap(KeySync, (s) => s.syncKey(keyId, originOf("sync"), null))
+const sync = (keyId: string) => Effect.flatMap(KeySync, (s) => s.syncKey(ApiKeyId.make(keyId), originOf("sync"), null))
 const today = () => DateTime.formatIsoDateUtc(DateTime.unsafeNow())
 const editKey = (keyId: string, change: { readonly isActive: boolean }) =>
   Effect.flatMap(Dispatcher, (d) =>

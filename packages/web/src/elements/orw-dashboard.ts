@@ -1,6 +1,6 @@
 import { TaskStatus } from "@lit/task"
 import { UsageEvents } from "@orw/domain"
-import { UtcDate } from "@orw/domain/Ids"
+import { ApiKeyId, UtcDate } from "@orw/domain/Ids"
 import type { Dashboard, KeyRow } from "@orw/domain/Rpc"
 import { Effect } from "effect"
 import { css, html, LitElement, nothing } from "lit"
@@ -31,7 +31,7 @@ const load = (days: number, keyId: string) =>
       {
         dashboard: client.dashboard({
           start_date: startOf(days),
-          ...(keyId === "" ? {} : { key_id: keyId })
+          ...(keyId === "" ? {} : { key_id: ApiKeyId.make(keyId) })
         }),
         keys: client.listKeys()
       },
