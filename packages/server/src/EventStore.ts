@@ -1,8 +1,8 @@
 import { SqlClient } from "@effect/sql"
-import type { SqlError } from "@effect/sql/SqlError"
 import type { Upcaster } from "@orw/domain"
 import { currentSchemaVersion, DomainEvent, upcasters as domainUpcasters, streamOf } from "@orw/domain"
 import { Context, DateTime, Effect, Schema } from "effect"
+import { isUniqueViolation } from "./Dialect.js"
 
 /** Where a command came from; stored on every event it appends. */
 export const EventSource = Schema.Literal("web", "api", "rpc", "cli", "sync", "system")
@@ -69,12 +69,6 @@ interface EventRow {
 const encodeEvent = Schema.encodeSync(DomainEvent)
 const decodeEvent = Schema.decodeUnknownSync(DomainEvent)
 const decodeMetadata = Schema.decodeUnknownSync(Schema.parseJson(EventMetadata))
-
-const isUniqueViolation = (error: SqlError): boolean => {
-  const cause = error.cause as { code?: unknown; message?: unknown } | undefined
-  const code = String(cause?.code ?? "")
-  return code.startsWith("SQLITE_CONSTRAINT") || code === "23505" || /UNIQUE constraint/i.test(String(cause?.message))
-}
 
 /**
  * The SQLite (portable SQL) event store. `append` must run inside a transaction that the
