@@ -8,6 +8,7 @@ import { databaseFile } from "./DatabaseUrl.js"
 import EventStore0001 from "./migrations/0001_event_store.js"
 import SideTables0002 from "./migrations/0002_side_tables.js"
 import SyncState0003 from "./migrations/0003_sync_state.js"
+import Streams0004 from "./migrations/0004_streams.js"
 
 /** The database file: DATABASE_URL, else `<DATA_DIR>/app.db` (DATA_DIR defaults to ./data). */
 export const DatabaseFile = Config.all({
@@ -37,13 +38,15 @@ const pragmas = Effect.gen(function* () {
   yield* sql.unsafe("PRAGMA synchronous = FULL")
 })
 
-export const migrate = Migrator.make({})({
-  loader: Migrator.fromRecord({
-    "0001_event_store": EventStore0001,
-    "0002_side_tables": SideTables0002,
-    "0003_sync_state": SyncState0003
-  })
-})
+/** Every migration by its numbered name, oldest first; tests build older files from a prefix. */
+export const migrations = {
+  "0001_event_store": EventStore0001,
+  "0002_side_tables": SideTables0002,
+  "0003_sync_state": SyncState0003,
+  "0004_streams": Streams0004
+} as const
+
+export const migrate = Migrator.make({})({ loader: Migrator.fromRecord(migrations) })
 
 /** SQLite at `filename`, opened, tuned and migrated. */
 export const layerFile = (filename: string) =>
