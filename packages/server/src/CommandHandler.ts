@@ -129,24 +129,25 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
         }
         const appended = yield* sql
           .withTransaction(
-            Effect.gen(function* () {
-              if (options.idempotencyKey !== undefined) {
-                const encoded = options.resultSchema
-                  ? yield* Schema.encode(Schema.parseJson(options.resultSchema))(decision.result)
-                  : JSON.stringify(null)
-                const at = DateTime.formatIso(yield* DateTime.now)
-                yield* sql`INSERT INTO idempotency ${sql.insert({ key: options.idempotencyKey, result: encoded, recorded_at: at })}`.pipe(
-                  Effect.catchTag(
-                    "SqlError",
-                    () => new ConcurrencyConflict({ streamId: "idempotency", expectedVersion: 0 })
+            projector.projectInline(
+              Effect.gen(function* () {
+                if (options.idempotencyKey !== undefined) {
+                  const encoded = options.resultSchema
+                    ? yield* Schema.encode(Schema.parseJson(options.resultSchema))(decision.result)
+                    : JSON.stringify(null)
+                  const at = DateTime.formatIso(yield* DateTime.now)
+                  yield* sql`INSERT INTO idempotency ${sql.insert({ key: options.idempotencyKey, result: encoded, recorded_at: at })}`.pipe(
+                    Effect.catchTag(
+                      "SqlError",
+                      () => new ConcurrencyConflict({ streamId: "idempotency", expectedVersion: 0 })
+                    )
                   )
-                )
-              }
-              const appended = yield* store.append(writes, options.metadata, guards)
-              yield* projector.applyInline(appended)
-              if (options.inTransaction) yield* options.inTransaction(appended)
-              return appended
-            })
+                }
+                const appended = yield* store.append(writes, options.metadata, guards)
+                if (options.inTransaction) yield* options.inTransaction(appended)
+                return appended
+              })
+            )
           )
           .pipe(
             Effect.catchIf(
