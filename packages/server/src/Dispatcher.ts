@@ -100,7 +100,7 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("orw/Dispatcher", {
       )
 
     /** Decides and appends one command; the result is what it appended (nothing when nothing changed). */
-    const dispatch = (command: DomainCommand, options: Omit<ExecuteOptions<unknown>, "resultSchema">) =>
+    const dispatch = (command: DomainCommand, options: ExecuteOptions) =>
       Effect.map(
         handler.execute(decide(command), {
           ...options,

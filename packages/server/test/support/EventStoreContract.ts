@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { Streams, UserEvents, UserId } from "@orw/domain"
-import { type Context, Effect, Either, type Layer, Schema, type Scope } from "effect"
+import { type Context, Effect, Either, type Layer, type Scope } from "effect"
 import { CommandHandler } from "../../src/CommandHandler.js"
 import { Dispatcher } from "../../src/Dispatcher.js"
 import { ConcurrencyConflict, EventSchemas, EventStore } from "../../src/EventStore.js"
@@ -164,7 +164,7 @@ export const eventStoreContract = (
       }).pipe(Effect.provide(makeLayer()))
     )
 
-    it.effect("a retried command with the same idempotency key returns the first result and appends once", () =>
+    it.effect("a retried command with the same idempotency key is not decided again and appends nothing", () =>
       Effect.gen(function* () {
         const handler = yield* CommandHandler
         const store = yield* EventStore
@@ -176,14 +176,17 @@ export const eventStoreContract = (
               yield* load(Streams.user("idem"), () => 0, count)
               return { events: [userEvent("idem", decisions)], result: `result-${decisions}` }
             }),
-          { metadata: testMetadata(), idempotencyKey: "user:idem:change-1", resultSchema: Schema.String }
+          { metadata: testMetadata(), idempotencyKey: "user:idem:change-1" }
         )
         const first = yield* run
-        const second = yield* run
-        const concurrent = yield* Effect.all([run, run, run], { concurrency: "unbounded" })
+        const second = yield* Effect.either(run)
+        const concurrent = yield* Effect.all([run, run, run].map(Effect.either), { concurrency: "unbounded" })
         expect(first.result).toBe("result-1")
-        expect(second).toMatchObject({ result: "result-1", replayed: true, events: [] })
-        expect(concurrent.map((r) => r.result)).toEqual(["result-1", "result-1", "result-1"])
+        expect(first.events).toHaveLength(1)
+        for (const repeat of [second, ...concurrent]) {
+          expect(Either.isLeft(repeat) && repeat.left).toBeInstanceOf(ConcurrencyConflict)
+        }
+        expect(decisions).toBe(1)
         expect((yield* store.readStream(Streams.user("idem"))).version).toBe(1)
       }).pipe(Effect.provide(makeLayer()))
     )
@@ -268,6 +271,38 @@ export const eventStoreContract = (
           })
       )
     }
+
+    it.scoped(
+      "an idempotency key recorded on another connection during the decision ends the command: no retry, no append",
+      () =>
+        Effect.gen(function* () {
+          const [a, b] = yield* connect()
+          let decisions = 0
+          const command = (onFirst: Effect.Effect<unknown>): Effect.Effect<unknown, unknown, Core> =>
+            Effect.flatMap(CommandHandler, (handler) =>
+              handler.execute(
+                (load) =>
+                  Effect.gen(function* () {
+                    decisions++
+                    const version = yield* load(Streams.user("idem"), () => 0, count)
+                    if (decisions === 1) yield* onFirst
+                    return { events: [userEvent("idem", version)], result: decisions }
+                  }),
+                { metadata: testMetadata(), idempotencyKey: "user:idem:race" }
+              )
+            )
+          // The same request, retried by the client on the other connection, commits first.
+          const other = Effect.orDie(Effect.provide(command(Effect.void), b))
+          const result = yield* Effect.either(Effect.provide(command(other), a))
+          expect(Either.isLeft(result) && result.left).toBeInstanceOf(ConcurrencyConflict)
+          expect(decisions).toBe(2)
+          const stream = yield* Effect.provide(
+            Effect.flatMap(EventStore, (s) => s.readStream(Streams.user("idem"))),
+            a
+          )
+          expect(stream.version).toBe(1)
+        })
+    )
 
     it.scopedLive("the streams table holds each stream's version, MAX(stream_version), after a mixed run", () =>
       Effect.gen(function* () {
