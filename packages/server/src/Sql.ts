@@ -3,27 +3,35 @@ import * as NodePath from "node:path"
 import { SqlClient } from "@effect/sql"
 import * as Migrator from "@effect/sql/Migrator"
 import { SqliteClient } from "@effect/sql-sqlite-node"
-import { Config, ConfigError, Effect, Either, Layer } from "effect"
-import { databaseFile } from "./DatabaseUrl.js"
+import { Config, ConfigError, Effect, Either, Layer, Option } from "effect"
+import { Database, POSTGRES_NOT_SUPPORTED, parseDatabaseUrl } from "./DatabaseUrl.js"
 import EventStore0001 from "./migrations/0001_event_store.js"
 import SideTables0002 from "./migrations/0002_side_tables.js"
 import SyncState0003 from "./migrations/0003_sync_state.js"
 import Streams0004 from "./migrations/0004_streams.js"
 
-/** The database file: DATABASE_URL, else `<DATA_DIR>/app.db` (DATA_DIR defaults to ./data). */
-export const DatabaseFile = Config.all({
+/** The database DATABASE_URL names, else the SQLite file `<DATA_DIR>/app.db` (DATA_DIR defaults to ./data). */
+export const DatabaseConfig: Config.Config<Database> = Config.all({
   url: Config.string("DATABASE_URL").pipe(Config.option),
   dataDir: Config.string("DATA_DIR").pipe(Config.withDefault("./data"))
 }).pipe(
-  Config.mapOrFail(({ url, dataDir }) => {
-    try {
-      return Either.right(url._tag === "Some" ? databaseFile(url.value) : NodePath.resolve(dataDir, "app.db"))
-    } catch (error) {
-      return Either.left(
-        ConfigError.InvalidData(["DATABASE_URL"], error instanceof Error ? error.message : String(error))
-      )
-    }
-  })
+  Config.mapOrFail(({ url, dataDir }) =>
+    Option.match(url, {
+      onNone: () => Either.right(Database.Sqlite({ filename: NodePath.resolve(dataDir, "app.db") })),
+      onSome: (url) =>
+        Either.mapLeft(parseDatabaseUrl(url), (detail) => ConfigError.InvalidData(["DATABASE_URL"], detail))
+    })
+  )
+)
+
+/** The SQLite file the database is in; PostgreSQL fails as a setting (one line) until it is supported. */
+export const DatabaseFile: Config.Config<string> = DatabaseConfig.pipe(
+  Config.mapOrFail(
+    Database.$match({
+      Sqlite: ({ filename }) => Either.right(filename),
+      Postgres: () => Either.left(ConfigError.InvalidData(["DATABASE_URL"], POSTGRES_NOT_SUPPORTED))
+    })
+  )
 )
 
 /**
@@ -59,5 +67,13 @@ export const layerFile = (filename: string) =>
     )
   )
 
-/** SQLite at the file named by DATABASE_URL / DATA_DIR. */
-export const layer = Layer.unwrapEffect(Effect.map(DatabaseFile, layerFile))
+/** The engine DATABASE_URL / DATA_DIR names, opened and migrated. */
+export const layer = Layer.unwrapEffect(
+  Effect.map(
+    DatabaseConfig,
+    Database.$match({
+      Sqlite: ({ filename }) => layerFile(filename),
+      Postgres: () => Layer.fail(ConfigError.InvalidData(["DATABASE_URL"], POSTGRES_NOT_SUPPORTED))
+    })
+  )
+)
