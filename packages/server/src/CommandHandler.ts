@@ -1,9 +1,10 @@
 import { SqlClient } from "@effect/sql"
 import { type DomainEvent, streamOf } from "@orw/domain"
-import { DateTime, Effect, Option, Schedule, Schema } from "effect"
+import { Effect, Schedule } from "effect"
 import { EventBus } from "./EventBus.js"
 import type { EventMetadata, StoredEvent, StreamWrite } from "./EventStore.js"
 import { ConcurrencyConflict, EventStore } from "./EventStore.js"
+import * as Idempotency from "./Idempotency.js"
 import { Projector } from "./Projector.js"
 
 /** Reads one stream and folds it into the state a decider needs; remembers the version read. */
@@ -14,11 +15,14 @@ export interface Decision<A> {
   readonly result: A
 }
 
-export interface ExecuteOptions<A, I = unknown> {
+export interface ExecuteOptions {
   readonly metadata: EventMetadata
-  /** A retried command with the same key returns the first result and appends nothing. */
+  /**
+   * Recorded with the events. A command whose key is already recorded is not decided again and
+   * appends nothing: it fails with a ConcurrencyConflict (not retried), and the caller answers a
+   * repeat from what the first run left (see Idempotency.alreadyDone).
+   */
   readonly idempotencyKey?: string | undefined
-  readonly resultSchema?: Schema.Schema<A, I> | undefined
   /** Extra writes that must commit with the events (e.g. storing a wrapped data key). */
   readonly inTransaction?:
     | ((appended: ReadonlyArray<StoredEvent>) => Effect.Effect<void, unknown, SqlClient.SqlClient>)
@@ -28,8 +32,6 @@ export interface ExecuteOptions<A, I = unknown> {
 export interface Executed<A> {
   readonly result: A
   readonly events: ReadonlyArray<StoredEvent>
-  /** True when an earlier run with the same idempotency key answered. */
-  readonly replayed: boolean
 }
 
 const MAX_ATTEMPTS = 8
@@ -82,17 +84,7 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
     const bus = yield* EventBus
     const cache = makeStateCache()
 
-    const previous = <A, I>(key: string, schema: Schema.Schema<A, I>) =>
-      Effect.flatMap(sql<{ result: string }>`SELECT result FROM idempotency WHERE key = ${key}`, (rows) =>
-        rows[0] === undefined
-          ? Effect.succeed(Option.none<A>())
-          : Effect.map(Schema.decodeUnknown(Schema.parseJson(schema))(rows[0].result), Option.some)
-      ).pipe(Effect.orDie)
-
-    const attempt = <A, I, E, R>(
-      decide: (load: Load) => Effect.Effect<Decision<A>, E, R>,
-      options: ExecuteOptions<A, I>
-    ) =>
+    const attempt = <A, E, R>(decide: (load: Load) => Effect.Effect<Decision<A>, E, R>, options: ExecuteOptions) =>
       Effect.gen(function* () {
         const versions = new Map<string, number>()
         const load: Load = (streamId, initial, evolve) => {
@@ -125,51 +117,43 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
           .filter(([streamId]) => !byStream.has(streamId))
           .map(([streamId, expectedVersion]) => ({ streamId, expectedVersion }))
         if (writes.length === 0 && options.idempotencyKey === undefined) {
-          return { result: decision.result, events: [], replayed: false } satisfies Executed<A>
+          return { result: decision.result, events: [] } satisfies Executed<A>
         }
+        const { idempotencyKey } = options
         const appended = yield* sql
           .withTransaction(
-            Effect.gen(function* () {
-              if (options.idempotencyKey !== undefined) {
-                const encoded = options.resultSchema
-                  ? yield* Schema.encode(Schema.parseJson(options.resultSchema))(decision.result)
-                  : JSON.stringify(null)
-                const at = DateTime.formatIso(yield* DateTime.now)
-                yield* sql`INSERT INTO idempotency ${sql.insert({ key: options.idempotencyKey, result: encoded, recorded_at: at })}`.pipe(
-                  Effect.catchTag(
-                    "SqlError",
-                    () => new ConcurrencyConflict({ streamId: "idempotency", expectedVersion: 0 })
-                  )
-                )
-              }
-              const appended = yield* store.append(writes, options.metadata, guards)
-              yield* projector.applyInline(appended)
-              if (options.inTransaction) yield* options.inTransaction(appended)
-              return appended
-            })
+            projector.projectInline(
+              Effect.gen(function* () {
+                if (idempotencyKey !== undefined) yield* Idempotency.record(idempotencyKey)
+                const appended = yield* store.append(writes, options.metadata, guards)
+                if (options.inTransaction) yield* options.inTransaction(appended)
+                return appended
+              })
+            )
           )
           .pipe(
             Effect.catchIf(
-              (error): error is Exclude<typeof error, ConcurrencyConflict> => !(error instanceof ConcurrencyConflict),
+              (error): error is Exclude<typeof error, ConcurrencyConflict | Idempotency.KeyAlreadyUsed> =>
+                !(error instanceof ConcurrencyConflict || error instanceof Idempotency.KeyAlreadyUsed),
               Effect.die
             )
           )
         yield* bus.publish(appended)
-        return { result: decision.result, events: appended, replayed: false } satisfies Executed<A>
+        return { result: decision.result, events: appended } satisfies Executed<A>
       })
 
-    /** Runs a command: retried on conflict up to a bound, then a 409 `ConcurrencyConflict`. */
-    const execute = <A, E, R, I = unknown>(
-      decide: (load: Load) => Effect.Effect<Decision<A>, E, R>,
-      options: ExecuteOptions<A, I>
-    ) =>
+    /**
+     * Runs a command: retried on conflict up to a bound, then a 409 `ConcurrencyConflict`. A recorded
+     * idempotency key (before deciding, or at commit when another connection recorded it first) ends
+     * the command at once, also as a 409: retrying cannot change the answer.
+     */
+    const execute = <A, E, R>(decide: (load: Load) => Effect.Effect<Decision<A>, E, R>, options: ExecuteOptions) =>
       Effect.gen(function* () {
-        const { idempotencyKey, resultSchema } = options
-        if (idempotencyKey !== undefined && resultSchema !== undefined) {
-          const earlier = yield* previous(idempotencyKey, resultSchema)
-          if (Option.isSome(earlier)) return { result: earlier.value, events: [], replayed: true } satisfies Executed<A>
+        const { idempotencyKey } = options
+        if (idempotencyKey !== undefined && (yield* Idempotency.alreadyDone(idempotencyKey))) {
+          return yield* new Idempotency.KeyAlreadyUsed({ key: idempotencyKey })
         }
-        return yield* attempt<A, I, E, R>(decide, options)
+        return yield* attempt<A, E, R>(decide, options)
       }).pipe(
         Effect.retry({
           while: (error) => error instanceof ConcurrencyConflict,
@@ -178,6 +162,10 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
             Schedule.intersect(Schedule.recurs(MAX_ATTEMPTS))
           )
         }),
+        Effect.catchIf(
+          (error): error is Idempotency.KeyAlreadyUsed => error instanceof Idempotency.KeyAlreadyUsed,
+          () => Effect.fail(new ConcurrencyConflict({ streamId: "idempotency", expectedVersion: 0 }))
+        ),
         Effect.withSpan("CommandHandler.execute")
       )
 

@@ -15,7 +15,7 @@ import {
   Redacted,
   Schema
 } from "effect"
-import { databaseFile } from "./DatabaseUrl.js"
+import { Database, POSTGRES_NOT_SUPPORTED, parseDatabaseUrl } from "./DatabaseUrl.js"
 
 /** A setting that stops the start. `message` is the one line to print; it names the variable, never a value. */
 export class InvalidConfig extends Schema.TaggedError<InvalidConfig>()("InvalidConfig", {
@@ -100,14 +100,19 @@ export const StorageConfig = Config.all({
 }).pipe(
   Config.mapOrFail(({ url, dataDir }) => {
     const dir = NodePath.resolve(dataDir)
-    try {
-      const file = Option.isSome(url) ? databaseFile(url.value) : NodePath.join(dir, "app.db")
-      return Either.right({ dataDir: dir, databaseFile: file })
-    } catch (error) {
-      return Either.left(
-        ConfigError.InvalidData(["DATABASE_URL"], error instanceof Error ? error.message : String(error))
-      )
-    }
+    const database = Option.isSome(url)
+      ? parseDatabaseUrl(url.value)
+      : Either.right(Database.Sqlite({ filename: NodePath.join(dir, "app.db") }))
+    return database.pipe(
+      // The engine is chosen here; until the store has a PostgreSQL implementation, postgres:// is one clear line.
+      Either.flatMap(
+        Database.$match({
+          Sqlite: ({ filename }) => Either.right({ dataDir: dir, databaseFile: filename }),
+          Postgres: () => Either.left(POSTGRES_NOT_SUPPORTED)
+        })
+      ),
+      Either.mapLeft((detail) => ConfigError.InvalidData(["DATABASE_URL"], detail))
+    )
   })
 )
 

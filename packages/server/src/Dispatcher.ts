@@ -112,7 +112,7 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("orw/Dispatcher", {
      */
     const dispatch = <C extends DomainCommand>(
       command: C,
-      options: Omit<ExecuteOptions<unknown>, "resultSchema">
+      options: ExecuteOptions
     ): Effect.Effect<ReadonlyArray<StoredEvent>, RejectionOf<C> | ConcurrencyConflict, SqlClient.SqlClient> =>
       Effect.map(
         handler.execute(decide(command), {

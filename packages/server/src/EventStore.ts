@@ -1,5 +1,4 @@
 import { SqlClient } from "@effect/sql"
-import type { SqlError } from "@effect/sql/SqlError"
 import type { Upcaster } from "@orw/domain"
 import {
   ConcurrencyConflict,
@@ -9,6 +8,7 @@ import {
   streamOf
 } from "@orw/domain"
 import { DateTime, Effect, Layer, Schema } from "effect"
+import { isUniqueViolation } from "./Dialect.js"
 
 /** Where a command came from; stored on every event it appends. */
 export const EventSource = Schema.Literal("web", "api", "rpc", "cli", "sync", "system")
@@ -56,6 +56,12 @@ export class EventSchemas extends Effect.Service<EventSchemas>()("orw/EventSchem
     Layer.succeed(EventSchemas, EventSchemas.make(schemas))
 }
 
+/** A stream a decision read but does not write: the append fails unless it is still at `expectedVersion`. */
+export interface StreamGuard {
+  readonly streamId: string
+  readonly expectedVersion: number
+}
+
 export interface StreamWrite {
   readonly streamId: string
   /** Version the stream had when it was read (0 = no stream yet). */
@@ -78,15 +84,15 @@ const encodeEvent = Schema.encodeSync(DomainEvent)
 const decodeEvent = Schema.decodeUnknownSync(DomainEvent)
 const decodeMetadata = Schema.decodeUnknownSync(Schema.parseJson(EventMetadata))
 
-const isUniqueViolation = (error: SqlError): boolean => {
-  const cause = error.cause as { code?: unknown; message?: unknown } | undefined
-  const code = String(cause?.code ?? "")
-  return code.startsWith("SQLITE_CONSTRAINT") || code === "23505" || /UNIQUE constraint/i.test(String(cause?.message))
-}
-
 /**
- * The SQLite (portable SQL) event store. `append` must run inside a transaction that the
- * caller opens, so that inline projections commit with the events or not at all.
+ * The event store, in SQL that SQLite and PostgreSQL both run. `append` must run inside a
+ * transaction that the caller opens, so that inline projections commit with the events or
+ * not at all.
+ *
+ * Concurrency rests on the `streams` table, not on the engine having one writer: every stream
+ * the decision read is moved (written) or re-checked (guarded) with one conditional statement
+ * that row-locks it, so a second decider on another connection waits, then sees the new
+ * version and fails. UNIQUE (stream_id, stream_version) on `events` stays as the second line.
  */
 export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
   effect: Effect.gen(function* () {
@@ -140,31 +146,54 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
       Number(rows[0]?.head ?? 0)
     )
 
-    const streamVersion = (streamId: string) =>
-      Effect.map(
-        sql<{ readonly v: number | null }>`SELECT MAX(stream_version) AS v FROM events WHERE stream_id = ${streamId}`,
-        (rows) => Number(rows[0]?.v ?? 0)
-      )
+    /**
+     * Moves a stream from `expected` to `next` (`next === expected` for a guard), or fails with a
+     * conflict, in one statement that row-locks it: under READ COMMITTED a concurrent mover makes it
+     * wait and then re-check the version. A missing row is version 0; the INSERT creates it (and
+     * locks the key), so two deciders that both saw "no stream" cannot both get through.
+     */
+    const claim = (streamId: string, expected: number, next: number) =>
+      Effect.flatMap(
+        expected === 0
+          ? sql<{ readonly version: number }>`INSERT INTO streams (stream_id, version) VALUES (${streamId}, ${next})
+              ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version WHERE streams.version = 0
+              RETURNING version`
+          : sql<{ readonly version: number }>`UPDATE streams SET version = ${next}
+              WHERE stream_id = ${streamId} AND version = ${expected} RETURNING version`,
+        (rows) =>
+          rows.length === 1
+            ? Effect.void
+            : Effect.fail(new ConcurrencyConflict({ streamId, expectedVersion: expected }))
+      ).pipe(Effect.catchTag("SqlError", Effect.die))
 
     /**
-     * Appends the writes, then checks that every guarded stream (read by the decision but
-     * not written) is still at the version read. Writes come first: the insert takes
-     * SQLite's write lock, so the checks see the latest committed state.
+     * Appends the writes if every stream they and the guards name is still at the version read.
+     * All streams are claimed first, in stream id order, so two appends that share streams lock
+     * them in the same order and cannot deadlock; the events are inserted after.
      */
     const append = Effect.fn("EventStore.append")(function* (
       writes: ReadonlyArray<StreamWrite>,
       metadata: EventMetadata,
-      guards: ReadonlyArray<{ readonly streamId: string; readonly expectedVersion: number }> = []
+      guards: ReadonlyArray<StreamGuard> = []
     ) {
+      for (const write of writes) {
+        const stranger = write.events.find((event) => streamOf(event) !== write.streamId)
+        if (stranger !== undefined) {
+          return yield* Effect.dieMessage(`${stranger._tag} does not belong to stream ${write.streamId}`)
+        }
+      }
+      const claims = [
+        ...writes.map((w) => ({ ...w, next: w.expectedVersion + w.events.length })),
+        ...guards.map((g) => ({ ...g, next: g.expectedVersion }))
+      ].sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0))
+      for (const c of claims) yield* claim(c.streamId, c.expectedVersion, c.next)
+
       const recordedAt = DateTime.formatIso(yield* DateTime.now)
       const metadataJson = JSON.stringify(Schema.encodeSync(EventMetadata)(metadata))
       const appended: Array<StoredEvent> = []
       for (const write of writes) {
         let version = write.expectedVersion
         for (const event of write.events) {
-          if (streamOf(event) !== write.streamId) {
-            return yield* Effect.dieMessage(`${event._tag} does not belong to stream ${write.streamId}`)
-          }
           version++
           const { _tag, ...data } = encodeEvent(event) as { _tag: string } & Record<string, unknown>
           const row = {
@@ -197,12 +226,6 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
             metadata,
             event
           })
-        }
-      }
-      for (const guard of guards) {
-        const actual = yield* streamVersion(guard.streamId).pipe(Effect.orDie)
-        if (actual !== guard.expectedVersion) {
-          return yield* new ConcurrencyConflict({ streamId: guard.streamId, expectedVersion: guard.expectedVersion })
         }
       }
       return appended as ReadonlyArray<StoredEvent>

@@ -1,5 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { DateTime, Effect, Schema } from "effect"
+import { lockRows } from "./Dialect.js"
 import type { StoredEvent } from "./EventStore.js"
 import { EventStore } from "./EventStore.js"
 import type { Projection } from "./Projections/index.js"
@@ -28,6 +29,13 @@ const BATCH = 500
 /**
  * Runs the projections: inline in the append's transaction, catch-up and rebuild at start,
  * and rebuild on demand (replay into a fresh table, then swap it in atomically).
+ *
+ * One lock orders them, the same on every engine: every transaction that writes a live
+ * projection table, its rows or a checkpoint takes `lock` (the checkpoint rows, see
+ * Dialect.lockRows) as its first statement. So an inline writer never holds a projection
+ * table while it waits for a rebuild that DROPs or RENAMEs it (no deadlock); a catch-up or a
+ * swap sees every event committed before it; and events are appended in lock order, so
+ * positions commit in order and the inline order is the log order that a rebuild replays.
  */
 export class Projector extends Effect.Service<Projector>()("orw/Projector", {
   effect: Effect.gen(function* () {
@@ -57,20 +65,35 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
           updated_at = excluded.updated_at`
       )
 
-    /** Applies freshly appended events to every projection; runs inside the append's transaction. */
-    const applyInline = Effect.fn("Projector.applyInline")(function* (events: ReadonlyArray<StoredEvent>) {
-      const last = events.at(-1)
-      if (last === undefined) return
-      for (const projection of projections) {
-        for (const stored of events) yield* projection.apply(stored, projection.table)
-      }
-      const at = yield* now
-      yield* sql`UPDATE projection_checkpoints SET position = ${last.position}, updated_at = ${at}
-        WHERE ${sql.in(
-          "name",
-          projections.map((p) => p.name)
-        )}`
-    })
+    /** The projection lock: the checkpoint rows of every projection, until the transaction ends. */
+    const lock = lockRows(
+      sql,
+      "projection_checkpoints",
+      "name",
+      projections.map((p) => p.name)
+    )
+
+    /**
+     * Runs `append` inside the caller's transaction under the projection lock, then applies the
+     * events it appended to every projection and moves their checkpoints, in that transaction.
+     */
+    const projectInline = <E, R>(append: Effect.Effect<ReadonlyArray<StoredEvent>, E, R>) =>
+      Effect.gen(function* () {
+        yield* lock
+        const events = yield* append
+        const last = events.at(-1)
+        if (last === undefined) return events
+        for (const projection of projections) {
+          for (const stored of events) yield* projection.apply(stored, projection.table)
+        }
+        const at = yield* now
+        yield* sql`UPDATE projection_checkpoints SET position = ${last.position}, updated_at = ${at}
+          WHERE ${sql.in(
+            "name",
+            projections.map((p) => p.name)
+          )}`
+        return events
+      }).pipe(Effect.withSpan("Projector.projectInline"))
 
     /** Replays events after `from` into `table`, in batches; returns the last position applied. */
     const replay = (projection: Projection, table: string, from: number, to = Number.POSITIVE_INFINITY) =>
@@ -87,7 +110,7 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
 
     /**
      * Rebuilds one projection while others may keep appending: replay into a fresh table
-     * outside any transaction, then, holding the write lock, catch up and swap it in.
+     * outside any transaction, then, holding the projection lock, catch up and swap it in.
      */
     const rebuildOne = Effect.fn("Projector.rebuild")(function* (projection: Projection) {
       const fresh = `${projection.table}__rebuild`
@@ -96,8 +119,7 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
       const replayed = yield* replay(projection, fresh, 0)
       return yield* sql.withTransaction(
         Effect.gen(function* () {
-          // A write first: it takes the write lock, so the catch-up below sees every commit.
-          yield* saveCheckpoint(projection, replayed)
+          yield* lock
           const position = yield* replay(projection, fresh, replayed)
           yield* sql`DROP TABLE IF EXISTS ${sql(projection.table)}`
           yield* sql`ALTER TABLE ${sql(fresh)} RENAME TO ${sql(projection.table)}`
@@ -133,9 +155,9 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
         } else if (checkpoint.position < (yield* store.head)) {
           yield* sql.withTransaction(
             Effect.gen(function* () {
-              // Take the write lock first, then re-read: another process may have applied these events
-              // inline since the checkpoint was read above.
-              yield* sql`UPDATE projection_checkpoints SET version = version WHERE name = ${projection.name}`
+              // Lock, then re-read: another process may have applied these events inline since the
+              // checkpoint was read above.
+              yield* lock
               const current = (yield* checkpoints).get(projection.name)?.position ?? 0
               const position = yield* replay(projection, projection.table, current)
               yield* saveCheckpoint(projection, position)
@@ -164,7 +186,7 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
 
     return {
       projections,
-      applyInline,
+      projectInline,
       rebuild,
       start: Effect.orDie(start),
       status: Effect.orDie(status)

@@ -7,6 +7,7 @@ import { Effect, Layer } from "effect"
 import EventStore0001 from "./migrations/0001_event_store.js"
 import SideTables0002 from "./migrations/0002_side_tables.js"
 import SyncState0003 from "./migrations/0003_sync_state.js"
+import Streams0004 from "./migrations/0004_streams.js"
 
 /**
  * Durability: WAL with `synchronous = FULL`. Every acknowledged append is fsynced before
@@ -20,13 +21,15 @@ const pragmas = Effect.gen(function* () {
   yield* sql.unsafe("PRAGMA synchronous = FULL")
 })
 
-export const migrate = Migrator.make({})({
-  loader: Migrator.fromRecord({
-    "0001_event_store": EventStore0001,
-    "0002_side_tables": SideTables0002,
-    "0003_sync_state": SyncState0003
-  })
-})
+/** Every migration by its numbered name, oldest first; tests build older files from a prefix. */
+export const migrations = {
+  "0001_event_store": EventStore0001,
+  "0002_side_tables": SideTables0002,
+  "0003_sync_state": SyncState0003,
+  "0004_streams": Streams0004
+} as const
+
+export const migrate = Migrator.make({})({ loader: Migrator.fromRecord(migrations) })
 
 /** SQLite at `filename`, opened, tuned and migrated. */
 export const layerFile = (filename: string) =>

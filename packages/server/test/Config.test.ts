@@ -81,6 +81,21 @@ describe("AppConfig", () => {
     })
   )
 
+  it.effect("DATABASE_URL: a sqlite URL names the file; PostgreSQL is refused with one line, never the password", () =>
+    Effect.gen(function* () {
+      const dir = tempDir()
+      const file = yield* loadWith({ DATABASE_URL: `sqlite:///${dir}/orw.db`, ...strong }, dir)
+      expect(file.databaseFile).toBe(NodePath.join(dir, "orw.db"))
+      for (const url of ["postgres://orw:s3cret@db:5432/orw", "postgresql://orw:s3cret@db/orw"]) {
+        const error = yield* Effect.flip(loadWith({ DATABASE_URL: url, ...strong }, dir))
+        expect(error).toMatchObject({ _tag: "InvalidConfig", variable: "DATABASE_URL" })
+        expect(error.message).toMatch(/^DATABASE_URL: PostgreSQL is not supported yet/)
+        expect(error.message).not.toContain("\n")
+        expect(error.message).not.toContain("s3cret")
+      }
+    })
+  )
+
   describe("production", () => {
     const prod = (extra: Record<string, string>) => {
       const dir = tempDir()

@@ -1,5 +1,4 @@
 import * as NodeCrypto from "node:crypto"
-import { SqlClient } from "@effect/sql"
 import {
   ApiKeyCommands,
   ApiKeyId,
@@ -16,20 +15,10 @@ import { AppConfig } from "../Config.js"
 import { KeyVault, keyHash } from "../Crypto/KeyVault.js"
 import { Dispatcher } from "../Dispatcher.js"
 import type { StoredEvent } from "../EventStore.js"
+import { alreadyDone, idempotentId } from "../Idempotency.js"
 import { KeySync } from "../OpenRouter/KeySync.js"
 import * as ApiKeys from "../Projections/ApiKeys.js"
 import { metadataOf, type Origin } from "./Origin.js"
-
-/** An id derived from a namespaced idempotency key: a repeated request names the same resource. */
-export const idempotentId = (namespaced: string) =>
-  NodeCrypto.createHash("sha256").update(namespaced, "utf8").digest("base64url").slice(0, 32)
-
-/** Whether a command with this idempotency key was already committed. */
-export const alreadyDone = (namespaced: string) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) => sql`SELECT 1 AS done FROM idempotency WHERE key = ${namespaced}`).pipe(
-    Effect.map((rows) => rows.length > 0),
-    Effect.orDie
-  )
 
 const usd = (micros: number | null) => (micros === null ? null : microsToUsd(micros))
 

@@ -5,9 +5,9 @@ import { CreatedToken, TokenList, TokenRow } from "@orw/domain/Api"
 import { DateTime, Effect, Option, Redacted } from "effect"
 import { API_TOKEN_FORMAT, generateApiToken, hashApiToken, sameHash } from "../Auth/ApiTokens.js"
 import { Dispatcher } from "../Dispatcher.js"
+import { alreadyDone, idempotentId } from "../Idempotency.js"
 import * as ApiTokens from "../Projections/ApiTokens.js"
 import * as TokenUse from "../SideTables/TokenUse.js"
-import { alreadyDone, idempotentId } from "./Keys.js"
 import { metadataOf, type Origin } from "./Origin.js"
 
 /** A token's last use is written at most this often (to `token_usage`, never as an event). */

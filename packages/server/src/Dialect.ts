@@ -1,0 +1,57 @@
+/**
+ * Everything that differs between the SQL engines, in one place. The store, the projector and the
+ * migrations write portable SQL (ON CONFLICT, RETURNING, `UPDATE ... WHERE version = ?`) and come here
+ * for the rest; supporting PostgreSQL means filling in the `pg` branches, not finding them.
+ */
+import type { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
+import type { Fragment } from "@effect/sql/Statement"
+import { Effect } from "effect"
+
+/** SQLite reports a duplicate key as one of these; PostgreSQL as SQLSTATE 23505. */
+const UNIQUE_CODES: ReadonlySet<string> = new Set(["SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY", "23505"])
+
+/**
+ * Whether the statement failed on a unique or primary key: the store reads that as a lost race.
+ * Other constraints (NOT NULL, CHECK) are bugs and must not be retried as conflicts.
+ */
+export const isUniqueViolation = (error: SqlError): boolean => {
+  const cause: unknown = error.cause
+  const code = typeof cause === "object" && cause !== null ? Reflect.get(cause, "code") : undefined
+  return typeof code === "string" && UNIQUE_CODES.has(code)
+}
+
+/**
+ * The DDL of a global, ever-increasing, 64-bit position that is the table's primary key. SQLite must
+ * say exactly `INTEGER PRIMARY KEY` (an alias of the 64-bit rowid; `BIGINT` would not be, and
+ * AUTOINCREMENT forbids it); AUTOINCREMENT keeps a position from being reused after the newest row goes.
+ */
+export const positionColumn = (sql: SqlClient.SqlClient): Fragment =>
+  sql.literal(
+    sql.onDialectOrElse({
+      pg: () => "BIGSERIAL PRIMARY KEY",
+      orElse: () => "INTEGER PRIMARY KEY AUTOINCREMENT"
+    })
+  )
+
+/**
+ * Locks the rows of `table` whose `column` is one of `keys` until the transaction ends; concurrent
+ * lockers wait. Call it first in the transaction, before anything it protects is read or written.
+ *
+ * - PostgreSQL: `SELECT ... ORDER BY ... FOR UPDATE` (a fixed order, so two lockers cannot deadlock).
+ * - SQLite has no row locks: a transaction's first write takes the database-wide write lock and holds
+ *   it to COMMIT, so a write that changes nothing (it need not even match a row) is its FOR UPDATE. It
+ *   must come before any read: a deferred transaction that read first cannot take the write lock once
+ *   another connection has committed (SQLITE_BUSY_SNAPSHOT, without waiting for busy_timeout).
+ *
+ * Rows that do not exist are not locked on PostgreSQL: callers lock rows that exist whenever the thing
+ * they protect does.
+ */
+export const lockRows = (sql: SqlClient.SqlClient, table: string, column: string, keys: ReadonlyArray<string>) =>
+  Effect.asVoid(
+    sql.onDialectOrElse({
+      pg: () => sql`SELECT ${sql(column)} FROM ${sql(table)} WHERE ${sql.in(column, keys)}
+        ORDER BY ${sql(column)} FOR UPDATE`,
+      orElse: () => sql`UPDATE ${sql(table)} SET ${sql(column)} = ${sql(column)} WHERE ${sql.in(column, keys)}`
+    })
+  )
