@@ -58,6 +58,7 @@ export class Simulator {
   readonly requests: Array<RequestLogEntry> = []
   readonly now: () => Date
   private readonly basePath: string
+  private readonly waiters: Array<{ readonly endpoint: string; readonly resolve: () => void }> = []
 
   constructor(options: SimulatorOptions = {}) {
     this.scenario = options.scenario ?? S.emptyScenario()
@@ -91,6 +92,12 @@ export class Simulator {
   /** How many requests reached `endpoint` (all endpoints without it). */
   count(endpoint?: string): number {
     return this.requests.filter((r) => endpoint === undefined || r.endpoint === endpoint).length
+  }
+
+  /** Resolves once a request has reached `endpoint` (at once if one already has): a signal, not a poll. */
+  reached(endpoint: string): Promise<void> {
+    if (this.count(endpoint) > 0) return Promise.resolve()
+    return new Promise((resolve) => this.waiters.push({ endpoint, resolve }))
   }
 
   /** Listens on `host:port` (default `127.0.0.1:0`, a free port). */
@@ -139,6 +146,10 @@ export class Simulator {
       at: this.now(),
       fault: fault?._tag ?? null
     })
+    for (const waiter of this.waiters.filter((w) => w.endpoint === endpoint)) {
+      this.waiters.splice(this.waiters.indexOf(waiter), 1)
+      waiter.resolve()
+    }
     const respond = (): void => {
       const reply =
         req.method === "GET"

@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import type { ApiKeyId } from "@orw/domain"
-import { Duration, Effect, FiberMap, Random, Schedule, Stream } from "effect"
+import { Duration, Effect, FiberMap, Random, Schedule, Stream, SubscriptionRef } from "effect"
 import { originOf } from "../App/Origin.js"
 import { EventBus } from "../EventBus.js"
 import * as ApiKeys from "../Projections/ApiKeys.js"
@@ -31,6 +31,8 @@ export class SyncSupervisor extends Effect.Service<SyncSupervisor>()("orw/SyncSu
     const keySync = yield* KeySync
     const bus = yield* EventBus
     const fibers = yield* FiberMap.make<ApiKeyId>()
+    // The keys with a fiber after each reconciliation, for whoever waits on a change (tests, diagnostics).
+    const runningSet = yield* SubscriptionRef.make<ReadonlyArray<ApiKeyId>>([])
     // The global bound on concurrent upstream work, over all keys.
     const permits = yield* Effect.makeSemaphore(settings.maxConcurrent)
 
@@ -61,7 +63,7 @@ export class SyncSupervisor extends Effect.Service<SyncSupervisor>()("orw/SyncSu
       Effect.map((keys) => new Set(keys.map((k) => k.id)))
     )
 
-    const runningKeys = Effect.sync(() => Array.from(fibers, ([keyId]) => keyId))
+    const runningKeys = Effect.sync(() => Array.from(fibers, ([keyId]) => keyId).sort())
 
     /** Starts fibers for keys that need one and stops those of keys that no longer do. */
     const reconcile = Effect.gen(function* () {
@@ -71,6 +73,7 @@ export class SyncSupervisor extends Effect.Service<SyncSupervisor>()("orw/SyncSu
       for (const keyId of wanted) {
         if (!running.has(keyId)) yield* FiberMap.run(fibers, keyId, keyLoop(keyId), { onlyIfMissing: true })
       }
+      yield* SubscriptionRef.set(runningSet, yield* runningKeys)
     }).pipe(Effect.withSpan("SyncSupervisor.reconcile"))
 
     const events = yield* bus.subscribe
@@ -94,8 +97,10 @@ export class SyncSupervisor extends Effect.Service<SyncSupervisor>()("orw/SyncSu
 
     return {
       reconcile,
-      /** Ids of the keys that have a sync fiber now. */
-      running: Effect.map(runningKeys, (keys) => keys.sort())
+      /** Ids of the keys that have a sync fiber now, sorted. */
+      running: runningKeys,
+      /** The sorted ids of the keys with a fiber: now, then after every reconciliation. */
+      changes: runningSet.changes
     } as const
   }),
   dependencies: [KeySync.Default]

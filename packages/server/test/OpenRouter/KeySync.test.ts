@@ -1,11 +1,13 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ApiKeyCommands, ApiKeyId, KeyInactive, UserId } from "@orw/domain"
-import { DateTime, Effect, type Layer, Logger, TestClock } from "effect"
+import { DateTime, Effect, type Layer, Logger, Option, TestClock } from "effect"
 import { originOf } from "../../src/App/Origin.js"
 import { Dispatcher } from "../../src/Dispatcher.js"
 import { KeySync } from "../../src/OpenRouter/KeySync.js"
 import { Fault, Simulator } from "../../src/OpenRouter/Simulator.js"
+import * as ApiKeys from "../../src/Projections/ApiKeys.js"
 import { effectiveUsage } from "../../src/Projections/UsageStats.js"
+import * as Balances from "../../src/SideTables/Balances.js"
 import { testMetadata } from "../support/Fixtures.js"
 import { eventCount, eventTypesAfter, registerUser, sqlRows, storeKey, syncLayer } from "../support/SyncHarness.js"
 
@@ -34,19 +36,21 @@ const editKey = (keyId: string, change: { readonly isActive: boolean }) =>
     )
   )
 
+/** The key's row as the API shows it (the contract), not its table's columns. */
 const keyRow = (keyId: string) =>
-  sqlRows(
-    (sql) => sql<{
-      label: string
-      limit_micros: number | null
-      usage_total_micros: number | null
-      is_invalid: number
-      is_failing: number
-      last_error: string | null
-      is_management_key: number | null
-    }>`SELECT label, limit_micros, usage_total_micros, is_invalid, is_failing, last_error, is_management_key
-      FROM api_keys WHERE id = ${keyId}`
-  ).pipe(Effect.map((rows) => rows[0]))
+  Effect.map(ApiKeys.rowById(ApiKeyId.make(keyId)), (found) => Option.getOrUndefined(found)?.row)
+
+/** What counts as the user's usage (the read model's effective rows): date, model, requests, tokens in, cost. */
+const usageOf = (userId: string, keyId?: string) =>
+  Effect.map(effectiveUsage({ userId, keyId }), (lines) =>
+    lines.map((l) => ({
+      date: l.date,
+      model: l.model,
+      requests: l.requests,
+      tokens_input: l.tokensInput,
+      cost: l.cost
+    }))
+  )
 
 describe("KeySync through the simulator", () => {
   it.scopedLive("the first GET /key is the baseline: status recorded, no usage", () =>
@@ -60,12 +64,9 @@ describe("KeySync through the simulator", () => {
         expect(result.outcome).toBe("ok")
         expect(yield* eventTypesAfter(before)).toEqual(["KeyStatusRecorded"])
         const row = yield* keyRow("k1")
-        expect(row).toMatchObject({ limit_micros: 100_000_000, usage_total_micros: 25_500_000, is_management_key: 0 })
+        expect(row).toMatchObject({ status: "active", limit: 100, usage_total: 25.5, is_management_key: false })
         expect(row?.label).toBe(`sk-or-v1-${key.slice(9, 12)}...${key.slice(-3)}`)
-        const synced = yield* sqlRows(
-          (sql) => sql<{ last_synced_at: string | null }>`SELECT last_synced_at FROM key_sync`
-        )
-        expect(synced[0]?.last_synced_at).not.toBeNull()
+        expect(row?.last_synced_at).not.toBeNull()
       })
     )
   )
@@ -81,11 +82,9 @@ describe("KeySync through the simulator", () => {
         const before = yield* eventCount
         yield* sync("k1")
         expect(yield* eventTypesAfter(before)).toEqual(["KeyStatusRecorded", "UsageRecorded"])
-        const usage = yield* sqlRows(
-          (sql) => sql<{ date: string; model: string; cost_micros: number; requests_count: number }>`
-            SELECT date, model, cost_micros, requests_count FROM usage_stats`
-        )
-        expect(usage).toEqual([{ date: today(), model: "unattributed", cost_micros: 1_500_000, requests_count: 0 }])
+        expect(yield* usageOf("u1")).toEqual([
+          { date: today(), model: "unattributed", requests: 0, tokens_input: 0, cost: 1_500_000 }
+        ])
         const settled = yield* eventCount
         yield* sync("k1")
         yield* sync("k1")
@@ -109,7 +108,7 @@ describe("KeySync through the simulator", () => {
         })
         yield* sync("k1").pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)))
         expect(yield* eventTypesAfter(before)).toEqual(["KeyStatusRecorded"])
-        expect(yield* sqlRows((sql) => sql`SELECT * FROM usage_stats`)).toEqual([])
+        expect(yield* usageOf("u1")).toEqual([])
         expect(warnings).toEqual(["OpenRouter reported a lower all-time usage than before; ignored"])
       })
     )
@@ -127,7 +126,7 @@ describe("KeySync through the simulator", () => {
         const second = yield* sync("k1")
         expect([first.outcome, second.outcome]).toEqual(["invalid", "invalid"])
         expect(yield* eventTypesAfter(before)).toEqual(["KeyMarkedInvalid"])
-        expect((yield* keyRow("k1"))?.is_invalid).toBe(1)
+        expect((yield* keyRow("k1"))?.status).toBe("invalid")
         // 401 is final: it was asked once per sync, never retried.
         expect(sim.count("/key")).toBe(2)
       })
@@ -147,7 +146,7 @@ describe("KeySync through the simulator", () => {
         expect(refused.message).toBe("API key is inactive: activate it to sync")
         expect(sim.count("/key")).toBe(0)
         expect(yield* eventTypesAfter(before)).toEqual([])
-        expect(yield* sqlRows((sql) => sql`SELECT * FROM key_sync`)).toEqual([])
+        expect((yield* keyRow("k1"))?.last_synced_at).toBeNull()
         // Switched on again, it syncs as any key.
         yield* editKey("k1", { isActive: true })
         expect((yield* sync("k1")).outcome).toBe("ok")
@@ -188,13 +187,13 @@ describe("KeySync through the simulator", () => {
         expect(outcomes).toEqual(["failed", "failed", "failed"])
         expect(yield* eventTypesAfter(before)).toEqual(["KeySyncFailed"])
         const failing = yield* keyRow("k1")
-        expect(failing).toMatchObject({ is_failing: 1, usage_total_micros: 3_000_000 })
+        expect(failing).toMatchObject({ status: "failing", usage_total: 3 })
         expect(failing?.last_error).toBeTruthy()
         expect(failing?.last_error).not.toContain(key)
         const recovered = yield* sync("k1")
         expect(recovered.outcome).toBe("ok")
         expect(yield* eventTypesAfter(before)).toEqual(["KeySyncFailed", "KeyStatusRecorded"])
-        expect(yield* keyRow("k1")).toMatchObject({ is_failing: 0, last_error: null })
+        expect(yield* keyRow("k1")).toMatchObject({ status: "active", last_error: null })
       })
     )
   )
@@ -215,20 +214,9 @@ describe("KeySync through the simulator", () => {
         yield* storeKey("u1", "k1", key)
         yield* sync("mgmt")
         yield* sync("k1")
-        const usage = yield* sqlRows(
-          (sql) => sql<{
-            date: string
-            model: string
-            requests_count: number
-            tokens_input: number
-            cost_micros: number
-          }>`
-            SELECT date, model, requests_count, tokens_input, cost_micros FROM usage_stats WHERE api_key_id = 'k1'
-            ORDER BY date, model`
-        )
-        expect(usage).toEqual([
-          { date: old, model: "anthropic/claude-sonnet-4", requests_count: 2, tokens_input: 10, cost_micros: 125_000 },
-          { date: yesterday, model: "openai/gpt-4.1", requests_count: 4, tokens_input: 20, cost_micros: 750_000 }
+        expect(yield* usageOf("u1", "k1")).toEqual([
+          { date: old, model: "anthropic/claude-sonnet-4", requests: 2, tokens_input: 10, cost: 125_000 },
+          { date: yesterday, model: "openai/gpt-4.1", requests: 4, tokens_input: 20, cost: 750_000 }
         ])
         // Afterwards only the last 3 days are taken again: a revision of an old day is not re-read.
         sim.addUsage(key, 1, { ...row, model: "anthropic/claude-sonnet-4", date: old })
@@ -294,11 +282,9 @@ describe("KeySync through the simulator", () => {
         yield* storeKey("u2", "plain", plain)
         yield* sync("mgmt")
         yield* sync("plain")
-        const balances = yield* sqlRows(
-          (sql) => sql<{ user_id: string; total_credits_micros: number | null }>`
-            SELECT user_id, total_credits_micros, total_usage_micros FROM account_balance ORDER BY user_id`
-        )
-        expect(balances).toEqual([{ user_id: "u1", total_credits_micros: 100_500_000, total_usage_micros: 25_750_000 }])
+        // Credits 100.50 − usage 25.75, as the dashboard shows it; the user without a management key: unknown.
+        expect((yield* Balances.of("u1")).balance).toBe(74.75)
+        expect(yield* Balances.of("u2")).toEqual({ balance: null, updatedAt: null })
       })
     )
   )
@@ -364,14 +350,9 @@ describe("KeySync through the simulator", () => {
           1
         )
         yield* sync("m2")
-        const balances = yield* sqlRows(
-          (sql) => sql<{ user_id: string; total_credits_micros: number | null; total_usage_micros: number | null }>`
-            SELECT user_id, total_credits_micros, total_usage_micros FROM account_balance ORDER BY user_id`
-        )
-        expect(balances).toEqual([
-          { user_id: "u1", total_credits_micros: null, total_usage_micros: null },
-          { user_id: "u2", total_credits_micros: null, total_usage_micros: null }
-        ])
+        // A 403 or an all-zero answer is "unknown", never $0.
+        expect(yield* Balances.of("u1")).toEqual({ balance: null, updatedAt: null })
+        expect(yield* Balances.of("u2")).toEqual({ balance: null, updatedAt: null })
       })
     )
   )

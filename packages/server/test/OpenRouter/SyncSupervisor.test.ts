@@ -1,36 +1,44 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ApiKeyCommands, ApiKeyId, UserId } from "@orw/domain"
-import { DateTime, Duration, Effect, Exit, Layer, Scope } from "effect"
+import { DateTime, Duration, Effect, Exit, Layer, Scope, Stream } from "effect"
 import { Dispatcher } from "../../src/Dispatcher.js"
 import { Fault, Simulator } from "../../src/OpenRouter/Simulator.js"
 import { SyncSupervisor } from "../../src/OpenRouter/SyncSupervisor.js"
+import * as ApiKeys from "../../src/Projections/ApiKeys.js"
+import * as SyncStatus from "../../src/SideTables/SyncStatus.js"
 import { testMetadata } from "../support/Fixtures.js"
 import {
   eventCount,
   eventTypesAfter,
   fastSettings,
   registerUser,
-  sqlRows,
+  sawKeyEvent,
   storeKey,
-  syncLayer
+  syncLayer,
+  watchEvents
 } from "../support/SyncHarness.js"
 
 const settings = { ...fastSettings, interval: Duration.millis(300) }
 
 const running = Effect.flatMap(SyncSupervisor, (s) => s.running)
 
-/** Polls `check` until it holds (or fails the test after `timeoutMs`). */
-const eventually = <A, E, R>(check: Effect.Effect<A, E, R>, holds: (a: A) => boolean, timeoutMs = 5_000) =>
-  Effect.gen(function* () {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      const value = yield* check
-      if (holds(value)) return value
-      if (Date.now() > deadline)
-        return yield* Effect.dieMessage(`condition not met in ${timeoutMs} ms: ${JSON.stringify(value)}`)
-      yield* Effect.sleep("25 millis")
-    }
-  })
+/** Waits, without polling, until the supervisor's fiber set is exactly `ids` (it reconciles on key events). */
+const fibersFor = (...ids: ReadonlyArray<string>) =>
+  Effect.flatMap(SyncSupervisor, (s) =>
+    s.changes.pipe(
+      Stream.filter((running) => running.join() === ids.join()),
+      Stream.runHead,
+      Effect.timeoutFail({
+        duration: "10 seconds",
+        onTimeout: () => new Error(`the fibers never became [${ids.join()}]`)
+      }),
+      Effect.orDie
+    )
+  )
+
+/** The user's key rows as the API shows them (the contract), by id. */
+const rows = (userId: string) =>
+  Effect.map(ApiKeys.rowsOf(UserId.make(userId)), (list) => new Map(list.map((row) => [row.id as string, row])))
 
 const setActive = (keyId: string, isActive: boolean) =>
   Effect.flatMap(Dispatcher, (d) =>
@@ -67,25 +75,28 @@ describe("SyncSupervisor", () => {
       const a = sim.addKey()
       const b = sim.addKey()
       yield* Effect.gen(function* () {
+        const events = yield* watchEvents
         yield* registerUser("u1")
         expect(yield* running).toEqual([])
         yield* storeKey("u1", "ka", a)
-        yield* eventually(running, (ids) => ids.join() === "ka")
+        yield* fibersFor("ka")
         yield* storeKey("u1", "kb", b)
-        yield* eventually(running, (ids) => ids.join() === "ka,kb")
-        // The fibers really sync: each key gets its status recorded.
-        yield* eventually(
-          sqlRows((sql) => sql<{ n: number }>`SELECT COUNT(*) AS n FROM api_keys WHERE status_recorded_at IS NOT NULL`),
-          (rows) => rows[0]?.n === 2
-        )
+        yield* fibersFor("ka", "kb")
+        // The fibers really sync: each key gets its status recorded, and its row shows it.
+        yield* events.until((seen) => ["ka", "kb"].every((k) => sawKeyEvent(seen, "KeyStatusRecorded", k)))
+        const synced = yield* rows("u1")
+        expect([synced.get("ka")?.status, synced.get("kb")?.status]).toEqual(["active", "active"])
+        expect(synced.get("ka")?.usage_total).not.toBeNull()
         yield* setActive("ka", false)
-        yield* eventually(running, (ids) => ids.join() === "kb")
+        yield* fibersFor("kb")
         yield* setActive("ka", true)
-        yield* eventually(running, (ids) => ids.join() === "ka,kb")
+        yield* fibersFor("ka", "kb")
         yield* deleteKey("kb")
-        yield* eventually(running, (ids) => ids.join() === "ka")
+        yield* fibersFor("ka")
+        // Upstream refuses the key: it is marked invalid once and loses its fiber.
         sim.key(a).disabled = true
-        yield* eventually(running, (ids) => ids.length === 0)
+        yield* fibersFor()
+        expect((yield* rows("u1")).get("ka")?.status).toBe("invalid")
       }).pipe(
         Effect.provide(SyncSupervisor.Default.pipe(Layer.provideMerge(syncLayer(server.url, ":memory:", settings))))
       )
@@ -100,26 +111,25 @@ describe("SyncSupervisor", () => {
       const good = sim.addKey({ usage: { total: 1 } })
       sim.fail("/key", Fault.serverError(), 1_000_000)
       yield* Effect.gen(function* () {
+        const events = yield* watchEvents
         yield* registerUser("u1")
         yield* storeKey("u1", "good", good)
         yield* storeKey("u1", "bad", bad)
-        // Every call fails for a while; then only the bad key stays broken.
-        yield* eventually(
-          sqlRows((sql) => sql<{ id: string }>`SELECT id FROM api_keys WHERE is_failing = 1 ORDER BY id`),
-          (rows) => rows.length === 2
-        )
+        // Every call fails for a while: both keys show failing.
+        yield* events.until((seen) => ["good", "bad"].every((k) => sawKeyEvent(seen, "KeySyncFailed", k)))
+        const failing = yield* rows("u1")
+        expect([failing.get("good")?.status, failing.get("bad")?.status]).toEqual(["failing", "failing"])
+        // Then only the bad key stays broken: upstream refuses it, the good one recovers and records usage.
         sim.faults.clear()
         sim.key(bad).disabled = true
-        yield* eventually(
-          sqlRows((sql) => sql<{ id: string }>`SELECT id FROM api_keys WHERE status_recorded_at IS NOT NULL`),
-          (rows) => rows.length === 1 && rows[0]?.id === "good"
-        )
+        yield* events.until((seen) => sawKeyEvent(seen, "KeyStatusRecorded", "good"))
+        yield* events.until((seen) => sawKeyEvent(seen, "KeyMarkedInvalid", "bad"))
         sim.addUsage(good, 2)
-        yield* eventually(
-          sqlRows((sql) => sql<{ n: number }>`SELECT COUNT(*) AS n FROM usage_stats WHERE api_key_id = 'good'`),
-          (rows) => rows[0]?.n === 1
-        )
-        yield* eventually(running, (ids) => ids.join() === "good")
+        yield* events.until((seen) => sawKeyEvent(seen, "UsageRecorded", "good"))
+        yield* fibersFor("good")
+        const after = yield* rows("u1")
+        expect([after.get("good")?.status, after.get("bad")?.status]).toEqual(["active", "invalid"])
+        expect(after.get("good")?.usage_total).toBe(3)
       }).pipe(
         Effect.provide(SyncSupervisor.Default.pipe(Layer.provideMerge(syncLayer(server.url, ":memory:", settings))))
       )
@@ -139,15 +149,15 @@ describe("SyncSupervisor", () => {
         const before = yield* eventCount
         const scope = yield* Scope.make()
         yield* Layer.buildWithScope(SyncSupervisor.Default, scope)
-        yield* eventually(
-          Effect.sync(() => sim.count("/key")),
-          (n) => n >= 1
-        )
+        // The call is in flight (upstream holds it for 30 s) when the scope closes.
+        yield* Effect.promise(() => sim.reached("/key"))
         const started = Date.now()
         yield* Scope.close(scope, Exit.void)
         expect(Date.now() - started).toBeLessThan(2_000)
         expect(yield* eventTypesAfter(before)).toEqual([])
-        expect(yield* sqlRows((sql) => sql`SELECT * FROM key_sync`)).toEqual([])
+        // Nothing recorded of the interrupted attempt: no event, and the key shows no sync yet.
+        expect((yield* rows("u1")).get("k1")?.last_synced_at).toBeNull()
+        expect((yield* SyncStatus.ofKeys(["k1"])).size).toBe(0)
       }).pipe(Effect.provide(base))
     })
   )

@@ -1,11 +1,12 @@
 import { SqlClient } from "@effect/sql"
 import { ApiKeyCommands, ApiKeyId, maskKey, UserId } from "@orw/domain"
-import { DateTime, Duration, Effect, Layer, Redacted } from "effect"
+import { DateTime, Duration, Effect, Layer, Queue, Redacted } from "effect"
 import { AppConfig } from "../../src/Config.js"
 import * as Core from "../../src/Core.js"
 import { KeyVault, keyHash } from "../../src/Crypto/KeyVault.js"
 import { Dispatcher } from "../../src/Dispatcher.js"
-import { EventStore } from "../../src/EventStore.js"
+import { EventBus } from "../../src/EventBus.js"
+import { EventStore, type StoredEvent } from "../../src/EventStore.js"
 import { SyncSettings } from "../../src/OpenRouter/SyncSettings.js"
 import * as Sync from "../../src/Sync.js"
 import { register, testMetadata } from "./Fixtures.js"
@@ -73,3 +74,29 @@ export const eventTypesAfter = (position: number) =>
 export const sqlRows = <A extends object>(
   query: (sql: SqlClient.SqlClient) => Effect.Effect<ReadonlyArray<A>, unknown>
 ) => Effect.flatMap(SqlClient.SqlClient, (sql) => Effect.orDie(query(sql)))
+
+/**
+ * Watches the events committed in this process (the EventBus, which the supervisor also follows), from
+ * now on: `until(done)` waits, without polling, until the events seen so far satisfy `done`.
+ */
+export const watchEvents = Effect.gen(function* () {
+  const queue = yield* Effect.flatMap(EventBus, (bus) => bus.subscribe)
+  const seen: Array<StoredEvent> = []
+  const until = (done: (seen: ReadonlyArray<StoredEvent>) => boolean, timeout: Duration.DurationInput = "10 seconds") =>
+    Effect.gen(function* () {
+      while (!done(seen)) seen.push(yield* Queue.take(queue))
+      return seen as ReadonlyArray<StoredEvent>
+    }).pipe(
+      Effect.timeoutFail({
+        duration: timeout,
+        onTimeout: () =>
+          new Error(`events not seen in time; saw ${seen.map((e) => `${e.type}:${e.streamId}`).join(", ")}`)
+      }),
+      Effect.orDie
+    )
+  return { until, seen: seen as ReadonlyArray<StoredEvent> }
+})
+
+/** Whether `seen` holds an event of `type` on the stream of key `keyId`. */
+export const sawKeyEvent = (seen: ReadonlyArray<StoredEvent>, type: string, keyId: string) =>
+  seen.some((e) => e.type === type && (e.streamId === `key-${keyId}` || e.streamId === `usage-${keyId}`))
