@@ -24,10 +24,10 @@ import {
 } from "../src/Errors.js"
 import { DomainEvent, Streams, streamOf } from "../src/Events.js"
 import { ApiKeyId, UserId } from "../src/Ids.js"
-import { Micros } from "../src/Money.js"
 import { evolveUser, initialUserState } from "../src/User/Decider.js"
 import { KeyAttached, KeyDetached, UserDeleted, UserRegistered } from "../src/User/Events.js"
 import { spec, stream } from "./support/DeciderSpec.js"
+import { keyStatus } from "./support/KeyStatus.js"
 
 const keys = spec(
   { user: stream(initialUserState, evolveUser), key: stream(initialApiKeyState, evolveApiKey) },
@@ -82,19 +82,7 @@ const addKey = (fields: Partial<ConstructorParameters<typeof AddKey>[0]> = {}) =
     ...fields
   })
 
-const status = (fields: Partial<KeyStatus> = {}): KeyStatus => ({
-  label: "sk-or-v1-012...def",
-  limit: Micros.make(10_000_000),
-  limitRemaining: Micros.make(7_500_000),
-  limitReset: "monthly",
-  usage: Micros.make(2_500_000),
-  usageDaily: Micros.make(100_000),
-  usageWeekly: Micros.make(700_000),
-  usageMonthly: Micros.make(2_500_000),
-  isManagementKey: false,
-  expiresAt: null,
-  ...fields
-})
+const status = keyStatus
 const statusRecorded = (s: KeyStatus) => new KeyStatusRecorded({ keyId: k1, userId: alice, status: s, at })
 
 describe("ApiKey decider", () => {

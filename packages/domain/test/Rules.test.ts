@@ -6,34 +6,12 @@ import {
   daysBetween,
   effectiveLines,
   isCalendarDay,
-  isPolled,
-  keyHealth,
   sumUsage,
   sumUsageBy,
   type UsageLine,
   UtcDate
 } from "../src/index.js"
 import { UNATTRIBUTED } from "../src/Usage/Events.js"
-
-describe("keyHealth: one status rule", () => {
-  const cases = [
-    [{ isActive: true, invalid: false, failing: false }, "active", true],
-    [{ isActive: true, invalid: false, failing: true }, "failing", true],
-    [{ isActive: true, invalid: true, failing: false }, "invalid", false],
-    [{ isActive: true, invalid: true, failing: true }, "invalid", false],
-    [{ isActive: false, invalid: false, failing: false }, "inactive", false],
-    // Switched off wins over what upstream said: the user's choice is what the key shows.
-    [{ isActive: false, invalid: true, failing: false }, "inactive", false],
-    [{ isActive: false, invalid: false, failing: true }, "inactive", false],
-    [{ isActive: false, invalid: true, failing: true }, "inactive", false]
-  ] as const
-  for (const [flags, status, polled] of cases) {
-    it(`${JSON.stringify(flags)} is ${status}, ${polled ? "" : "not "}polled`, () => {
-      expect(keyHealth(flags)).toBe(status)
-      expect(isPolled(flags)).toBe(polled)
-    })
-  }
-})
 
 const line = (keyId: string, date: string, model: string, cost: number, requests = 0): UsageLine => ({
   keyId,

@@ -13,6 +13,7 @@ import { decideSync, usageDecrease } from "../src/Sync/Decider.js"
 import { evolveUsage, initialUsageState } from "../src/Usage/Decider.js"
 import { UsageRecorded, type UsageTotals } from "../src/Usage/Events.js"
 import { spec, stream } from "./support/DeciderSpec.js"
+import { keyStatus } from "./support/KeyStatus.js"
 
 const sync = spec(
   { key: stream(initialApiKeyState, evolveApiKey), usage: stream(initialUsageState, evolveUsage) },
@@ -40,19 +41,7 @@ const added = new KeyAdded({
 const deleted = new KeyDeleted({ keyId: k1, userId: alice, at })
 const syncFailed = new KeySyncFailed({ keyId: k1, userId: alice, error: "HTTP 503", at })
 
-const status = (fields: Partial<KeyStatus> = {}): KeyStatus => ({
-  label: "sk-or-v1-012...def",
-  limit: Micros.make(10_000_000),
-  limitRemaining: Micros.make(7_500_000),
-  limitReset: "monthly",
-  usage: Micros.make(2_500_000),
-  usageDaily: Micros.make(100_000),
-  usageWeekly: Micros.make(700_000),
-  usageMonthly: Micros.make(2_500_000),
-  isManagementKey: false,
-  expiresAt: null,
-  ...fields
-})
+const status = keyStatus
 const statusRecorded = (s: KeyStatus, when = at) =>
   new KeyStatusRecorded({ keyId: k1, userId: alice, status: s, at: when })
 const snapshot = (s: KeyStatus) => new RecordKeySnapshot({ keyId: k1, status: s, at: later, day: today })
