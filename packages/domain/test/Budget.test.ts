@@ -433,7 +433,8 @@ describe("Spike rule", () => {
       .when(check)
       .thenNothing())
 
-  it("not at exactly 3 ×, and never under $1", () => {
+  it("not at exactly 3 ×, never under $1, and not without a baseline (nothing in the trailing week)", () => {
+    spikes({ "2026-11-25|m": usd(50) }).given({ key: [keyAdded] }).when(check).thenNothing()
     spikes({ ...week, "2026-11-25|m": usd(3) })
       .given({ key: [keyAdded] })
       .when(check)

@@ -348,8 +348,9 @@ export const decideSpike = (
   const lines = usageLines([ctx.usage])
   const spent = spentOn(lines, today)
   const week = trailingWeek(lines, today)
+  // No baseline, no spike: a key seen for the first time (nothing in the trailing week) is not "spiking".
   // spent > factor × week / 7, kept out of fractions of a micro-dollar.
-  if (spent < SPIKE_MINIMUM || !(spent * 7 > cmd.factor * week)) return Either.right([])
+  if (week === 0 || spent < SPIKE_MINIMUM || !(spent * 7 > cmd.factor * week)) return Either.right([])
   return Either.right([
     new KeySpendSpiked({
       alertId: spikeAlertId(ctx.key.keyId, today),
