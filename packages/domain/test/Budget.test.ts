@@ -434,7 +434,10 @@ describe("Spike rule", () => {
       .thenNothing())
 
   it("not at exactly 3 ×, never under $1, and not without a baseline (nothing in the trailing week)", () => {
-    spikes({ "2026-11-25|m": usd(50) }).given({ key: [keyAdded] }).when(check).thenNothing()
+    spikes({ "2026-11-25|m": usd(50) })
+      .given({ key: [keyAdded] })
+      .when(check)
+      .thenNothing()
     spikes({ ...week, "2026-11-25|m": usd(3) })
       .given({ key: [keyAdded] })
       .when(check)

@@ -47,7 +47,7 @@ export const alertRowOf = (e: AlertEvent) => {
         threshold: null,
         amount_micros: Math.round(e.factor * e.average),
         spent_micros: e.spent,
-        period: "daily",
+        period: "daily" as const,
         period_start: e.date,
         fired_at: iso(e.at)
       }
