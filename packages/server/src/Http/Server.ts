@@ -17,6 +17,7 @@ import { Passwords } from "../Auth/Passwords.js"
 import * as Core from "../Core.js"
 import { SyncSupervisor } from "../OpenRouter/SyncSupervisor.js"
 import * as Sync from "../Sync.js"
+import * as Alerting from "../Webhooks/Background.js"
 import { Wake } from "../Webhooks/Wake.js"
 import { AccountHandlers, AuthHandlers } from "./Accounts.js"
 import { ApiTokenAuthLive, AuthRateLimitLive, SessionAuthLive } from "./Auth.js"
@@ -83,7 +84,8 @@ const Services = Layer.mergeAll(
   RateLimits.Default,
   BudgetsService.Default,
   AlertsService.Default,
-  WebhooksService.Default
+  WebhooksService.Default,
+  Alerting.Services
 ).pipe(Layer.provideMerge(Wake.Default))
 
 /**
@@ -166,6 +168,8 @@ export interface AppLayerOptions<E, R, RE = never, RR = never> {
   readonly passwords?: Layer.Layer<Passwords>
   /** Run the background sync fibers (SyncSupervisor) while the server runs. Default true. */
   readonly backgroundSync?: boolean
+  /** Run the alert catch-up, the webhook outbox and the delivery worker. Default true. */
+  readonly backgroundDelivery?: boolean
   /** More routes on the same router and edge (e.g. `RpcRoute`); they may use every service of the app. */
   readonly routes?: Layer.Layer<never, RE, RR>
 }
@@ -177,9 +181,12 @@ export interface AppLayerOptions<E, R, RE = never, RR = never> {
  * a caller (a test) can read the bound address and the database.
  */
 export const appLayer = <E, R, RE = never, RR = never>(options: AppLayerOptions<E, R, RE, RR>) => {
-  const background = options.backgroundSync === false ? Layer.empty : SyncSupervisor.Default
+  const background = Layer.mergeAll(
+    options.backgroundSync === false ? Layer.empty : SyncSupervisor.Default,
+    options.backgroundDelivery === false ? Layer.empty : Alerting.BackgroundDelivery
+  )
   return httpLive(options.routes).pipe(
-    Layer.provideMerge(Layer.mergeAll(Services, background)),
+    Layer.provideMerge(background.pipe(Layer.provideMerge(Services))),
     Layer.provideMerge(Layer.mergeAll(Sync.layer, Jwt.Default, options.passwords ?? Passwords.Default)),
     Layer.provideMerge(Core.layer),
     Layer.provideMerge(options.server)
