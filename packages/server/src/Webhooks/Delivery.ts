@@ -104,6 +104,14 @@ export class DeliveryWorker extends Effect.Service<DeliveryWorker>()("orw/Webhoo
           status === "pending" ? done + Duration.toMillis(retryDelay(d.attempts + 1, yield* Random.next)) : null
         const error = delivered ? null : "error" in response ? response.error : `HTTP ${statusCode}`
         yield* Deliveries.record(d.id, { status, statusCode, error, nextAttemptAt, now: done })
+        // Never the URL (it may carry the receiver's token) nor the secret: the delivery id says which.
+        yield* (
+          status === "delivered"
+            ? Effect.logInfo("Webhook delivered")
+            : Effect.logWarning(
+                status === "failed" ? "Webhook delivery failed for good" : "Webhook delivery failed, will retry"
+              )
+        ).pipe(Effect.annotateLogs({ deliveryId: d.id, attempt: d.attempts + 1, error: error ?? "" }))
         yield* PubSub.publish(results, {
           deliveryId: d.id,
           attempt: d.attempts + 1,
