@@ -213,6 +213,10 @@ describe("delivery to a real receiver on loopback", () => {
         last_error: null
       })
       expect(receiver.received).toHaveLength(1)
+      const metrics = (await api.request("GET", "/metrics")).text
+      expect(metrics).toMatch(/^orw_alerts_fired\{kind="threshold"\} [1-9]/m)
+      expect(metrics).toMatch(/^orw_webhook_deliveries\{result="delivered"\} [1-9]/m)
+      expect(metrics).toMatch(/^orw_webhook_outbox_lag \d+$/m)
     } finally {
       await receiver.close()
     }
