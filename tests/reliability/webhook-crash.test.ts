@@ -48,9 +48,17 @@ const startServerProcess = (env: Record<string, string>) =>
         }
       }
     }
-    const waitForLine = (re: RegExp) => new Promise<string>((res) => (waiters.push({ re, resolve: res }), check()))
-    child.stdout.on("data", (c: Buffer) => ((out += c.toString()), check()))
-    child.stderr.on("data", (c: Buffer) => ((out += c.toString()), check()))
+    const waitForLine = (re: RegExp) =>
+      new Promise<string>((res) => {
+        waiters.push({ re, resolve: res })
+        check()
+      })
+    const onData = (c: Buffer) => {
+      out += c.toString()
+      check()
+    }
+    child.stdout.on("data", onData)
+    child.stderr.on("data", onData)
     child.on("exit", (code, signal) => {
       if (signal === null && code !== 0) reject(new Error(`server exited (${code}): ${out}`))
     })
