@@ -4,7 +4,7 @@ import { jsonLines, lines, openSqlite, orw } from "./fixture.js"
 import type { Fixture } from "./seed.js"
 import { makeFixture } from "./seed.js"
 
-const TABLES = ["users", "api_keys", "usage_stats", "api_tokens"]
+const TABLES = ["users", "api_keys", "usage_stats", "api_tokens", "budgets", "alerts", "webhooks"]
 
 let fixture: Fixture
 let env: Record<string, string>
@@ -48,7 +48,7 @@ const tamper = () => {
 describe("orw projections", () => {
   it("status shows the lag as stored; rebuild restores the tables row for row; status then shows lag 0", async () => {
     const before = readTables()
-    expect(Object.values(before).map((rows) => rows.length)).toEqual([1, 1, 3, 1])
+    expect(Object.values(before).map((rows) => rows.length)).toEqual([1, 1, 3, 1, 0, 0, 0])
     tamper()
 
     const status = await orw(["projections", "status"], env)
@@ -60,7 +60,10 @@ describe("orw projections", () => {
       ["users", "1", "1", String(fixture.head - 3), head, "3"],
       ["api_keys", "1", "1", head, head, "0"],
       ["usage_stats", "1", "1", head, head, "0"],
-      ["api_tokens", "1", "1", head, head, "0"]
+      ["api_tokens", "1", "1", head, head, "0"],
+      ["budgets", "1", "1", head, head, "0"],
+      ["alerts", "1", "1", head, head, "0"],
+      ["webhooks", "1", "1", head, head, "0"]
     ])
 
     const rebuild = await orw(["projections", "rebuild"], env)
@@ -89,7 +92,7 @@ describe("orw projections", () => {
     expect(run.code).not.toBe(0)
     expect(run.stdout).toBe("")
     expect(lines(run.stderr)).toEqual([
-      'orw: Unknown projection "nope" (known: users, api_keys, usage_stats, api_tokens)'
+      'orw: Unknown projection "nope" (known: users, api_keys, usage_stats, api_tokens, budgets, alerts, webhooks)'
     ])
     expect(readTables()).toEqual(before)
   })

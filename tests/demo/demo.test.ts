@@ -76,6 +76,10 @@ it.live(
           later = (await totalSpend(demo.url, jwt)).reduce((sum, k) => sum + (k.usage_total ?? 0), 0)
         }
         expect(later).toBeGreaterThan(first)
+        // The demo's account budget is already above its thresholds once the sync has run: it fired.
+        const alerts = await fetch(`${demo.url}/api/alerts`, { headers: { authorization: `Bearer ${jwt}` } })
+        const fired = ((await alerts.json()) as { items: Array<{ kind: string; budget_id: string | null }> }).items
+        expect(fired.some((a) => a.kind === "threshold" && a.budget_id === "demo-budget-month")).toBe(true)
         // 90 days of history reach the read tables (activity for 30, the import for the rest).
         const Sqlite = (await import("node:module")).createRequire(NodePath.join(root, "packages/server/package.json"))(
           "better-sqlite3"

@@ -71,6 +71,17 @@ export const applyEvent = (snapshot: Snapshot, event: DomainEvent): void => {
     }
     case "EmailClaimed":
     case "EmailReleased":
+    // Budgets, alerts and webhooks are not part of the replayed keys-and-stats view.
+    case "BudgetCreated":
+    case "BudgetChanged":
+    case "BudgetDeleted":
+    case "BudgetThresholdCrossed":
+    case "BudgetForecastExceeded":
+    case "BudgetSlotClaimed":
+    case "BudgetSlotReleased":
+    case "KeySpendSpiked":
+    case "WebhookAdded":
+    case "WebhookDeleted":
       return
     case "UsageRecorded": {
       const key = snapshot.keys.get(event.keyId) ?? newKey(event.keyId, event.userId)

@@ -1,13 +1,17 @@
 import { HttpApi, OpenApi } from "@effect/platform"
 import { AccountApi } from "./Api/Account.js"
+import { AlertsApi } from "./Api/Alerts.js"
 import { AuthApi } from "./Api/Auth.js"
+import { BudgetsApi, WebhooksApi } from "./Api/Budgets.js"
 import { InternalError, json, UnprocessableJson } from "./Api/Errors.js"
 import { KeysApi } from "./Api/Keys.js"
 import { TokensApi } from "./Api/Tokens.js"
 import { V1Api } from "./Api/V1.js"
 
 export * from "./Api/Account.js"
+export * from "./Api/Alerts.js"
 export * from "./Api/Auth.js"
+export * from "./Api/Budgets.js"
 export * from "./Api/Errors.js"
 export * from "./Api/Keys.js"
 export * from "./Api/Security.js"
@@ -23,6 +27,9 @@ export class OrwApi extends HttpApi.make("orw")
   .add(AccountApi)
   .add(KeysApi)
   .add(TokensApi)
+  .add(BudgetsApi)
+  .add(AlertsApi)
+  .add(WebhooksApi)
   .add(V1Api)
   .addError(UnprocessableJson)
   .addError(json(InternalError))

@@ -254,6 +254,87 @@ export class InvalidDateRange extends Schema.TaggedError<InvalidDateRange>()(
   }
 }
 
+// --- Budgets and webhooks
+
+export class BudgetNotFound extends Schema.TaggedError<BudgetNotFound>()(
+  "BudgetNotFound",
+  { detail: fixed("Budget not found") },
+  http(404, "No such budget")
+) {
+  override get message() {
+    return this.detail
+  }
+}
+
+export class BudgetForbidden extends Schema.TaggedError<BudgetForbidden>()(
+  "BudgetForbidden",
+  { detail: fixed("Not allowed to access this budget") },
+  http(403, "Another user's budget")
+) {
+  override get message() {
+    return this.detail
+  }
+}
+
+/** At most one budget per (user, scope, key, period). */
+export class BudgetAlreadyExists extends Schema.TaggedError<BudgetAlreadyExists>()(
+  "BudgetAlreadyExists",
+  { detail: fixed("A budget for this scope, key and period already exists") },
+  http(400, "A budget for the same scope, key and period exists")
+) {
+  override get message() {
+    return this.detail
+  }
+}
+
+/** An amount that is not positive, thresholds out of 1–1000 or repeated, a key scope without a key... */
+export class InvalidBudget extends Schema.TaggedError<InvalidBudget>()(
+  "InvalidBudget",
+  { reason: Schema.String, detail: Schema.String },
+  http(400, "A budget that can't be kept")
+) {
+  constructor(props: { readonly reason: string; readonly detail?: string }, options?: Schema.MakeOptions) {
+    super({ reason: props.reason, detail: `Invalid budget: ${props.reason}` }, options)
+  }
+  override get message() {
+    return this.detail
+  }
+}
+
+export class WebhookNotFound extends Schema.TaggedError<WebhookNotFound>()(
+  "WebhookNotFound",
+  { detail: fixed("Webhook not found") },
+  http(404, "No such webhook")
+) {
+  override get message() {
+    return this.detail
+  }
+}
+
+export class WebhookForbidden extends Schema.TaggedError<WebhookForbidden>()(
+  "WebhookForbidden",
+  { detail: fixed("Not allowed to access this webhook") },
+  http(403, "Another user's webhook")
+) {
+  override get message() {
+    return this.detail
+  }
+}
+
+/** Not http(s), not a URL, or (in production, unless WEBHOOK_ALLOW_PRIVATE) a loopback or private host. */
+export class InvalidWebhookUrl extends Schema.TaggedError<InvalidWebhookUrl>()(
+  "InvalidWebhookUrl",
+  { reason: Schema.String, detail: Schema.String },
+  http(400, "A webhook URL that can't be used")
+) {
+  constructor(props: { readonly reason: string; readonly detail?: string }, options?: Schema.MakeOptions) {
+    super({ reason: props.reason, detail: `Invalid webhook URL: ${props.reason}` }, options)
+  }
+  override get message() {
+    return this.detail
+  }
+}
+
 // --- Every command
 
 /** A command named an id that already has a history (ids are minted by the server). */
@@ -299,7 +380,14 @@ export const DomainError = Schema.Union(
   TokenForbidden,
   InvalidUsage,
   AlreadyExists,
-  KeyInactive
+  KeyInactive,
+  BudgetNotFound,
+  BudgetForbidden,
+  BudgetAlreadyExists,
+  InvalidBudget,
+  WebhookNotFound,
+  WebhookForbidden,
+  InvalidWebhookUrl
 )
 export type DomainError = typeof DomainError.Type
 
@@ -322,6 +410,13 @@ export interface CommandRejections {
   readonly RecordUsage: InvalidUsage | KeyNotFound
   readonly RecordKeySnapshot: InvalidUsage | KeyNotFound
   readonly RecordActivity: InvalidUsage | KeyNotFound
+  readonly CreateBudget: AlreadyExists | UserNotFound | KeyNotFound | KeyForbidden | InvalidBudget | BudgetAlreadyExists
+  readonly ChangeBudget: BudgetNotFound | BudgetForbidden | InvalidBudget
+  readonly DeleteBudget: BudgetNotFound | BudgetForbidden
+  readonly EvaluateBudget: never
+  readonly EvaluateSpike: never
+  readonly AddWebhook: AlreadyExists | UserNotFound | InvalidWebhookUrl
+  readonly DeleteWebhook: WebhookNotFound | WebhookForbidden
 }
 
 /** The rejections of a command (of a union of commands: of any of them). */

@@ -1,12 +1,24 @@
 import { Schema } from "effect"
 import { ApiKeyEvent } from "./ApiKey/Events.js"
 import { ApiTokenEvent } from "./ApiToken/Events.js"
+import { BudgetEvent, BudgetSlotEvent, SpikeEvent } from "./Budget/Events.js"
 import { UsageRecorded } from "./Usage/Events.js"
 import { normalizeEmail } from "./User/Decider.js"
 import { EmailEvent, UserEvent } from "./User/Events.js"
+import { WebhookEvent } from "./Webhook/Events.js"
 
 /** Every event of every aggregate. */
-export const DomainEvent = Schema.Union(UserEvent, EmailEvent, ApiKeyEvent, ApiTokenEvent, UsageRecorded)
+export const DomainEvent = Schema.Union(
+  UserEvent,
+  EmailEvent,
+  ApiKeyEvent,
+  ApiTokenEvent,
+  UsageRecorded,
+  BudgetEvent,
+  BudgetSlotEvent,
+  SpikeEvent,
+  WebhookEvent
+)
 export type DomainEvent = typeof DomainEvent.Type
 export type DomainEventType = DomainEvent["_tag"]
 
@@ -16,7 +28,11 @@ export const Streams = {
   email: (email: string) => `email-${normalizeEmail(email)}`,
   key: (keyId: string) => `key-${keyId}`,
   token: (tokenId: string) => `token-${tokenId}`,
-  usage: (keyId: string) => `usage-${keyId}`
+  usage: (keyId: string) => `usage-${keyId}`,
+  budget: (budgetId: string) => `budget-${budgetId}`,
+  budgetSlot: (slot: string) => `budget-slot-${slot}`,
+  spike: (keyId: string) => `spike-${keyId}`,
+  webhook: (webhookId: string) => `webhook-${webhookId}`
 } as const
 
 /** The stream an event belongs to, read off the event itself. */
@@ -44,6 +60,20 @@ export const streamOf = (event: DomainEvent): string => {
       return Streams.token(event.tokenId)
     case "UsageRecorded":
       return Streams.usage(event.keyId)
+    case "BudgetCreated":
+    case "BudgetChanged":
+    case "BudgetDeleted":
+    case "BudgetThresholdCrossed":
+    case "BudgetForecastExceeded":
+      return Streams.budget(event.budgetId)
+    case "BudgetSlotClaimed":
+    case "BudgetSlotReleased":
+      return Streams.budgetSlot(event.slot)
+    case "KeySpendSpiked":
+      return Streams.spike(event.keyId)
+    case "WebhookAdded":
+    case "WebhookDeleted":
+      return Streams.webhook(event.webhookId)
   }
 }
 

@@ -11,6 +11,16 @@ import {
 } from "../src/ApiKey/Events.js"
 import { TokenIssued, TokenRevoked } from "../src/ApiToken/Events.js"
 import {
+  BudgetChanged,
+  BudgetCreated,
+  BudgetDeleted,
+  BudgetForecastExceeded,
+  BudgetSlotClaimed,
+  BudgetSlotReleased,
+  BudgetThresholdCrossed,
+  KeySpendSpiked
+} from "../src/Budget/Events.js"
+import {
   AlreadyExists,
   DomainError,
   EmailAlreadyRegistered,
@@ -29,7 +39,7 @@ import {
 } from "../src/Errors.js"
 import type { DomainEventType } from "../src/Events.js"
 import { DomainEvent, Streams, streamOf } from "../src/Events.js"
-import { ApiKeyId, ApiTokenId, UserId, UtcDate } from "../src/Ids.js"
+import { AlertId, ApiKeyId, ApiTokenId, BudgetId, UserId, UtcDate, WebhookId } from "../src/Ids.js"
 import { Micros } from "../src/Money.js"
 import { UsageRecorded } from "../src/Usage/Events.js"
 import {
@@ -41,6 +51,7 @@ import {
   UserDeleted,
   UserRegistered
 } from "../src/User/Events.js"
+import { WebhookAdded, WebhookDeleted } from "../src/Webhook/Events.js"
 
 addEqualityTesters()
 
@@ -49,6 +60,8 @@ const userId = UserId.make("u1")
 const keyId = ApiKeyId.make("k1")
 const tokenId = ApiTokenId.make("t1")
 const email = "alice@example.com"
+const budgetId = BudgetId.make("b1")
+const webhookId = WebhookId.make("w1")
 
 /** One sample of every event type, with the stream id it must land in, spelled out. */
 const samples: { readonly [T in DomainEventType]: readonly [Extract<DomainEvent, { _tag: T }>, string] } = {
@@ -100,7 +113,90 @@ const samples: { readonly [T in DomainEventType]: readonly [Extract<DomainEvent,
       at
     }),
     "usage-k1"
-  ]
+  ],
+  BudgetCreated: [
+    new BudgetCreated({
+      budgetId,
+      userId,
+      scope: "key",
+      keyId,
+      amount: Micros.make(10_000_000),
+      period: "weekly",
+      thresholds: [50, 80, 100],
+      at
+    }),
+    "budget-b1"
+  ],
+  BudgetChanged: [
+    new BudgetChanged({
+      budgetId,
+      userId,
+      amount: Micros.make(20_000_000),
+      thresholds: [50, 100],
+      periodStart: UtcDate.make("2026-11-23"),
+      rearmed: [80],
+      forecastRearmed: false,
+      at
+    }),
+    "budget-b1"
+  ],
+  BudgetDeleted: [new BudgetDeleted({ budgetId, userId, at }), "budget-b1"],
+  BudgetThresholdCrossed: [
+    new BudgetThresholdCrossed({
+      alertId: AlertId.make("a1"),
+      budgetId,
+      userId,
+      keyId,
+      threshold: 80,
+      amount: Micros.make(10_000_000),
+      spent: Micros.make(8_000_000),
+      period: "weekly",
+      periodStart: UtcDate.make("2026-11-23"),
+      at
+    }),
+    "budget-b1"
+  ],
+  BudgetForecastExceeded: [
+    new BudgetForecastExceeded({
+      alertId: AlertId.make("a2"),
+      budgetId,
+      userId,
+      keyId: null,
+      amount: Micros.make(10_000_000),
+      spent: Micros.make(4_000_000),
+      projected: Micros.make(12_000_000),
+      period: "monthly",
+      periodStart: UtcDate.make("2026-11-01"),
+      at
+    }),
+    "budget-b1"
+  ],
+  BudgetSlotClaimed: [
+    new BudgetSlotClaimed({ slot: "u1:key:k1:weekly", budgetId, userId, at }),
+    "budget-slot-u1:key:k1:weekly"
+  ],
+  BudgetSlotReleased: [
+    new BudgetSlotReleased({ slot: "u1:key:k1:weekly", budgetId, userId, at }),
+    "budget-slot-u1:key:k1:weekly"
+  ],
+  KeySpendSpiked: [
+    new KeySpendSpiked({
+      alertId: AlertId.make("a3"),
+      keyId,
+      userId,
+      date: UtcDate.make("2026-11-29"),
+      spent: Micros.make(5_000_000),
+      average: Micros.make(1_000_000),
+      factor: 3,
+      at
+    }),
+    "spike-k1"
+  ],
+  WebhookAdded: [
+    new WebhookAdded({ webhookId, userId, url: "https://hooks.example.com/x", format: "slack", ciphertext: "ct", at }),
+    "webhook-w1"
+  ],
+  WebhookDeleted: [new WebhookDeleted({ webhookId, userId, at }), "webhook-w1"]
 }
 const cases = Object.entries(samples) as Array<[DomainEventType, readonly [DomainEvent, string]]>
 
@@ -122,7 +218,7 @@ describe("Streams", () => {
 })
 
 describe("streamOf", () => {
-  it("covers 17 event types", () => expect(cases).toHaveLength(17))
+  it("covers 27 event types", () => expect(cases).toHaveLength(27))
 
   it.each(cases)("puts %s in its stream", (type, [event, stream]) => {
     expect(event._tag).toBe(type)

@@ -1,25 +1,39 @@
 import type { SqlClient } from "@effect/sql"
 import {
   type ApiKeyState,
+  type BudgetCommands,
+  type BudgetContext,
+  budgetSlot,
   type ConcurrencyConflict,
   type DomainCommand,
   type DomainError,
   type DomainEvent,
   decideApiKey,
   decideApiToken,
+  decideBudget,
+  decideSpike,
   decideSync,
   decideUsage,
   decideUser,
+  decideWebhook,
   evolveApiKey,
   evolveApiToken,
+  evolveBudget,
+  evolveBudgetSlot,
   evolveEmail,
+  evolveSpike,
   evolveUsage,
   evolveUser,
+  evolveWebhook,
   initialApiKeyState,
   initialApiTokenState,
+  initialBudgetSlotState,
+  initialBudgetState,
   initialEmailState,
+  initialSpikeState,
   initialUsageState,
   initialUserState,
+  initialWebhookState,
   type RejectionOf,
   Streams,
   type SyncCommands,
@@ -28,8 +42,10 @@ import {
   usageDecrease
 } from "@orw/domain"
 import { Effect, Either, Option } from "effect"
+import { evaluateUsage } from "./Alerting.js"
 import type { ExecuteOptions, Load } from "./CommandHandler.js"
 import { CommandHandler } from "./CommandHandler.js"
+import { AppConfig } from "./Config.js"
 import { shredDataKeys } from "./Crypto/KeyVault.js"
 import type { StoredEvent } from "./EventStore.js"
 
@@ -66,6 +82,11 @@ const ownerOf = (key: ApiKeyState, command: { readonly userId?: string }) =>
 export class Dispatcher extends Effect.Service<Dispatcher>()("orw/Dispatcher", {
   effect: Effect.gen(function* () {
     const handler = yield* CommandHandler
+    // SPIKE_FACTOR from AppConfig where the composition root gives it (the server); 3 for bare cores (tests, CLI).
+    const spikeFactor = Option.match(yield* Effect.serviceOption(AppConfig), {
+      onNone: () => 3,
+      onSome: (config) => config.spikeFactor
+    })
 
     const decideWith = (command: DomainCommand, load: Load): Effect.Effect<Outcome> => {
       switch (command._tag) {
@@ -89,6 +110,32 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("orw/Dispatcher", {
         case "IssueToken":
         case "RevokeToken":
           return decideTokenCommand(load, command)
+        case "CreateBudget":
+        case "ChangeBudget":
+        case "DeleteBudget":
+        case "EvaluateBudget":
+          return Effect.map(loadBudget(load, command), (ctx) => decideBudget(command, ctx))
+        case "EvaluateSpike":
+          return Effect.map(
+            Effect.all({
+              key: loadKey(load, command.keyId),
+              usage: Effect.map(load(Streams.usage(command.keyId), initialUsageState, evolveUsage), (usage) => ({
+                keyId: command.keyId,
+                usage
+              })),
+              spike: load(Streams.spike(command.keyId), initialSpikeState, evolveSpike)
+            }),
+            (ctx) => decideSpike(command, ctx)
+          )
+        case "AddWebhook":
+        case "DeleteWebhook":
+          return Effect.map(
+            Effect.all({
+              webhook: load(Streams.webhook(command.webhookId), initialWebhookState, evolveWebhook),
+              user: loadUser(load, command.userId)
+            }),
+            (ctx) => decideWebhook(command, ctx)
+          )
         default:
           return Effect.gen(function* () {
             const key = yield* loadKey(load, command.keyId)
@@ -111,6 +158,14 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("orw/Dispatcher", {
      * fails with the command's own rejections ({@link RejectionOf}) or a conflict that outlived the retries.
      */
     const dispatch = <C extends DomainCommand>(
+      command: C,
+      options: ExecuteOptions
+    ): Effect.Effect<ReadonlyArray<StoredEvent>, RejectionOf<C> | ConcurrencyConflict, SqlClient.SqlClient> =>
+      Effect.tap(dispatchOnly(command, options), (appended) =>
+        evaluateUsage(dispatchOnly, appended, options.metadata, spikeFactor)
+      )
+
+    const dispatchOnly = <C extends DomainCommand>(
       command: C,
       options: ExecuteOptions
     ): Effect.Effect<ReadonlyArray<StoredEvent>, RejectionOf<C> | ConcurrencyConflict, SqlClient.SqlClient> =>
@@ -150,4 +205,52 @@ const decideTokenCommand = (load: Load, c: Extract<DomainCommand, { _tag: "Issue
     const token = yield* load(Streams.token(c.tokenId), initialApiTokenState, evolveApiToken)
     const user = yield* loadUser(load, c.userId)
     return decideApiToken(c, { user, token })
+  })
+
+/**
+ * A budget command's context: the budget, its slot, its owner and key, and the usage streams of the keys it
+ * covers (one key, or every key on the owner's keyring: deleted keys count no more, as in /api/v1/stats).
+ */
+const loadBudget = (
+  load: Load,
+  c:
+    | BudgetCommands.CreateBudget
+    | BudgetCommands.ChangeBudget
+    | BudgetCommands.DeleteBudget
+    | BudgetCommands.EvaluateBudget
+): Effect.Effect<BudgetContext> =>
+  Effect.gen(function* () {
+    const budget = yield* load(Streams.budget(c.budgetId), initialBudgetState, evolveBudget)
+    const spec =
+      c._tag === "CreateBudget"
+        ? { userId: c.userId, scope: c.scope, keyId: c.keyId, period: c.period }
+        : budget._tag === "Active"
+          ? budget
+          : null
+    if (spec === null) {
+      return { budget, slot: initialBudgetSlotState(), user: initialUserState(), key: null, usage: [] }
+    }
+    const slot =
+      c._tag === "CreateBudget" || c._tag === "DeleteBudget"
+        ? yield* load(
+            Streams.budgetSlot(budgetSlot(spec.userId, spec.scope, spec.keyId, spec.period)),
+            initialBudgetSlotState,
+            evolveBudgetSlot
+          )
+        : initialBudgetSlotState()
+    if (c._tag === "DeleteBudget") return { budget, slot, user: initialUserState(), key: null, usage: [] }
+    const user = yield* loadUser(load, spec.userId)
+    const key = spec.keyId === null ? null : yield* loadKey(load, spec.keyId)
+    const keyIds =
+      spec.scope === "key"
+        ? key !== null && key._tag === "Present" && key.userId === spec.userId
+          ? [key.keyId]
+          : []
+        : user._tag === "Registered"
+          ? user.keyIds
+          : []
+    const usage = yield* Effect.forEach(keyIds, (keyId) =>
+      Effect.map(load(Streams.usage(keyId), initialUsageState, evolveUsage), (usage) => ({ keyId, usage }))
+    )
+    return { budget, slot, user, key, usage }
   })

@@ -3,20 +3,16 @@ import { Schema } from "effect"
 import { UtcDate } from "../Dates.js"
 import { DateRangeReversed, KeyForbidden, KeyNotFound } from "../Errors.js"
 import { ApiKeyId } from "../Ids.js"
+import { AlertList } from "./Alerts.js"
 import { json } from "./Errors.js"
+import { MAX_PAGE_SIZE, PageParams, Pagination, positiveInt } from "./Paging.js"
+
+export { MAX_PAGE_SIZE, PageParams, Pagination, positiveInt }
+
 import { ApiTokenAuth } from "./Security.js"
 
 /** A real calendar day, `YYYY-MM-DD` (UTC): the domain's UtcDate, with its calendar check. */
 export const DateParam = UtcDate.annotations({ description: "A UTC day, YYYY-MM-DD (inclusive)" })
-
-const positiveInt = (name: string, max: number) =>
-  Schema.NumberFromString.pipe(
-    Schema.filter((n) => Number.isInteger(n) && n >= 1 && n <= max, {
-      message: () => `${name} must be a whole number from 1 to ${max}`
-    })
-  ).annotations({ description: `A whole number from 1 to ${max}` })
-
-export const MAX_PAGE_SIZE = 1000
 
 export const StatsParams = Schema.Struct({
   start_date: Schema.optional(DateParam),
@@ -61,13 +57,6 @@ export class UsageItem extends Schema.Class<UsageItem>("UsageItem")({
   cost: Schema.Number
 }) {}
 
-export class Pagination extends Schema.Class<Pagination>("Pagination")({
-  page: Schema.Int,
-  limit: Schema.Int,
-  total: Schema.Int,
-  pages: Schema.Int
-}) {}
-
 /** Usage per (date, model), summed over the user's keys unless `key_id` is given; ordered by date, model. */
 export class UsageResponse extends Schema.Class<UsageResponse>("UsageResponse")({
   items: Schema.Array(UsageItem),
@@ -106,6 +95,12 @@ export class V1Api extends HttpApiGroup.make("v1")
       .addError(json(KeyForbidden))
       .addError(json(KeyNotFound))
       .annotate(OpenApi.Summary, "Daily usage per model, paginated (limit at most 1000)")
+  )
+  .add(
+    HttpApiEndpoint.get("alerts", "/api/v1/alerts")
+      .setUrlParams(PageParams)
+      .addSuccess(AlertList)
+      .annotate(OpenApi.Summary, "Alerts that fired (thresholds, spikes, forecasts), newest first")
   )
   .add(
     HttpApiEndpoint.get("keys", "/api/v1/keys")

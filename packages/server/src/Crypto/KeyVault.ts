@@ -159,7 +159,10 @@ export const makeKeyVault = Effect.fn("KeyVault.make")(function* (
   /** For Dispatcher's `inTransaction`: stores the row only if this append added that key. */
   const storeInTransaction = (row: VaultRow) => (appended: ReadonlyArray<StoredEvent>) =>
     Effect.gen(function* () {
-      if (!appended.some(({ event }) => event._tag === "KeyAdded" && event.keyId === row.keyId)) return
+      const adds = ({ event }: StoredEvent) =>
+        (event._tag === "KeyAdded" && event.keyId === row.keyId) ||
+        (event._tag === "WebhookAdded" && event.webhookId === row.keyId)
+      if (!appended.some(adds)) return
       const sql = yield* SqlClient.SqlClient
       yield* sql`INSERT INTO key_vault ${sql.insert({
         key_id: row.keyId,
@@ -240,9 +243,11 @@ export const shredDataKeys = (appended: ReadonlyArray<StoredEvent>) =>
       ({ event }) =>
         event._tag === "KeyDeleted"
           ? Effect.asVoid(sql`DELETE FROM key_vault WHERE key_id = ${event.keyId}`)
-          : event._tag === "UserDeleted"
-            ? Effect.asVoid(sql`DELETE FROM key_vault WHERE user_id = ${event.userId}`)
-            : Effect.void,
+          : event._tag === "WebhookDeleted"
+            ? Effect.asVoid(sql`DELETE FROM key_vault WHERE key_id = ${event.webhookId}`)
+            : event._tag === "UserDeleted"
+              ? Effect.asVoid(sql`DELETE FROM key_vault WHERE user_id = ${event.userId}`)
+              : Effect.void,
       { discard: true }
     )
   )

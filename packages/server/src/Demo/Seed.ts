@@ -1,4 +1,14 @@
-import { ApiKeyCommands, ApiKeyId, maskKey, SyncCommands, sumActivity, UserCommands, UserId } from "@orw/domain"
+import {
+  ApiKeyCommands,
+  ApiKeyId,
+  BudgetCommands,
+  BudgetId,
+  maskKey,
+  SyncCommands,
+  sumActivity,
+  UserCommands,
+  UserId
+} from "@orw/domain"
 import { DateTime, Effect, Option, Redacted } from "effect"
 import { metadataOf, originOf } from "../App/Origin.js"
 import { Passwords } from "../Auth/Passwords.js"
@@ -61,5 +71,20 @@ export const seedDemo = (scenario: Scenario) =>
         yield* dispatcher.dispatch(new SyncCommands.RecordActivity({ keyId, totals: history, at }), { metadata })
       }
     }
+    // A small monthly account budget: the demo's history is already above its thresholds, so it fires
+    // at once (and the alerts page has something to show); the sync keeps deciding it as usage grows.
+    yield* dispatcher.dispatch(
+      new BudgetCommands.CreateBudget({
+        budgetId: BudgetId.make("demo-budget-month"),
+        userId,
+        scope: "account",
+        keyId: null,
+        amount: 5_000_000,
+        period: "monthly",
+        thresholds: [50, 80, 100],
+        at
+      }),
+      { metadata }
+    )
     return { seeded: true as const }
   })

@@ -2,9 +2,12 @@ import { HttpApi, HttpApiBuilder, HttpServerResponse } from "@effect/platform"
 import type { SqlClient } from "@effect/sql"
 import { OrwApi } from "@orw/domain/Api"
 import { Effect, Metric, MetricLabel, MetricState } from "effect"
+import * as Alerts from "../Projections/Alerts.js"
 import * as ApiKeys from "../Projections/ApiKeys.js"
 import { Projector } from "../Projector.js"
+import * as Deliveries from "../SideTables/Deliveries.js"
 import * as SyncStatus from "../SideTables/SyncStatus.js"
+import { OUTBOX } from "../Webhooks/Outbox.js"
 
 const httpRequests = Metric.counter("orw_http_requests_total", {
   description: "HTTP requests by method, route and status",
@@ -93,6 +96,10 @@ const gauges = Effect.gen(function* () {
   const status = yield* projector.status
   const keys = yield* ApiKeys.countByHealth
   const syncs = yield* SyncStatus.countByState
+  const alerts = yield* Alerts.countsByKind
+  const deliveries = yield* Deliveries.countsByStatus
+  const head = status[0]?.head ?? 0
+  const outboxAt = yield* Deliveries.checkpoint(OUTBOX)
   return [
     ...gauge("orw_events_total", "Events in the log", [sample("orw_events_total", [], status[0]?.head ?? 0)]),
     ...gauge(
@@ -109,7 +116,28 @@ const gauges = Effect.gen(function* () {
       "orw_key_sync_state",
       "Keys by the outcome of their last sync",
       syncs.map((s) => sample("orw_key_sync_state", [["state", s.state]], s.count))
-    )
+    ),
+    ...gauge(
+      "orw_alerts_fired",
+      "Alerts fired, by kind (from the alerts read model: survives restarts)",
+      (["threshold", "forecast", "spike"] as const).map((kind) =>
+        sample("orw_alerts_fired", [["kind", kind]], Number(alerts.find((a) => a.kind === kind)?.n ?? 0))
+      )
+    ),
+    ...gauge(
+      "orw_webhook_deliveries",
+      "Webhook deliveries by result",
+      (["pending", "delivered", "failed"] as const).map((result) =>
+        sample(
+          "orw_webhook_deliveries",
+          [["result", result]],
+          Number(deliveries.find((d) => d.status === result)?.n ?? 0)
+        )
+      )
+    ),
+    ...gauge("orw_webhook_outbox_lag", "Events the webhook outbox has not read yet", [
+      sample("orw_webhook_outbox_lag", [], Math.max(0, head - outboxAt))
+    ])
   ]
 })
 

@@ -6,16 +6,22 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { OrwApi } from "@orw/domain/Api"
 import { Effect, Layer } from "effect"
 import { Accounts } from "../App/Accounts.js"
+import { AlertsService } from "../App/Alerts.js"
+import { BudgetsService } from "../App/Budgets.js"
 import { Keys } from "../App/Keys.js"
 import { Stats } from "../App/Stats.js"
 import { Tokens } from "../App/Tokens.js"
+import { WebhooksService } from "../App/Webhooks.js"
 import { Jwt } from "../Auth/Jwt.js"
 import { Passwords } from "../Auth/Passwords.js"
 import * as Core from "../Core.js"
 import { SyncSupervisor } from "../OpenRouter/SyncSupervisor.js"
 import * as Sync from "../Sync.js"
+import * as Alerting from "../Webhooks/Background.js"
+import { Wake } from "../Webhooks/Wake.js"
 import { AccountHandlers, AuthHandlers } from "./Accounts.js"
 import { ApiTokenAuthLive, AuthRateLimitLive, SessionAuthLive } from "./Auth.js"
+import { AlertsHandlers, BudgetsHandlers, WebhooksHandlers } from "./Budgets.js"
 import { DocsRoutes } from "./Docs.js"
 import { makeEdge } from "./Edge.js"
 import { DecodeErrorsLive, JsonBodiesLive } from "./Errors.js"
@@ -30,7 +36,16 @@ import { V1Handlers } from "./V1.js"
 
 /** The contract's groups with their security middleware. */
 const ApiLive = HttpApiBuilder.api(OrwApi).pipe(
-  Layer.provide([AuthHandlers, AccountHandlers, KeysHandlers, TokensHandlers, V1Handlers]),
+  Layer.provide([
+    AuthHandlers,
+    AccountHandlers,
+    KeysHandlers,
+    TokensHandlers,
+    V1Handlers,
+    BudgetsHandlers,
+    AlertsHandlers,
+    WebhooksHandlers
+  ]),
   Layer.provide([SessionAuthLive, ApiTokenAuthLive, AuthRateLimitLive])
 )
 
@@ -61,7 +76,17 @@ export const httpLive = <RE = never, RR = never>(routes: Layer.Layer<never, RE, 
   )
 
 /** The application services the handlers use. */
-const Services = Layer.mergeAll(Accounts.Default, Keys.Default, Tokens.Default, Stats.Default, RateLimits.Default)
+const Services = Layer.mergeAll(
+  Accounts.Default,
+  Keys.Default,
+  Tokens.Default,
+  Stats.Default,
+  RateLimits.Default,
+  BudgetsService.Default,
+  AlertsService.Default,
+  WebhooksService.Default,
+  Alerting.Services
+).pipe(Layer.provideMerge(Wake.Default))
 
 /**
  * A request whose body is left unread part way (the body reader stopped at MAX_BODY_BYTES) is drained
@@ -143,6 +168,8 @@ export interface AppLayerOptions<E, R, RE = never, RR = never> {
   readonly passwords?: Layer.Layer<Passwords>
   /** Run the background sync fibers (SyncSupervisor) while the server runs. Default true. */
   readonly backgroundSync?: boolean
+  /** Run the alert catch-up, the webhook outbox and the delivery worker. Default true. */
+  readonly backgroundDelivery?: boolean
   /** More routes on the same router and edge (e.g. `RpcRoute`); they may use every service of the app. */
   readonly routes?: Layer.Layer<never, RE, RR>
 }
@@ -154,9 +181,12 @@ export interface AppLayerOptions<E, R, RE = never, RR = never> {
  * a caller (a test) can read the bound address and the database.
  */
 export const appLayer = <E, R, RE = never, RR = never>(options: AppLayerOptions<E, R, RE, RR>) => {
-  const background = options.backgroundSync === false ? Layer.empty : SyncSupervisor.Default
+  const background = Layer.mergeAll(
+    options.backgroundSync === false ? Layer.empty : SyncSupervisor.Default,
+    options.backgroundDelivery === false ? Layer.empty : Alerting.BackgroundDelivery
+  )
   return httpLive(options.routes).pipe(
-    Layer.provideMerge(Layer.mergeAll(Services, background)),
+    Layer.provideMerge(background.pipe(Layer.provideMerge(Services))),
     Layer.provideMerge(Layer.mergeAll(Sync.layer, Jwt.Default, options.passwords ?? Passwords.Default)),
     Layer.provideMerge(Core.layer),
     Layer.provideMerge(options.server)

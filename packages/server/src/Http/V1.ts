@@ -1,12 +1,14 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { CurrentUser, OrwApi } from "@orw/domain/Api"
 import { Effect } from "effect"
+import { AlertsService } from "../App/Alerts.js"
 import { Stats } from "../App/Stats.js"
 
 /** /api/v1: the public API, read from projections only; no request appends an event. */
 export const V1Handlers = HttpApiBuilder.group(OrwApi, "v1", (handlers) =>
   Effect.gen(function* () {
     const stats = yield* Stats
+    const alerts = yield* AlertsService
     return handlers
       .handle("stats", ({ urlParams }) =>
         Effect.flatMap(CurrentUser, (user) =>
@@ -25,5 +27,8 @@ export const V1Handlers = HttpApiBuilder.group(OrwApi, "v1", (handlers) =>
         )
       )
       .handle("keys", () => Effect.flatMap(CurrentUser, (user) => stats.keys(user.userId)))
+      .handle("alerts", ({ urlParams }) =>
+        Effect.flatMap(CurrentUser, (user) => alerts.list(user.userId, urlParams.page, urlParams.limit))
+      )
   })
 )

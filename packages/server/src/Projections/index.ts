@@ -1,8 +1,11 @@
+import { AlertsProjection } from "./Alerts.js"
 import { ApiKeysProjection } from "./ApiKeys.js"
 import { ApiTokensProjection } from "./ApiTokens.js"
+import { BudgetsProjection } from "./Budgets.js"
 import type { Projection } from "./Projection.js"
 import { UsageStatsProjection } from "./UsageStats.js"
 import { UsersProjection } from "./Users.js"
+import { WebhooksProjection } from "./Webhooks.js"
 
 export type { Projection } from "./Projection.js"
 
@@ -11,5 +14,8 @@ export const allProjections: ReadonlyArray<Projection> = [
   UsersProjection,
   ApiKeysProjection,
   UsageStatsProjection,
-  ApiTokensProjection
+  ApiTokensProjection,
+  BudgetsProjection,
+  AlertsProjection,
+  WebhooksProjection
 ]

@@ -1,0 +1,115 @@
+import { SqlClient } from "@effect/sql"
+import { ApiKeyId, BudgetId, type BudgetPeriod, type BudgetScope, UserId } from "@orw/domain"
+import { Effect, Option } from "effect"
+import { defineProjection, iso } from "./Projection.js"
+
+/**
+ * `budgets`: the users' live budgets (amount in micro-dollars, thresholds as a JSON array). Spent and
+ * projected are not stored: they are computed on read from the usage read model, as `/api/v1/stats` is.
+ */
+export const BudgetsProjection = defineProjection({
+  name: "budgets",
+  version: 1,
+  table: "budgets",
+  create: ({ sql, table }) => sql`CREATE TABLE ${table} (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    key_id TEXT,
+    amount_micros BIGINT NOT NULL,
+    period TEXT NOT NULL,
+    thresholds TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  )`,
+  indexes: ({ sql, table, name }) => [sql`CREATE INDEX ${name("by_user")} ON ${table} (user_id)`],
+  on: {
+    BudgetCreated: (e, { sql, table }) =>
+      sql`INSERT INTO ${table} ${sql.insert({
+        id: e.budgetId,
+        user_id: e.userId,
+        scope: e.scope,
+        key_id: e.keyId,
+        amount_micros: e.amount,
+        period: e.period,
+        thresholds: JSON.stringify(e.thresholds),
+        created_at: iso(e.at),
+        updated_at: iso(e.at)
+      })}`,
+    BudgetChanged: (e, { sql, table }) =>
+      sql`UPDATE ${table} SET amount_micros = ${e.amount}, thresholds = ${JSON.stringify(e.thresholds)},
+        updated_at = ${iso(e.at)} WHERE id = ${e.budgetId}`,
+    BudgetDeleted: (e, { sql, table }) => sql`DELETE FROM ${table} WHERE id = ${e.budgetId}`,
+    KeyDeleted: (e, { sql, table }) => sql`DELETE FROM ${table} WHERE key_id = ${e.keyId}`,
+    UserDeleted: (e, { sql, table }) => sql`DELETE FROM ${table} WHERE user_id = ${e.userId}`
+  }
+})
+
+/* ---- Queries: every read of `budgets` lives below. ---- */
+
+export interface BudgetRecord {
+  readonly id: BudgetId
+  readonly userId: UserId
+  readonly scope: BudgetScope
+  readonly keyId: ApiKeyId | null
+  readonly amount: number
+  readonly period: BudgetPeriod
+  readonly thresholds: ReadonlyArray<number>
+  readonly createdAt: string
+}
+
+interface Row {
+  readonly id: string
+  readonly user_id: string
+  readonly scope: string
+  readonly key_id: string | null
+  readonly amount_micros: number
+  readonly period: string
+  readonly thresholds: string
+  readonly created_at: string
+}
+
+const toRecord = (r: Row): BudgetRecord => ({
+  id: BudgetId.make(r.id),
+  userId: UserId.make(r.user_id),
+  scope: r.scope as BudgetScope,
+  keyId: r.key_id === null ? null : ApiKeyId.make(r.key_id),
+  amount: Number(r.amount_micros),
+  period: r.period as BudgetPeriod,
+  thresholds: JSON.parse(r.thresholds) as Array<number>,
+  createdAt: r.created_at
+})
+
+/** The user's budgets: account ones first, then by key, period and creation. */
+export const ofUser = (userId: string) =>
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) => sql<Row>`SELECT * FROM budgets WHERE user_id = ${userId}
+      ORDER BY scope, key_id, CASE period WHEN 'daily' THEN 0 WHEN 'weekly' THEN 1 ELSE 2 END, created_at, id`
+  ).pipe(
+    Effect.map((rows) => rows.map(toRecord)),
+    Effect.orDie
+  )
+
+export const byId = (budgetId: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) => sql<Row>`SELECT * FROM budgets WHERE id = ${budgetId}`).pipe(
+    Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toRecord)),
+    Effect.orDie
+  )
+
+/** The budgets that usage of `keyId` (owned by `userId`) counts toward: its own and the account's. */
+export const touching = (userId: string, keyId: string) =>
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) => sql<{ id: string }>`SELECT id FROM budgets WHERE user_id = ${userId}
+      AND (scope = 'account' OR key_id = ${keyId}) ORDER BY id`
+  ).pipe(
+    Effect.map((rows) => rows.map((r) => BudgetId.make(r.id))),
+    Effect.orDie
+  )
+
+/** Every budget id (the catch-up after a restart decides them all again). */
+export const allIds = Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ id: string }>`SELECT id FROM budgets`).pipe(
+  Effect.map((rows) => rows.map((r) => BudgetId.make(r.id))),
+  Effect.orDie
+)
