@@ -68,7 +68,8 @@ export const start = async ({ fast = false } = {}) => {
 export const stop = (dir) => {
   const data = NodePath.join(dir, "data")
   try {
-    if (NodeFs.existsSync(NodePath.join(data, "postmaster.pid"))) run("pg_ctl", ["-D", data, "-m", "fast", "-w", "stop"])
+    if (NodeFs.existsSync(NodePath.join(data, "postmaster.pid")))
+      run("pg_ctl", ["-D", data, "-m", "fast", "-w", "stop"])
   } finally {
     NodeFs.rmSync(dir, { recursive: true, force: true })
   }
