@@ -6,6 +6,8 @@ export default defineConfig({
     include: ["packages/*/test/**/*.test.ts", "tests/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    pool: "forks"
+    pool: "forks",
+    // A real PostgreSQL for the suites that run on both engines (see scripts/pg-cluster.mjs).
+    globalSetup: ["scripts/vitest-pg-setup.mjs"]
   }
 })

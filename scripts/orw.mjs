@@ -37,7 +37,7 @@ if (stale()) {
     target: "node20",
     write: false,
     // Native addons stay outside the bundle and load from node_modules.
-    external: ["better-sqlite3", "@node-rs/argon2"],
+    external: ["better-sqlite3", "@node-rs/argon2", "pg-native"],
     banner: {
       js: "import { createRequire as __orwRequire } from 'node:module'; const require = __orwRequire(import.meta.url);"
     },

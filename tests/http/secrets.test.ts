@@ -1,8 +1,10 @@
 import * as NodeFs from "node:fs"
+import * as NodePath from "node:path"
 import { SqlClient } from "@effect/sql"
 import { KeyVault } from "@orw/server/Crypto/KeyVault"
 import { Effect, Either, Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { clusterDir } from "../../packages/server/test/support/Postgres.js"
 import { client } from "./support/client.js"
 import { startServer, type TestServer } from "./support/server.js"
 
@@ -14,6 +16,47 @@ beforeAll(async () => {
   api = client(server.url)
 })
 afterAll(() => server.close())
+
+/** Every row of every table of the server's PostgreSQL database, as JSON text. */
+const everyTableAsText = () =>
+  server.run(
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const tables = yield* sql<{ table_name: string }>`SELECT table_name FROM information_schema.tables
+        WHERE table_schema = 'public' ORDER BY table_name`
+      expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(["events", "key_vault", "api_keys"]))
+      const texts: Array<string> = []
+      for (const { table_name } of tables) {
+        const rows = yield* sql<{ row: string }>`SELECT row_to_json(t)::text AS row FROM ${sql(table_name)} t`
+        texts.push(...rows.map((r) => r.row))
+      }
+      return texts.join("\n")
+    })
+  )
+
+/**
+ * The data files of the server's PostgreSQL database and the cluster's WAL, flushed by a CHECKPOINT:
+ * what the disk holds. Empty when the cluster is not the tests' own (its files are not ours to read).
+ */
+const postgresFiles = async () => {
+  const dir = clusterDir()
+  if (dir === "") return []
+  const oid = await server.run(
+    Effect.flatMap(SqlClient.SqlClient, (sql) =>
+      Effect.zipRight(
+        sql`CHECKPOINT`,
+        sql<{ oid: number }>`SELECT oid FROM pg_database WHERE datname = current_database()`
+      )
+    )
+  )
+  const data = NodePath.join(dir, "data")
+  const folders = [NodePath.join(data, "base", String(oid[0]?.oid)), NodePath.join(data, "pg_wal")]
+  return folders.flatMap((folder) =>
+    NodeFs.readdirSync(folder, { withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => NodePath.join(folder, entry.name))
+  )
+}
 
 /** The KeyAdded event's ciphertext and owner: what the append-only log keeps forever. */
 const storedCiphertext = (keyId: string) =>
@@ -80,10 +123,14 @@ describe("secrets at rest", () => {
       jwt2,
       jwtSignature: jwt.split(".")[2] as string
     }
-    const files = [server.databaseFile, `${server.databaseFile}-wal`].filter((f) => NodeFs.existsSync(f))
+    const files =
+      server.database._tag === "Sqlite"
+        ? [server.databaseFile, `${server.databaseFile}-wal`].filter((f) => NodeFs.existsSync(f))
+        : await postgresFiles()
     expect(files.length).toBeGreaterThan(0)
     const haystacks = {
       ...Object.fromEntries(files.map((f) => [f, NodeFs.readFileSync(f).toString("latin1")])),
+      ...(server.database._tag === "Postgres" ? { "every table": await everyTableAsText() } : {}),
       logs: server.logs.join("\n")
     }
     expect(server.logs.some((line) => line.includes("POST /api/keys"))).toBe(true)

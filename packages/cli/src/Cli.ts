@@ -2,6 +2,7 @@ import { Command } from "@effect/cli"
 import { demo } from "./commands/Demo.js"
 import { events } from "./commands/Events.js"
 import { keys } from "./commands/Keys.js"
+import { migrateTo } from "./commands/MigrateTo.js"
 import { projections } from "./commands/Projections.js"
 import { replay } from "./commands/Replay.js"
 import { sync } from "./commands/Sync.js"
@@ -9,10 +10,12 @@ import { missingSubcommand } from "./Failure.js"
 
 /** `orw`: the admin command line over the server's database (DATABASE_URL or DATA_DIR). */
 export const orw = Command.make("orw", {}, () =>
-  missingSubcommand("orw", "events, replay, projections, keys, sync, demo")
+  missingSubcommand("orw", "events, replay, projections, keys, sync, demo, migrate-to")
 ).pipe(
-  Command.withDescription("Admin command line of openrouter-watcher: audit log, replay, projections, keys, sync, demo"),
-  Command.withSubcommands([events, replay, projections, keys, sync, demo])
+  Command.withDescription(
+    "Admin command line of openrouter-watcher: audit log, replay, projections, keys, sync, demo, migrate-to"
+  ),
+  Command.withSubcommands([events, replay, projections, keys, sync, demo, migrateTo])
 )
 
 /** Runs `orw` on a full argv (node, script, args...). */

@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { type DomainEvent, streamOf } from "@orw/domain"
-import { Effect, Schedule } from "effect"
+import { Clock, Effect, Random } from "effect"
 import { EventBus } from "./EventBus.js"
 import type { EventMetadata, StoredEvent, StreamWrite } from "./EventStore.js"
 import { ConcurrencyConflict, EventStore } from "./EventStore.js"
@@ -35,6 +35,29 @@ export interface Executed<A> {
 }
 
 const MAX_ATTEMPTS = 8
+
+/**
+ * Waiting for a competing transaction is real time, not the command's time: the backoff sleeps on the
+ * live clock even when the command runs under a TestClock (whose time only moves when a test says so,
+ * which would leave a retry waiting forever once writers truly run in parallel, as on PostgreSQL).
+ */
+const liveClock = Clock.make()
+
+/** Retries `effect` on a ConcurrencyConflict, `retries` times, with jittered exponential backoff from 2 ms. */
+const retryConflicts = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  retries = MAX_ATTEMPTS,
+  delayMs = 2
+): Effect.Effect<A, E, R> =>
+  Effect.catchIf(
+    effect,
+    (error) => error instanceof ConcurrencyConflict && retries > 0,
+    () =>
+      Random.nextRange(0.5, 1.5).pipe(
+        Effect.flatMap((jitter) => Effect.withClock(Effect.sleep(delayMs * jitter), liveClock)),
+        Effect.zipRight(Effect.suspend(() => retryConflicts(effect, retries - 1, delayMs * 2)))
+      )
+  )
 /** Folded stream states kept between commands; beyond this many, the oldest are dropped. */
 const CACHE_SIZE = 10_000
 
@@ -155,13 +178,7 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
         }
         return yield* attempt<A, E, R>(decide, options)
       }).pipe(
-        Effect.retry({
-          while: (error) => error instanceof ConcurrencyConflict,
-          schedule: Schedule.exponential("2 millis").pipe(
-            Schedule.jittered,
-            Schedule.intersect(Schedule.recurs(MAX_ATTEMPTS))
-          )
-        }),
+        retryConflicts,
         Effect.catchIf(
           (error): error is Idempotency.KeyAlreadyUsed => error instanceof Idempotency.KeyAlreadyUsed,
           () => Effect.fail(new ConcurrencyConflict({ streamId: "idempotency", expectedVersion: 0 }))

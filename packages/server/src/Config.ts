@@ -15,7 +15,7 @@ import {
   Redacted,
   Schema
 } from "effect"
-import { Database, POSTGRES_NOT_SUPPORTED, parseDatabaseUrl } from "./DatabaseUrl.js"
+import { Database, parseDatabaseUrl } from "./DatabaseUrl.js"
 
 /** A setting that stops the start. `message` is the one line to print; it names the variable, never a value. */
 export class InvalidConfig extends Schema.TaggedError<InvalidConfig>()("InvalidConfig", {
@@ -90,9 +90,9 @@ const positiveInt = (name: string, fallback: number) =>
   )
 
 /**
- * Where the data lives: DATA_DIR (default ./data, resolved) and the database file, DATABASE_URL else
- * `<DATA_DIR>/app.db`. The only reading of both variables: AppConfig includes it, and the CLI's read-only
- * commands use it alone, as they need no secrets.
+ * Where the data lives: DATA_DIR (default ./data, resolved) and the database, DATABASE_URL (a SQLite
+ * file or a PostgreSQL server) else the SQLite file `<DATA_DIR>/app.db`. The only reading of both
+ * variables: AppConfig includes it, and the CLI's read-only commands use it alone, as they need no secrets.
  */
 export const StorageConfig = Config.all({
   url: Config.string("DATABASE_URL").pipe(Config.option),
@@ -104,13 +104,7 @@ export const StorageConfig = Config.all({
       ? parseDatabaseUrl(url.value)
       : Either.right(Database.Sqlite({ filename: NodePath.join(dir, "app.db") }))
     return database.pipe(
-      // The engine is chosen here; until the store has a PostgreSQL implementation, postgres:// is one clear line.
-      Either.flatMap(
-        Database.$match({
-          Sqlite: ({ filename }) => Either.right({ dataDir: dir, databaseFile: filename }),
-          Postgres: () => Either.left(POSTGRES_NOT_SUPPORTED)
-        })
-      ),
+      Either.map((database) => ({ dataDir: dir, database })),
       Either.mapLeft((detail) => ConfigError.InvalidData(["DATABASE_URL"], detail))
     )
   })
@@ -278,15 +272,17 @@ export const effectiveLogLevel = (logLevel: LogLevel.LogLevel, debug: boolean): 
  */
 export const load = Effect.gen(function* () {
   const raw = yield* Effect.mapError(settings, oneLine)
-  const { dataDir, databaseFile } = raw.storage
-  const secretsDir = databaseFile === ":memory:" ? dataDir : NodePath.dirname(databaseFile)
+  const { dataDir, database } = raw.storage
+  // Development secrets sit beside a SQLite file; with PostgreSQL (or in memory) in DATA_DIR.
+  const secretsDir =
+    database._tag === "Sqlite" && database.filename !== ":memory:" ? NodePath.dirname(database.filename) : dataDir
   const secrets = yield* resolveSecrets(raw, secretsDir)
   const { secretKey: _s, encryptionKey: _e, encryptionKeyPrevious: _p, host, storage: _d, ...rest } = raw
   return {
     ...rest,
     ...secrets,
     dataDir,
-    databaseFile,
+    database,
     secretsDir,
     logLevel: effectiveLogLevel(raw.logLevel, raw.debug),
     host: Option.getOrElse(host, () => (secrets.production ? "0.0.0.0" : "127.0.0.1"))
@@ -307,7 +303,7 @@ export class AppConfig extends Effect.Service<AppConfig>()("orw/AppConfig", { ef
 const testSettings: AppSettings = {
   nodeEnv: "test",
   production: false,
-  databaseFile: ":memory:",
+  database: Database.Sqlite({ filename: ":memory:" }),
   dataDir: NodePath.resolve("data"),
   secretsDir: NodePath.resolve("data"),
   openRouterApiUrl: "https://openrouter.ai/api/v1",

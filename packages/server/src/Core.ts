@@ -2,6 +2,7 @@ import type { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
 import { CommandHandler } from "./CommandHandler.js"
 import { AppConfig } from "./Config.js"
+import { Database } from "./DatabaseUrl.js"
 import { Dispatcher } from "./Dispatcher.js"
 import { EventBus } from "./EventBus.js"
 import { EventStore } from "./EventStore.js"
@@ -32,5 +33,15 @@ export const layerWith = <E, R>(sql: Layer.Layer<SqlClient.SqlClient, E, R>) =>
 /** The core over the SQLite file at `filename` (tests: a temp file or `:memory:`). */
 export const layerFile = (filename: string) => layerWith(Sql.layerFile(filename))
 
+/** The SQL client of `database`, opened and migrated. */
+export const sqlOf = (database: Database) =>
+  Database.$match(database, {
+    Sqlite: ({ filename }): Layer.Layer<SqlClient.SqlClient, unknown> => Sql.layerFile(filename),
+    Postgres: ({ url }) => Sql.layerPostgres(url)
+  })
+
+/** The core over `database`. */
+export const layerDatabase = (database: Database) => layerWith(sqlOf(database))
+
 /** The core over AppConfig's database (DATABASE_URL, else `<DATA_DIR>/app.db`): what the server runs on. */
-export const layer = Layer.unwrapEffect(Effect.map(AppConfig, (config) => layerFile(config.databaseFile)))
+export const layer = Layer.unwrapEffect(Effect.map(AppConfig, (config) => layerDatabase(config.database)))

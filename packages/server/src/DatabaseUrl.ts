@@ -12,10 +12,6 @@ export type Database = Data.TaggedEnum<{
 /** Constructors and `$match` for {@link Database}. */
 export const Database = Data.taggedEnum<Database>()
 
-/** Said when DATABASE_URL names PostgreSQL, until the store has a PostgreSQL implementation. */
-export const POSTGRES_NOT_SUPPORTED =
-  "PostgreSQL is not supported yet; use a sqlite:/// URL or a file path (the PostgreSQL store is planned)"
-
 /**
  * Reads DATABASE_URL: `postgres://` or `postgresql://` is PostgreSQL; the original's SQLAlchemy
  * forms (`sqlite:///./data/app.db` relative, `sqlite:////var/lib/orw/app.db` absolute, with an
@@ -45,3 +41,17 @@ export const parseDatabaseUrl = (url: string, cwd: string = process.cwd()): Eith
   const path = rest.slice(1)
   return Either.right(Database.Sqlite({ filename: NodePath.isAbsolute(path) ? path : NodePath.resolve(cwd, path) }))
 }
+
+/** Where a database is, for messages: the SQLite file, or the PostgreSQL server and database without credentials. */
+export const describeDatabase = (database: Database): string =>
+  Database.$match(database, {
+    Sqlite: ({ filename }) => filename,
+    Postgres: ({ url }) => {
+      try {
+        const parsed = new URL(Redacted.value(url))
+        return `postgres://${parsed.host}${parsed.pathname}`
+      } catch {
+        return "postgres://(unparsable URL)"
+      }
+    }
+  })

@@ -55,3 +55,28 @@ export const lockRows = (sql: SqlClient.SqlClient, table: string, column: string
       orElse: () => sql`UPDATE ${sql(table)} SET ${sql(column)} = ${sql(column)} WHERE ${sql.in(column, keys)}`
     })
   )
+
+/**
+ * Runs `effect` while holding the cluster-wide lock `name`, so that one process at a time runs it
+ * (migrations, a projection rebuild). PostgreSQL: a session advisory lock on a connection reserved for
+ * the duration (the effect's own statements use other connections of the pool); waiters block until it
+ * is released, also when the holder's process dies (its session ends). SQLite: `effect` as it is, its
+ * file lock and single writer already serialize what it writes.
+ */
+export const withAdvisoryLock =
+  (sql: SqlClient.SqlClient, name: string) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
+    sql.onDialectOrElse({
+      pg: () =>
+        Effect.scoped(
+          Effect.gen(function* () {
+            const connection = yield* sql.reserve
+            yield* connection.execute("SELECT pg_advisory_lock(hashtextextended($1, 0))", [name], undefined)
+            return yield* Effect.ensuring(
+              effect,
+              Effect.ignore(connection.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [name], undefined))
+            )
+          })
+        ),
+      orElse: () => effect
+    })

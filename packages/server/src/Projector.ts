@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { DateTime, Effect, Schema } from "effect"
-import { lockRows } from "./Dialect.js"
+import { lockRows, withAdvisoryLock } from "./Dialect.js"
 import type { StoredEvent } from "./EventStore.js"
 import { EventStore } from "./EventStore.js"
 import type { Projection } from "./Projections/index.js"
@@ -44,14 +44,36 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
     const projections = allProjections
     const now = Effect.map(DateTime.now, DateTime.formatIso)
 
+    /** The checkpoints of the projections that were built (a version-0 row only holds the lock's place). */
     const checkpoints = Effect.map(
       sql<{
         name: string
         version: number
         position: number
-      }>`SELECT name, version, position FROM projection_checkpoints`,
+      }>`SELECT name, version, position FROM projection_checkpoints WHERE version <> 0`,
       (rows) => new Map(rows.map((r) => [r.name, { version: Number(r.version), position: Number(r.position) }]))
     )
+
+    /**
+     * Makes sure every projection has its checkpoint row, committed before anyone locks it: on
+     * PostgreSQL `FOR UPDATE` locks only rows that exist, so the projection lock would be no lock at all
+     * on a fresh database. A placeholder is version 0, "never built" (no projection has version 0), so
+     * `start` still rebuilds it. Rows are never deleted, so this is needed once per database.
+     */
+    const ensureCheckpoints = Effect.flatMap(
+      now,
+      (at) =>
+        sql`INSERT INTO projection_checkpoints ${sql.insert(
+          projections.map((p) => ({ name: p.name, version: 0, position: 0, updated_at: at }))
+        )} ON CONFLICT (name) DO NOTHING`
+    )
+
+    /**
+     * Start-up and rebuilds run one process at a time across the cluster: replaying into
+     * `<table>__rebuild` happens outside the projection lock, so two instances starting together on a
+     * fresh database (or a CLI rebuild beside a starting server) would drop each other's fresh table.
+     */
+    const exclusively = withAdvisoryLock(sql, "orw:projections-rebuild")
 
     const saveCheckpoint = (projection: Projection, position: number) =>
       Effect.flatMap(
@@ -139,13 +161,26 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
     const rebuild = (name?: string) =>
       Effect.gen(function* () {
         const chosen = name === undefined ? projections : [yield* find(name)]
-        const done: Array<{ name: string; position: number }> = []
-        for (const projection of chosen) done.push({ name: projection.name, position: yield* rebuildOne(projection) })
-        return done
+        yield* ensureCheckpoints
+        return yield* exclusively(
+          Effect.gen(function* () {
+            const done: Array<{ name: string; position: number }> = []
+            for (const projection of chosen) {
+              done.push({ name: projection.name, position: yield* rebuildOne(projection) })
+            }
+            return done
+          })
+        )
       })
 
     /** At start: rebuild projections that are new or whose version changed, catch up the rest. */
     const start = Effect.gen(function* () {
+      yield* ensureCheckpoints
+      // Under the lock, checkpoints are read after any other starter finished: what it rebuilt is not redone.
+      yield* exclusively(startLocked)
+    }).pipe(Effect.withSpan("Projector.start"))
+
+    const startLocked = Effect.gen(function* () {
       const stored = yield* checkpoints
       for (const projection of projections) {
         const checkpoint = stored.get(projection.name)
@@ -165,7 +200,7 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
           )
         }
       }
-    }).pipe(Effect.withSpan("Projector.start"))
+    })
 
     const status = Effect.gen(function* () {
       const stored = yield* checkpoints

@@ -2,8 +2,11 @@ import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
 import { SqlClient } from "@effect/sql"
 import * as Migrator from "@effect/sql/Migrator"
+import { PgClient } from "@effect/sql-pg"
 import { SqliteClient } from "@effect/sql-sqlite-node"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, type Redacted, Schema } from "effect"
+import * as Pg from "pg"
+import { withAdvisoryLock } from "./Dialect.js"
 import EventStore0001 from "./migrations/0001_event_store.js"
 import SideTables0002 from "./migrations/0002_side_tables.js"
 import SyncState0003 from "./migrations/0003_sync_state.js"
@@ -31,7 +34,64 @@ export const migrations = {
   "0005_webhook_deliveries": WebhookDeliveries0005
 } as const
 
-export const migrate = Migrator.make({})({ loader: Migrator.fromRecord(migrations) })
+/** The newest migration this code knows. */
+const latestKnown = Math.max(...Object.keys(migrations).map((name) => Number.parseInt(name, 10)))
+
+/** The database was migrated by a newer release: this one must not write to it. */
+export class DatabaseTooNew extends Schema.TaggedError<DatabaseTooNew>()("DatabaseTooNew", {
+  applied: Schema.Number,
+  known: Schema.Number
+}) {
+  override get message() {
+    return `The database was migrated by a newer version of openrouter-watcher (migration ${this.applied}; this version knows up to ${this.known}): upgrade this instance, it stops here`
+  }
+}
+
+/**
+ * Runs the migrations this code has and the database lacks, once, whichever process gets there first:
+ * under a cluster-wide lock on PostgreSQL (instances starting together wait, then find nothing to do),
+ * under SQLite's file lock otherwise. A database that a newer release migrated further is refused.
+ */
+export const migrate = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  return yield* withAdvisoryLock(
+    sql,
+    "orw:migrations"
+  )(
+    Effect.gen(function* () {
+      const applied = yield* Migrator.make({})({ loader: Migrator.fromRecord(migrations) })
+      const [latest] = yield* sql<{
+        readonly id: number | null
+      }>`SELECT MAX(migration_id) AS id FROM effect_sql_migrations`
+      const id = Number(latest?.id ?? 0)
+      if (id > latestKnown) return yield* new DatabaseTooNew({ applied: id, known: latestKnown })
+      return applied
+    })
+  )
+})
+
+/**
+ * How PostgreSQL values come back: BIGINT (money, positions, COUNT) and NUMERIC (SUM of BIGINT) as
+ * numbers, as SQLite gives them; micro-dollars stay exact far beyond any balance (2^53 µ$ = $9e9).
+ * Everything else keeps pg's parsers (times are TEXT columns, never parsed).
+ */
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === Pg.types.builtins.INT8 || oid === Pg.types.builtins.NUMERIC
+      ? (value: string) => Number(value)
+      : Pg.types.getTypeParser(oid, format ?? "text")) as typeof Pg.types.getTypeParser
+}
+
+/**
+ * PostgreSQL at `url` (kept redacted: it carries the password), migrated. The pool's connections are
+ * what concurrent commands, projections and the sync lease run on.
+ */
+export const layerPostgres = (url: Redacted.Redacted<string>) =>
+  Layer.effectDiscard(migrate).pipe(
+    Layer.provideMerge(
+      PgClient.layer({ url, types: pgTypes, maxConnections: 20, applicationName: "openrouter-watcher" })
+    )
+  )
 
 /** SQLite at `filename`, opened, tuned and migrated. */
 export const layerFile = (filename: string) =>

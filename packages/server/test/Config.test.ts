@@ -4,6 +4,7 @@ import * as NodePath from "node:path"
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Logger, LogLevel, Option, Redacted } from "effect"
 import { AppConfig, layerDotEnv, validateHost } from "../src/Config.js"
+import { Database, describeDatabase } from "../src/DatabaseUrl.js"
 
 const dirs: Array<string> = []
 const tempDir = () => {
@@ -37,7 +38,7 @@ describe("AppConfig", () => {
       expect(config).toMatchObject({
         nodeEnv: "development",
         production: false,
-        databaseFile: NodePath.join(dir, "app.db"),
+        database: Database.Sqlite({ filename: NodePath.join(dir, "app.db") }),
         openRouterApiUrl: "https://openrouter.ai/api/v1",
         syncIntervalMinutes: 60,
         maxApiKeysPerUser: 10,
@@ -81,19 +82,23 @@ describe("AppConfig", () => {
     })
   )
 
-  it.effect("DATABASE_URL: a sqlite URL names the file; PostgreSQL is refused with one line, never the password", () =>
-    Effect.gen(function* () {
-      const dir = tempDir()
-      const file = yield* loadWith({ DATABASE_URL: `sqlite:///${dir}/orw.db`, ...strong }, dir)
-      expect(file.databaseFile).toBe(NodePath.join(dir, "orw.db"))
-      for (const url of ["postgres://orw:s3cret@db:5432/orw", "postgresql://orw:s3cret@db/orw"]) {
-        const error = yield* Effect.flip(loadWith({ DATABASE_URL: url, ...strong }, dir))
-        expect(error).toMatchObject({ _tag: "InvalidConfig", variable: "DATABASE_URL" })
-        expect(error.message).toMatch(/^DATABASE_URL: PostgreSQL is not supported yet/)
-        expect(error.message).not.toContain("\n")
-        expect(error.message).not.toContain("s3cret")
-      }
-    })
+  it.effect(
+    "DATABASE_URL: a sqlite URL names the file; postgres:// and postgresql:// select PostgreSQL, the password redacted",
+    () =>
+      Effect.gen(function* () {
+        const dir = tempDir()
+        const file = yield* loadWith({ DATABASE_URL: `sqlite:///${dir}/orw.db`, ...strong }, dir)
+        expect(file.database).toEqual(Database.Sqlite({ filename: NodePath.join(dir, "orw.db") }))
+        for (const url of ["postgres://orw:s3cret@db:5432/orw", "postgresql://orw:s3cret@db/orw"]) {
+          const config = yield* loadWith({ DATABASE_URL: url, DATA_DIR: dir, ...strong }, dir)
+          expect(config.database._tag).toBe("Postgres")
+          if (config.database._tag === "Postgres") expect(Redacted.value(config.database.url)).toBe(url)
+          expect(config.secretsDir).toBe(dir)
+          expect(String(config.database)).not.toContain("s3cret")
+          expect(JSON.stringify(config.database)).not.toContain("s3cret")
+          expect(describeDatabase(config.database)).not.toContain("s3cret")
+        }
+      })
   )
 
   describe("production", () => {

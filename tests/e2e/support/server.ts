@@ -4,6 +4,7 @@ import * as NodePath from "node:path"
 import { HttpServer } from "@effect/platform"
 import { Passwords } from "@orw/server/Auth/Passwords"
 import { AppConfig } from "@orw/server/Config"
+import { Database } from "@orw/server/DatabaseUrl"
 import { appLayer, listen } from "@orw/server/Http/Server"
 import { Simulator } from "@orw/server/OpenRouter/Simulator"
 import { SyncSettings } from "@orw/server/OpenRouter/SyncSettings"
@@ -28,7 +29,7 @@ export const startApp = async (simulator = new Simulator()): Promise<RunningApp>
   const dir = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "orw-e2e-"))
   const databaseFile = NodePath.join(dir, "app.db")
   const config = AppConfig.layerTest({
-    databaseFile,
+    database: Database.Sqlite({ filename: databaseFile }),
     dataDir: dir,
     secretsDir: dir,
     openRouterApiUrl: sim.url,

@@ -4,18 +4,26 @@ import * as NodePath from "node:path"
 import { HttpServer } from "@effect/platform"
 import { Passwords } from "@orw/server/Auth/Passwords"
 import { AppConfig, type AppSettings } from "@orw/server/Config"
+import { Database } from "@orw/server/DatabaseUrl"
 import { appLayer, listen } from "@orw/server/Http/Server"
 import { Simulator } from "@orw/server/OpenRouter/Simulator"
 import { SyncSettings } from "@orw/server/OpenRouter/SyncSettings"
 import { Duration, Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
+import { dropDatabase, freshDatabase, onPostgres } from "../../../packages/server/test/support/Postgres.js"
 
 /** What the app layer offers to tests (core, vault, auth...), beside the HTTP server. */
 type AppServices = Layer.Layer.Success<ReturnType<typeof appLayer<never, never>>>
 
-/** A real server on a loopback port, over a real SQLite file in a temp folder, with OpenRouter simulated. */
+/**
+ * A real server on a loopback port, with OpenRouter simulated, over a real SQLite file in a temp folder,
+ * or with ORW_TEST_DB=pg over a fresh database of the test PostgreSQL cluster.
+ */
 export interface TestServer {
   readonly url: string
   readonly dir: string
+  /** The database the server runs on. */
+  readonly database: Database
+  /** The SQLite file (its path also under PostgreSQL, where no such file is made). */
   readonly databaseFile: string
   /** Every log line the server wrote (logfmt), in order. */
   readonly logs: Array<string>
@@ -40,6 +48,8 @@ const fastSync = {
 export const startServer = async (overrides: Partial<AppSettings> = {}): Promise<TestServer> => {
   const dir = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "orw-http-"))
   const databaseFile = NodePath.join(dir, "app.db")
+  const pg = onPostgres() ? await freshDatabase() : undefined
+  const database = pg?.database ?? Database.Sqlite({ filename: databaseFile })
   const sim = new Simulator()
   const simulator = await sim.start()
   const logs: Array<string> = []
@@ -50,7 +60,7 @@ export const startServer = async (overrides: Partial<AppSettings> = {}): Promise
     })
   )
   const config = AppConfig.layerTest({
-    databaseFile,
+    database,
     dataDir: dir,
     secretsDir: dir,
     openRouterApiUrl: simulator.url,
@@ -73,6 +83,7 @@ export const startServer = async (overrides: Partial<AppSettings> = {}): Promise
   return {
     url: `http://127.0.0.1:${address.port}`,
     dir,
+    database,
     databaseFile,
     logs,
     sim,
@@ -80,6 +91,7 @@ export const startServer = async (overrides: Partial<AppSettings> = {}): Promise
     close: async () => {
       await runtime.dispose()
       await simulator.close()
+      if (pg !== undefined) await dropDatabase(pg.url)
       NodeFs.rmSync(dir, { recursive: true, force: true })
     }
   }

@@ -2,7 +2,6 @@ import { Command } from "@effect/cli"
 import { AppConfig, layerDotEnv } from "@orw/server/Config"
 import * as Core from "@orw/server/Core"
 import { makeKeyVault } from "@orw/server/Crypto/KeyVault"
-import * as Sql from "@orw/server/Sql"
 import { Config, Effect, Layer, Option } from "effect"
 import * as Database from "../Database.js"
 import { CliError, describeError, missingSubcommand } from "../Failure.js"
@@ -28,7 +27,7 @@ export const rotateMasterKey = Command.make("rotate-master-key", {}, () =>
 ).pipe(
   Command.withDescription("Re-wrap every stored key's data key under ENCRYPTION_KEY (or NEW_ENCRYPTION_KEY)"),
   Command.provide(
-    Database.onFile(Database.configuredFile, (file) => Core.storeWith(Sql.layerFile(file))).pipe(
+    Database.onDatabase(Database.configuredDatabase, (database) => Core.storeWith(Core.sqlOf(database))).pipe(
       Layer.provideMerge(AppConfig.Default),
       Layer.provide(layerDotEnv())
     )

@@ -35,7 +35,7 @@ const targets = (keyId: Option.Option<string>, email: Option.Option<string>) =>
  * settings as the server.
  */
 const layer = Sync.layer.pipe(
-  Layer.provideMerge(Database.onFile(Database.configuredFile, Core.layerFile)),
+  Layer.provideMerge(Database.onDatabase(Database.configuredDatabase, Core.layerDatabase)),
   Layer.provide(Settings.layer()),
   Layer.catchAll((error) =>
     Layer.fail(error instanceof CliError ? error : new CliError({ message: describeError(error) }))

@@ -13,6 +13,12 @@ export interface SyncSettingsShape {
   readonly retryBase: Duration.Duration
   /** Every active key is validated against upstream at least this often. */
   readonly validationInterval: Duration.Duration
+  /**
+   * How often the polled keys are reconciled with the database besides on key events: changes made by
+   * another process, and keys whose instance died (their lease freed). A minute; tests shorten it
+   * (SYNC_RECONCILE_MS).
+   */
+  readonly reconcileInterval: Duration.Duration
 }
 
 const defaults: SyncSettingsShape = {
@@ -20,7 +26,8 @@ const defaults: SyncSettingsShape = {
   maxConcurrent: 4,
   retries: 3,
   retryBase: Duration.seconds(1),
-  validationInterval: Duration.hours(24)
+  validationInterval: Duration.hours(24),
+  reconcileInterval: Duration.minutes(1)
 }
 
 /**
@@ -34,13 +41,16 @@ export class SyncSettings extends Effect.Service<SyncSettings>()("orw/SyncSettin
     const maxConcurrent = yield* Config.integer("SYNC_CONCURRENCY").pipe(Config.withDefault(defaults.maxConcurrent))
     const retries = yield* Config.integer("SYNC_RETRIES").pipe(Config.withDefault(defaults.retries))
     const retryBaseMs = yield* Config.integer("SYNC_RETRY_BASE_MS").pipe(Config.withDefault(1000))
+    const reconcileMs = yield* Config.integer("SYNC_RECONCILE_MS").pipe(Config.withDefault(60_000))
     return {
       // The demo's test runs at 0.05 minutes; anything shorter would spin.
       interval: Duration.millis(Math.max(syncIntervalMinutes, 0.05) * 60_000),
       maxConcurrent: Math.max(1, maxConcurrent),
       retries: Math.max(0, retries),
       retryBase: Duration.millis(Math.max(1, retryBaseMs)),
-      validationInterval: defaults.validationInterval
+      validationInterval: defaults.validationInterval,
+      // Never above the minute the takeover bound (two minutes) is built on; never a spin.
+      reconcileInterval: Duration.millis(Math.min(60_000, Math.max(100, reconcileMs)))
     } satisfies SyncSettingsShape
   })
 }) {

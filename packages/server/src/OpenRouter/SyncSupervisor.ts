@@ -5,6 +5,7 @@ import { originOf } from "../App/Origin.js"
 import { EventBus } from "../EventBus.js"
 import * as ApiKeys from "../Projections/ApiKeys.js"
 import { KeySync } from "./KeySync.js"
+import { SyncLease } from "./SyncLease.js"
 import { SyncSettings } from "./SyncSettings.js"
 
 /** Events after which the set of polled keys may have changed. */
@@ -30,6 +31,9 @@ export class SyncSupervisor extends Effect.Service<SyncSupervisor>()("orw/SyncSu
     const settings = yield* SyncSettings
     const keySync = yield* KeySync
     const bus = yield* EventBus
+    const lease = yield* SyncLease
+    // One reconciliation at a time: the event stream and the timer both run it.
+    const reconciling = yield* Effect.makeSemaphore(1)
     const fibers = yield* FiberMap.make<ApiKeyId>()
     // The keys with a fiber after each reconciliation, for whoever waits on a change (tests, diagnostics).
     const runningSet = yield* SubscriptionRef.make<ReadonlyArray<ApiKeyId>>([])
@@ -65,16 +69,32 @@ export class SyncSupervisor extends Effect.Service<SyncSupervisor>()("orw/SyncSu
 
     const runningKeys = Effect.sync(() => Array.from(fibers, ([keyId]) => keyId).sort())
 
-    /** Starts fibers for keys that need one and stops those of keys that no longer do. */
-    const reconcile = Effect.gen(function* () {
-      const wanted = yield* pollable
-      const running = new Set(yield* runningKeys)
-      for (const keyId of running) if (!wanted.has(keyId)) yield* FiberMap.remove(fibers, keyId)
-      for (const keyId of wanted) {
-        if (!running.has(keyId)) yield* FiberMap.run(fibers, keyId, keyLoop(keyId), { onlyIfMissing: true })
-      }
-      yield* SubscriptionRef.set(runningSet, yield* runningKeys)
-    }).pipe(Effect.withSpan("SyncSupervisor.reconcile"))
+    /**
+     * Starts fibers for keys that need one and whose lease this instance gets (with several instances,
+     * the others poll the rest), and stops those of keys that no longer need one, freeing their lease.
+     * A lost lease session stops every fiber first: its leases may already be another instance's.
+     */
+    const reconcile = reconciling
+      .withPermits(1)(
+        Effect.gen(function* () {
+          if (!(yield* lease.alive)) yield* FiberMap.clear(fibers)
+          const wanted = yield* pollable
+          const running = new Set(yield* runningKeys)
+          for (const keyId of running) {
+            if (!wanted.has(keyId)) {
+              yield* FiberMap.remove(fibers, keyId)
+              yield* lease.release(keyId)
+            }
+          }
+          for (const keyId of wanted) {
+            if (!running.has(keyId) && (yield* lease.acquire(keyId))) {
+              yield* FiberMap.run(fibers, keyId, keyLoop(keyId), { onlyIfMissing: true })
+            }
+          }
+          yield* SubscriptionRef.set(runningSet, yield* runningKeys)
+        })
+      )
+      .pipe(Effect.withSpan("SyncSupervisor.reconcile"))
 
     const events = yield* bus.subscribe
     yield* Stream.fromQueue(events).pipe(
@@ -83,10 +103,10 @@ export class SyncSupervisor extends Effect.Service<SyncSupervisor>()("orw/SyncSu
       Stream.runForEach(() => reconcile),
       Effect.forkScoped
     )
-    yield* reconcile.pipe(Effect.repeat(Schedule.spaced("1 minute")), Effect.forkScoped)
+    yield* reconcile.pipe(Effect.repeat(Schedule.spaced(settings.reconcileInterval)), Effect.forkScoped)
 
     /** The daily validation pass: every polled key is checked against upstream at least this often. */
-    const validateAll = Effect.flatMap(pollable, (ids) =>
+    const validateAll = Effect.flatMap(runningKeys, (ids) =>
       Effect.forEach(ids, syncOnce, { concurrency: settings.maxConcurrent, discard: true })
     )
     yield* Effect.sleep(settings.validationInterval).pipe(
@@ -103,5 +123,5 @@ export class SyncSupervisor extends Effect.Service<SyncSupervisor>()("orw/SyncSu
       changes: runningSet.changes
     } as const
   }),
-  dependencies: [KeySync.Default]
+  dependencies: [KeySync.Default, SyncLease.Default]
 }) {}

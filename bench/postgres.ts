@@ -1,0 +1,185 @@
+/**
+ * Append and command-path throughput on PostgreSQL against the floor: the same event rows inserted by a
+ * bare `pg` loop, one transaction per event, with the same commit durability (the cluster's defaults:
+ * fsync on, synchronous_commit on). Sequential, 16 concurrent callers, and two instances (two pools,
+ * 8 callers each). Prints figures and ratios; not a timed test.
+ * Run: node --import tsx bench/postgres.ts [operations]    (starts and stops a throwaway cluster, or
+ * uses BENCH_PG_URL, a superuser URL of an existing one)
+ */
+
+import { SqlClient } from "@effect/sql"
+import { ApiKeyId, type Micros, Streams, UsageCommands, UserEvents, UserId, UtcDate } from "@orw/domain"
+import * as Core from "@orw/server/Core"
+import { Database } from "@orw/server/DatabaseUrl"
+import { Dispatcher } from "@orw/server/Dispatcher"
+import { EventStore } from "@orw/server/EventStore"
+import { type Context, DateTime, Effect, Exit, Layer, Logger, LogLevel, Redacted, Scope } from "effect"
+import * as Pg from "pg"
+import { addKey, register, testMetadata } from "../packages/server/test/support/Fixtures.js"
+// @ts-expect-error: a plain ES module script without type declarations
+import { start, stop } from "../scripts/pg-cluster.mjs"
+
+const operations = Number(process.argv[2] ?? 600)
+const cluster: { dir: string; url: string } | undefined =
+  process.env.BENCH_PG_URL === undefined ? await start({ fast: false }) : undefined
+const adminUrl = process.env.BENCH_PG_URL ?? cluster!.url
+
+const freshDatabase = async (name: string) => {
+  const admin = new Pg.Client({ connectionString: adminUrl })
+  await admin.connect()
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+  await admin.query(`CREATE DATABASE ${name}`)
+  await admin.end()
+  const url = new URL(adminUrl)
+  url.pathname = `/${name}`
+  return url.href
+}
+
+/** Runs `op(i)` for i < n with `callers` concurrent callers; returns operations per second. */
+const rate = async (n: number, callers: number, op: (i: number) => Promise<unknown>) => {
+  let next = 0
+  const started = performance.now()
+  await Promise.all(
+    Array.from({ length: callers }, async () => {
+      for (let i = next++; i < n; i = next++) await op(i)
+    })
+  )
+  return (n / (performance.now() - started)) * 1000
+}
+
+const row = (i: number) => {
+  const { _tag, ...data } = {
+    _tag: "PasswordChanged",
+    userId: `u${i}`,
+    passwordHash: `h${i}`,
+    at: new Date().toISOString()
+  }
+  return [`user:u${i}`, 1, _tag, 1, JSON.stringify(data), JSON.stringify(testMetadata()), new Date().toISOString()]
+}
+
+/** The floor: one event row per transaction, on a pool like ours. */
+const floor = async (callers: number) => {
+  const url = await freshDatabase("bench_floor")
+  const pool = new Pg.Pool({ connectionString: url, max: 20 })
+  await pool.query(`CREATE TABLE events (position BIGSERIAL PRIMARY KEY, stream_id TEXT NOT NULL,
+    stream_version INTEGER NOT NULL, type TEXT NOT NULL, schema_version INTEGER NOT NULL, data TEXT NOT NULL,
+    metadata TEXT NOT NULL, recorded_at TEXT NOT NULL, UNIQUE (stream_id, stream_version))`)
+  const result = await rate(operations, callers, async (i) => {
+    const client = await pool.connect()
+    try {
+      await client.query("BEGIN")
+      await client.query(
+        `INSERT INTO events (stream_id, stream_version, type, schema_version, data, metadata, recorded_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING position`,
+        row(i)
+      )
+      await client.query("COMMIT")
+    } finally {
+      client.release()
+    }
+  })
+  await pool.end()
+  return result
+}
+
+const quiet = Logger.minimumLogLevel(LogLevel.Warning)
+const scopes: Array<Scope.CloseableScope> = []
+
+/** An instance's core (its own pool) on `url`, open until the bench ends. */
+const instance = (url: string) =>
+  Effect.runPromise(
+    Effect.gen(function* () {
+      const scope = yield* Scope.make()
+      scopes.push(scope)
+      return yield* Layer.buildWithScope(Core.layerDatabase(Database.Postgres({ url: Redacted.make(url) })), scope)
+    }).pipe(Effect.provide(quiet))
+  )
+
+/** Ours, one instance or two: the store's append (streams claim, event insert) and the command path. */
+const ours = async (callers: number, instances: 1 | 2) => {
+  const url = await freshDatabase(`bench_ours_${callers}_${instances}`)
+  const contexts: Array<Context.Context<SqlClient.SqlClient | EventStore | Dispatcher>> = []
+  for (let n = 0; n < instances; n++) contexts.push(await instance(url))
+  const on = <A, E>(i: number, effect: Effect.Effect<A, E, SqlClient.SqlClient | EventStore | Dispatcher>) =>
+    Effect.runPromise(
+      Effect.flatMap(Effect.fromNullable(contexts[i % instances]), (context) => Effect.provide(effect, context))
+    )
+  const append = await rate(operations, callers, (i) =>
+    on(
+      i,
+      Effect.flatMap(SqlClient.SqlClient, (sql) =>
+        sql.withTransaction(
+          Effect.flatMap(EventStore, (store) =>
+            store.append(
+              [
+                {
+                  streamId: Streams.user(`a${i}`),
+                  expectedVersion: 0,
+                  events: [
+                    new UserEvents.PasswordChanged({
+                      userId: UserId.make(`a${i}`),
+                      passwordHash: `h${i}`,
+                      at: DateTime.unsafeNow()
+                    })
+                  ]
+                }
+              ],
+              testMetadata()
+            )
+          )
+        )
+      )
+    )
+  )
+  await on(
+    0,
+    Effect.flatMap(Dispatcher, (d) => d.dispatch(register("owner", "bench@example.com"), { metadata: testMetadata() }))
+  )
+  for (let k = 0; k < 16; k++) {
+    await on(
+      0,
+      Effect.flatMap(Dispatcher, (d) =>
+        d.dispatch(addKey(`k${k}`, "owner", { max: 100 }), { metadata: testMetadata() })
+      )
+    )
+  }
+  // The command path: load (state cache), decide, append, inline projections, commit. One key per caller.
+  const command = await rate(operations, callers, (i) =>
+    on(
+      i,
+      Effect.flatMap(Dispatcher, (d) =>
+        d.dispatch(
+          new UsageCommands.RecordUsage({
+            keyId: ApiKeyId.make(`k${i % 16}`),
+            date: UtcDate.make(new Date(Date.UTC(2026, 0, 1) + (i % 300) * 86_400_000).toISOString().slice(0, 10)),
+            model: `model-${i % 7}`,
+            mode: "increment",
+            figures: { requests: 1, tokensInput: 100, tokensOutput: 50, cost: 1234 as Micros, byokCost: 0 },
+            at: DateTime.unsafeNow()
+          }),
+          { metadata: testMetadata() }
+        )
+      )
+    )
+  )
+  return { append, command }
+}
+
+try {
+  console.log(`PostgreSQL bench: ${operations} operations per figure, fsync and synchronous_commit on`)
+  for (const [label, callers, instances] of [
+    ["sequential", 1, 1],
+    ["16 concurrent callers", 16, 1],
+    ["16 callers over two instances", 16, 2]
+  ] as const) {
+    const base = await floor(callers)
+    const { append, command } = await ours(callers, instances)
+    console.log(
+      `${label.padEnd(30)} floor ${base.toFixed(0).padStart(6)}/s | append ${append.toFixed(0).padStart(6)}/s (${(append / base).toFixed(2)}x) | command ${command.toFixed(0).padStart(6)}/s (${(command / base).toFixed(2)}x)`
+    )
+  }
+} finally {
+  for (const scope of scopes) await Effect.runPromise(Scope.close(scope, Exit.void))
+  if (cluster !== undefined) stop(cluster.dir)
+}
+process.exit(0)
