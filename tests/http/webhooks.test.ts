@@ -73,7 +73,12 @@ const everything = () =>
   server.run(
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
-      const tables = yield* sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table'`
+      // The server runs on either engine (ORW_TEST_DB=pg): list its tables the engine's way.
+      const tables = yield* sql.onDialectOrElse({
+        pg: () =>
+          sql<{ name: string }>`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public'`,
+        orElse: () => sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table'`
+      })
       const dumps = yield* Effect.forEach(tables, (t) => sql.unsafe(`SELECT * FROM "${t.name}"`))
       return JSON.stringify(dumps)
     })
