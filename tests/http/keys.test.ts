@@ -30,6 +30,10 @@ const ROW_FIELDS = [
   "limit_remaining",
   "limit_reset",
   "name",
+  // Recorded figures (issue 8): the one total every screen shows, beside OpenRouter's own usage_* counters.
+  "requests_today",
+  "spend_today",
+  "spend_total",
   "status",
   "usage_daily",
   "usage_monthly",
@@ -55,7 +59,9 @@ describe("/api/keys", () => {
       last_synced_at: null,
       limit: null,
       usage_total: null,
-      is_management_key: null
+      is_management_key: null,
+      spend_today: 0,
+      spend_total: 0
     })
   })
 

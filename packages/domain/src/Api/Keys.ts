@@ -25,6 +25,10 @@ const Usd = Schema.NullOr(Schema.Number)
 export const KeyStatus = KeyHealth
 export type KeyStatus = KeyHealth
 
+const UPSTREAM = (field: string) =>
+  `OpenRouter's own \`${field}\` counter from GET /key at the last sync (USD), for reference; the recorded ` +
+  "figures (spend_today, spend_total) are the ones every screen totals."
+
 /** A stored OpenRouter key as clients see it: only the masked `label`, never the key. */
 export class KeyRow extends Schema.Class<KeyRow>("KeyRow")({
   id: ApiKeyId,
@@ -40,10 +44,21 @@ export class KeyRow extends Schema.Class<KeyRow>("KeyRow")({
   limit: Usd,
   limit_remaining: Usd,
   limit_reset: Schema.NullOr(Schema.String),
-  usage_daily: Usd,
-  usage_weekly: Usd,
-  usage_monthly: Usd,
-  usage_total: Usd
+  usage_daily: Usd.annotations({ description: UPSTREAM("usage_daily") }),
+  usage_weekly: Usd.annotations({ description: UPSTREAM("usage_weekly") }),
+  usage_monthly: Usd.annotations({ description: UPSTREAM("usage_monthly") }),
+  usage_total: Usd.annotations({ description: UPSTREAM("usage") }),
+  spend_today: Schema.Number.annotations({
+    description:
+      "Recorded spend of the current UTC day (USD): the figure the dashboard, /api/v1/stats and /api/v1/usage " +
+      "show for today. An estimate while the day runs (all-time growth, or hourly analytics with a management key)."
+  }),
+  requests_today: Schema.Int.annotations({
+    description: "Recorded requests of the current UTC day: 0 until OpenRouter breaks today down (hourly analytics)."
+  }),
+  spend_total: Schema.Number.annotations({
+    description: "Recorded spend of all time (USD): the sum of the key's recorded days, as every other screen shows it."
+  })
 }) {}
 
 export class KeyList extends Schema.Class<KeyList>("KeyList")({

@@ -1,10 +1,11 @@
 import { SqlClient } from "@effect/sql"
 import type { Fragment } from "@effect/sql/Statement"
-import { ApiKeyId, isPolled, type KeyFlags, keyHealth, microsToUsd, UserId } from "@orw/domain"
+import { ApiKeyId, isPolled, type KeyFlags, type KeySpend, keyHealth, keySpend, microsToUsd, UserId } from "@orw/domain"
 import { KeyRow } from "@orw/domain/Api"
-import { Effect, Option } from "effect"
+import { DateTime, Effect, Option } from "effect"
 import * as SyncStatus from "../SideTables/SyncStatus.js"
 import { defineProjection, flag, iso } from "./Projection.js"
+import * as UsageStats from "./UsageStats.js"
 
 /**
  * `api_keys`: the user's stored keys with what the last recorded upstream status said. Money columns
@@ -115,7 +116,7 @@ const usd = (micros: number | null) => (micros === null ? null : microsToUsd(Num
  * A key as clients see it. The error of the last sync attempt (key_sync) shows only when it is newer than
  * the key's last change: re-activating a key clears its error.
  */
-const toKeyRow = (row: Row, sync: SyncStatus.SyncStatus | undefined) =>
+const toKeyRow = (row: Row, sync: SyncStatus.SyncStatus | undefined, spend: KeySpend) =>
   new KeyRow({
     id: ApiKeyId.make(row.id),
     name: row.name,
@@ -136,7 +137,10 @@ const toKeyRow = (row: Row, sync: SyncStatus.SyncStatus | undefined) =>
     usage_daily: usd(row.usage_daily_micros),
     usage_weekly: usd(row.usage_weekly_micros),
     usage_monthly: usd(row.usage_monthly_micros),
-    usage_total: usd(row.usage_total_micros)
+    usage_total: usd(row.usage_total_micros),
+    spend_today: microsToUsd(spend.today.cost),
+    requests_today: spend.today.requests,
+    spend_total: microsToUsd(spend.total.cost)
   })
 
 const select = (where: (sql: SqlClient.SqlClient) => Fragment) =>
@@ -147,7 +151,19 @@ const select = (where: (sql: SqlClient.SqlClient) => Fragment) =>
       usage_daily_micros, usage_weekly_micros, usage_monthly_micros, usage_total_micros
       FROM api_keys WHERE ${where(sql)} ORDER BY created_at, id`
     const sync = yield* SyncStatus.ofKeys(rows.map((r) => r.id))
-    return rows.map((row) => ({ owner: UserId.make(row.user_id), row: toKeyRow(row, sync.get(row.id)) }))
+    const today = DateTime.formatIsoDateUtc(yield* DateTime.now)
+    const lines = yield* UsageStats.linesOfKeys(rows.map((r) => r.id))
+    return rows.map((row) => ({
+      owner: UserId.make(row.user_id),
+      row: toKeyRow(
+        row,
+        sync.get(row.id),
+        keySpend(
+          lines.filter((l) => l.keyId === row.id),
+          today
+        )
+      )
+    }))
   }).pipe(Effect.orDie)
 
 /** The rows of a user's keys, oldest first. */
