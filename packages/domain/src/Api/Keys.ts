@@ -4,6 +4,7 @@ import { KeyHealth } from "../ApiKey/Health.js"
 import {
   AlreadyExists,
   ConcurrencyConflict,
+  DuplicateKey,
   IdempotencyKeyReused,
   InvalidKeyFormat,
   InvalidName,
@@ -115,11 +116,15 @@ export class KeysApi extends HttpApiGroup.make("keys")
       .addError(json(InvalidName))
       .addError(json(InvalidKeyFormat))
       .addError(json(KeyLimitReached))
+      .addError(json(DuplicateKey))
       .addError(json(UserNotFound))
       .addError(json(IdempotencyKeyReused))
       .addError(json(AlreadyExists))
       .addError(json(ConcurrencyConflict))
-      .annotate(OpenApi.Summary, "Store a key (encrypted at rest); 400 Invalid API key format")
+      .annotate(
+        OpenApi.Summary,
+        "Store a key (encrypted at rest); 400 Invalid API key format, 400 when the user already stores the same key"
+      )
   )
   .add(
     HttpApiEndpoint.put("update", "/api/keys/:id")

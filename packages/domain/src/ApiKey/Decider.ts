@@ -2,6 +2,7 @@ import { type DateTime, Either, Match, Redacted } from "effect"
 import {
   AlreadyExists,
   type CommandRejections,
+  DuplicateKey,
   InvalidKeyFormat,
   InvalidName,
   KeyForbidden,
@@ -80,6 +81,7 @@ type Decision<C extends ApiKeyCommand["_tag"] = ApiKeyCommand["_tag"]> = Either.
 >
 export type ApiKeyDecideError =
   | AlreadyExists
+  | DuplicateKey
   | InvalidKeyFormat
   | InvalidName
   | KeyForbidden
@@ -103,11 +105,13 @@ const addKey = (cmd: AddKey, ctx: ApiKeyContext): Decision<"AddKey"> => {
   if (ctx.user._tag !== "Registered" || ctx.user.userId !== cmd.userId) return Either.left(new UserNotFound())
   if (!validName(cmd.name)) return Either.left(new InvalidName())
   if (!KEY_FORMAT.test(Redacted.value(cmd.key))) return Either.left(new InvalidKeyFormat())
+  // Decided on the keyring's stream: racing adds of one key conflict there, and the loser re-decides to this.
+  if (ctx.user.keyHashes.some((h) => h.keyHash === cmd.keyHash)) return Either.left(new DuplicateKey())
   if (ctx.user.keyIds.length >= cmd.maxKeysPerUser) return Either.left(new KeyLimitReached({ max: cmd.maxKeysPerUser }))
   const { keyId, userId, name, label, keyHash, ciphertext, at } = cmd
   return Either.right([
     new KeyAdded({ keyId, userId, name, label, keyHash, ciphertext, at }),
-    new KeyAttached({ userId, keyId, at })
+    new KeyAttached({ userId, keyId, keyHash, at })
   ])
 }
 
