@@ -72,11 +72,11 @@ describe("one total everywhere", () => {
     const v1 = (path: string) => api.request("GET", path, { bearer: token }).then((r) => r.body)
     const usageSum = (items: Array<{ cost: number }>) => usd(items.reduce((n, i) => n + micros(i.cost), 0))
 
-    // The expected figures from the simulator's ledger and the sync's rules (openrouter-api.md):
-    // key a: activity 2.5 + 0.333333 + 0.3, today's growth 1.25 + 0.3 (the revision's growth counts today
-    // until today completes and its per-model rows supersede it); key b: 1.000001 + 0.5.
+    // The expected figures from the simulator's ledger and the sync's rules (openrouter-api.md): completed
+    // days from activity; today from hourly analytics (OpenRouter's own split of the running day, spend
+    // before the first sync included), which supersedes today's unattributed growth (1.25 + the revision's 0.3).
     const expected = {
-      a: { today: 1.55, total: 2.5 + 0.333333 + 0.3 + 1.55 },
+      a: { today: 11.24, total: 2.5 + 0.333333 + 0.3 + 11.24 },
       b: { today: 0.5, total: 1.500001 }
     }
     const todayTotal = usd(micros(expected.a.today) + micros(expected.b.today))
@@ -89,8 +89,8 @@ describe("one total everywhere", () => {
     ])
     expect([row(ids.b)?.spend_today, row(ids.b)?.spend_total]).toEqual([expected.b.today, expected.b.total])
     expect(row(ids.m)?.spend_total).toBe(0)
-    // OpenRouter's own counter stays on the row, labelled as such: it is not the recorded figure.
-    expect(row(ids.a)?.usage_daily).toBe(9.99 + 1.25)
+    // OpenRouter's own counter stays on the row, labelled as such; with hourly analytics they agree.
+    expect(row(ids.a)?.usage_daily).toBe(row(ids.a)?.spend_today)
 
     // /api/v1/stats, all time and today.
     expect((await v1("/api/v1/stats")).summary.total_cost).toBe(allTotal)

@@ -7,7 +7,8 @@ import { startServer, type TestServer } from "./support/server.js"
 let server: TestServer
 let api: ReturnType<typeof client>
 beforeAll(async () => {
-  server = await startServer({ maxApiKeysPerUser: 200 })
+  // 300 analytics calls (a history import and today's hourly figures per key): pacing is tested elsewhere.
+  server = await startServer({ maxApiKeysPerUser: 200 }, { analyticsPerMinute: 10_000 }, { analyticsPerMinute: 10_000 })
   api = client(server.url)
 })
 afterAll(() => server.close())

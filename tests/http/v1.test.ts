@@ -1,5 +1,6 @@
 import { ApiKeyId, UsageCommands, UtcDate, usdToMicros } from "@orw/domain"
 import { Dispatcher } from "@orw/server/Dispatcher"
+import { Fault } from "@orw/server/OpenRouter/Simulator"
 import { DateTime, Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { client } from "./support/client.js"
@@ -27,7 +28,10 @@ const ACTIVITY = [
   { key: "a", date: day(2), model: "openai/gpt-4.1", provider: "OpenAI", usd: 0.2, req: 3, tin: 30, tout: 40 },
   { key: "b", date: day(3), model: "openai/gpt-4.1", provider: "OpenAI", usd: 0.000001, req: 1, tin: 1, tout: 1 }
 ] as const
-/** Usage of today, seen only as growth of key a's total: recorded as `unattributed`. */
+/**
+ * Usage of today, seen only as growth of key a's total (hourly analytics refused from then on): recorded as
+ * `unattributed`. With hourly analytics, today is split per model: tests/agreement/totals.test.ts.
+ */
 const TODAY_USD = 0.5
 
 interface Expected {
@@ -74,6 +78,7 @@ beforeAll(async () => {
     const synced = await api.request("POST", `/api/keys/${id}/sync`, { bearer: user.jwt })
     if (synced.body.outcome !== "ok") throw new Error(`sync: ${synced.text}`)
   }
+  server.sim.fail("/analytics/query", Fault.forbidden(), Number.POSITIVE_INFINITY)
   server.sim.addUsage(simKeys.a, TODAY_USD)
   await api.request("POST", `/api/keys/${keys.a}/sync`, { bearer: user.jwt })
   alice = { jwt: user.jwt, token: (await api.apiToken(user.jwt)).token, keys }

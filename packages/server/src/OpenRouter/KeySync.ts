@@ -18,6 +18,7 @@ import type { EventMetadata, StoredEvent } from "../EventStore.js"
 import * as ApiKeys from "../Projections/ApiKeys.js"
 import * as Balances from "../SideTables/Balances.js"
 import * as SyncStatus from "../SideTables/SyncStatus.js"
+import { AnalyticsLimiter, importHistory, todaySoFar } from "./Analytics/History.js"
 import { OpenRouterClient } from "./Client.js"
 import { withUpstreamRetry } from "./Retry.js"
 import { toKeyStatus } from "./Schemas.js"
@@ -53,6 +54,15 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
     const vault = yield* KeyVault
     const dispatcher = yield* Dispatcher
     const settings = yield* SyncSettings
+    const limiter = yield* AnalyticsLimiter
+    const provideAnalytics = <A, E>(
+      effect: Effect.Effect<A, E, OpenRouterClient | AnalyticsLimiter | SyncSettings>
+    ): Effect.Effect<A, E> =>
+      effect.pipe(
+        Effect.provideService(OpenRouterClient, client),
+        Effect.provideService(AnalyticsLimiter, limiter),
+        Effect.provideService(SyncSettings, settings)
+      )
 
     const openKey = (row: ApiKeys.SyncTarget) =>
       vault.open(row.id, row.userId, row.ciphertext).pipe(Effect.mapError(() => new KeyNotFound()))
@@ -74,7 +84,19 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
         const activity = yield* withUpstreamRetry(client.getActivity(mgmt, hash))
         const backfilled = yield* onDatabase(SyncStatus.activityBackfilled(row.id))
         const since = DateTime.formatIsoDateUtc(DateTime.subtract(at, { days: REVISION_DAYS }))
-        const totals = sumActivity(activity).filter((t) => !backfilled || t.date >= since)
+        const today = utcDay(at)
+        // Days inside the activity window come from /activity only; older ones from the year of analytics,
+        // taken once, with the first backfill (openrouter-api.md, item 5); today from hourly analytics.
+        const history = backfilled ? [] : yield* provideAnalytics(importHistory(mgmt, hash, at))
+        // Today's split is an estimate: without it, today's growth still shows (unattributed).
+        const running = yield* provideAnalytics(todaySoFar(mgmt, hash, at)).pipe(
+          Effect.map((rows) => rows.filter((t) => t.date === today)),
+          Effect.catchAll((error) =>
+            Effect.as(Effect.logWarning("hourly analytics unavailable", { keyId: row.id, error: error.message }), [])
+          )
+        )
+        const fromActivity = sumActivity(activity).filter((t) => t.date < today && (!backfilled || t.date >= since))
+        const totals = [...history, ...fromActivity, ...running]
         const command = new SyncCommands.RecordActivity({ keyId: ApiKeyId.make(row.id), totals, at })
         const events = yield* dispatcher.dispatch(command, { metadata })
         if (!backfilled) {
@@ -145,5 +167,5 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
 
     return { syncKey: flow(syncKey, Effect.provideService(SyncSettings, settings)) } as const
   }),
-  dependencies: [OpenRouterClient.Default, KeyVault.Default]
+  dependencies: [OpenRouterClient.Default, KeyVault.Default, AnalyticsLimiter.Default]
 }) {}

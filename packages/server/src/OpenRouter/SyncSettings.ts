@@ -13,6 +13,8 @@ export interface SyncSettingsShape {
   readonly retryBase: Duration.Duration
   /** Every active key is validated against upstream at least this often. */
   readonly validationInterval: Duration.Duration
+  /** `POST /analytics/query` calls a minute over all keys (OpenRouter allows 64). */
+  readonly analyticsPerMinute: number
 }
 
 const defaults: SyncSettingsShape = {
@@ -20,7 +22,8 @@ const defaults: SyncSettingsShape = {
   maxConcurrent: 4,
   retries: 3,
   retryBase: Duration.seconds(1),
-  validationInterval: Duration.hours(24)
+  validationInterval: Duration.hours(24),
+  analyticsPerMinute: 64
 }
 
 /**
@@ -40,7 +43,8 @@ export class SyncSettings extends Effect.Service<SyncSettings>()("orw/SyncSettin
       maxConcurrent: Math.max(1, maxConcurrent),
       retries: Math.max(0, retries),
       retryBase: Duration.millis(Math.max(1, retryBaseMs)),
-      validationInterval: defaults.validationInterval
+      validationInterval: defaults.validationInterval,
+      analyticsPerMinute: defaults.analyticsPerMinute
     } satisfies SyncSettingsShape
   })
 }) {
