@@ -116,7 +116,9 @@ export const applyEvent = (snapshot: Snapshot, event: DomainEvent): void => {
 
 /** What a key's status column says (the domain's `keyHealth`); a key whose owner is deleted counts as deleted. */
 export const keyStatus = (key: KeyView, owner: UserView | undefined): string =>
-  key.state._tag !== "Present" || owner?.state._tag === "Deleted" ? "deleted" : keyHealth(key.state)
+  key.state._tag !== "Present" || owner?.state._tag === "Deleted"
+    ? "deleted"
+    : keyHealth({ ...key.state, limitRemaining: key.state.status?.limitRemaining ?? null })
 
 /** A key's recorded (date, model) lines as its usage state holds them. */
 const linesOf = (usage: UsageState): Array<UsageLine> =>

@@ -366,6 +366,7 @@ export interface CommandRejections {
   readonly DeleteKey: KeyNotFound | KeyForbidden
   readonly MarkKeyInvalid: KeyNotFound
   readonly RecordSyncFailure: KeyNotFound
+  readonly SetKeyLimit: KeyNotFound | KeyForbidden | InvalidLimit
   readonly IssueToken: AlreadyExists | UserNotFound | InvalidName
   readonly RevokeToken: TokenNotFound | TokenForbidden
   readonly RecordUsage: InvalidUsage | KeyNotFound

@@ -4,6 +4,7 @@ import {
   KeyActiveSet,
   KeyAdded,
   KeyDeleted,
+  KeyLimitSet,
   KeyMarkedInvalid,
   KeyRenamed,
   KeyStatusRecorded,
@@ -88,6 +89,7 @@ const samples: { readonly [T in DomainEventType]: readonly [Extract<DomainEvent,
   ],
   KeyMarkedInvalid: [new KeyMarkedInvalid({ keyId, userId, at }), "key-k1"],
   KeySyncFailed: [new KeySyncFailed({ keyId, userId, error: "HTTP 503", at }), "key-k1"],
+  KeyLimitSet: [new KeyLimitSet({ keyId, userId, limit: null, limitReset: "daily", at }), "key-k1"],
   TokenIssued: [new TokenIssued({ tokenId, userId, name: "Grafana", tokenHash: "th", at }), "token-t1"],
   TokenRevoked: [new TokenRevoked({ tokenId, userId, at }), "token-t1"],
   UsageRecorded: [
@@ -122,7 +124,7 @@ describe("Streams", () => {
 })
 
 describe("streamOf", () => {
-  it("covers 17 event types", () => expect(cases).toHaveLength(17))
+  it("covers 18 event types", () => expect(cases).toHaveLength(18))
 
   it.each(cases)("puts %s in its stream", (type, [event, stream]) => {
     expect(event._tag).toBe(type)

@@ -1,5 +1,6 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
+import { LimitReset } from "../ApiKey/Commands.js"
 import { KeyHealth } from "../ApiKey/Health.js"
 import {
   AlreadyExists,
@@ -7,12 +8,15 @@ import {
   DuplicateKey,
   IdempotencyKeyReused,
   InvalidKeyFormat,
+  InvalidLimit,
   InvalidName,
   InvalidUsage,
   KeyForbidden,
   KeyInactive,
   KeyLimitReached,
   KeyNotFound,
+  ManagementKeyRequired,
+  UpstreamRefused,
   UserNotFound
 } from "../Errors.js"
 import { ApiKeyId } from "../Ids.js"
@@ -76,6 +80,12 @@ export class AddKeyRequest extends Schema.Class<AddKeyRequest>("AddKeyRequest")(
 export class UpdateKeyRequest extends Schema.Class<UpdateKeyRequest>("UpdateKeyRequest")({
   name: Schema.optional(Schema.String),
   is_active: Schema.optional(Schema.Boolean)
+}) {}
+
+/** `PUT /api/keys/{id}/limit`: OpenRouter's `limit` (USD, null = none) and `limit_reset` (null = never). */
+export class SetLimitRequest extends Schema.Class<SetLimitRequest>("SetLimitRequest")({
+  limit: Schema.NullOr(Schema.Number.pipe(Schema.nonNegative(), Schema.finite())),
+  limit_reset: LimitReset
 }) {}
 
 /** A summary of one event a sync recorded: its type and the figures that changed. */
@@ -145,6 +155,25 @@ export class KeysApi extends HttpApiGroup.make("keys")
       .addError(json(KeyNotFound))
       .addError(json(ConcurrencyConflict))
       .annotate(OpenApi.Summary, "Delete a key: its data key is destroyed (crypto-shredding)")
+  )
+  .add(
+    HttpApiEndpoint.put("setLimit", "/api/keys/:id/limit")
+      .setPath(KeyPath)
+      .setPayload(SetLimitRequest)
+      .addSuccess(KeyRow)
+      .addError(json(ManagementKeyRequired))
+      .addError(json(InvalidLimit))
+      .addError(json(InvalidUsage))
+      .addError(json(UpstreamRefused))
+      .addError(json(KeyForbidden))
+      .addError(json(KeyNotFound))
+      .addError(json(ConcurrencyConflict))
+      .annotate(OpenApi.Summary, "Set the key's OpenRouter limit and reset period (written back upstream)")
+      .annotate(
+        OpenApi.Description,
+        "Through the user's management key (400 without one): PATCH /keys/{hash} at OpenRouter (502 with detail " +
+          "when it refuses), recorded as KeyLimitSet, then the key is synced so its GET /key snapshot confirms it."
+      )
   )
   .add(
     HttpApiEndpoint.post("sync", "/api/keys/:id/sync")

@@ -2,11 +2,15 @@ import { SqlClient } from "@effect/sql"
 import {
   ApiKeyCommands,
   ApiKeyId,
+  InvalidLimit,
   isSyncable,
   KeyInactive,
   KeyNotFound,
+  ManagementKeyRequired,
   SyncCommands,
   sumActivity,
+  UpstreamRefused,
+  type UserId,
   UtcDate,
   usdToMicros
 } from "@orw/domain"
@@ -70,16 +74,54 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
     const markSynced = (keyId: string, at: string, error: string | null) =>
       onDatabase(SyncStatus.recordAttempt(keyId, at, error))
 
+    /** How OpenRouter names `row` (its hash in `GET /keys`, every page): the SHA-256 when it is listed, else the one entry with its label. */
+    const upstreamHash = (row: ApiKeys.SyncTarget, mgmt: Redacted.Redacted<string>) =>
+      Effect.map(withUpstreamRetry(client.listAllKeys(mgmt, { includeDisabled: true })), (listed) => {
+        const byLabel = listed.filter((k) => k.label === row.label)
+        return listed.find((k) => k.hash === row.keyHash)?.hash ?? (byLabel.length === 1 ? byLabel[0]?.hash : undefined)
+      })
+
+    /**
+     * Writes a key's limit back to OpenRouter (openrouter-api.md, item 6): through the user's management key,
+     * `PATCH /keys/{hash}`, then the change is recorded as the user's `KeyLimitSet`. No management key: 400;
+     * OpenRouter refusing or failing: 502 with its status and message (scrubbed of any key).
+     */
+    const writeLimit = Effect.fn("KeySync.writeLimit")(function* (
+      keyId: ApiKeyId,
+      userId: UserId,
+      change: { readonly limit: number | null; readonly limitReset: ApiKeyCommands.LimitReset },
+      origin: Origin
+    ) {
+      const row = yield* Effect.flatten(onDatabase(ApiKeys.syncTarget(keyId))).pipe(
+        Effect.mapError(() => new KeyNotFound())
+      )
+      if (change.limit !== null && (!Number.isFinite(change.limit) || change.limit < 0))
+        return yield* new InvalidLimit()
+      const manager = yield* onDatabase(ApiKeys.managementKeyOf(row.userId, row.id))
+      if (Option.isNone(manager)) return yield* new ManagementKeyRequired()
+      const mgmt = yield* openKey(manager.value)
+      const refused = (error: { readonly message: string }) =>
+        new UpstreamRefused({ detail: `OpenRouter refused the change: ${error.message}` })
+      const hash = yield* upstreamHash(row, mgmt).pipe(Effect.mapError(refused))
+      if (hash === undefined) {
+        return yield* new UpstreamRefused({ detail: "OpenRouter's key list (GET /keys) does not include this key" })
+      }
+      yield* client
+        .updateKey(mgmt, hash, { limit: change.limit, limit_reset: change.limitReset })
+        .pipe(Effect.mapError(refused))
+      const at = yield* DateTime.now
+      const limit = change.limit === null ? null : usdToMicros(change.limit)
+      const command = new ApiKeyCommands.SetKeyLimit({ keyId, userId, limit, limitReset: change.limitReset, at })
+      return yield* dispatcher.dispatch(command, { metadata: metadataOf(origin, userId) })
+    })
+
     /** Per-model activity of `row`, read through the user's management key, if they stored one. */
     const syncActivity = (row: ApiKeys.SyncTarget, at: DateTime.Utc, metadata: EventMetadata) =>
       Effect.gen(function* () {
         const manager = yield* onDatabase(ApiKeys.managementKeyOf(row.userId, row.id))
         if (Option.isNone(manager) || row.isManagementKey) return []
         const mgmt = yield* openKey(manager.value)
-        const listed = yield* withUpstreamRetry(client.listAllKeys(mgmt, { includeDisabled: true }))
-        const byLabel = listed.filter((k) => k.label === row.label)
-        const hash =
-          listed.find((k) => k.hash === row.keyHash)?.hash ?? (byLabel.length === 1 ? byLabel[0]?.hash : undefined)
+        const hash = yield* upstreamHash(row, mgmt)
         if (hash === undefined) return []
         const activity = yield* withUpstreamRetry(client.getActivity(mgmt, hash))
         const backfilled = yield* onDatabase(SyncStatus.activityBackfilled(row.id))
@@ -165,7 +207,10 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
       return { keyId, outcome: "ok", error: null, recorded } satisfies SyncResult
     })
 
-    return { syncKey: flow(syncKey, Effect.provideService(SyncSettings, settings)) } as const
+    return {
+      syncKey: flow(syncKey, Effect.provideService(SyncSettings, settings)),
+      writeLimit: flow(writeLimit, Effect.provideService(SyncSettings, settings))
+    } as const
   }),
   dependencies: [OpenRouterClient.Default, KeyVault.Default, AnalyticsLimiter.Default]
 }) {}

@@ -72,6 +72,10 @@ export const ApiKeysProjection = defineProjection({
     KeyMarkedInvalid: (e, { sql, table }) =>
       sql`UPDATE ${table} SET is_invalid = 1, last_error = ${"OpenRouter rejected the key (401)"},
         updated_at = ${iso(e.at)} WHERE id = ${e.keyId}`,
+    // Shown at once; the next /key snapshot confirms it (limit_remaining follows from OpenRouter then).
+    KeyLimitSet: (e, { sql, table }) =>
+      sql`UPDATE ${table} SET limit_micros = ${e.limit}, limit_reset = ${e.limitReset}, updated_at = ${iso(e.at)}
+        WHERE id = ${e.keyId}`,
     KeySyncFailed: (e, { sql, table }) =>
       sql`UPDATE ${table} SET is_failing = 1, last_error = ${e.error}, updated_at = ${iso(e.at)} WHERE id = ${e.keyId}`,
     UsageRecorded: (e, { sql, table }) =>
@@ -122,7 +126,10 @@ const toKeyRow = (row: Row, sync: SyncStatus.SyncStatus | undefined, spend: KeyS
     name: row.name,
     label: row.label,
     is_active: Number(row.is_active) === 1,
-    status: keyHealth(flagsOf(row)),
+    status: keyHealth({
+      ...flagsOf(row),
+      limitRemaining: row.limit_remaining_micros === null ? null : Number(row.limit_remaining_micros)
+    }),
     is_management_key: row.is_management_key === null ? null : Number(row.is_management_key) === 1,
     created_at: row.created_at,
     last_used_at: row.last_used_at,
