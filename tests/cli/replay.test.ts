@@ -67,7 +67,9 @@ describe("orw replay", () => {
           limit_remaining: 8.5
         },
         // 03-02: the gpt-4o row supersedes the unattributed one; 03-01 has only unattributed usage.
-        usage: mainKeyUsage
+        usage: mainKeyUsage,
+        // The replay point's day (03-02) as the keys page shows it: its per-model row only.
+        today: { date: "2026-03-02", requests: 4, cost: 0.4 }
       },
       {
         id: "k-old",
@@ -75,7 +77,8 @@ describe("orw replay", () => {
         label: "sk-or-v1-bbb...bbb",
         status: "active",
         last_status: null,
-        usage: { requests: 0, tokens_input: 0, tokens_output: 0, cost: 0 }
+        usage: { requests: 0, tokens_input: 0, tokens_output: 0, cost: 0 },
+        today: { date: "2026-03-02", requests: 0, cost: 0 }
       }
     ])
     expect(alice?.tokens).toEqual([{ id: "t-ci", name: "ci", status: "active" }])
@@ -103,7 +106,7 @@ describe("orw replay", () => {
     expect(runs.text.stdout).not.toContain("bob@example.com")
     const usageRow = out.find((line) => /^\s+k-main\s+Primary\s+\d/.test(line))
     // 10 requests and $1.00 unattributed on 03-02: no per-model row supersedes it yet.
-    expect(usageRow?.trim().split(/\s+/)).toEqual(["k-main", "Primary", "10", "0", "0", "$1.00"])
+    expect(usageRow?.trim().split(/\s+/)).toEqual(["k-main", "Primary", "10", "0", "0", "$1.00", "$1.00"])
     expect(
       out
         .find((line) => line.includes("t-ci"))

@@ -137,7 +137,11 @@ describe.skipIf(!HAVE_CHROMIUM)("the web UI, in Chromium against the real server
     const keyRows = await rows(page, "Your OpenRouter keys")
     expect(keyRows.map((cells) => cells.slice(0, 3))).toEqual([
       [expect.stringMatching(/^Management \(management\) sk-or-v1-\w{3}\.\.\.\w{3}$/), "Active", "no limit"],
-      [expect.stringMatching(/^Production sk-or-v1-/), "Active", `${usd(expected.limitRemaining)} of ${usd(LIMIT)}`]
+      [
+        expect.stringMatching(/^Production sk-or-v1-/),
+        "Active",
+        `${usd(expected.limitRemaining)} of ${usd(LIMIT)} · never resets`
+      ]
     ])
     expect(await page.content()).not.toContain(keys.production)
 
@@ -163,7 +167,7 @@ describe.skipIf(!HAVE_CHROMIUM)("the web UI, in Chromium against the real server
       const day = expected.byDay.get(date ?? "") ?? { cost: 0, requests: 0 }
       expect(cells).toEqual([date, usd(day.cost), String(day.requests)])
     }
-    await page.getByText(`Production: ${usd(expected.limitRemaining)} of ${usd(LIMIT)} left`).waitFor()
+    await page.getByText(`Production: ${usd(expected.limitRemaining)} of ${usd(LIMIT)} left (never resets)`).waitFor()
     await page.getByText("Figures per day").click()
 
     // Live: spend that reaches OpenRouter now shows at the next 30 s refresh, without a reload.

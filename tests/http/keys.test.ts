@@ -30,6 +30,10 @@ const ROW_FIELDS = [
   "limit_remaining",
   "limit_reset",
   "name",
+  // Recorded figures (issue 8): the one total every screen shows, beside OpenRouter's own usage_* counters.
+  "requests_today",
+  "spend_today",
+  "spend_total",
   "status",
   "usage_daily",
   "usage_monthly",
@@ -55,7 +59,9 @@ describe("/api/keys", () => {
       last_synced_at: null,
       limit: null,
       usage_total: null,
-      is_management_key: null
+      is_management_key: null,
+      spend_today: 0,
+      spend_total: 0
     })
   })
 
@@ -286,5 +292,57 @@ describe("POST /api/keys/{id}/sync", () => {
     expect(r.status).toBe(403)
     expect(r.body).toEqual({ detail: "Not allowed to access this API key" })
     expect(server.sim.count("/key")).toBe(calls)
+  })
+})
+
+describe("the same OpenRouter key twice", () => {
+  it("one user: refused with 400 and a clear detail under another name; allowed again once deleted", async () => {
+    const { jwt } = await api.user("dup")
+    const key = fakeKey()
+    const first = await api.addKey(jwt, key, "Production")
+    const again = await api.request("POST", "/api/keys", { bearer: jwt, json: { name: "Other name", key: ` ${key} ` } })
+    expect(again.status).toBe(400)
+    expect(again.body).toEqual({ detail: "This OpenRouter key is already stored in your account" })
+    expect((await api.request("GET", "/api/keys", { bearer: jwt })).body.total).toBe(1)
+    await api.request("DELETE", `/api/keys/${first}`, { bearer: jwt })
+    const readded = await api.request("POST", "/api/keys", { bearer: jwt, json: { name: "Back", key } })
+    expect(readded.status).toBe(201)
+  })
+
+  it("racing adds of the same key by one user: exactly one 201, the others 400", async () => {
+    const { jwt } = await api.user("race")
+    const key = fakeKey()
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        api.request("POST", "/api/keys", { bearer: jwt, json: { name: `copy ${i}`, key } })
+      )
+    )
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 400, 400, 400, 400, 400])
+    expect(answers.filter((a) => a.status === 400).map((a) => a.body.detail)).toEqual(
+      Array(5).fill("This OpenRouter key is already stored in your account")
+    )
+    expect((await api.request("GET", "/api/keys", { bearer: jwt })).body.total).toBe(1)
+  })
+
+  it("two users: each stores it and sees it; figures are per user", async () => {
+    const key = server.sim.addKey()
+    const alice = await api.user("alice-shared")
+    const bob = await api.user("bob-shared")
+    const a = await api.addKey(alice.jwt, key, "shared")
+    const b = await api.addKey(bob.jwt, key, "shared")
+    for (const [jwt, id] of [
+      [alice.jwt, a],
+      [bob.jwt, b]
+    ] as const) {
+      await api.request("POST", `/api/keys/${id}/sync`, { bearer: jwt })
+    }
+    server.sim.addUsage(key, 0.75)
+    await api.request("POST", `/api/keys/${a}/sync`, { bearer: alice.jwt })
+    const rowOf = async (jwt: string) => (await api.request("GET", "/api/keys", { bearer: jwt })).body.items[0]
+    // Alice synced after the spend, Bob not yet: each user's figures are their own recording.
+    expect((await rowOf(alice.jwt)).spend_today).toBe(0.75)
+    expect((await rowOf(bob.jwt)).spend_today).toBe(0)
+    await api.request("POST", `/api/keys/${b}/sync`, { bearer: bob.jwt })
+    expect((await rowOf(bob.jwt)).spend_today).toBe(0.75)
   })
 })

@@ -1,13 +1,14 @@
 import { microsToUsd, normalizeEmail } from "@orw/domain"
 import { table } from "./Output.js"
 import type { KeyView, Snapshot, UserView } from "./ReplayState.js"
-import { keyStatus, usageSum } from "./ReplayState.js"
+import { keyStatus, spendOf, usageSum } from "./ReplayState.js"
 
 const usd = (micros: number | null) => (micros === null ? null : microsToUsd(micros))
 
-const keyReport = (key: KeyView, owner: UserView | undefined) => {
+const keyReport = (key: KeyView, owner: UserView | undefined, today: string) => {
   const status = key.state._tag === "Present" ? key.state.status : null
   const sum = usageSum(key.usage)
+  const spend = spendOf(key.usage, today)
   return {
     id: key.keyId,
     name: key.name,
@@ -29,17 +30,19 @@ const keyReport = (key: KeyView, owner: UserView | undefined) => {
       tokens_input: sum.tokensInput,
       tokens_output: sum.tokensOutput,
       cost: microsToUsd(sum.cost)
-    }
+    },
+    /** The recorded spend of the replay point's UTC day: the keys page's "Today (recorded)" as of then. */
+    today: { date: today, requests: spend.today.requests, cost: microsToUsd(spend.today.cost) }
   }
 }
 
-const userReport = (user: UserView, snapshot: Snapshot) => ({
+const userReport = (user: UserView, snapshot: Snapshot, today: string) => ({
   id: user.userId,
   email: user.email,
   status: user.state._tag === "Deleted" ? "deleted" : "registered",
   keys: Array.from(snapshot.keys.values())
     .filter((key) => key.userId === user.userId && key.state._tag !== "NotAdded")
-    .map((key) => keyReport(key, user)),
+    .map((key) => keyReport(key, user, today)),
   tokens: Array.from(snapshot.tokens.values())
     .filter((token) => token.userId === user.userId && token.state._tag !== "NotIssued")
     .map((token) => ({
@@ -60,7 +63,7 @@ export const report = (
   users: Array.from(snapshot.users.values())
     .filter((user) => user.state._tag !== "Unregistered")
     .filter((user) => email === undefined || normalizeEmail(user.email) === normalizeEmail(email))
-    .map((user) => userReport(user, snapshot))
+    .map((user) => userReport(user, snapshot, point.recordedAt?.slice(0, 10) ?? new Date().toISOString().slice(0, 10)))
 })
 export type Report = ReturnType<typeof report>
 
@@ -95,14 +98,15 @@ export const renderText = (r: Report): Array<string> => {
       ])
     )
     const usage = table(
-      ["KEY", "NAME", "REQUESTS", "TOKENS IN", "TOKENS OUT", "COST"],
+      ["KEY", "NAME", "REQUESTS", "TOKENS IN", "TOKENS OUT", "COST", "TODAY"],
       user.keys.map((k) => [
         k.id,
         k.name,
         String(k.usage.requests),
         String(k.usage.tokens_input),
         String(k.usage.tokens_output),
-        money(k.usage.cost)
+        money(k.usage.cost),
+        money(k.today.cost)
       ])
     )
     const tokens = table(

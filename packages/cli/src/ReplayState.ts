@@ -1,4 +1,13 @@
-import type { ApiKeyState, ApiTokenState, DomainEvent, UsageFiguresSum, UsageState, UserState } from "@orw/domain"
+import type {
+  ApiKeyState,
+  ApiTokenState,
+  DomainEvent,
+  KeySpend,
+  UsageFiguresSum,
+  UsageLine,
+  UsageState,
+  UserState
+} from "@orw/domain"
 import {
   effectiveLines,
   evolveApiKey,
@@ -10,6 +19,7 @@ import {
   initialUsageState,
   initialUserState,
   keyHealth,
+  keySpend,
   sumUsage
 } from "@orw/domain"
 import { HashMap } from "effect"
@@ -117,20 +127,24 @@ export const applyEvent = (snapshot: Snapshot, event: DomainEvent): void => {
 
 /** What a key's status column says (the domain's `keyHealth`); a key whose owner is deleted counts as deleted. */
 export const keyStatus = (key: KeyView, owner: UserView | undefined): string =>
-  key.state._tag !== "Present" || owner?.state._tag === "Deleted" ? "deleted" : keyHealth(key.state)
+  key.state._tag !== "Present" || owner?.state._tag === "Deleted"
+    ? "deleted"
+    : keyHealth({ ...key.state, limitRemaining: key.state.status?.limitRemaining ?? null })
+
+/** A key's recorded (date, model) lines as its usage state holds them. */
+const linesOf = (usage: UsageState): Array<UsageLine> =>
+  Array.from(HashMap.entries(usage.totals), ([slot, totals]) => ({
+    keyId: "",
+    date: slot.slice(0, 10),
+    model: slot.slice(11),
+    requests: totals.requests,
+    tokensInput: totals.tokensInput,
+    tokensOutput: totals.tokensOutput,
+    cost: totals.cost
+  }))
 
 /** A key's usage totals over all days, with the domain's supersede rule and sums. */
-export const usageSum = (usage: UsageState): UsageFiguresSum =>
-  sumUsage(
-    effectiveLines(
-      Array.from(HashMap.entries(usage.totals), ([slot, totals]) => ({
-        keyId: "",
-        date: slot.slice(0, 10),
-        model: slot.slice(11),
-        requests: totals.requests,
-        tokensInput: totals.tokensInput,
-        tokensOutput: totals.tokensOutput,
-        cost: totals.cost
-      }))
-    )
-  )
+export const usageSum = (usage: UsageState): UsageFiguresSum => sumUsage(effectiveLines(linesOf(usage)))
+
+/** A key's spend of `today` and of all time: the domain's `keySpend`, as the keys page shows it. */
+export const spendOf = (usage: UsageState, today: string): KeySpend => keySpend(linesOf(usage), today)

@@ -117,6 +117,53 @@ export class KeyLimitReached extends Schema.TaggedError<KeyLimitReached>()(
   }
 }
 
+/**
+ * The user already stores this OpenRouter key (compared by its SHA-256), under whatever name: a second copy
+ * would count its spend twice. Another user may store the same key; figures are per user.
+ */
+export class DuplicateKey extends Schema.TaggedError<DuplicateKey>()(
+  "DuplicateKey",
+  { detail: fixed("This OpenRouter key is already stored in your account") },
+  http(400, "The same OpenRouter key is already stored by this user")
+) {
+  override get message() {
+    return this.detail
+  }
+}
+
+/** Writing to OpenRouter (a key's limit) needs one of the user's management keys, switched on and valid. */
+export class ManagementKeyRequired extends Schema.TaggedError<ManagementKeyRequired>()(
+  "ManagementKeyRequired",
+  { detail: fixed("Add an active OpenRouter management key to change limits from here") },
+  http(400, "The user has no usable management key")
+) {
+  override get message() {
+    return this.detail
+  }
+}
+
+/** A key's limit must be a non-negative USD amount (or null: no limit) with a known reset period. */
+export class InvalidLimit extends Schema.TaggedError<InvalidLimit>()(
+  "InvalidLimit",
+  { detail: fixed("limit must be null or a non-negative amount; limit_reset null, daily, weekly or monthly") },
+  http(400, "Not a limit OpenRouter accepts")
+) {
+  override get message() {
+    return this.detail
+  }
+}
+
+/** OpenRouter refused or failed a write (its status and message in `detail`, never a secret). */
+export class UpstreamRefused extends Schema.TaggedError<UpstreamRefused>()(
+  "UpstreamRefused",
+  { detail: Schema.String },
+  http(502, "OpenRouter refused or failed the change")
+) {
+  override get message() {
+    return this.detail
+  }
+}
+
 /** Key and token names: 1 to 100 characters after trimming. */
 export class InvalidName extends Schema.TaggedError<InvalidName>()(
   "InvalidName",
@@ -387,7 +434,9 @@ export const DomainError = Schema.Union(
   InvalidBudget,
   WebhookNotFound,
   WebhookForbidden,
-  InvalidWebhookUrl
+  InvalidWebhookUrl,
+  DuplicateKey,
+  InvalidLimit
 )
 export type DomainError = typeof DomainError.Type
 
@@ -400,11 +449,12 @@ export interface CommandRejections {
   readonly RegisterUser: InvalidEmail | EmailAlreadyRegistered
   readonly ChangePassword: UserNotFound
   readonly DeleteUser: UserNotFound
-  readonly AddKey: AlreadyExists | UserNotFound | InvalidName | InvalidKeyFormat | KeyLimitReached
+  readonly AddKey: AlreadyExists | UserNotFound | InvalidName | InvalidKeyFormat | KeyLimitReached | DuplicateKey
   readonly EditKey: KeyNotFound | KeyForbidden | InvalidName
   readonly DeleteKey: KeyNotFound | KeyForbidden
   readonly MarkKeyInvalid: KeyNotFound
   readonly RecordSyncFailure: KeyNotFound
+  readonly SetKeyLimit: KeyNotFound | KeyForbidden | InvalidLimit
   readonly IssueToken: AlreadyExists | UserNotFound | InvalidName
   readonly RevokeToken: TokenNotFound | TokenForbidden
   readonly RecordUsage: InvalidUsage | KeyNotFound

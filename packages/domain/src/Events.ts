@@ -54,6 +54,7 @@ export const streamOf = (event: DomainEvent): string => {
     case "KeyStatusRecorded":
     case "KeyMarkedInvalid":
     case "KeySyncFailed":
+    case "KeyLimitSet":
       return Streams.key(event.keyId)
     case "TokenIssued":
     case "TokenRevoked":

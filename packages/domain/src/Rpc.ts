@@ -2,25 +2,29 @@ import { Rpc, RpcGroup, RpcMiddleware } from "@effect/rpc"
 import { Context, Schema } from "effect"
 import { UserResponse } from "./Api/Auth.js"
 import { Unauthenticated, Unprocessable } from "./Api/Errors.js"
-import { KeyRow, SyncResponse } from "./Api/Keys.js"
+import { KeyRow, SetLimitRequest, SyncResponse } from "./Api/Keys.js"
 import { CreatedToken, TokenRow } from "./Api/Tokens.js"
 import {
   AlreadyExists,
   ConcurrencyConflict,
   CurrentPasswordIncorrect,
+  DuplicateKey,
   IdempotencyKeyReused,
   InvalidDateRange,
   InvalidKeyFormat,
+  InvalidLimit,
   InvalidName,
   InvalidUsage,
   KeyForbidden,
   KeyInactive,
   KeyLimitReached,
   KeyNotFound,
+  ManagementKeyRequired,
   PasswordIncorrect,
   TokenAlreadyIssued,
   TokenForbidden,
   TokenNotFound,
+  UpstreamRefused,
   UserNotFound
 } from "./Errors.js"
 import { ApiKeyId, ApiTokenId, type UserId } from "./Ids.js"
@@ -68,6 +72,7 @@ export class WebRpcs extends RpcGroup.make(
       InvalidName,
       InvalidKeyFormat,
       KeyLimitReached,
+      DuplicateKey,
       UserNotFound,
       IdempotencyKeyReused,
       AlreadyExists,
@@ -85,6 +90,12 @@ export class WebRpcs extends RpcGroup.make(
     error: Schema.Union(InvalidName, ...OnKey)
   }),
   Rpc.make("deleteKey", { payload: KeyRef, error: Schema.Union(...OnKey) }),
+  /** Sets the key's OpenRouter limit and reset period through the user's management key (see the JSON API). */
+  Rpc.make("setKeyLimit", {
+    payload: { ...KeyRef, limit: SetLimitRequest.fields.limit, limit_reset: SetLimitRequest.fields.limit_reset },
+    success: KeyRow,
+    error: Schema.Union(ManagementKeyRequired, InvalidLimit, InvalidUsage, UpstreamRefused, ...OnKey)
+  }),
   /** Syncs the key with OpenRouter now; an upstream refusal is an outcome (`invalid`, `failed`), not an error. */
   Rpc.make("syncKey", {
     payload: KeyRef,

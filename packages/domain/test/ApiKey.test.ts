@@ -15,6 +15,7 @@ import {
 } from "../src/ApiKey/Events.js"
 import {
   AlreadyExists,
+  DuplicateKey,
   InvalidKeyFormat,
   InvalidName,
   KeyForbidden,
@@ -47,6 +48,9 @@ const MAX = 2
 
 const registered = new UserRegistered({ userId: alice, email: "alice@example.com", passwordHash: "h", at })
 const attached = (keyId: ApiKeyId) => new KeyAttached({ userId: alice, keyId, at })
+/** What AddKey attaches: the key with its SHA-256, so the keyring refuses the same key twice. */
+const attachedWithHash = (keyId: ApiKeyId, keyHash = "hash-of-key") =>
+  new KeyAttached({ userId: alice, keyId, keyHash, at })
 const detached = (keyId: ApiKeyId) => new KeyDetached({ userId: alice, keyId, at })
 
 const added = new KeyAdded({
@@ -92,13 +96,13 @@ describe("ApiKey decider", () => {
         keys
           .given({ user: [registered] })
           .when(addKey())
-          .then([added, new KeyAttached({ userId: alice, keyId: k1, at })]))
+          .then([added, new KeyAttached({ userId: alice, keyId: k1, keyHash: "hash-of-key", at })]))
 
       it("puts the events on the key stream and the user stream", () => {
         const events = keys
           .given({ user: [registered] })
           .when(addKey())
-          .then([added, attached(k1)])
+          .then([added, attachedWithHash(k1)])
         expect(events.map((e) => streamOf(e))).toEqual([Streams.key(k1), Streams.user(alice)])
       })
 
@@ -106,7 +110,7 @@ describe("ApiKey decider", () => {
         const events = keys
           .given({ user: [registered] })
           .when(addKey())
-          .then([added, attached(k1)])
+          .then([added, attachedWithHash(k1)])
         const json = JSON.stringify(Schema.encodeSync(Schema.Array(DomainEvent))(events))
         expect(json).toContain("sealed-bytes")
         expect(json).not.toContain(plaintext)
@@ -145,13 +149,13 @@ describe("ApiKey decider", () => {
         keys
           .given({ user: [registered] })
           .when(addKey({ name: "n".repeat(100) }))
-          .then([new KeyAdded({ ...added, name: "n".repeat(100) }), attached(k1)]))
+          .then([new KeyAdded({ ...added, name: "n".repeat(100) }), attachedWithHash(k1)]))
 
       it("accepts the last free slot", () =>
         keys
           .given({ user: [registered, attached(k2)] })
           .when(addKey())
-          .then([added, attached(k1)]))
+          .then([added, attachedWithHash(k1)]))
     })
 
     describe("given the user's keyring is full", () => {
@@ -167,7 +171,7 @@ describe("ApiKey decider", () => {
         keys
           .given({ user: [...full, detached(k2)] })
           .when(addKey())
-          .then([added, attached(k1)]))
+          .then([added, attachedWithHash(k1)]))
 
       it("still counts inactive and invalid keys: deactivating or invalidating detaches nothing", () => {
         const other = { user: [registered, attached(k2)], key: [new KeyAdded({ ...added, keyId: k2 })] }
@@ -413,6 +417,26 @@ describe("ApiKey decider", () => {
           .thenFails(KeyNotFound)
       })
     })
+  })
+
+  describe("AddKey of an OpenRouter key the user already stores (same SHA-256)", () => {
+    it("rejects with DuplicateKey while another of the user's keys holds that hash, whatever its name", () =>
+      keys
+        .given({ user: [registered, attachedWithHash(k2)] })
+        .when(addKey({ name: "Another name" }))
+        .thenFails(DuplicateKey))
+
+    it("accepts it again once the other key was deleted (detached)", () =>
+      keys
+        .given({ user: [registered, attachedWithHash(k2), detached(k2)] })
+        .when(addKey())
+        .then([added, attachedWithHash(k1)]))
+
+    it("accepts another key of the same user (another hash)", () =>
+      keys
+        .given({ user: [registered, attachedWithHash(k2, "another-hash")] })
+        .when(addKey())
+        .then([added, attachedWithHash(k1)]))
   })
 
   describe("DeleteKey", () => {

@@ -4,6 +4,7 @@ import {
   KeyActiveSet,
   KeyAdded,
   KeyDeleted,
+  KeyLimitSet,
   KeyMarkedInvalid,
   KeyRenamed,
   KeyStatusRecorded,
@@ -101,6 +102,7 @@ const samples: { readonly [T in DomainEventType]: readonly [Extract<DomainEvent,
   ],
   KeyMarkedInvalid: [new KeyMarkedInvalid({ keyId, userId, at }), "key-k1"],
   KeySyncFailed: [new KeySyncFailed({ keyId, userId, error: "HTTP 503", at }), "key-k1"],
+  KeyLimitSet: [new KeyLimitSet({ keyId, userId, limit: null, limitReset: "daily", at }), "key-k1"],
   TokenIssued: [new TokenIssued({ tokenId, userId, name: "Grafana", tokenHash: "th", at }), "token-t1"],
   TokenRevoked: [new TokenRevoked({ tokenId, userId, at }), "token-t1"],
   UsageRecorded: [
@@ -218,7 +220,7 @@ describe("Streams", () => {
 })
 
 describe("streamOf", () => {
-  it("covers 27 event types", () => expect(cases).toHaveLength(27))
+  it("covers 28 event types", () => expect(cases).toHaveLength(28))
 
   it.each(cases)("puts %s in its stream", (type, [event, stream]) => {
     expect(event._tag).toBe(type)

@@ -130,7 +130,7 @@ describe("User decider", () => {
             ]
           })
           .state()
-        expect(user).toEqual({ _tag: "Registered", userId: alice, email, keyIds: [keyId] })
+        expect(user).toEqual({ _tag: "Registered", userId: alice, email, keyIds: [keyId], keyHashes: [] })
       })
     })
 
@@ -188,13 +188,20 @@ describe("User decider", () => {
         .given({
           user: [
             registered,
-            new KeyAttached({ userId: alice, keyId: k1, at }),
-            new KeyAttached({ userId: alice, keyId: k2, at }),
+            new KeyAttached({ userId: alice, keyId: k1, keyHash: "h1", at }),
+            new KeyAttached({ userId: alice, keyId: k2, keyHash: "h2", at }),
             new KeyDetached({ userId: alice, keyId: k1, at })
           ]
         })
         .state()
-      expect(user).toEqual({ _tag: "Registered", userId: alice, email, keyIds: [k2] })
+      // The keyring keeps each attached key's hash until that key is detached.
+      expect(user).toEqual({
+        _tag: "Registered",
+        userId: alice,
+        email,
+        keyIds: [k2],
+        keyHashes: [{ keyId: k2, keyHash: "h2" }]
+      })
     })
 
     it("normalizes emails by trimming and lower-casing", () => {

@@ -1,6 +1,6 @@
 /**
  * `pnpm demo`: the server with an in-process OpenRouter simulator, a demo account with
- * several keys (one a management key) and 90 days of usage over several models, and live
+ * several keys (one a management key) and a year of usage over several models, and live
  * traffic so the dashboard keeps moving. The demo database is its own and starts fresh.
  */
 
@@ -17,12 +17,33 @@ import { RpcRoute } from "./Rpc/Route.js"
 
 const dir = NodePath.resolve(process.env.DEMO_DIR ?? "data/demo")
 NodeFs.mkdirSync(dir, { recursive: true })
+// Starting afresh deletes the demo database, but never one another demo process has open: the lock file names
+// the process holding it, and a live holder stops this start (a stale lock, of a process gone, is taken over).
+const lock = NodePath.join(dir, "demo.lock")
+const holder = NodeFs.existsSync(lock) ? Number(NodeFs.readFileSync(lock, "utf8").trim()) : Number.NaN
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM"
+  }
+}
+if (Number.isInteger(holder) && holder !== process.pid && alive(holder)) {
+  console.error(`Another demo (process ${holder}) is using ${dir}: stop it first, or set DEMO_DIR to another folder.`)
+  process.exit(1)
+}
+NodeFs.writeFileSync(lock, String(process.pid))
+process.on("exit", () => {
+  if (NodeFs.existsSync(lock) && NodeFs.readFileSync(lock, "utf8").trim() === String(process.pid)) NodeFs.rmSync(lock)
+})
 for (const suffix of ["", "-wal", "-shm"]) NodeFs.rmSync(NodePath.join(dir, `demo.db${suffix}`), { force: true })
 // The demo never touches the real database, whatever .env says.
 process.env.DATABASE_URL = NodePath.join(dir, "demo.db")
 process.env.SYNC_INTERVAL_MINUTES ??= "0.5"
 
-const scenario = realisticScenario({ days: 90, seed: 42 })
+// A year of history, as OpenRouter's analytics keep: the first sync imports it (openrouter-api.md, item 5).
+const scenario = realisticScenario({ days: 365, seed: 42 })
 const simulator = new Simulator({ scenario })
 
 const Demo = Layer.scopedDiscard(

@@ -4,17 +4,18 @@ const DAY_MS = 86_400_000
 /** The UTC day `n` days before today. */
 export const daysAgo = (n: number) => new Date(Date.now() - n * DAY_MS).toISOString().slice(0, 10)
 
-/** Activity of the inference key on completed days: [days ago, model, provider, USD, requests]. */
+/** Spend of the inference key: [days ago, model, provider, USD, requests]; completed days come as activity. */
 const ACTIVITY: ReadonlyArray<readonly [number, string, string, number, number]> = [
   [1, "openai/gpt-4.1", "OpenAI", 0.75, 3],
   [1, "openai/gpt-4.1", "Azure", 0.25, 2],
   [1, "anthropic/claude-sonnet-4", "Anthropic", 1.2, 4],
   [2, "google/gemini-2.5-flash", "Google AI Studio", 0.0125, 5],
   [3, "anthropic/claude-sonnet-4", "Google", 0.8, 2],
-  [5, "openai/gpt-4.1", "OpenAI", 1.1875, 6]
+  [5, "openai/gpt-4.1", "OpenAI", 1.1875, 6],
+  // Spent today before the first sync: not in activity (today is never reported), but hourly analytics
+  // split it per model at once (issue 8, point 4), so the dashboard counts it as an estimate of today.
+  [0, "openai/gpt-4.1", "OpenAI", 0.1, 1]
 ]
-/** Spent today: in the key's usage windows, not in activity (today is never reported). */
-const TODAY_USD = 0.1
 /** The inference key's limit (USD, no reset): the spend leaves it near its limit. */
 export const LIMIT = 5
 
@@ -38,8 +39,8 @@ export const expected = {
   byModel: group((row) => row[1]),
   byDay: group((row) => daysAgo(row[0])),
   /** $100 of credits less everything spent, today included. */
-  balance: usd([100, -usd(ACTIVITY.map((row) => row[3])), -TODAY_USD]),
-  limitRemaining: usd([LIMIT, -usd(ACTIVITY.map((row) => row[3])), -TODAY_USD])
+  balance: usd([100, -usd(ACTIVITY.map((row) => row[3]))]),
+  limitRemaining: usd([LIMIT, -usd(ACTIVITY.map((row) => row[3]))])
 }
 
 /** A simulator with a management key and an inference key that has spent over several days and models. */
@@ -57,6 +58,5 @@ export const scenario = () => {
       completionTokens: requests * 90
     })
   }
-  simulator.addUsage(production, TODAY_USD, { model: "openai/gpt-4.1", requests: 1 })
   return { simulator, management, production }
 }

@@ -6,8 +6,8 @@ import { Passwords } from "@orw/server/Auth/Passwords"
 import { AppConfig, type AppSettings } from "@orw/server/Config"
 import { Database } from "@orw/server/DatabaseUrl"
 import { appLayer, listen } from "@orw/server/Http/Server"
-import { Simulator } from "@orw/server/OpenRouter/Simulator"
-import { SyncSettings } from "@orw/server/OpenRouter/SyncSettings"
+import { Simulator, type SimulatorOptions } from "@orw/server/OpenRouter/Simulator"
+import { SyncSettings, type SyncSettingsShape } from "@orw/server/OpenRouter/SyncSettings"
 import { Duration, Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
 import { dropDatabase, freshDatabase, onPostgres } from "../../../packages/server/test/support/Postgres.js"
 
@@ -45,12 +45,16 @@ const fastSync = {
  * Starts the full application (AppConfig.layerTest + `overrides`), with cheap argon2id and no background
  * sync, on 127.0.0.1 and a free port. Rate limits are high unless a test lowers them.
  */
-export const startServer = async (overrides: Partial<AppSettings> = {}): Promise<TestServer> => {
+export const startServer = async (
+  overrides: Partial<AppSettings> = {},
+  simulatorOptions: SimulatorOptions = {},
+  syncOverrides: Partial<SyncSettingsShape> = {}
+): Promise<TestServer> => {
   const dir = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "orw-http-"))
   const databaseFile = NodePath.join(dir, "app.db")
   const pg = onPostgres() ? await freshDatabase() : undefined
   const database = pg?.database ?? Database.Sqlite({ filename: databaseFile })
-  const sim = new Simulator()
+  const sim = new Simulator(simulatorOptions)
   const simulator = await sim.start()
   const logs: Array<string> = []
   const capture = Logger.replace(
@@ -73,7 +77,7 @@ export const startServer = async (overrides: Partial<AppSettings> = {}): Promise
     passwords: Passwords.Test,
     backgroundSync: false
   }).pipe(
-    Layer.provide(SyncSettings.Test(fastSync)),
+    Layer.provide(SyncSettings.Test({ ...fastSync, ...syncOverrides })),
     Layer.provide(config),
     Layer.provide(Layer.merge(capture, Logger.minimumLogLevel(LogLevel.Debug)))
   )

@@ -1,17 +1,22 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
+import { LimitReset } from "../ApiKey/Commands.js"
 import { KeyHealth } from "../ApiKey/Health.js"
 import {
   AlreadyExists,
   ConcurrencyConflict,
+  DuplicateKey,
   IdempotencyKeyReused,
   InvalidKeyFormat,
+  InvalidLimit,
   InvalidName,
   InvalidUsage,
   KeyForbidden,
   KeyInactive,
   KeyLimitReached,
   KeyNotFound,
+  ManagementKeyRequired,
+  UpstreamRefused,
   UserNotFound
 } from "../Errors.js"
 import { ApiKeyId } from "../Ids.js"
@@ -24,6 +29,10 @@ const Usd = Schema.NullOr(Schema.Number)
 /** `inactive` when switched off, else `invalid` (upstream said 401), else `failing` (sync gave up), else `active`. */
 export const KeyStatus = KeyHealth
 export type KeyStatus = KeyHealth
+
+const UPSTREAM = (field: string) =>
+  `OpenRouter's own \`${field}\` counter from GET /key at the last sync (USD), for reference; the recorded ` +
+  "figures (spend_today, spend_total) are the ones every screen totals."
 
 /** A stored OpenRouter key as clients see it: only the masked `label`, never the key. */
 export class KeyRow extends Schema.Class<KeyRow>("KeyRow")({
@@ -40,10 +49,21 @@ export class KeyRow extends Schema.Class<KeyRow>("KeyRow")({
   limit: Usd,
   limit_remaining: Usd,
   limit_reset: Schema.NullOr(Schema.String),
-  usage_daily: Usd,
-  usage_weekly: Usd,
-  usage_monthly: Usd,
-  usage_total: Usd
+  usage_daily: Usd.annotations({ description: UPSTREAM("usage_daily") }),
+  usage_weekly: Usd.annotations({ description: UPSTREAM("usage_weekly") }),
+  usage_monthly: Usd.annotations({ description: UPSTREAM("usage_monthly") }),
+  usage_total: Usd.annotations({ description: UPSTREAM("usage") }),
+  spend_today: Schema.Number.annotations({
+    description:
+      "Recorded spend of the current UTC day (USD): the figure the dashboard, /api/v1/stats and /api/v1/usage " +
+      "show for today. An estimate while the day runs (all-time growth, or hourly analytics with a management key)."
+  }),
+  requests_today: Schema.Int.annotations({
+    description: "Recorded requests of the current UTC day: 0 until OpenRouter breaks today down (hourly analytics)."
+  }),
+  spend_total: Schema.Number.annotations({
+    description: "Recorded spend of all time (USD): the sum of the key's recorded days, as every other screen shows it."
+  })
 }) {}
 
 export class KeyList extends Schema.Class<KeyList>("KeyList")({
@@ -60,6 +80,12 @@ export class AddKeyRequest extends Schema.Class<AddKeyRequest>("AddKeyRequest")(
 export class UpdateKeyRequest extends Schema.Class<UpdateKeyRequest>("UpdateKeyRequest")({
   name: Schema.optional(Schema.String),
   is_active: Schema.optional(Schema.Boolean)
+}) {}
+
+/** `PUT /api/keys/{id}/limit`: OpenRouter's `limit` (USD, null = none) and `limit_reset` (null = never). */
+export class SetLimitRequest extends Schema.Class<SetLimitRequest>("SetLimitRequest")({
+  limit: Schema.NullOr(Schema.Number.pipe(Schema.nonNegative(), Schema.finite())),
+  limit_reset: LimitReset
 }) {}
 
 /** A summary of one event a sync recorded: its type and the figures that changed. */
@@ -100,11 +126,15 @@ export class KeysApi extends HttpApiGroup.make("keys")
       .addError(json(InvalidName))
       .addError(json(InvalidKeyFormat))
       .addError(json(KeyLimitReached))
+      .addError(json(DuplicateKey))
       .addError(json(UserNotFound))
       .addError(json(IdempotencyKeyReused))
       .addError(json(AlreadyExists))
       .addError(json(ConcurrencyConflict))
-      .annotate(OpenApi.Summary, "Store a key (encrypted at rest); 400 Invalid API key format")
+      .annotate(
+        OpenApi.Summary,
+        "Store a key (encrypted at rest); 400 Invalid API key format, 400 when the user already stores the same key"
+      )
   )
   .add(
     HttpApiEndpoint.put("update", "/api/keys/:id")
@@ -125,6 +155,25 @@ export class KeysApi extends HttpApiGroup.make("keys")
       .addError(json(KeyNotFound))
       .addError(json(ConcurrencyConflict))
       .annotate(OpenApi.Summary, "Delete a key: its data key is destroyed (crypto-shredding)")
+  )
+  .add(
+    HttpApiEndpoint.put("setLimit", "/api/keys/:id/limit")
+      .setPath(KeyPath)
+      .setPayload(SetLimitRequest)
+      .addSuccess(KeyRow)
+      .addError(json(ManagementKeyRequired))
+      .addError(json(InvalidLimit))
+      .addError(json(InvalidUsage))
+      .addError(json(UpstreamRefused))
+      .addError(json(KeyForbidden))
+      .addError(json(KeyNotFound))
+      .addError(json(ConcurrencyConflict))
+      .annotate(OpenApi.Summary, "Set the key's OpenRouter limit and reset period (written back upstream)")
+      .annotate(
+        OpenApi.Description,
+        "Through the user's management key (400 without one): PATCH /keys/{hash} at OpenRouter (502 with detail " +
+          "when it refuses), recorded as KeyLimitSet, then the key is synced so its GET /key snapshot confirms it."
+      )
   )
   .add(
     HttpApiEndpoint.post("sync", "/api/keys/:id/sync")

@@ -27,9 +27,14 @@ export const UsageParams = Schema.Struct({
   limit: Schema.optionalWith(positiveInt("limit", MAX_PAGE_SIZE), { default: () => 100 })
 })
 
+/** How every figure of this API is defined (also in the README). */
+const RECORDED =
+  "Recorded spend: the sum of the (key, date, model) rows recorded from OpenRouter, a day's per-model rows " +
+  "superseding its `unattributed` growth; the same figure the keys page, the dashboard and orw replay show."
+
 export class StatsSummary extends Schema.Class<StatsSummary>("StatsSummary")({
   total_requests: Schema.Int,
-  total_cost: Schema.Number,
+  total_cost: Schema.Number.annotations({ description: RECORDED }),
   total_tokens_input: Schema.Int,
   total_tokens_output: Schema.Int
 }) {}
@@ -54,7 +59,12 @@ export class UsageItem extends Schema.Class<UsageItem>("UsageItem")({
   requests: Schema.Int,
   tokens_input: Schema.Int,
   tokens_output: Schema.Int,
-  cost: Schema.Number
+  cost: Schema.Number,
+  estimated: Schema.Boolean.annotations({
+    description:
+      "true while the figure can still change: the day is running (today), or OpenRouter has not broken it " +
+      "down per model yet (model `unattributed`); false once it is OpenRouter's final per-model figure."
+  })
 }) {}
 
 /** Usage per (date, model), summed over the user's keys unless `key_id` is given; ordered by date, model. */
@@ -65,7 +75,7 @@ export class UsageResponse extends Schema.Class<UsageResponse>("UsageResponse")(
 
 export class KeyStats extends Schema.Class<KeyStats>("KeyStats")({
   total_requests: Schema.Int,
-  total_cost: Schema.Number
+  total_cost: Schema.Number.annotations({ description: RECORDED })
 }) {}
 
 export class V1Key extends Schema.Class<V1Key>("V1Key")({
@@ -86,6 +96,7 @@ export class V1Api extends HttpApiGroup.make("v1")
       .addSuccess(StatsResponse)
       .addError(json(DateRangeReversed))
       .annotate(OpenApi.Summary, "Totals and per-model figures: all time unless start_date/end_date are given")
+      .annotate(OpenApi.Description, RECORDED)
   )
   .add(
     HttpApiEndpoint.get("usage", "/api/v1/usage")
@@ -95,6 +106,7 @@ export class V1Api extends HttpApiGroup.make("v1")
       .addError(json(KeyForbidden))
       .addError(json(KeyNotFound))
       .annotate(OpenApi.Summary, "Daily usage per model, paginated (limit at most 1000)")
+      .annotate(OpenApi.Description, RECORDED)
   )
   .add(
     HttpApiEndpoint.get("alerts", "/api/v1/alerts")
@@ -106,5 +118,6 @@ export class V1Api extends HttpApiGroup.make("v1")
     HttpApiEndpoint.get("keys", "/api/v1/keys")
       .addSuccess(V1KeyList)
       .annotate(OpenApi.Summary, "The user's keys with all-time figures")
+      .annotate(OpenApi.Description, RECORDED)
   )
   .middleware(ApiTokenAuth) {}

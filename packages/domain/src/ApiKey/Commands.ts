@@ -47,5 +47,21 @@ export class RecordSyncFailure extends Schema.TaggedClass<RecordSyncFailure>()("
   at: Schema.DateTimeUtc
 }) {}
 
-export const ApiKeyCommand = Schema.Union(AddKey, EditKey, DeleteKey, MarkKeyInvalid, RecordSyncFailure)
+/** Reset periods of an OpenRouter key limit; null = the limit never resets. */
+export const LimitReset = Schema.NullOr(Schema.Literal("daily", "weekly", "monthly"))
+export type LimitReset = typeof LimitReset.Type
+
+/**
+ * OpenRouter accepted a new limit for the key (`PATCH /keys/{hash}` through a management key): recorded
+ * as the user's change; the next `/key` snapshot confirms it. `limit` in micro-dollars, null = no limit.
+ */
+export class SetKeyLimit extends Schema.TaggedClass<SetKeyLimit>()("SetKeyLimit", {
+  keyId: ApiKeyId,
+  userId: UserId,
+  limit: Schema.NullOr(Schema.Number),
+  limitReset: LimitReset,
+  at: Schema.DateTimeUtc
+}) {}
+
+export const ApiKeyCommand = Schema.Union(AddKey, EditKey, DeleteKey, MarkKeyInvalid, RecordSyncFailure, SetKeyLimit)
 export type ApiKeyCommand = typeof ApiKeyCommand.Type

@@ -2,7 +2,9 @@ import { type DateTime, Either, Match, Redacted } from "effect"
 import {
   AlreadyExists,
   type CommandRejections,
+  DuplicateKey,
   InvalidKeyFormat,
+  InvalidLimit,
   InvalidName,
   KeyForbidden,
   KeyLimitReached,
@@ -10,11 +12,28 @@ import {
   UserNotFound
 } from "../Errors.js"
 import type { ApiKeyId, UserId } from "../Ids.js"
+import { Micros } from "../Money.js"
 import type { UserState } from "../User/Decider.js"
 import { KeyAttached, KeyDetached } from "../User/Events.js"
-import type { AddKey, ApiKeyCommand, DeleteKey, EditKey, MarkKeyInvalid, RecordSyncFailure } from "./Commands.js"
+import type {
+  AddKey,
+  ApiKeyCommand,
+  DeleteKey,
+  EditKey,
+  MarkKeyInvalid,
+  RecordSyncFailure,
+  SetKeyLimit
+} from "./Commands.js"
 import type { ApiKeyEvent, KeyStatus } from "./Events.js"
-import { KeyActiveSet, KeyAdded, KeyDeleted, KeyMarkedInvalid, KeyRenamed, KeySyncFailed } from "./Events.js"
+import {
+  KeyActiveSet,
+  KeyAdded,
+  KeyDeleted,
+  KeyLimitSet,
+  KeyMarkedInvalid,
+  KeyRenamed,
+  KeySyncFailed
+} from "./Events.js"
 
 /** OpenRouter inference and management keys share this form. */
 export const KEY_FORMAT = /^sk-or-v1-[0-9a-f]{64}$/
@@ -61,7 +80,9 @@ export const evolveApiKey = (state: ApiKeyState, event: ApiKeyEvent): ApiKeyStat
       KeyDeleted: (e): ApiKeyState => ({ _tag: "Deleted", keyId: e.keyId, userId: e.userId }),
       KeyStatusRecorded: (e): ApiKeyState => ({ ...state, status: e.status, failing: false }),
       KeyMarkedInvalid: (): ApiKeyState => ({ ...state, invalid: true }),
-      KeySyncFailed: (): ApiKeyState => ({ ...state, failing: true })
+      KeySyncFailed: (): ApiKeyState => ({ ...state, failing: true }),
+      // The status stays what `/key` last said: the next snapshot confirms the new limit.
+      KeyLimitSet: (): ApiKeyState => state
     })
   )
 }
@@ -80,7 +101,9 @@ type Decision<C extends ApiKeyCommand["_tag"] = ApiKeyCommand["_tag"]> = Either.
 >
 export type ApiKeyDecideError =
   | AlreadyExists
+  | DuplicateKey
   | InvalidKeyFormat
+  | InvalidLimit
   | InvalidName
   | KeyForbidden
   | KeyLimitReached
@@ -103,11 +126,13 @@ const addKey = (cmd: AddKey, ctx: ApiKeyContext): Decision<"AddKey"> => {
   if (ctx.user._tag !== "Registered" || ctx.user.userId !== cmd.userId) return Either.left(new UserNotFound())
   if (!validName(cmd.name)) return Either.left(new InvalidName())
   if (!KEY_FORMAT.test(Redacted.value(cmd.key))) return Either.left(new InvalidKeyFormat())
+  // Decided on the keyring's stream: racing adds of one key conflict there, and the loser re-decides to this.
+  if (ctx.user.keyHashes.some((h) => h.keyHash === cmd.keyHash)) return Either.left(new DuplicateKey())
   if (ctx.user.keyIds.length >= cmd.maxKeysPerUser) return Either.left(new KeyLimitReached({ max: cmd.maxKeysPerUser }))
   const { keyId, userId, name, label, keyHash, ciphertext, at } = cmd
   return Either.right([
     new KeyAdded({ keyId, userId, name, label, keyHash, ciphertext, at }),
-    new KeyAttached({ userId, keyId, at })
+    new KeyAttached({ userId, keyId, keyHash, at })
   ])
 }
 
@@ -154,6 +179,23 @@ const recordSyncFailure = (cmd: RecordSyncFailure, ctx: ApiKeyContext): Decision
       : Either.right([new KeySyncFailed({ keyId: key.keyId, userId: key.userId, error: cmd.error, at: cmd.at })])
   )
 
+const setKeyLimit = (cmd: SetKeyLimit, ctx: ApiKeyContext): Decision<"SetKeyLimit"> =>
+  Either.gen(function* () {
+    const key = yield* owned(ctx, cmd.userId)
+    if (cmd.limit !== null && (!Number.isSafeInteger(cmd.limit) || cmd.limit < 0))
+      return yield* Either.left(new InvalidLimit())
+    const limit = cmd.limit === null ? null : Micros.make(cmd.limit)
+    return [
+      new KeyLimitSet({
+        keyId: key.keyId,
+        userId: key.userId,
+        limit,
+        limitReset: cmd.limitReset,
+        at: cmd.at
+      })
+    ]
+  })
+
 /**
  * Decides a key command; a deleted key accepts none (404). Each branch returns its command's `Decision`;
  * the generic overload passes that on to callers that name one command (the sync's snapshot).
@@ -168,7 +210,8 @@ export function decideApiKey(cmd: ApiKeyCommand, ctx: ApiKeyContext): Decision {
       EditKey: (c) => editKey(c, ctx),
       DeleteKey: (c) => deleteKey(c, ctx),
       MarkKeyInvalid: (c) => markKeyInvalid(c, ctx),
-      RecordSyncFailure: (c) => recordSyncFailure(c, ctx)
+      RecordSyncFailure: (c) => recordSyncFailure(c, ctx),
+      SetKeyLimit: (c) => setKeyLimit(c, ctx)
     })
   )
 }

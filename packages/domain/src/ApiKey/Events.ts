@@ -74,6 +74,15 @@ export class KeySyncFailed extends Schema.TaggedClass<KeySyncFailed>()("KeySyncF
   at: Schema.DateTimeUtc
 }) {}
 
+/** The user set the key's OpenRouter limit from here and OpenRouter accepted it (micro-dollars; null = none). */
+export class KeyLimitSet extends Schema.TaggedClass<KeyLimitSet>()("KeyLimitSet", {
+  keyId: ApiKeyId,
+  userId: UserId,
+  limit: Schema.NullOr(NonNegativeMicros),
+  limitReset: Schema.NullOr(Schema.Literal("daily", "weekly", "monthly")),
+  at: Schema.DateTimeUtc
+}) {}
+
 export const ApiKeyEvent = Schema.Union(
   KeyAdded,
   KeyRenamed,
@@ -81,6 +90,7 @@ export const ApiKeyEvent = Schema.Union(
   KeyDeleted,
   KeyStatusRecorded,
   KeyMarkedInvalid,
-  KeySyncFailed
+  KeySyncFailed,
+  KeyLimitSet
 )
 export type ApiKeyEvent = typeof ApiKeyEvent.Type

@@ -3,10 +3,11 @@ import { Schema } from "effect"
 /**
  * What a stored key's status says, in the order of the rule: `inactive` when the user switched it
  * off, else `invalid` (upstream said 401), else `failing` (a sync gave up after its retries), else
- * `active`. The one definition of the rule: the projection, the JSON API, the dashboard, `/metrics`
+ * `limit reached` (the last `/key` said `limit_remaining` is 0: OpenRouter answers its calls with 402),
+ * else `active`. The one definition of the rule: the projection, the JSON API, the dashboard, `/metrics`
  * and `orw replay` all derive a key's status from it.
  */
-export const KeyHealth = Schema.Literal("active", "invalid", "failing", "inactive")
+export const KeyHealth = Schema.Literal("active", "invalid", "failing", "inactive", "limit reached")
 export type KeyHealth = typeof KeyHealth.Type
 
 /** The flags a key's status is derived from. */
@@ -14,11 +15,21 @@ export interface KeyFlags {
   readonly isActive: boolean
   readonly invalid: boolean
   readonly failing: boolean
+  /** What is left of the key's limit at the last sync, micro-dollars; null or absent = no limit or not known. */
+  readonly limitRemaining?: number | null | undefined
 }
 
 /** A key's status from its flags; see {@link KeyHealth}. */
 export const keyHealth = (flags: KeyFlags): KeyHealth =>
-  !flags.isActive ? "inactive" : flags.invalid ? "invalid" : flags.failing ? "failing" : "active"
+  !flags.isActive
+    ? "inactive"
+    : flags.invalid
+      ? "invalid"
+      : flags.failing
+        ? "failing"
+        : flags.limitRemaining === 0
+          ? "limit reached"
+          : "active"
 
 /**
  * Whether a sync of the key may run at all, whoever asks: the background fibers, "Sync now"

@@ -30,7 +30,8 @@ export const DashboardSummary = Schema.Struct({
 
 export const SpendByKey = Schema.Struct({ key_id: ApiKeyId, name: Schema.String, cost: Usd, requests: Schema.Int })
 export const SpendByModel = Schema.Struct({ model: Schema.String, cost: Usd, requests: Schema.Int })
-export const SpendByDay = Schema.Struct({ date: UtcDate, cost: Usd, requests: Schema.Int })
+/** `estimated`: the day runs, or is known only as `unattributed` growth (the domain's `isEstimated`). */
+export const SpendByDay = Schema.Struct({ date: UtcDate, cost: Usd, requests: Schema.Int, estimated: Schema.Boolean })
 
 /**
  * Spend over a date range: totals, per key (every key of the user, most expensive first), per

@@ -58,3 +58,29 @@ export const sumUsageBy = <L extends UsageFiguresSum>(
   }
   return groups
 }
+
+/**
+ * Whether a (key, date)'s figures are still an estimate. They are final once the day has completed (it is
+ * before `today`, UTC) and OpenRouter has broken it down per model (activity or daily analytics rows); a
+ * running day, or a completed day known only as `unattributed` growth, is an estimate. The one rule the
+ * key rows, the dashboard's days and `/api/v1/usage` all mark their figures with.
+ */
+export const isEstimated = (lines: ReadonlyArray<Pick<UsageLine, "date" | "model">>, today: string): boolean =>
+  lines.some((l) => l.date >= today || l.model === UNATTRIBUTED)
+
+/** One key's spend as every screen shows it: today's (always an estimate while it runs) and all-time. */
+export interface KeySpend {
+  readonly today: UsageFiguresSum
+  readonly total: UsageFiguresSum
+}
+
+/**
+ * The one definition of "today" and "all time" (README, "What the figures mean"): the sums of the key's
+ * effective lines (the supersede rule above), of the UTC day `today` and of every day. Not OpenRouter's
+ * own `usage_daily`/`usage` counters of `GET /key`, which the key row carries beside them for reference.
+ */
+export const keySpend = (lines: ReadonlyArray<UsageLine>, today: string): KeySpend => {
+  const effective = effectiveLines(lines)
+  const ofToday = effective.filter((l) => l.date === today)
+  return { today: sumUsage(ofToday), total: sumUsage(effective) }
+}

@@ -12,6 +12,11 @@ export type UserState =
       readonly userId: UserId
       readonly email: string
       readonly keyIds: ReadonlyArray<ApiKeyId>
+      /**
+       * The SHA-256 of each attached key that recorded one (keys attached before issue 8 did not): the keyring
+       * is the boundary of "one OpenRouter key once per user", as it is of the key limit.
+       */
+      readonly keyHashes: ReadonlyArray<{ readonly keyId: ApiKeyId; readonly keyHash: string }>
     }
   | { readonly _tag: "Deleted"; readonly userId: UserId }
 
@@ -30,13 +35,28 @@ export const evolveUser = (state: UserState, event: UserEvent): UserState =>
   Match.value(event).pipe(
     Match.tagsExhaustive({
       UserRegistered: (e): UserState =>
-        state._tag === "Unregistered" ? { _tag: "Registered", userId: e.userId, email: e.email, keyIds: [] } : state,
+        state._tag === "Unregistered"
+          ? { _tag: "Registered", userId: e.userId, email: e.email, keyIds: [], keyHashes: [] }
+          : state,
       PasswordChanged: () => state,
       UserDeleted: (e): UserState => ({ _tag: "Deleted", userId: e.userId }),
       KeyAttached: (e): UserState =>
-        state._tag === "Registered" ? { ...state, keyIds: [...state.keyIds, e.keyId] } : state,
+        state._tag === "Registered"
+          ? {
+              ...state,
+              keyIds: [...state.keyIds, e.keyId],
+              keyHashes:
+                e.keyHash === undefined ? state.keyHashes : [...state.keyHashes, { keyId: e.keyId, keyHash: e.keyHash }]
+            }
+          : state,
       KeyDetached: (e): UserState =>
-        state._tag === "Registered" ? { ...state, keyIds: state.keyIds.filter((id) => id !== e.keyId) } : state
+        state._tag === "Registered"
+          ? {
+              ...state,
+              keyIds: state.keyIds.filter((id) => id !== e.keyId),
+              keyHashes: state.keyHashes.filter((h) => h.keyId !== e.keyId)
+            }
+          : state
     })
   )
 

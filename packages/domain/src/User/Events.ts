@@ -22,10 +22,15 @@ export class UserDeleted extends Schema.TaggedClass<UserDeleted>()("UserDeleted"
   at: Schema.DateTimeUtc
 }) {}
 
-/** The user's keyring gained a key: the user stream is the boundary of the key limit. */
+/**
+ * The user's keyring gained a key: the user stream is the boundary of the key limit and of "one OpenRouter
+ * key once per user" (`keyHash`, the key's SHA-256; absent on events written before it existed, which
+ * decode as they were: an optional field, no upcast needed).
+ */
 export class KeyAttached extends Schema.TaggedClass<KeyAttached>()("KeyAttached", {
   userId: UserId,
   keyId: ApiKeyId,
+  keyHash: Schema.optional(Schema.String),
   at: Schema.DateTimeUtc
 }) {}
 

@@ -150,6 +150,22 @@ export class Keys extends Effect.Service<Keys>()("orw/App/Keys", {
       })
     })
 
-    return { list, add, update, remove, sync } as const
+    /**
+     * Sets the key's OpenRouter limit and reset period (written back through the user's management key), then
+     * syncs the key at once so its `/key` snapshot confirms the change; answers the row afterwards.
+     */
+    const setLimit = Effect.fn("Keys.setLimit")(function* (
+      userId: UserId,
+      keyId: ApiKeyId,
+      change: { readonly limit: number | null; readonly limitReset: ApiKeyCommands.LimitReset },
+      origin: Origin
+    ) {
+      yield* owned(userId, keyId)
+      yield* keySync.writeLimit(keyId, userId, change, origin)
+      yield* keySync.syncKey(keyId, origin, userId).pipe(Effect.catchTag("KeyInactive", () => Effect.void))
+      return yield* owned(userId, keyId)
+    })
+
+    return { list, add, update, remove, sync, setLimit } as const
   })
 }) {}

@@ -1,5 +1,6 @@
 import {
   DateRangeReversed,
+  isEstimated,
   KeyForbidden,
   KeyNotFound,
   microsToUsd,
@@ -19,7 +20,7 @@ import {
   V1Key,
   V1KeyList
 } from "@orw/domain/Api"
-import { Effect, Option } from "effect"
+import { DateTime, Effect, Option } from "effect"
 import * as ApiKeys from "../Projections/ApiKeys.js"
 import { effectiveUsage } from "../Projections/UsageStats.js"
 
@@ -86,6 +87,7 @@ export class Stats extends Effect.Service<Stats>()("orw/App/Stats", {
         startDate: query.startDate,
         endDate: query.endDate
       })
+      const today = DateTime.formatIsoDateUtc(yield* DateTime.now)
       // Lines come ordered by (date, model, key): the groups keep that order.
       const groups = [...sumUsageBy(lines, (l) => `${l.date}|${l.model}`).values()]
       const start = (query.page - 1) * query.limit
@@ -98,7 +100,8 @@ export class Stats extends Effect.Service<Stats>()("orw/App/Stats", {
               requests: sum.requests,
               tokens_input: sum.tokensInput,
               tokens_output: sum.tokensOutput,
-              cost: microsToUsd(sum.cost)
+              cost: microsToUsd(sum.cost),
+              estimated: isEstimated([first], today)
             })
         ),
         pagination: new Pagination({

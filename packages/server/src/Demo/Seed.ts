@@ -1,14 +1,4 @@
-import {
-  ApiKeyCommands,
-  ApiKeyId,
-  BudgetCommands,
-  BudgetId,
-  maskKey,
-  SyncCommands,
-  sumActivity,
-  UserCommands,
-  UserId
-} from "@orw/domain"
+import { ApiKeyCommands, ApiKeyId, BudgetCommands, BudgetId, maskKey, UserCommands, UserId } from "@orw/domain"
 import { DateTime, Effect, Option, Redacted } from "effect"
 import { metadataOf, originOf } from "../App/Origin.js"
 import { Passwords } from "../Auth/Passwords.js"
@@ -21,15 +11,12 @@ import * as Users from "../Projections/Users.js"
 export const DEMO_EMAIL = "demo@openrouter-watcher.local"
 export const DEMO_PASSWORD = "Demo-Password-2026!"
 
-/** Days the activity endpoint serves; older history is imported once at seeding. */
-const ACTIVITY_DAYS = 30
-
 const metadata = metadataOf(originOf("system", "demo-seed"), "demo")
 
 /**
- * Seeds the demo account once: the user, every key of the scenario (sealed like any key),
- * and the usage older than what `/activity` serves, so the dashboard shows 90 days. The last
- * 30 days and everything after come through the normal sync.
+ * Seeds the demo account once: the user and every key of the scenario (sealed like any key). The figures
+ * all come through the normal sync, as for any user: the year of history through analytics on the first
+ * sync with the management key, the last 30 days through activity, today through hourly analytics.
  */
 export const seedDemo = (scenario: Scenario) =>
   Effect.gen(function* () {
@@ -43,7 +30,6 @@ export const seedDemo = (scenario: Scenario) =>
     yield* dispatcher.dispatch(new UserCommands.RegisterUser({ userId, email: DEMO_EMAIL, passwordHash, at }), {
       metadata
     })
-    const cutoff = DateTime.formatIsoDateUtc(DateTime.subtract(at, { days: ACTIVITY_DAYS }))
     for (const [index, simKey] of scenario.keys.entries()) {
       const keyId = ApiKeyId.make(`demo-key-${index + 1}`)
       const secret = Redacted.make(simKey.key)
@@ -62,24 +48,16 @@ export const seedDemo = (scenario: Scenario) =>
         }),
         { metadata, inTransaction: vault.storeInTransaction(vaultRow) }
       )
-      const history = sumActivity(
-        simKey.activity
-          .filter((row) => row.date < cutoff)
-          .map((row) => ({ ...row, usage: row.usage / 1e9, byok_usage_inference: row.byok_usage_inference / 1e9 }))
-      )
-      if (history.length > 0) {
-        yield* dispatcher.dispatch(new SyncCommands.RecordActivity({ keyId, totals: history, at }), { metadata })
-      }
     }
-    // A small monthly account budget: the demo's history is already above its thresholds, so it fires
-    // at once (and the alerts page has something to show); the sync keeps deciding it as usage grows.
+    // A small monthly account budget ($1): the first sync's figures for this month cross its thresholds, so it
+    // fires soon after start (and the alerts page has something to show); the sync keeps deciding it.
     yield* dispatcher.dispatch(
       new BudgetCommands.CreateBudget({
         budgetId: BudgetId.make("demo-budget-month"),
         userId,
         scope: "account",
         keyId: null,
-        amount: 5_000_000,
+        amount: 1_000_000,
         period: "monthly",
         thresholds: [50, 80, 100],
         at

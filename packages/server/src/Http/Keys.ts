@@ -31,6 +31,13 @@ export const KeysHandlers = HttpApiBuilder.group(OrwApi, "keys", (handlers) =>
           yield* keys.remove(user.userId, path.id, yield* requestOrigin())
         })
       )
+      .handle("setLimit", ({ path, payload }) =>
+        Effect.gen(function* () {
+          const user = yield* CurrentUser
+          const change = { limit: payload.limit, limitReset: payload.limit_reset }
+          return yield* keys.setLimit(user.userId, path.id, change, yield* requestOrigin())
+        })
+      )
       .handle("sync", ({ path }) =>
         Effect.gen(function* () {
           const user = yield* CurrentUser

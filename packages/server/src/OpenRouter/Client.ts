@@ -2,6 +2,7 @@ import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform
 import { Duration, Effect, Schema } from "effect"
 import type * as Redacted from "effect/Redacted"
 import { AppConfig } from "../Config.js"
+import { type AnalyticsQuery, AnalyticsResponse } from "./Analytics/Schemas.js"
 import type { OpenRouterError } from "./Errors.js"
 import {
   fromHttpClientError,
@@ -45,13 +46,18 @@ const make = Effect.gen(function* () {
     endpoint: string,
     key: Redacted.Redacted<string>,
     schema: Schema.Schema<A, I>,
-    urlParams: Record<string, string> = {}
+    urlParams: Record<string, string> = {},
+    write?: { readonly method: "POST" | "PATCH"; readonly body: unknown }
   ): Effect.Effect<A, OpenRouterError> =>
     Effect.gen(function* () {
       // The key leaves its Redacted only inside this request's Authorization header.
-      const request = HttpClientRequest.get(`${baseUrl}${endpoint}`, { urlParams, acceptJson: true }).pipe(
-        HttpClientRequest.bearerToken(key)
-      )
+      const base =
+        write === undefined
+          ? HttpClientRequest.get(`${baseUrl}${endpoint}`, { urlParams, acceptJson: true })
+          : HttpClientRequest.make(write.method)(`${baseUrl}${endpoint}`, { acceptJson: true }).pipe(
+              HttpClientRequest.bodyUnsafeJson(write.body)
+            )
+      const request = base.pipe(HttpClientRequest.bearerToken(key))
       const response = yield* client.execute(request)
       const text = yield* response.text
       if (response.status < 200 || response.status >= 300) {
@@ -120,7 +126,25 @@ const make = Effect.gen(function* () {
     return (yield* call("/credits", mgmtKey, Envelope(Credits))).data
   })
 
-  return { getKey, listKeys, listAllKeys, getActivity, getCredits } as const
+  /** `POST /analytics/query`: management key only; the caller paces it (AnalyticsLimiter). */
+  const queryAnalytics = Effect.fn("OpenRouterClient.queryAnalytics")(function* (
+    mgmtKey: Redacted.Redacted<string>,
+    query: AnalyticsQuery
+  ) {
+    return yield* call("/analytics/query", mgmtKey, AnalyticsResponse, {}, { method: "POST", body: query })
+  })
+
+  /** `PATCH /keys/{hash}`: a key's limit and reset period; answers the key as `GET /keys` lists it. */
+  const updateKey = Effect.fn("OpenRouterClient.updateKey")(function* (
+    mgmtKey: Redacted.Redacted<string>,
+    hash: string,
+    change: { readonly limit: number | null; readonly limit_reset: string | null }
+  ) {
+    const path = `/keys/${encodeURIComponent(hash)}`
+    return (yield* call(path, mgmtKey, Envelope(KeyListItem), {}, { method: "PATCH", body: change })).data
+  })
+
+  return { getKey, listKeys, listAllKeys, getActivity, getCredits, queryAnalytics, updateKey } as const
 })
 
 /**

@@ -2,11 +2,15 @@ import { SqlClient } from "@effect/sql"
 import {
   ApiKeyCommands,
   ApiKeyId,
+  InvalidLimit,
   isSyncable,
   KeyInactive,
   KeyNotFound,
+  ManagementKeyRequired,
   SyncCommands,
   sumActivity,
+  UpstreamRefused,
+  type UserId,
   UtcDate,
   usdToMicros
 } from "@orw/domain"
@@ -18,6 +22,7 @@ import type { EventMetadata, StoredEvent } from "../EventStore.js"
 import * as ApiKeys from "../Projections/ApiKeys.js"
 import * as Balances from "../SideTables/Balances.js"
 import * as SyncStatus from "../SideTables/SyncStatus.js"
+import { AnalyticsLimiter, importHistory, todaySoFar } from "./Analytics/History.js"
 import { OpenRouterClient } from "./Client.js"
 import { withUpstreamRetry } from "./Retry.js"
 import { toKeyStatus } from "./Schemas.js"
@@ -53,6 +58,15 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
     const vault = yield* KeyVault
     const dispatcher = yield* Dispatcher
     const settings = yield* SyncSettings
+    const limiter = yield* AnalyticsLimiter
+    const provideAnalytics = <A, E>(
+      effect: Effect.Effect<A, E, OpenRouterClient | AnalyticsLimiter | SyncSettings>
+    ): Effect.Effect<A, E> =>
+      effect.pipe(
+        Effect.provideService(OpenRouterClient, client),
+        Effect.provideService(AnalyticsLimiter, limiter),
+        Effect.provideService(SyncSettings, settings)
+      )
 
     const openKey = (row: ApiKeys.SyncTarget) =>
       vault.open(row.id, row.userId, row.ciphertext).pipe(Effect.mapError(() => new KeyNotFound()))
@@ -60,21 +74,71 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
     const markSynced = (keyId: string, at: string, error: string | null) =>
       onDatabase(SyncStatus.recordAttempt(keyId, at, error))
 
+    /** How OpenRouter names `row` (its hash in `GET /keys`, every page): the SHA-256 when it is listed, else the one entry with its label. */
+    const upstreamHash = (row: ApiKeys.SyncTarget, mgmt: Redacted.Redacted<string>) =>
+      Effect.map(withUpstreamRetry(client.listAllKeys(mgmt, { includeDisabled: true })), (listed) => {
+        const byLabel = listed.filter((k) => k.label === row.label)
+        return listed.find((k) => k.hash === row.keyHash)?.hash ?? (byLabel.length === 1 ? byLabel[0]?.hash : undefined)
+      })
+
+    /**
+     * Writes a key's limit back to OpenRouter (openrouter-api.md, item 6): through the user's management key,
+     * `PATCH /keys/{hash}`, then the change is recorded as the user's `KeyLimitSet`. No management key: 400;
+     * OpenRouter refusing or failing: 502 with its status and message (scrubbed of any key).
+     */
+    const writeLimit = Effect.fn("KeySync.writeLimit")(function* (
+      keyId: ApiKeyId,
+      userId: UserId,
+      change: { readonly limit: number | null; readonly limitReset: ApiKeyCommands.LimitReset },
+      origin: Origin
+    ) {
+      const row = yield* Effect.flatten(onDatabase(ApiKeys.syncTarget(keyId))).pipe(
+        Effect.mapError(() => new KeyNotFound())
+      )
+      if (change.limit !== null && (!Number.isFinite(change.limit) || change.limit < 0))
+        return yield* new InvalidLimit()
+      const manager = yield* onDatabase(ApiKeys.managementKeyOf(row.userId, row.id))
+      if (Option.isNone(manager)) return yield* new ManagementKeyRequired()
+      const mgmt = yield* openKey(manager.value)
+      const refused = (error: { readonly message: string }) =>
+        new UpstreamRefused({ detail: `OpenRouter refused the change: ${error.message}` })
+      const hash = yield* upstreamHash(row, mgmt).pipe(Effect.mapError(refused))
+      if (hash === undefined) {
+        return yield* new UpstreamRefused({ detail: "OpenRouter's key list (GET /keys) does not include this key" })
+      }
+      yield* client
+        .updateKey(mgmt, hash, { limit: change.limit, limit_reset: change.limitReset })
+        .pipe(Effect.mapError(refused))
+      const at = yield* DateTime.now
+      const limit = change.limit === null ? null : usdToMicros(change.limit)
+      const command = new ApiKeyCommands.SetKeyLimit({ keyId, userId, limit, limitReset: change.limitReset, at })
+      return yield* dispatcher.dispatch(command, { metadata: metadataOf(origin, userId) })
+    })
+
     /** Per-model activity of `row`, read through the user's management key, if they stored one. */
     const syncActivity = (row: ApiKeys.SyncTarget, at: DateTime.Utc, metadata: EventMetadata) =>
       Effect.gen(function* () {
         const manager = yield* onDatabase(ApiKeys.managementKeyOf(row.userId, row.id))
         if (Option.isNone(manager) || row.isManagementKey) return []
         const mgmt = yield* openKey(manager.value)
-        const listed = yield* withUpstreamRetry(client.listAllKeys(mgmt, { includeDisabled: true }))
-        const byLabel = listed.filter((k) => k.label === row.label)
-        const hash =
-          listed.find((k) => k.hash === row.keyHash)?.hash ?? (byLabel.length === 1 ? byLabel[0]?.hash : undefined)
+        const hash = yield* upstreamHash(row, mgmt)
         if (hash === undefined) return []
         const activity = yield* withUpstreamRetry(client.getActivity(mgmt, hash))
         const backfilled = yield* onDatabase(SyncStatus.activityBackfilled(row.id))
         const since = DateTime.formatIsoDateUtc(DateTime.subtract(at, { days: REVISION_DAYS }))
-        const totals = sumActivity(activity).filter((t) => !backfilled || t.date >= since)
+        const today = utcDay(at)
+        // Days inside the activity window come from /activity only; older ones from the year of analytics,
+        // taken once, with the first backfill (openrouter-api.md, item 5); today from hourly analytics.
+        const history = backfilled ? [] : yield* provideAnalytics(importHistory(mgmt, hash, at))
+        // Today's split is an estimate: without it, today's growth still shows (unattributed).
+        const running = yield* provideAnalytics(todaySoFar(mgmt, hash, at)).pipe(
+          Effect.map((rows) => rows.filter((t) => t.date === today)),
+          Effect.catchAll((error) =>
+            Effect.as(Effect.logWarning("hourly analytics unavailable", { keyId: row.id, error: error.message }), [])
+          )
+        )
+        const fromActivity = sumActivity(activity).filter((t) => t.date < today && (!backfilled || t.date >= since))
+        const totals = [...history, ...fromActivity, ...running]
         const command = new SyncCommands.RecordActivity({ keyId: ApiKeyId.make(row.id), totals, at })
         const events = yield* dispatcher.dispatch(command, { metadata })
         if (!backfilled) {
@@ -143,7 +207,10 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
       return { keyId, outcome: "ok", error: null, recorded } satisfies SyncResult
     })
 
-    return { syncKey: flow(syncKey, Effect.provideService(SyncSettings, settings)) } as const
+    return {
+      syncKey: flow(syncKey, Effect.provideService(SyncSettings, settings)),
+      writeLimit: flow(writeLimit, Effect.provideService(SyncSettings, settings))
+    } as const
   }),
-  dependencies: [OpenRouterClient.Default, KeyVault.Default]
+  dependencies: [OpenRouterClient.Default, KeyVault.Default, AnalyticsLimiter.Default]
 }) {}

@@ -2,18 +2,19 @@ import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { Context, Effect, Layer } from "effect"
 import type * as Scope from "effect/Scope"
+import type { AnalyticsOptions } from "./Simulator/Analytics.js"
 import type { Endpoint } from "./Simulator/Faults.js"
 import { Fault, FaultQueue, renderBody } from "./Simulator/Faults.js"
 import type { Reply } from "./Simulator/Routes.js"
 import { errorReply, route } from "./Simulator/Routes.js"
-import type { KeyInit, Scenario, SimKey } from "./Simulator/Scenario.js"
+import type { KeyInit, Scenario, SimActivityRow, SimKey } from "./Simulator/Scenario.js"
 import * as S from "./Simulator/Scenario.js"
 import type { UsageInit } from "./Simulator/Usage.js"
 import { addUsage } from "./Simulator/Usage.js"
 
 export { makeRng, realisticScenario, trafficTick } from "./Simulator/Realistic.js"
 export { generateKey, hashKey, labelOf } from "./Simulator/Scenario.js"
-export type { Endpoint, KeyInit, Scenario, SimKey, UsageInit }
+export type { Endpoint, KeyInit, Scenario, SimActivityRow, SimKey, UsageInit }
 export { Fault }
 
 /** One request the simulator received; tests count calls with it. */
@@ -35,6 +36,10 @@ export interface SimulatorOptions {
   readonly scenario?: Scenario
   /** Defaults to `/api/v1`. */
   readonly basePath?: string
+  /** `POST /analytics/query` answers at most this many rows (then `truncated`); default 10,000. */
+  readonly analyticsMaxRows?: number
+  /** `POST /analytics/query` calls allowed per minute (then 429 with Retry-After); default 64. */
+  readonly analyticsPerMinute?: number
 }
 
 /** Where to listen; defaults to a free port on 127.0.0.1. */
@@ -58,12 +63,18 @@ export class Simulator {
   readonly requests: Array<RequestLogEntry> = []
   readonly now: () => Date
   private readonly basePath: string
+  private readonly analytics: AnalyticsOptions
   private readonly waiters: Array<{ readonly endpoint: string; readonly resolve: () => void }> = []
 
   constructor(options: SimulatorOptions = {}) {
     this.scenario = options.scenario ?? S.emptyScenario()
     this.now = options.now ?? (() => new Date())
     this.basePath = options.basePath ?? "/api/v1"
+    this.analytics = {
+      maxRows: options.analyticsMaxRows ?? 10_000,
+      perMinute: options.analyticsPerMinute ?? 64,
+      calls: []
+    }
   }
 
   /** Adds a key and returns its key string (`sk-or-v1-` + 64 hex). */
@@ -129,7 +140,17 @@ export class Simulator {
   }
 
   private handle(req: Http.IncomingMessage, res: Http.ServerResponse, timers: Set<NodeJS.Timeout>): void {
-    req.resume()
+    const chunks: Array<Buffer> = []
+    req.on("data", (chunk: Buffer) => chunks.push(chunk))
+    req.on("end", () => this.handleRequest(req, Buffer.concat(chunks).toString("utf8"), res, timers))
+  }
+
+  private handleRequest(
+    req: Http.IncomingMessage,
+    rawBody: string,
+    res: Http.ServerResponse,
+    timers: Set<NodeJS.Timeout>
+  ): void {
     const url = new URL(req.url ?? "/", "http://simulator")
     const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? "")?.[1]?.trim()
     if (!url.pathname.startsWith(`${this.basePath}/`)) {
@@ -137,7 +158,7 @@ export class Simulator {
       return
     }
     const endpoint = url.pathname.slice(this.basePath.length)
-    const fault = this.faults.take(endpoint)
+    const fault = this.faults.take(/^\/keys\/[^/]+$/.test(endpoint) ? "/keys/{hash}" : endpoint)
     this.requests.push({
       method: req.method ?? "GET",
       endpoint,
@@ -151,11 +172,8 @@ export class Simulator {
       waiter.resolve()
     }
     const respond = (): void => {
-      const reply =
-        req.method === "GET"
-          ? route(this.scenario, this.now(), { endpoint, query: url.searchParams, bearer })
-          : errorReply(405, "Method Not Allowed")
-      send(res, reply, fault)
+      const request = { endpoint, query: url.searchParams, bearer, method: req.method ?? "GET", body: rawBody }
+      send(res, route(this.scenario, this.now(), request, this.analytics), fault)
     }
     switch (fault?._tag) {
       case "Latency": {

@@ -19,6 +19,8 @@ export interface SyncSettingsShape {
    * (SYNC_RECONCILE_MS).
    */
   readonly reconcileInterval: Duration.Duration
+  /** `POST /analytics/query` calls a minute over all keys (OpenRouter allows 64). */
+  readonly analyticsPerMinute: number
 }
 
 const defaults: SyncSettingsShape = {
@@ -27,7 +29,8 @@ const defaults: SyncSettingsShape = {
   retries: 3,
   retryBase: Duration.seconds(1),
   validationInterval: Duration.hours(24),
-  reconcileInterval: Duration.minutes(1)
+  reconcileInterval: Duration.minutes(1),
+  analyticsPerMinute: 64
 }
 
 /**
@@ -50,7 +53,8 @@ export class SyncSettings extends Effect.Service<SyncSettings>()("orw/SyncSettin
       retryBase: Duration.millis(Math.max(1, retryBaseMs)),
       validationInterval: defaults.validationInterval,
       // Never above the minute the takeover bound (two minutes) is built on; never a spin.
-      reconcileInterval: Duration.millis(Math.min(60_000, Math.max(100, reconcileMs)))
+      reconcileInterval: Duration.millis(Math.min(60_000, Math.max(100, reconcileMs))),
+      analyticsPerMinute: defaults.analyticsPerMinute
     } satisfies SyncSettingsShape
   })
 }) {

@@ -1,10 +1,11 @@
 import { SqlClient } from "@effect/sql"
 import type { Fragment } from "@effect/sql/Statement"
-import { ApiKeyId, isPolled, type KeyFlags, keyHealth, microsToUsd, UserId } from "@orw/domain"
+import { ApiKeyId, isPolled, type KeyFlags, type KeySpend, keyHealth, keySpend, microsToUsd, UserId } from "@orw/domain"
 import { KeyRow } from "@orw/domain/Api"
-import { Effect, Option } from "effect"
+import { DateTime, Effect, Option } from "effect"
 import * as SyncStatus from "../SideTables/SyncStatus.js"
 import { defineProjection, flag, iso } from "./Projection.js"
+import * as UsageStats from "./UsageStats.js"
 
 /**
  * `api_keys`: the user's stored keys with what the last recorded upstream status said. Money columns
@@ -71,6 +72,10 @@ export const ApiKeysProjection = defineProjection({
     KeyMarkedInvalid: (e, { sql, table }) =>
       sql`UPDATE ${table} SET is_invalid = 1, last_error = ${"OpenRouter rejected the key (401)"},
         updated_at = ${iso(e.at)} WHERE id = ${e.keyId}`,
+    // Shown at once; the next /key snapshot confirms it (limit_remaining follows from OpenRouter then).
+    KeyLimitSet: (e, { sql, table }) =>
+      sql`UPDATE ${table} SET limit_micros = ${e.limit}, limit_reset = ${e.limitReset}, updated_at = ${iso(e.at)}
+        WHERE id = ${e.keyId}`,
     KeySyncFailed: (e, { sql, table }) =>
       sql`UPDATE ${table} SET is_failing = 1, last_error = ${e.error}, updated_at = ${iso(e.at)} WHERE id = ${e.keyId}`,
     UsageRecorded: (e, { sql, table }) =>
@@ -115,13 +120,16 @@ const usd = (micros: number | null) => (micros === null ? null : microsToUsd(Num
  * A key as clients see it. The error of the last sync attempt (key_sync) shows only when it is newer than
  * the key's last change: re-activating a key clears its error.
  */
-const toKeyRow = (row: Row, sync: SyncStatus.SyncStatus | undefined) =>
+const toKeyRow = (row: Row, sync: SyncStatus.SyncStatus | undefined, spend: KeySpend) =>
   new KeyRow({
     id: ApiKeyId.make(row.id),
     name: row.name,
     label: row.label,
     is_active: Number(row.is_active) === 1,
-    status: keyHealth(flagsOf(row)),
+    status: keyHealth({
+      ...flagsOf(row),
+      limitRemaining: row.limit_remaining_micros === null ? null : Number(row.limit_remaining_micros)
+    }),
     is_management_key: row.is_management_key === null ? null : Number(row.is_management_key) === 1,
     created_at: row.created_at,
     last_used_at: row.last_used_at,
@@ -136,7 +144,10 @@ const toKeyRow = (row: Row, sync: SyncStatus.SyncStatus | undefined) =>
     usage_daily: usd(row.usage_daily_micros),
     usage_weekly: usd(row.usage_weekly_micros),
     usage_monthly: usd(row.usage_monthly_micros),
-    usage_total: usd(row.usage_total_micros)
+    usage_total: usd(row.usage_total_micros),
+    spend_today: microsToUsd(spend.today.cost),
+    requests_today: spend.today.requests,
+    spend_total: microsToUsd(spend.total.cost)
   })
 
 const select = (where: (sql: SqlClient.SqlClient) => Fragment) =>
@@ -147,7 +158,19 @@ const select = (where: (sql: SqlClient.SqlClient) => Fragment) =>
       usage_daily_micros, usage_weekly_micros, usage_monthly_micros, usage_total_micros
       FROM api_keys WHERE ${where(sql)} ORDER BY created_at, id`
     const sync = yield* SyncStatus.ofKeys(rows.map((r) => r.id))
-    return rows.map((row) => ({ owner: UserId.make(row.user_id), row: toKeyRow(row, sync.get(row.id)) }))
+    const today = DateTime.formatIsoDateUtc(yield* DateTime.now)
+    const lines = yield* UsageStats.linesOfKeys(rows.map((r) => r.id))
+    return rows.map((row) => ({
+      owner: UserId.make(row.user_id),
+      row: toKeyRow(
+        row,
+        sync.get(row.id),
+        keySpend(
+          lines.filter((l) => l.keyId === row.id),
+          today
+        )
+      )
+    }))
   }).pipe(Effect.orDie)
 
 /** The rows of a user's keys, oldest first. */

@@ -70,6 +70,29 @@ interface Row {
   readonly cost_micros: number
 }
 
+const toLine = (r: Row): UsageLine => ({
+  keyId: r.api_key_id,
+  date: r.date,
+  model: r.model,
+  requests: Number(r.requests),
+  tokensInput: Number(r.tokens_input),
+  tokensOutput: Number(r.tokens_output),
+  cost: Number(r.cost_micros)
+})
+
+/** Every recorded line of the given keys (supersede rule not applied: the domain's `keySpend` applies it). */
+export const linesOfKeys = (keyIds: ReadonlyArray<string>) =>
+  keyIds.length === 0
+    ? Effect.succeed<ReadonlyArray<UsageLine>>([])
+    : Effect.flatMap(
+        SqlClient.SqlClient,
+        (sql) => sql<Row>`SELECT api_key_id, date, model, requests_count AS requests, tokens_input, tokens_output,
+          cost_micros FROM usage_stats WHERE ${sql.in("api_key_id", keyIds)} ORDER BY date, model, api_key_id`
+      ).pipe(
+        Effect.map((rows) => rows.map(toLine)),
+        Effect.orDie
+      )
+
 /**
  * The usage rows that count, ordered by date, model and key: the recorded rows of the filter with the
  * domain's supersede rule applied (a day's `unattributed` row gives way to that day's per-model rows).
@@ -85,21 +108,7 @@ export const effectiveUsage = (filter: UsageFilter) =>
     return sql<Row>`SELECT api_key_id, date, model, requests_count AS requests, tokens_input, tokens_output, cost_micros
       FROM usage_stats WHERE ${sql.and(conditions)} ORDER BY date, model, api_key_id`
   }).pipe(
-    Effect.map((rows) =>
-      effectiveLines(
-        rows.map(
-          (r): UsageLine => ({
-            keyId: r.api_key_id,
-            date: r.date,
-            model: r.model,
-            requests: Number(r.requests),
-            tokensInput: Number(r.tokens_input),
-            tokensOutput: Number(r.tokens_output),
-            cost: Number(r.cost_micros)
-          })
-        )
-      )
-    ),
+    Effect.map((rows) => effectiveLines(rows.map(toLine))),
     Effect.orDie,
     Effect.withSpan("UsageStats.effectiveUsage")
   )

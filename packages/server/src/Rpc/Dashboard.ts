@@ -2,6 +2,7 @@ import {
   addDays,
   daysBetween,
   InvalidDateRange,
+  isEstimated,
   microsToUsd,
   sumUsage,
   sumUsageBy,
@@ -42,7 +43,8 @@ const byCost = (a: Sum, b: Sum) => b.cost - a.cost || b.requests - a.requests
  */
 export const dashboard = (userId: UserId, query: DashboardQuery) =>
   Effect.gen(function* () {
-    const range = yield* resolveRange(query, utcDateOf(yield* DateTime.now))
+    const today = utcDateOf(yield* DateTime.now)
+    const range = yield* resolveRange(query, today)
     const rows = yield* effectiveUsage({ userId, keyId: query.key_id, startDate: range.start, endDate: range.end })
     const keys = yield* ApiKeys.summariesOf(userId)
     const perKey = sumUsageBy(rows, (l) => l.keyId)
@@ -77,7 +79,13 @@ export const dashboard = (userId: UserId, query: DashboardQuery) =>
       by_day: Array.from({ length: range.days }, (_, i) => {
         const date = addDays(range.start, i)
         const sum = perDay.get(date)?.sum ?? zeroSum()
-        return { date, cost: microsToUsd(sum.cost), requests: sum.requests }
+        const estimated =
+          date >= today ||
+          isEstimated(
+            rows.filter((l) => l.date === date),
+            today
+          )
+        return { date, cost: microsToUsd(sum.cost), requests: sum.requests, estimated }
       })
     })
   })

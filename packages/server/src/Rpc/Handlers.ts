@@ -40,6 +40,10 @@ export const WebRpcHandlers = WebRpcs.toLayer(
       setKeyActive: ({ key_id, is_active }) =>
         Effect.flatMap(caller, ({ userId, origin }) => keys.update(userId, key_id, { isActive: is_active }, origin)),
       deleteKey: ({ key_id }) => Effect.flatMap(caller, ({ userId, origin }) => keys.remove(userId, key_id, origin)),
+      setKeyLimit: ({ key_id, limit, limit_reset }) =>
+        Effect.flatMap(caller, ({ userId, origin }) =>
+          keys.setLimit(userId, key_id, { limit, limitReset: limit_reset }, origin)
+        ),
       syncKey: ({ key_id }) => Effect.flatMap(caller, ({ userId, origin }) => keys.sync(userId, key_id, origin)),
       listTokens: () => Effect.flatMap(caller, ({ userId }) => Effect.map(tokens.list(userId), (list) => list.items)),
       createToken: ({ name }) =>

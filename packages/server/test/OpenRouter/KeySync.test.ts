@@ -252,8 +252,11 @@ describe("KeySync through the simulator", () => {
         yield* storeKey("u1", "k1", key)
         yield* sync("mgmt")
         yield* sync("k1")
+        // Without today's hourly analytics (refused here), today's growth shows as unattributed.
+        sim.fail("/analytics/query", Fault.forbidden(), Number.POSITIVE_INFINITY)
         sim.addUsage(key, 0.5, { model: "openai/gpt-4.1", requests: 3 })
         yield* sync("k1")
+        sim.faults.clear()
         const runningDay = yield* effectiveUsage({ userId: "u1" })
         expect(runningDay.map((r) => [r.date, r.model, r.cost])).toEqual([["2026-11-20", "unattributed", 500_000]])
         // The day completes: activity now reports it per model, which replaces the unattributed row.

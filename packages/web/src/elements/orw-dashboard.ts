@@ -110,6 +110,7 @@ export class OrwDashboard extends LitElement {
     const byModel = data.by_model.map((m) => ({ label: modelName(m.model), value: m.cost, requests: m.requests }))
     const byDay = data.by_day.map((d) => ({ label: d.date, value: d.cost, requests: d.requests }))
     const requests = byDay.map((d) => ({ ...d, value: d.requests }))
+    const estimated = data.by_day.filter((d) => d.estimated).map((d) => d.date)
     return html`
       <orw-totals .summary=${data.summary}></orw-totals>
       <section class="card" aria-labelledby="health">
@@ -122,6 +123,15 @@ export class OrwDashboard extends LitElement {
         <orw-chart variant="columns" label="Spend per day" .data=${byDay}></orw-chart>
         <h3>Requests</h3>
         <orw-chart variant="line" label="Requests per day" .data=${requests} .format=${count}></orw-chart>
+        <p class="hint" id="estimated-days">
+          Recorded spend, the same figures as the keys page and the API.
+          ${
+            estimated.length === 0
+              ? "Every day shown is final (OpenRouter's per-model figures)."
+              : `Estimated (still running, or not yet broken down per model by OpenRouter): ${estimated.join(", ")}.
+                 Every other day is final.`
+          }
+        </p>
         <details>
           <summary>Figures per day</summary>
           <orw-spend-table caption="Spend per day" heading="Date" .rows=${byDay}></orw-spend-table>

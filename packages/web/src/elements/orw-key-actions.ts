@@ -36,7 +36,7 @@ export class OrwKeyActions extends LitElement {
   /** The key acted upon. */
   @property({ attribute: false }) accessor key: KeyRow | undefined
 
-  @state() accessor _mode: "buttons" | "rename" | "delete" = "buttons"
+  @state() accessor _mode: "buttons" | "rename" | "delete" | "limit" = "buttons"
 
   private readonly _action = new EffectTask(this, {
     autoRun: false,
@@ -88,6 +88,14 @@ export class OrwKeyActions extends LitElement {
         ${busy ? "Working…" : "Sync now"}
       </button>
       <button type="button" aria-label="Rename: ${key.name}" @click=${() => (this._mode = "rename")}>Rename</button>
+      <button
+        type="button"
+        aria-label="Set limit: ${key.name}"
+        title="Set the key's limit at OpenRouter (needs a management key)"
+        @click=${() => (this._mode = "limit")}
+      >
+        Set limit
+      </button>
       <button type="button" aria-label="${verb}: ${key.name}" ?disabled=${busy} @click=${() => this._do(toggle)}>
         ${verb}
       </button>
@@ -102,6 +110,36 @@ export class OrwKeyActions extends LitElement {
       <label class="sr-only" for="name">New name for ${key.name}</label>
       <input id="name" name="name" .value=${key.name} required maxlength="100" />
       <button type="submit">Save</button>
+      <button type="button" @click=${() => (this._mode = "buttons")}>Cancel</button>
+    </form>`
+  }
+
+  private _onLimit(key: KeyRow, event: SubmitEvent): void {
+    event.preventDefault()
+    const form = new FormData(event.currentTarget as HTMLFormElement)
+    const amount = String(form.get("limit") ?? "").trim()
+    const reset = String(form.get("limit_reset") ?? "")
+    const limit = amount === "" ? null : Number(amount)
+    const limit_reset = reset === "daily" || reset === "weekly" || reset === "monthly" ? reset : null
+    this._do(
+      Effect.as(
+        rpc((c) => c.setKeyLimit({ key_id: key.id, limit, limit_reset })),
+        limit === null ? `Removed the limit of ${key.name} at OpenRouter.` : `Set ${key.name}'s limit at OpenRouter.`
+      )
+    )
+  }
+
+  private _limit(key: KeyRow) {
+    return html`<form class="row" @submit=${(event: SubmitEvent) => this._onLimit(key, event)}>
+      <label for="limit">Limit (USD, empty = none)</label>
+      <input id="limit" name="limit" type="number" min="0" step="0.01" .value=${key.limit === null ? "" : String(key.limit)} />
+      <label for="limit_reset">Resets</label>
+      <select id="limit_reset" name="limit_reset">
+        ${["never", "daily", "weekly", "monthly"].map(
+          (r) => html`<option value=${r} ?selected=${(key.limit_reset ?? "never") === r}>${r}</option>`
+        )}
+      </select>
+      <button type="submit">Save at OpenRouter</button>
       <button type="button" @click=${() => (this._mode = "buttons")}>Cancel</button>
     </form>`
   }
@@ -126,9 +164,11 @@ export class OrwKeyActions extends LitElement {
       ${
         this._mode === "rename"
           ? this._rename(key)
-          : this._mode === "delete"
-            ? this._confirmDelete(key, busy)
-            : this._buttons(key, busy)
+          : this._mode === "limit"
+            ? this._limit(key)
+            : this._mode === "delete"
+              ? this._confirmDelete(key, busy)
+              : this._buttons(key, busy)
       }
       ${this._action.render({ error: (error) => html`<p class="error" role="alert">${errorMessage(error)}</p>` })}
     `

@@ -50,7 +50,7 @@ export class OrwKeyHealth extends LitElement {
           : html`<p><strong>Near their limit</strong> (under ${NEAR_LIMIT * 100}% left):</p>
               <ul>
                 ${near.map((key) => {
-                  const left = `${usd(key.limit_remaining ?? 0)} of ${usd(key.limit ?? 0)} left`
+                  const left = `${usd(key.limit_remaining ?? 0)} of ${usd(key.limit ?? 0)} left (${key.limit_reset ?? "never resets"})`
                   return html`<li class="near">${key.name}: ${left}</li>`
                 })}
               </ul>`

@@ -12,6 +12,12 @@ import "./orw-status-badge.js"
 
 const money = (value: number | null) => usdOrUnknown(value, "–")
 
+/** The limit always with its reset period: "$1.00 of $5.00 · daily", "no limit". */
+const limitText = (key: KeyRow): string =>
+  key.limit === null
+    ? "no limit"
+    : `${money(key.limit_remaining)} of ${money(key.limit)} · ${key.limit_reset ?? "never resets"}`
+
 /** The user's OpenRouter keys: health, limit and what is left, usage windows, last sync, and the actions. */
 @customElement("orw-keys")
 export class OrwKeys extends LitElement {
@@ -25,6 +31,10 @@ export class OrwKeys extends LitElement {
       tr.near td.limit {
         color: var(--warn);
         font-weight: 600;
+      }
+      td.upstream {
+        color: var(--muted, #666);
+        font-size: 0.8rem;
       }
       .scroll {
         overflow-x: auto;
@@ -56,13 +66,21 @@ export class OrwKeys extends LitElement {
         <orw-status-badge status=${key.status}></orw-status-badge>
         ${key.last_error === null ? nothing : html`<div class="hint">${key.last_error}</div>`}
       </td>
-      <td class="num limit">
-        ${key.limit === null ? "no limit" : `${money(key.limit_remaining)} of ${money(key.limit)}`}
+      <td class="num limit">${limitText(key)}</td>
+      <td class="num">
+        ${money(key.spend_today)} <span class="hint" title="Today is still running: an estimate until OpenRouter reports the day per model">est.</span>
+        <div class="hint">${key.requests_today} requests</div>
       </td>
-      <td class="num">${money(key.usage_daily)}</td>
-      <td class="num">${money(key.usage_weekly)}</td>
-      <td class="num">${money(key.usage_monthly)}</td>
-      <td class="num">${money(key.usage_total)}</td>
+      <td class="num">${money(key.spend_total)}</td>
+      <td class="num upstream">
+        ${
+          key.usage_total === null
+            ? "–"
+            : html`today ${money(key.usage_daily)}<br />month ${money(key.usage_monthly)}<br />all time ${money(
+                key.usage_total
+              )}`
+        }
+      </td>
       <td>${dateTime(key.last_synced_at)}</td>
       <td><orw-key-actions .key=${key} @orw-key-changed=${this._onChanged}></orw-key-actions></td>
     </tr>`
@@ -76,10 +94,15 @@ export class OrwKeys extends LitElement {
           <th scope="col">Name</th>
           <th scope="col">Health</th>
           <th scope="col" class="num">Remaining of limit</th>
-          <th scope="col" class="num">Today</th>
-          <th scope="col" class="num">This week</th>
-          <th scope="col" class="num">This month</th>
-          <th scope="col" class="num">All time</th>
+          <th scope="col" class="num" title="Recorded spend of the current UTC day, as on the dashboard">
+            Today (recorded)
+          </th>
+          <th scope="col" class="num" title="Recorded spend of all time, as on the dashboard and the API">
+            All time (recorded)
+          </th>
+          <th scope="col" class="num" title="OpenRouter's own counters from GET /key at the last sync, for reference">
+            OpenRouter's counters
+          </th>
           <th scope="col">Last synced (UTC)</th>
           <th scope="col">Actions</th>
         </tr>

@@ -6,7 +6,8 @@ const TEXT: Record<KeyStatus, string> = {
   active: "Active",
   failing: "Failing",
   invalid: "Invalid",
-  inactive: "Inactive"
+  inactive: "Inactive",
+  "limit reached": "Limit reached"
 }
 
 /** A key's health as a coloured badge (the word carries the meaning, the colour only repeats it). */
@@ -32,6 +33,10 @@ export class OrwStatusBadge extends LitElement {
       color: var(--bad);
       background: var(--bad-bg);
     }
+    .limit-reached {
+      color: var(--bad);
+      background: var(--warn-bg);
+    }
     .inactive {
       color: var(--muted);
       background: var(--line);
@@ -42,7 +47,7 @@ export class OrwStatusBadge extends LitElement {
   @property() accessor status: KeyStatus = "active"
 
   override render() {
-    return html`<span class=${this.status}>${TEXT[this.status]}</span>`
+    return html`<span class=${this.status.replace(" ", "-")}>${TEXT[this.status]}</span>`
   }
 }
 

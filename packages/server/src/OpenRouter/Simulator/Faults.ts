@@ -1,5 +1,5 @@
 /** The endpoints the simulator serves, relative to its base path. */
-export type Endpoint = "/key" | "/activity" | "/keys" | "/credits" | "/models"
+export type Endpoint = "/key" | "/activity" | "/keys" | "/credits" | "/models" | "/analytics/query" | "/keys/{hash}"
 
 /** A fault the simulator injects instead of (or on top of) the normal response. */
 export type Fault =

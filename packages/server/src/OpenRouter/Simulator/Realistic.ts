@@ -1,4 +1,4 @@
-import type { Scenario, SimKey, SimModel } from "./Scenario.js"
+import type { Scenario, SimActivityRow, SimKey, SimModel } from "./Scenario.js"
 import { addKey, emptyScenario, generateKey, toNano } from "./Scenario.js"
 import { addUsage, daysBefore, usageWindows } from "./Usage.js"
 
@@ -92,8 +92,62 @@ const spendOnce = (scenario: Scenario, simKey: SimKey, rng: Rng, now: Date, date
   )
 }
 
-/** Live traffic for the demo: a little usage, now, on one random enabled inference key. */
-export const trafficTick = (scenario: Scenario, rng: Rng, now: Date): void => {
-  const keys = scenario.keys.filter((k) => !k.is_management_key && !k.disabled)
-  if (keys.length > 0) spendOnce(scenario, pick(rng, keys), rng, now, daysBefore(now, 0))
+/** What a key is still allowed to spend in its limit's window, in nano-dollars (Infinity without a limit). */
+const headroom = (k: SimKey, now: Date): number => {
+  if (k.limit === null) return Number.POSITIVE_INFINITY
+  const u = usageWindows(k, now, "usage")
+  const used =
+    k.limit_reset === "daily"
+      ? u.daily
+      : k.limit_reset === "weekly"
+        ? u.weekly
+        : k.limit_reset === "monthly"
+          ? u.monthly
+          : u.total
+  return Math.max(0, toNano(k.limit) - used)
+}
+
+/** A key's average day over the 90 completed days before `now`: nano-dollars, requests, tokens. */
+const averageDay = (k: SimKey, now: Date) => {
+  const from = daysBefore(now, 90)
+  const to = daysBefore(now, 1)
+  const rows = k.activity.filter((r) => r.date >= from && r.date <= to)
+  const sum = (f: (r: SimActivityRow) => number) => rows.reduce((n, r) => n + f(r), 0) / 90
+  return {
+    usage: sum((r) => r.usage),
+    requests: sum((r) => r.requests),
+    prompt: sum((r) => r.prompt_tokens),
+    completion: sum((r) => r.completion_tokens)
+  }
+}
+
+/**
+ * Live traffic for the demo at a realistic rate: each tick is `share` of a day (tick length / 24 h), and
+ * spends that share of a random key's average day (so today's bar ends in scale with the 90 days before
+ * it), with whole requests drawn to the same rate. Like OpenRouter, a key past its limit stops spending
+ * (its calls would get 402): spend never exceeds what the limit leaves.
+ */
+export const trafficTick = (scenario: Scenario, rng: Rng, now: Date, share = 3 / 86_400): void => {
+  const keys = scenario.keys.filter((k) => !k.is_management_key && !k.disabled && headroom(k, now) > 0)
+  if (keys.length === 0) return
+  const key = pick(rng, keys)
+  const day = averageDay(key, now)
+  const scale = share * keys.length * (0.5 + rng())
+  const usage = Math.min(Math.round(day.usage * scale), headroom(key, now))
+  const requests = Math.floor(day.requests * scale + rng())
+  if (usage <= 0 && requests === 0) return
+  const model = pick(rng, scenario.models)
+  addUsage(
+    scenario,
+    key,
+    usage / 1e9,
+    {
+      model: model.id,
+      provider: pick(rng, model.providers),
+      requests,
+      promptTokens: Math.round(day.prompt * scale),
+      completionTokens: Math.round(day.completion * scale)
+    },
+    now
+  )
 }

@@ -1,3 +1,4 @@
+import { type AnalyticsOptions, queryAnalytics } from "./Analytics.js"
 import type { Scenario, SimKey } from "./Scenario.js"
 import { fromNano, toNano } from "./Scenario.js"
 import { daysBefore, usageWindows } from "./Usage.js"
@@ -15,6 +16,9 @@ export interface RouteRequest {
   readonly query: URLSearchParams
   /** The bearer token, when the request carried one. */
   readonly bearer: string | undefined
+  readonly method: string
+  /** The raw request body ("" without one). */
+  readonly body: string
 }
 
 /** OpenRouter's error envelope, with HTTP status = code. */
@@ -29,15 +33,22 @@ const ACTIVITY_DAYS = 30
 const DAY = /^\d{4}-\d{2}-\d{2}$/
 
 /** Answers one request from the scenario at `now`. */
-export const route = (scenario: Scenario, now: Date, req: RouteRequest): Reply => {
-  if (req.endpoint === "/models") return { status: 200, body: { data: scenario.models.map(modelJson) } }
-  const known = ["/key", "/activity", "/keys", "/credits"]
-  if (!known.includes(req.endpoint)) return errorReply(404, "Not Found")
+export const route = (scenario: Scenario, now: Date, req: RouteRequest, analytics: AnalyticsOptions): Reply => {
+  const patch = /^\/keys\/([0-9a-f]{64})$/.exec(req.endpoint)
+  const method = patch !== null ? "PATCH" : req.endpoint === "/analytics/query" ? "POST" : "GET"
+  if (req.endpoint === "/models" && req.method === "GET") {
+    return { status: 200, body: { data: scenario.models.map(modelJson) } }
+  }
+  const known = ["/key", "/activity", "/keys", "/credits", "/analytics/query"]
+  if (!known.includes(req.endpoint) && patch === null) return errorReply(404, "Not Found")
+  if (req.method !== method) return errorReply(405, "Method Not Allowed")
   if (req.bearer === undefined) return errorReply(401, "No auth credentials found")
   const caller = scenario.keys.find((k) => k.key === req.bearer)
   if (caller === undefined || caller.disabled || isExpired(caller, now)) return errorReply(401, "User not found.")
   if (req.endpoint === "/key") return { status: 200, body: { data: keyJson(caller, now) } }
   if (!caller.is_management_key) return errorReply(403, "Only management keys can perform this operation")
+  if (patch !== null) return patchKey(scenario, now, patch[1] ?? "", req.body)
+  if (req.endpoint === "/analytics/query") return queryAnalytics(scenario, now, req.body, analytics)
   switch (req.endpoint) {
     case "/keys":
       return listKeys(scenario, now, req.query)
@@ -51,7 +62,7 @@ export const route = (scenario: Scenario, now: Date, req: RouteRequest): Reply =
 const isExpired = (k: SimKey, now: Date): boolean =>
   typeof k.expires_at === "string" && new Date(k.expires_at).getTime() <= now.getTime()
 
-const usageFields = (k: SimKey, now: Date) => {
+export const usageFields = (k: SimKey, now: Date) => {
   const u = usageWindows(k, now, "usage")
   const b = usageWindows(k, now, "byok")
   const window = k.limit_reset === "daily" ? "daily" : k.limit_reset === "weekly" ? "weekly" : "monthly"
@@ -86,21 +97,53 @@ const keyJson = (k: SimKey, now: Date) => ({
   rate_limit: { requests: -1, interval: "10s" }
 })
 
+/** A key as `GET /keys` lists it (and `PATCH /keys/{hash}` answers it). */
+const listedKey = (k: SimKey, now: Date) => ({
+  hash: k.hash,
+  name: k.name,
+  label: k.label,
+  disabled: k.disabled,
+  ...usageFields(k, now),
+  created_at: k.created_at,
+  updated_at: k.updated_at,
+  ...expiresField(k)
+})
+
+const RESETS = [null, "daily", "weekly", "monthly"]
+
+/** `PATCH /keys/{hash}`: name, limit, limit_reset, include_byok_in_limit, disabled. */
+const patchKey = (scenario: Scenario, now: Date, hash: string, body: string): Reply => {
+  const target = scenario.keys.find((k) => k.hash === hash && !k.is_management_key)
+  if (target === undefined) return errorReply(404, "Key not found")
+  let change: Record<string, unknown>
+  try {
+    const parsed: unknown = JSON.parse(body)
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("not an object")
+    change = parsed as Record<string, unknown>
+  } catch {
+    return errorReply(400, "Invalid JSON body")
+  }
+  if ("limit" in change && change.limit !== null && (typeof change.limit !== "number" || change.limit < 0)) {
+    return errorReply(400, "limit must be a non-negative number or null")
+  }
+  if ("limit_reset" in change && !RESETS.includes(change.limit_reset as string | null)) {
+    return errorReply(400, "limit_reset must be daily, weekly, monthly or null")
+  }
+  if ("limit" in change) target.limit = change.limit as number | null
+  if ("limit_reset" in change) target.limit_reset = change.limit_reset as string | null
+  if (typeof change.name === "string") target.name = change.name
+  if (typeof change.disabled === "boolean") target.disabled = change.disabled
+  if (typeof change.include_byok_in_limit === "boolean") target.include_byok_in_limit = change.include_byok_in_limit
+  target.updated_at = now.toISOString()
+  return { status: 200, body: { data: listedKey(target, now) } }
+}
+
 const listKeys = (scenario: Scenario, now: Date, query: URLSearchParams): Reply => {
   const offset = Number(query.get("offset") ?? "0")
   if (!Number.isInteger(offset) || offset < 0) return errorReply(400, "Invalid offset")
   const includeDisabled = query.get("include_disabled") === "true"
   const keys = scenario.keys.filter((k) => !k.is_management_key && (includeDisabled || !k.disabled))
-  const page = keys.slice(offset, offset + PAGE_SIZE).map((k) => ({
-    hash: k.hash,
-    name: k.name,
-    label: k.label,
-    disabled: k.disabled,
-    ...usageFields(k, now),
-    created_at: k.created_at,
-    updated_at: k.updated_at,
-    ...expiresField(k)
-  }))
+  const page = keys.slice(offset, offset + PAGE_SIZE).map((k) => listedKey(k, now))
   return { status: 200, body: { data: page } }
 }
 
