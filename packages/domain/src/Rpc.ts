@@ -1,6 +1,6 @@
 import { Rpc, RpcGroup, RpcMiddleware } from "@effect/rpc"
 import { Context, Schema } from "effect"
-import { AlertList } from "./Api/Alerts.js"
+import { AlertList, AlertRow } from "./Api/Alerts.js"
 import { UserResponse } from "./Api/Auth.js"
 import {
   BudgetList,
@@ -51,6 +51,7 @@ export type { BudgetPeriod } from "./Budget/Period.js"
 export * from "./Rpc/Models.js"
 export {
   AlertList,
+  AlertRow,
   BudgetList,
   BudgetRow,
   CreatedToken,
@@ -160,7 +161,7 @@ export class WebRpcs extends RpcGroup.make(
   Rpc.make("listBudgets", { success: BudgetList }),
   /** One budget per (scope, key, period); set above a threshold, it fires that threshold at once. */
   Rpc.make("createBudget", {
-    payload: CreateBudgetRequest,
+    payload: CreateBudgetRequest.fields,
     success: BudgetRow,
     error: Schema.Union(
       InvalidBudget,
@@ -183,7 +184,7 @@ export class WebRpcs extends RpcGroup.make(
   Rpc.make("listWebhooks", { success: WebhookList }),
   /** `secret` in the answer is the only time it is shown: it signs every delivery. */
   Rpc.make("createWebhook", {
-    payload: CreateWebhookRequest,
+    payload: CreateWebhookRequest.fields,
     success: CreatedWebhook,
     error: Schema.Union(InvalidWebhookUrl, UserNotFound, AlreadyExists, ConcurrencyConflict)
   }),

@@ -10,6 +10,7 @@ import { IntervalController } from "../controllers/interval-controller.js"
 import { count, NEAR_LIMIT, remainingShare } from "../format.js"
 import { rpc } from "../runtime.js"
 import { shared } from "../styles.js"
+import "./orw-budget-watch.js"
 import "./orw-chart.js"
 import "./orw-key-health.js"
 import "./orw-spend-table.js"
@@ -112,6 +113,7 @@ export class OrwDashboard extends LitElement {
     const requests = byDay.map((d) => ({ ...d, value: d.requests }))
     return html`
       <orw-totals .summary=${data.summary}></orw-totals>
+      <orw-budget-watch .keys=${keys}></orw-budget-watch>
       <section class="card" aria-labelledby="health">
         <h2 id="health">Key health</h2>
         <orw-key-health .keys=${keys}></orw-key-health>
