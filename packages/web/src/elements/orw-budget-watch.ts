@@ -24,12 +24,6 @@ export class OrwBudgetWatch extends LitElement {
         display: grid;
         gap: 0.75rem;
       }
-      .over {
-        color: var(--bad);
-      }
-      .near {
-        color: var(--warn);
-      }
     `
   ]
 
@@ -58,11 +52,10 @@ export class OrwBudgetWatch extends LitElement {
         watched.length === 0
           ? html`<p class="muted">All ${all.length} budgets are below ${NEAR_BUDGET * 100} % of their amount.</p>`
           : html`<ul>
-              ${watched.map(({ budget, state }) => {
+              ${watched.map(({ budget }) => {
                 const label = `${nameOf(budget.key_id)}, ${budget.period}`
                 return html`<li>
                   <strong>${label}</strong>
-                  <span class=${state}>${state === "over" ? "over budget" : "near budget"}</span>
                   <orw-budget-bar label="Budget: ${label}" .spent=${budget.spent} .projected=${budget.projected}
                     .amount=${budget.amount}></orw-budget-bar>
                   <span class="hint">resets ${localAndUtc(budget.period_end).local} your time
