@@ -85,7 +85,8 @@ const overflows = (page: Page) =>
     const walk = (root: Document | ShadowRoot) => {
       for (const el of root.querySelectorAll("*")) {
         const r = el.getBoundingClientRect()
-        if (r.width > document.documentElement.clientWidth + 1) wide.push(`${el.tagName}.${el.className}:${Math.round(r.width)}`)
+        if (r.width > document.documentElement.clientWidth + 1)
+          wide.push(`${el.tagName}.${el.className}:${Math.round(r.width)}`)
         if (el.shadowRoot !== null) walk(el.shadowRoot)
       }
     }
@@ -189,7 +190,8 @@ describe.skipIf(!HAVE_CHROMIUM)("budgets, alerts and webhooks in the web UI", ()
     await page.getByRole("table", { name: "Alerts, newest first" }).waitFor()
     const alerts = await rows(page, "Alerts, newest first")
     // One sync crossed all three at once: same time, any order among them.
-    const byThreshold = (a: Array<string>, b: Array<string>) => Number.parseInt(b[2] ?? "") - Number.parseInt(a[2] ?? "")
+    const byThreshold = (a: Array<string>, b: Array<string>) =>
+      Number.parseInt(b[2] ?? "") - Number.parseInt(a[2] ?? "")
     expect(alerts.map((cells) => cells.slice(1)).sort(byThreshold)).toEqual(
       [100, 80, 50].map((threshold) => [
         "Threshold",
@@ -224,7 +226,7 @@ describe.skipIf(!HAVE_CHROMIUM)("budgets, alerts and webhooks in the web UI", ()
     expect(browser.violations).toEqual([])
   })
 
-  it("no new page is wider than the viewport at 375 px or 1280 px", async () => {
+  it("keys, alerts, webhooks and dashboard are no wider than the viewport at 375 px and 1280 px", async () => {
     const { page } = browser
     for (const width of [375, 1280]) {
       await page.setViewportSize({ width, height: 800 })

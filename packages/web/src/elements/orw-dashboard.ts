@@ -61,7 +61,7 @@ export class OrwDashboard extends LitElement {
       }
       .halves {
         display: grid;
-        grid-template-columns: repeat(auto-fit, minmax(420px, 1fr));
+        grid-template-columns: repeat(auto-fit, minmax(min(100%, 420px), 1fr));
         gap: 1rem;
       }
       button[aria-pressed="true"] {
