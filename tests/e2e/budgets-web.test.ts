@@ -132,7 +132,7 @@ describe.skipIf(!HAVE_CHROMIUM)("budgets, alerts and webhooks in the web UI", ()
     // A daily budget on the key: a bad amount is refused (and not shown as set), then a good one is set.
     const form = page.getByRole("form", { name: "New budget for Production" })
     await form.getByLabel("Period").selectOption("daily")
-    await form.getByLabel("Amount (USD)").fill("0.4")
+    await form.getByLabel("Amount (USD)").fill(String(BUDGET_USD))
     await form.getByLabel("Thresholds (%)").fill("50, 80, 2000")
     await form.getByRole("button", { name: "Set budget" }).click()
     const editor = page.getByRole("region", { name: "Budgets of Production" })
