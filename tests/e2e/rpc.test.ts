@@ -128,3 +128,57 @@ describe("web RPCs act only for the caller", () => {
     })
   })
 })
+
+describe("budget, alert and webhook RPCs", () => {
+  const KEY = `sk-or-v1-${"cd".repeat(32)}`
+  const exitOf = (answer: { json: unknown }) =>
+    (answer.json as Array<{ exit: { _tag: string; value?: unknown; cause?: { error?: { _tag: string } } } }>)[0]?.exit
+
+  it("sets, refuses a second, changes and deletes a budget; another user gets BudgetForbidden", async () => {
+    const erin = { origin: app.origin, cookie: await signUp("rpc-erin@example.com") }
+    const frank = { origin: app.origin, cookie: await signUp("rpc-frank@example.com") }
+    const added = exitOf(await postRpc(app.origin, "addKey", erin, { name: "Erin's", key: KEY }))
+    const keyId = ((added?.value ?? {}) as { id?: string }).id
+    const created = exitOf(
+      await postRpc(app.origin, "createBudget", erin, { scope: "key", key_id: keyId, amount: 5, period: "monthly" })
+    )
+    expect(created?._tag).toBe("Success")
+    const budget = created?.value as { id: string; amount: number; thresholds: number[]; period_end: string }
+    expect(budget.amount).toBe(5)
+    expect(budget.thresholds).toEqual([50, 80, 100])
+    expect(budget.period_end).toMatch(/^\d{4}-\d{2}-01T00:00:00/)
+
+    const again = exitOf(
+      await postRpc(app.origin, "createBudget", erin, { scope: "key", key_id: keyId, amount: 9, period: "monthly" })
+    )
+    expect(again?.cause?.error?._tag).toBe("BudgetAlreadyExists")
+    const stolen = exitOf(await postRpc(app.origin, "updateBudget", frank, { budget_id: budget.id, amount: 1 }))
+    expect(stolen?.cause?.error?._tag).toBe("BudgetForbidden")
+    const changed = exitOf(await postRpc(app.origin, "updateBudget", erin, { budget_id: budget.id, amount: 7 }))
+    expect(((changed?.value ?? {}) as { amount?: number }).amount).toBe(7)
+    expect(exitOf(await postRpc(app.origin, "deleteBudget", erin, { budget_id: budget.id }))?._tag).toBe("Success")
+    expect((await postRpc(app.origin, "listBudgets", erin)).text).not.toContain(budget.id)
+    const alerts = exitOf(await postRpc(app.origin, "listAlerts", erin, { page: 1, limit: 10 }))
+    expect(alerts?.value).toMatchObject({ items: [], pagination: { page: 1, limit: 10, total: 0 } })
+  })
+
+  it("shows a webhook's secret once, lists it without, and refuses a bad URL with InvalidWebhookUrl", async () => {
+    const gina = { origin: app.origin, cookie: await signUp("rpc-gina@example.com") }
+    const created = exitOf(
+      await postRpc(app.origin, "createWebhook", gina, { url: "http://127.0.0.1:9/hook", format: "slack" })
+    )
+    const hook = created?.value as { id: string; secret: string }
+    expect(hook.secret).toMatch(/^whsec_/)
+    const listed = await postRpc(app.origin, "listWebhooks", gina)
+    expect(listed.text).toContain(hook.id)
+    expect(listed.text).not.toContain(hook.secret)
+    const bad = exitOf(
+      await postRpc(app.origin, "createWebhook", gina, { url: "ftp://example.com/x", format: "generic" })
+    )
+    expect(bad?.cause?.error?._tag).toBe("InvalidWebhookUrl")
+    const henry = { origin: app.origin, cookie: await signUp("rpc-henry@example.com") }
+    expect(exitOf(await postRpc(app.origin, "testWebhook", henry, { webhook_id: hook.id }))?.cause?.error?._tag).toBe(
+      "WebhookForbidden"
+    )
+  })
+})

@@ -1,20 +1,37 @@
 import { Rpc, RpcGroup, RpcMiddleware } from "@effect/rpc"
 import { Context, Schema } from "effect"
+import { AlertList, AlertRow } from "./Api/Alerts.js"
 import { UserResponse } from "./Api/Auth.js"
+import {
+  BudgetList,
+  BudgetRow,
+  CreateBudgetRequest,
+  CreatedWebhook,
+  CreateWebhookRequest,
+  DeliveryList,
+  TestDelivery,
+  UpdateBudgetRequest,
+  WebhookList
+} from "./Api/Budgets.js"
 import { Unauthenticated, Unprocessable } from "./Api/Errors.js"
 import { KeyRow, SetLimitRequest, SyncResponse } from "./Api/Keys.js"
 import { CreatedToken, TokenRow } from "./Api/Tokens.js"
 import {
   AlreadyExists,
+  BudgetAlreadyExists,
+  BudgetForbidden,
+  BudgetNotFound,
   ConcurrencyConflict,
   CurrentPasswordIncorrect,
   DuplicateKey,
   IdempotencyKeyReused,
+  InvalidBudget,
   InvalidDateRange,
   InvalidKeyFormat,
   InvalidLimit,
   InvalidName,
   InvalidUsage,
+  InvalidWebhookUrl,
   KeyForbidden,
   KeyInactive,
   KeyLimitReached,
@@ -25,14 +42,32 @@ import {
   TokenForbidden,
   TokenNotFound,
   UpstreamRefused,
-  UserNotFound
+  UserNotFound,
+  WebhookForbidden,
+  WebhookNotFound
 } from "./Errors.js"
-import { ApiKeyId, ApiTokenId, type UserId } from "./Ids.js"
+import { ApiKeyId, ApiTokenId, BudgetId, type UserId, WebhookId } from "./Ids.js"
 import { Dashboard, DashboardQuery } from "./Rpc/Models.js"
 
+export type { AlertKind } from "./Api/Alerts.js"
 export type { KeyStatus } from "./Api/Keys.js"
+export type { BudgetPeriod } from "./Budget/Period.js"
 export * from "./Rpc/Models.js"
-export { CreatedToken, KeyRow, SyncResponse, TokenRow, UserResponse }
+export {
+  AlertList,
+  AlertRow,
+  BudgetList,
+  BudgetRow,
+  CreatedToken,
+  CreatedWebhook,
+  DeliveryList,
+  KeyRow,
+  SyncResponse,
+  TestDelivery,
+  TokenRow,
+  UserResponse,
+  WebhookList
+}
 
 /** The user a verified session cookie belongs to; handlers read it, {@link SessionAuth} provides it. */
 export class CurrentUser extends Context.Tag("orw/Rpc/CurrentUser")<CurrentUser, { readonly userId: UserId }>() {}
@@ -54,6 +89,16 @@ const KeyRef = { key_id: ApiKeyId }
 const Password = Schema.Redacted(Schema.String)
 /** What every change to an existing key can meet. */
 const OnKey = [KeyNotFound, KeyForbidden, ConcurrencyConflict] as const
+/** What every change to an existing budget, or webhook, can meet. */
+const OnBudget = [BudgetNotFound, BudgetForbidden, ConcurrencyConflict] as const
+const OnWebhook = [WebhookNotFound, WebhookForbidden] as const
+const BudgetRef = { budget_id: BudgetId }
+const WebhookRef = { webhook_id: WebhookId }
+/** A page of a list: 1-based, at most 1000 rows (the JSON API's `page` and `limit`). */
+const PageQuery = {
+  page: Schema.optionalWith(Schema.Int.pipe(Schema.greaterThanOrEqualTo(1)), { default: () => 1 }),
+  limit: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 1000)), { default: () => 50 })
+}
 
 /**
  * The RPC contract of the web UI, served at `POST /rpc` (JSON serialization) with the session
@@ -122,5 +167,41 @@ export class WebRpcs extends RpcGroup.make(
   Rpc.make("deleteAccount", {
     payload: { password: Password },
     error: Schema.Union(PasswordIncorrect, UserNotFound, ConcurrencyConflict)
-  })
+  }),
+  /** Budgets with their current period's spent, projected and reset (design.md section 7). */
+  Rpc.make("listBudgets", { success: BudgetList }),
+  /** One budget per (scope, key, period); set above a threshold, it fires that threshold at once. */
+  Rpc.make("createBudget", {
+    payload: CreateBudgetRequest.fields,
+    success: BudgetRow,
+    error: Schema.Union(
+      InvalidBudget,
+      BudgetAlreadyExists,
+      KeyForbidden,
+      KeyNotFound,
+      UserNotFound,
+      AlreadyExists,
+      ConcurrencyConflict
+    )
+  }),
+  Rpc.make("updateBudget", {
+    payload: { ...BudgetRef, ...UpdateBudgetRequest.fields },
+    success: BudgetRow,
+    error: Schema.Union(InvalidBudget, ...OnBudget)
+  }),
+  Rpc.make("deleteBudget", { payload: BudgetRef, error: Schema.Union(...OnBudget) }),
+  /** Alerts that fired, newest first. */
+  Rpc.make("listAlerts", { payload: PageQuery, success: AlertList }),
+  Rpc.make("listWebhooks", { success: WebhookList }),
+  /** `secret` in the answer is the only time it is shown: it signs every delivery. */
+  Rpc.make("createWebhook", {
+    payload: CreateWebhookRequest.fields,
+    success: CreatedWebhook,
+    error: Schema.Union(InvalidWebhookUrl, UserNotFound, AlreadyExists, ConcurrencyConflict)
+  }),
+  /** Deletes the webhook and destroys its secret. */
+  Rpc.make("deleteWebhook", { payload: WebhookRef, error: Schema.Union(...OnWebhook, ConcurrencyConflict) }),
+  /** Queues a signed `test` delivery, sent (and retried) like an alert's. */
+  Rpc.make("testWebhook", { payload: WebhookRef, success: TestDelivery, error: Schema.Union(...OnWebhook) }),
+  Rpc.make("listDeliveries", { payload: WebhookRef, success: DeliveryList, error: Schema.Union(...OnWebhook) })
 ).middleware(SessionAuth) {}

@@ -27,6 +27,7 @@ export const shared = css`
   }
   form {
     display: grid;
+    grid-template-columns: minmax(0, 1fr);
     gap: 0.75rem;
   }
   label {
@@ -34,6 +35,8 @@ export const shared = css`
     gap: 0.25rem;
     font-weight: 600;
     font-size: 0.9rem;
+    grid-template-columns: minmax(0, 1fr);
+    min-width: 0;
   }
   input {
     font: inherit;
@@ -43,6 +46,9 @@ export const shared = css`
     border-radius: 6px;
     background: var(--bg);
     color: var(--fg);
+    /* A wide field (e.g. size="50") shrinks to a narrow screen instead of widening the page. */
+    max-width: 100%;
+    box-sizing: border-box;
   }
   .hint {
     font-weight: 400;

@@ -6,7 +6,16 @@ import type { HttpPlatform } from "@effect/platform/HttpPlatform"
 import { Config, Effect } from "effect"
 
 /** The single-page app's routes: each answers with its index.html. */
-export const SPA_ROUTES = ["/login", "/register", "/dashboard", "/keys", "/tokens", "/profile"] as const
+export const SPA_ROUTES = [
+  "/login",
+  "/register",
+  "/dashboard",
+  "/keys",
+  "/alerts",
+  "/webhooks",
+  "/tokens",
+  "/profile"
+] as const
 
 /** The web app's build: WEB_DIST_DIR, else packages/web/dist. */
 const WebDist = Config.string("WEB_DIST_DIR").pipe(

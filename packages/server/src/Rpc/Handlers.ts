@@ -2,8 +2,11 @@ import { PasswordIncorrect, type UserId, UserNotFound } from "@orw/domain"
 import { type DashboardQuery, WebRpcs } from "@orw/domain/Rpc"
 import { Effect, Option, type Redacted } from "effect"
 import { Accounts } from "../App/Accounts.js"
+import { AlertsService } from "../App/Alerts.js"
+import { BudgetsService } from "../App/Budgets.js"
 import { Keys } from "../App/Keys.js"
 import { Tokens } from "../App/Tokens.js"
+import { WebhooksService } from "../App/Webhooks.js"
 import { Passwords } from "../Auth/Passwords.js"
 import * as Users from "../Projections/Users.js"
 import { dashboard } from "./Dashboard.js"
@@ -20,6 +23,9 @@ export const WebRpcHandlers = WebRpcs.toLayer(
     const keys = yield* Keys
     const tokens = yield* Tokens
     const passwords = yield* Passwords
+    const budgets = yield* BudgetsService
+    const alerts = yield* AlertsService
+    const webhooks = yield* WebhooksService
 
     /** Fails unless `password` is the caller's current password. */
     const confirm = (userId: UserId, password: Redacted.Redacted<string>) =>
@@ -61,7 +67,23 @@ export const WebRpcHandlers = WebRpcs.toLayer(
       deleteAccount: ({ password }) =>
         Effect.flatMap(caller, ({ userId, origin }) =>
           Effect.zipRight(confirm(userId, password), accounts.deleteAccount(userId, origin))
-        )
+        ),
+      listBudgets: () => Effect.flatMap(caller, ({ userId }) => budgets.list(userId)),
+      createBudget: (input) => Effect.flatMap(caller, ({ userId, origin }) => budgets.create(userId, input, origin)),
+      updateBudget: ({ budget_id, amount, thresholds }) =>
+        Effect.flatMap(caller, ({ userId, origin }) =>
+          budgets.update(userId, budget_id, { amount, thresholds }, origin)
+        ),
+      deleteBudget: ({ budget_id }) =>
+        Effect.flatMap(caller, ({ userId, origin }) => budgets.remove(userId, budget_id, origin)),
+      listAlerts: ({ page, limit }) => Effect.flatMap(caller, ({ userId }) => alerts.list(userId, page, limit)),
+      listWebhooks: () => Effect.flatMap(caller, ({ userId }) => webhooks.list(userId)),
+      createWebhook: (input) => Effect.flatMap(caller, ({ userId, origin }) => webhooks.create(userId, input, origin)),
+      deleteWebhook: ({ webhook_id }) =>
+        Effect.flatMap(caller, ({ userId, origin }) => webhooks.remove(userId, webhook_id, origin)),
+      testWebhook: ({ webhook_id }) => Effect.flatMap(caller, ({ userId }) => webhooks.test(userId, webhook_id)),
+      listDeliveries: ({ webhook_id }) =>
+        Effect.flatMap(caller, ({ userId }) => webhooks.deliveries(userId, webhook_id))
     })
   })
 )

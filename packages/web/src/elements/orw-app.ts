@@ -10,6 +10,7 @@ import { sessionContext } from "../contexts/session-context.js"
 import { UNAUTHENTICATED_EVENT } from "../controllers/effect-task.js"
 import { navigate, SIGNED_IN_EVENT } from "../navigation.js"
 import { type AppRuntime, makeRuntime, rpc } from "../runtime.js"
+import "./orw-alerts.js"
 import "./orw-dashboard.js"
 import { SIGN_OUT_EVENT } from "./orw-header.js"
 import "./orw-keys.js"
@@ -17,6 +18,7 @@ import "./orw-login.js"
 import "./orw-profile.js"
 import "./orw-register.js"
 import "./orw-tokens.js"
+import "./orw-webhooks.js"
 
 /**
  * The application shell: provides the Effect runtime and the session to every page, routes
@@ -57,6 +59,8 @@ export class OrwApp extends LitElement {
       { path: "/register", enter: () => this._guest(), render: () => html`<orw-register></orw-register>` },
       { path: "/dashboard", enter: () => this._member(), render: () => html`<orw-dashboard></orw-dashboard>` },
       { path: "/keys", enter: () => this._member(), render: () => html`<orw-keys></orw-keys>` },
+      { path: "/alerts", enter: () => this._member(), render: () => html`<orw-alerts></orw-alerts>` },
+      { path: "/webhooks", enter: () => this._member(), render: () => html`<orw-webhooks></orw-webhooks>` },
       { path: "/tokens", enter: () => this._member(), render: () => html`<orw-tokens></orw-tokens>` },
       { path: "/profile", enter: () => this._member(), render: () => html`<orw-profile></orw-profile>` }
     ],

@@ -10,6 +10,7 @@ import { IntervalController } from "../controllers/interval-controller.js"
 import { count, NEAR_LIMIT, remainingShare } from "../format.js"
 import { rpc } from "../runtime.js"
 import { shared } from "../styles.js"
+import "./orw-budget-watch.js"
 import "./orw-chart.js"
 import "./orw-key-health.js"
 import "./orw-spend-table.js"
@@ -60,7 +61,7 @@ export class OrwDashboard extends LitElement {
       }
       .halves {
         display: grid;
-        grid-template-columns: repeat(auto-fit, minmax(420px, 1fr));
+        grid-template-columns: repeat(auto-fit, minmax(min(100%, 420px), 1fr));
         gap: 1rem;
       }
       button[aria-pressed="true"] {
@@ -113,6 +114,7 @@ export class OrwDashboard extends LitElement {
     const estimated = data.by_day.filter((d) => d.estimated).map((d) => d.date)
     return html`
       <orw-totals .summary=${data.summary}></orw-totals>
+      <orw-budget-watch .keys=${keys}></orw-budget-watch>
       <section class="card" aria-labelledby="health">
         <h2 id="health">Key health</h2>
         <orw-key-health .keys=${keys}></orw-key-health>

@@ -7,6 +7,8 @@ export const SIGN_OUT_EVENT = "orw-sign-out"
 const PAGES = [
   { path: "/dashboard", label: "Dashboard" },
   { path: "/keys", label: "Keys" },
+  { path: "/alerts", label: "Alerts" },
+  { path: "/webhooks", label: "Webhooks" },
   { path: "/tokens", label: "API tokens" },
   { path: "/profile", label: "Profile" }
 ] as const
@@ -31,7 +33,8 @@ export class OrwHeader extends LitElement {
     }
     nav {
       display: flex;
-      gap: 1rem;
+      flex-wrap: wrap;
+      gap: 0.25rem 1rem;
       flex: 1;
     }
     nav a {

@@ -6,6 +6,7 @@ import { EffectTask, errorMessage } from "../controllers/effect-task.js"
 import { dateTime, NEAR_LIMIT, remainingShare, usdOrUnknown } from "../format.js"
 import { rpc } from "../runtime.js"
 import { shared } from "../styles.js"
+import "./orw-budgets.js"
 import "./orw-key-actions.js"
 import "./orw-key-add.js"
 import "./orw-status-badge.js"
@@ -127,6 +128,7 @@ export class OrwKeys extends LitElement {
             : this._table(keys)
         }
       </section>
+      ${keys === undefined ? nothing : html`<orw-budgets .keys=${keys}></orw-budgets>`}
     `
   }
 }
