@@ -137,7 +137,11 @@ describe("sessions", () => {
     expect((await api.request("GET", "/api/users/me", { bearer: jwt })).body.email).toBe("alice@example.com")
     const viaCookie = await api.request("GET", "/api/users/me", { cookie: `orw_session=${jwt}` })
     expect(viaCookie.status).toBe(200)
-    const out = await api.request("POST", "/api/auth/logout", { cookie: `orw_session=${jwt}` })
+    // A cookie write shows its Origin (issue 13); without one it is refused.
+    const out = await api.request("POST", "/api/auth/logout", {
+      cookie: `orw_session=${jwt}`,
+      headers: { origin: server.url }
+    })
     expect(out.status).toBe(204)
     expect(out.text).toBe("")
     const cleared = parseSetCookie(out.setCookies[0] ?? "")

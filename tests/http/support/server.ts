@@ -4,15 +4,16 @@ import * as NodePath from "node:path"
 import { HttpServer } from "@effect/platform"
 import { Passwords } from "@orw/server/Auth/Passwords"
 import { AppConfig, type AppSettings } from "@orw/server/Config"
-import { appLayer, listen } from "@orw/server/Http/Server"
+import { appLayer, type ConnectionLimits, listen } from "@orw/server/Http/Server"
 import { Simulator } from "@orw/server/OpenRouter/Simulator"
 import { SyncSettings } from "@orw/server/OpenRouter/SyncSettings"
+import { RpcRoute } from "@orw/server/Rpc/Route"
 import { Duration, Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
 
 /** What the app layer offers to tests (core, vault, auth...), beside the HTTP server. */
 type AppServices = Layer.Layer.Success<ReturnType<typeof appLayer<never, never>>>
 
-/** A real server on a loopback port, over a real SQLite file in a temp folder, with OpenRouter simulated. */
+/** A real server (JSON API, v1 and the web RPC at /rpc) on a loopback port, over a real SQLite file in a temp folder, with OpenRouter simulated. */
 export interface TestServer {
   readonly url: string
   readonly dir: string
@@ -37,7 +38,10 @@ const fastSync = {
  * Starts the full application (AppConfig.layerTest + `overrides`), with cheap argon2id and no background
  * sync, on 127.0.0.1 and a free port. Rate limits are high unless a test lowers them.
  */
-export const startServer = async (overrides: Partial<AppSettings> = {}): Promise<TestServer> => {
+export const startServer = async (
+  overrides: Partial<AppSettings> = {},
+  options: { readonly limits?: Partial<ConnectionLimits> } = {}
+): Promise<TestServer> => {
   const dir = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "orw-http-"))
   const databaseFile = NodePath.join(dir, "app.db")
   const sim = new Simulator()
@@ -59,9 +63,10 @@ export const startServer = async (overrides: Partial<AppSettings> = {}): Promise
     ...overrides
   })
   const layer = appLayer({
-    server: listen({ host: "127.0.0.1", port: 0 }),
+    server: listen({ host: "127.0.0.1", port: 0, ...(options.limits ? { limits: options.limits } : {}) }),
     passwords: Passwords.Test,
-    backgroundSync: false
+    backgroundSync: false,
+    routes: RpcRoute
   }).pipe(
     Layer.provide(SyncSettings.Test(fastSync)),
     Layer.provide(config),
