@@ -1,5 +1,5 @@
 import { Rpc, RpcGroup, RpcMiddleware } from "@effect/rpc"
-import { Context, Schema } from "effect"
+import { Context, type ParseResult, Schema } from "effect"
 import { UserResponse } from "./Api/Auth.js"
 import { Unauthenticated, Unprocessable } from "./Api/Errors.js"
 import { KeyRow, SyncResponse } from "./Api/Keys.js"
@@ -45,6 +45,47 @@ export class SessionAuth extends RpcMiddleware.Tag<SessionAuth>()("orw/Rpc/Sessi
   failure: Unauthenticated
 }) {}
 
+/** The dotted paths of the fields a payload failed on (at most 5, at most 16 deep), without their values. */
+const failedPaths = (issue: ParseResult.ParseIssue): ReadonlyArray<string> => {
+  const paths = new Set<string>()
+  const stack: Array<[ParseResult.ParseIssue, ReadonlyArray<PropertyKey>]> = [[issue, []]]
+  while (stack.length > 0 && paths.size < 5) {
+    const [current, path] = stack.pop() ?? [issue, []]
+    if (path.length > 16) continue
+    switch (current._tag) {
+      case "Pointer":
+        stack.push([current.issue, [...path, ...(Array.isArray(current.path) ? current.path : [current.path])]])
+        break
+      case "Composite":
+        for (const inner of Array.isArray(current.issues) ? current.issues : [current.issues]) stack.push([inner, path])
+        break
+      case "Refinement":
+      case "Transformation":
+        stack.push([current.issue, path])
+        break
+      default:
+        paths.add(path.map(String).join("."))
+    }
+  }
+  return [...paths]
+}
+
+/**
+ * A payload whose refusal never shows the input: the RPC server sends a payload that does not decode back as
+ * a defect with the schema's message, which by default quotes the value (`actual "sk-or-v1-..."`): a key or a
+ * password. This message names only the fields.
+ */
+const payload = <Fields extends Schema.Struct.Fields>(fields: Fields) =>
+  Schema.Struct(fields).annotations({
+    message: (issue) => {
+      const paths = failedPaths(issue).filter((p) => p !== "")
+      return {
+        message: paths.length === 0 ? "Invalid payload" : `Invalid payload: ${paths.join(", ")}`,
+        override: true
+      }
+    }
+  })
+
 /** Ids as the rows carry them (opaque strings). */
 const KeyRef = { key_id: ApiKeyId }
 const Password = Schema.Redacted(Schema.String)
@@ -58,11 +99,11 @@ const OnKey = [KeyNotFound, KeyForbidden, ConcurrencyConflict] as const
  */
 export class WebRpcs extends RpcGroup.make(
   Rpc.make("me", { success: UserResponse, error: UserNotFound }),
-  Rpc.make("dashboard", { payload: DashboardQuery, success: Dashboard, error: InvalidDateRange }),
+  Rpc.make("dashboard", { payload: payload(DashboardQuery.fields), success: Dashboard, error: InvalidDateRange }),
   Rpc.make("listKeys", { success: Schema.Array(KeyRow) }),
   /** The plaintext key travels once, redacted on the server, and is never sent back (rows show the label). */
   Rpc.make("addKey", {
-    payload: { name: Schema.String, key: Schema.Redacted(Schema.String) },
+    payload: payload({ name: Schema.String, key: Schema.Redacted(Schema.String) }),
     success: KeyRow,
     error: Schema.Union(
       InvalidName,
@@ -75,41 +116,41 @@ export class WebRpcs extends RpcGroup.make(
     )
   }),
   Rpc.make("renameKey", {
-    payload: { ...KeyRef, name: Schema.String },
+    payload: payload({ ...KeyRef, name: Schema.String }),
     success: KeyRow,
     error: Schema.Union(InvalidName, ...OnKey)
   }),
   Rpc.make("setKeyActive", {
-    payload: { ...KeyRef, is_active: Schema.Boolean },
+    payload: payload({ ...KeyRef, is_active: Schema.Boolean }),
     success: KeyRow,
     error: Schema.Union(InvalidName, ...OnKey)
   }),
-  Rpc.make("deleteKey", { payload: KeyRef, error: Schema.Union(...OnKey) }),
+  Rpc.make("deleteKey", { payload: payload(KeyRef), error: Schema.Union(...OnKey) }),
   /** Syncs the key with OpenRouter now; an upstream refusal is an outcome (`invalid`, `failed`), not an error. */
   Rpc.make("syncKey", {
-    payload: KeyRef,
+    payload: payload(KeyRef),
     success: SyncResponse,
     error: Schema.Union(InvalidUsage, KeyInactive, ...OnKey)
   }),
   Rpc.make("listTokens", { success: Schema.Array(TokenRow) }),
   /** `token` in the answer is the only time the secret is shown. */
   Rpc.make("createToken", {
-    payload: { name: Schema.String },
+    payload: payload({ name: Schema.String }),
     success: CreatedToken,
     error: Schema.Union(InvalidName, UserNotFound, TokenAlreadyIssued, AlreadyExists, ConcurrencyConflict)
   }),
   Rpc.make("revokeToken", {
-    payload: { token_id: ApiTokenId },
+    payload: payload({ token_id: ApiTokenId }),
     error: Schema.Union(TokenNotFound, TokenForbidden, ConcurrencyConflict)
   }),
   /** Ends every session issued before the change, the caller's too: the UI signs in again with the new password. */
   Rpc.make("changePassword", {
-    payload: { current_password: Password, new_password: Password, new_password_confirm: Password },
+    payload: payload({ current_password: Password, new_password: Password, new_password_confirm: Password }),
     error: Schema.Union(CurrentPasswordIncorrect, Unprocessable, UserNotFound, ConcurrencyConflict)
   }),
   /** Deletes the account, its keys (crypto-shredded), tokens and figures; the password confirms it. */
   Rpc.make("deleteAccount", {
-    payload: { password: Password },
+    payload: payload({ password: Password }),
     error: Schema.Union(PasswordIncorrect, UserNotFound, ConcurrencyConflict)
   })
 ).middleware(SessionAuth) {}
