@@ -145,7 +145,11 @@ describe("ApiKey decider", () => {
       it.each([
         ["empty", ""],
         ["blank", "   "],
-        ["over 100 characters", "n".repeat(101)]
+        ["over 100 characters", "n".repeat(101)],
+        ["with a NUL", "a\u0000b"],
+        ["with a bidi override (U+202E)", "evil\u202Etxt"],
+        ["with a zero-width space", "zero\u200Bwidth"],
+        ["with a newline", "two\nlines"]
       ])("rejects a name that is %s as InvalidName", (_, name) => {
         keys
           .given({ user: [registered] })

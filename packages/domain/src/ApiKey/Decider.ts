@@ -89,8 +89,16 @@ export type ApiKeyDecideError =
 
 const none: Decision<never> = Either.right([])
 
-/** Names are trimmed by the caller; 1 to 100 characters. */
-export const validName = (name: string): boolean => name.trim().length >= 1 && name.length <= 100
+/**
+ * Control characters (NUL, tabs, newlines), format characters (bidi overrides such as U+202E, zero-width
+ * spaces and joiners, the BOM) and line/paragraph separators: invisible or reordering text in a name would let
+ * one key pass for another in a list, a log line or a terminal.
+ */
+const UNSAFE_IN_NAME = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u
+
+/** Names are trimmed by the caller; 1 to 100 characters, none of them {@link UNSAFE_IN_NAME}. */
+export const validName = (name: string): boolean =>
+  name.trim().length >= 1 && name.length <= 100 && !UNSAFE_IN_NAME.test(name)
 
 const present = (ctx: ApiKeyContext): Either.Either<Present, KeyNotFound> =>
   ctx.key._tag === "Present" ? Either.right(ctx.key) : Either.left(new KeyNotFound())
