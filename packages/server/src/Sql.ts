@@ -8,6 +8,7 @@ import EventStore0001 from "./migrations/0001_event_store.js"
 import SideTables0002 from "./migrations/0002_side_tables.js"
 import SyncState0003 from "./migrations/0003_sync_state.js"
 import Streams0004 from "./migrations/0004_streams.js"
+import EndedSessions0005 from "./migrations/0005_ended_sessions.js"
 
 /**
  * Durability: WAL with `synchronous = FULL`. Every acknowledged append is fsynced before
@@ -26,7 +27,8 @@ export const migrations = {
   "0001_event_store": EventStore0001,
   "0002_side_tables": SideTables0002,
   "0003_sync_state": SyncState0003,
-  "0004_streams": Streams0004
+  "0004_streams": Streams0004,
+  "0005_ended_sessions": EndedSessions0005
 } as const
 
 export const migrate = Migrator.make({})({ loader: Migrator.fromRecord(migrations) })
