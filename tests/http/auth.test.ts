@@ -205,7 +205,8 @@ describe("sessions", () => {
     const u = await api.user("gone")
     const token = await api.apiToken(u.jwt)
     expect((await api.request("GET", "/api/v1/keys", { bearer: token.token })).status).toBe(200)
-    const r = await api.request("DELETE", "/api/users/me", { bearer: u.jwt })
+    // The password confirms it (issue 13).
+    const r = await api.request("DELETE", "/api/users/me", { bearer: u.jwt, json: { password: u.password } })
     expect(r.status).toBe(204)
     expect((await api.request("GET", "/api/users/me", { bearer: u.jwt })).status).toBe(401)
     expect((await api.request("GET", "/api/v1/keys", { bearer: token.token })).status).toBe(401)

@@ -1,11 +1,8 @@
-import { PasswordIncorrect, type UserId, UserNotFound } from "@orw/domain"
 import { type DashboardQuery, WebRpcs } from "@orw/domain/Rpc"
-import { Effect, Option, type Redacted } from "effect"
+import { Effect } from "effect"
 import { Accounts } from "../App/Accounts.js"
 import { Keys } from "../App/Keys.js"
 import { Tokens } from "../App/Tokens.js"
-import { Passwords } from "../Auth/Passwords.js"
-import * as Users from "../Projections/Users.js"
 import { dashboard } from "./Dashboard.js"
 import { caller } from "./Support.js"
 
@@ -19,15 +16,6 @@ export const WebRpcHandlers = WebRpcs.toLayer(
     const accounts = yield* Accounts
     const keys = yield* Keys
     const tokens = yield* Tokens
-    const passwords = yield* Passwords
-
-    /** Fails unless `password` is the caller's current password. */
-    const confirm = (userId: UserId, password: Redacted.Redacted<string>) =>
-      Effect.gen(function* () {
-        const user = yield* Users.byId(userId)
-        if (Option.isNone(user)) return yield* new UserNotFound()
-        if (!(yield* passwords.verify(password, user.value.passwordHash))) return yield* new PasswordIncorrect()
-      })
 
     return WebRpcs.of({
       me: () => Effect.flatMap(caller, ({ userId }) => accounts.me(userId)),
@@ -55,9 +43,7 @@ export const WebRpcHandlers = WebRpcs.toLayer(
           )
         ).pipe(Effect.asVoid),
       deleteAccount: ({ password }) =>
-        Effect.flatMap(caller, ({ userId, origin }) =>
-          Effect.zipRight(confirm(userId, password), accounts.deleteAccount(userId, origin))
-        )
+        Effect.flatMap(caller, ({ userId, origin }) => accounts.deleteAccount(userId, password, origin))
     })
   })
 )
