@@ -56,10 +56,12 @@ export const evolveApiKey = (state: ApiKeyState, event: ApiKeyEvent): ApiKeyStat
   if (state._tag !== "Present") return state
   return Match.value(event).pipe(
     Match.tagsExhaustive({
-      KeyRenamed: (e): ApiKeyState => ({ ...state, name: e.name, invalid: false }),
+      // A new name does not make a key OpenRouter refused valid: only a re-activation re-arms it (issue 13).
+      KeyRenamed: (e): ApiKeyState => ({ ...state, name: e.name }),
       KeyActiveSet: (e): ApiKeyState => ({ ...state, isActive: e.isActive, invalid: false, failing: false }),
       KeyDeleted: (e): ApiKeyState => ({ _tag: "Deleted", keyId: e.keyId, userId: e.userId }),
-      KeyStatusRecorded: (e): ApiKeyState => ({ ...state, status: e.status, failing: false }),
+      // OpenRouter answered for the key, so it is valid (logs written when a rename re-armed a key say so).
+      KeyStatusRecorded: (e): ApiKeyState => ({ ...state, status: e.status, failing: false, invalid: false }),
       KeyMarkedInvalid: (): ApiKeyState => ({ ...state, invalid: true }),
       KeySyncFailed: (): ApiKeyState => ({ ...state, failing: true })
     })
@@ -125,7 +127,7 @@ const rename = (
   at: DateTime.Utc
 ): Either.Either<ReadonlyArray<KeyRenamed>, InvalidName> => {
   if (!validName(name)) return Either.left(new InvalidName())
-  if (key.name === name && !key.invalid) return Either.right([])
+  if (key.name === name) return Either.right([])
   return Either.right([new KeyRenamed({ keyId: key.keyId, userId: key.userId, name, at })])
 }
 
