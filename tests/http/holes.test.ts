@@ -1,4 +1,5 @@
 import * as NodeNet from "node:net"
+import { Passwords } from "@orw/server/Auth/Passwords"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { postRpc } from "../e2e/support/rpc.js"
 import { client, fakeKey } from "./support/client.js"
@@ -135,6 +136,33 @@ describe("issue 13: the login rate limit", () => {
       expect(statuses.slice(2).every((s) => s === 429)).toBe(true)
     } finally {
       await limited.close()
+    }
+  })
+})
+
+describe("issue 13: a login flood", () => {
+  it("argon2 work is bounded: beyond it a login is refused at once with 503 {detail}, and v1 keeps answering", async () => {
+    // Production argon2id cost, one hash at a time and two waiting.
+    const flooded = await startServer({}, { passwords: Passwords.layerWith({ concurrency: 1, waiting: 2 }) })
+    try {
+      const floodApi = client(flooded.url)
+      const { jwt } = await floodApi.user("flood")
+      const { token } = await floodApi.apiToken(jwt)
+      const login = () =>
+        floodApi.request("POST", "/api/auth/login", { json: { email: "nobody@example.com", password: "Whatever-1!x" } })
+      const [answers, stats] = await Promise.all([
+        Promise.all(Array.from({ length: 30 }, login)),
+        floodApi.request("GET", "/api/v1/stats", { bearer: token })
+      ])
+      const statuses = answers.map((a) => a.status)
+      expect(statuses.every((s) => s === 401 || s === 503)).toBe(true)
+      expect(statuses.filter((s) => s === 503).length).toBeGreaterThanOrEqual(20)
+      expect(statuses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(3)
+      for (const a of answers.filter((x) => x.status === 503))
+        expect(a.body).toEqual({ detail: "Server busy, try again shortly" })
+      expect(stats.status).toBe(200)
+    } finally {
+      await flooded.close()
     }
   })
 })

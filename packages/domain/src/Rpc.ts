@@ -18,6 +18,7 @@ import {
   KeyLimitReached,
   KeyNotFound,
   PasswordIncorrect,
+  ServerBusy,
   TokenAlreadyIssued,
   TokenForbidden,
   TokenNotFound,
@@ -146,11 +147,11 @@ export class WebRpcs extends RpcGroup.make(
   /** Ends every session issued before the change, the caller's too: the UI signs in again with the new password. */
   Rpc.make("changePassword", {
     payload: payload({ current_password: Password, new_password: Password, new_password_confirm: Password }),
-    error: Schema.Union(CurrentPasswordIncorrect, Unprocessable, UserNotFound, ConcurrencyConflict)
+    error: Schema.Union(CurrentPasswordIncorrect, Unprocessable, UserNotFound, ConcurrencyConflict, ServerBusy)
   }),
   /** Deletes the account, its keys (crypto-shredded), tokens and figures; the password confirms it. */
   Rpc.make("deleteAccount", {
     payload: payload({ password: Password }),
-    error: Schema.Union(PasswordIncorrect, UserNotFound, ConcurrencyConflict)
+    error: Schema.Union(PasswordIncorrect, UserNotFound, ConcurrencyConflict, ServerBusy)
   })
 ).middleware(SessionAuth) {}

@@ -40,7 +40,7 @@ const fastSync = {
  */
 export const startServer = async (
   overrides: Partial<AppSettings> = {},
-  options: { readonly limits?: Partial<ConnectionLimits> } = {}
+  options: { readonly limits?: Partial<ConnectionLimits>; readonly passwords?: Layer.Layer<Passwords> } = {}
 ): Promise<TestServer> => {
   const dir = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "orw-http-"))
   const databaseFile = NodePath.join(dir, "app.db")
@@ -64,7 +64,7 @@ export const startServer = async (
   })
   const layer = appLayer({
     server: listen({ host: "127.0.0.1", port: 0, ...(options.limits ? { limits: options.limits } : {}) }),
-    passwords: Passwords.Test,
+    passwords: options.passwords ?? Passwords.Test,
     backgroundSync: false,
     routes: RpcRoute
   }).pipe(

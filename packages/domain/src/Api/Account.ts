@@ -1,6 +1,12 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { ConcurrencyConflict, CurrentPasswordIncorrect, PasswordIncorrect, UserNotFound } from "../Errors.js"
+import {
+  ConcurrencyConflict,
+  CurrentPasswordIncorrect,
+  PasswordIncorrect,
+  ServerBusy,
+  UserNotFound
+} from "../Errors.js"
 import { Password, SessionResponse, UserResponse } from "./Auth.js"
 import { json } from "./Errors.js"
 import { SessionAuth } from "./Security.js"
@@ -29,6 +35,7 @@ export class AccountApi extends HttpApiGroup.make("account")
       .setPayload(ChangePasswordRequest)
       .addSuccess(SessionResponse)
       .addError(json(CurrentPasswordIncorrect))
+      .addError(json(ServerBusy))
       .addError(json(UserNotFound))
       .addError(json(ConcurrencyConflict))
       .annotate(
@@ -42,6 +49,7 @@ export class AccountApi extends HttpApiGroup.make("account")
       .setPayload(DeleteAccountRequest)
       .addSuccess(HttpApiSchema.NoContent)
       .addError(json(PasswordIncorrect))
+      .addError(json(ServerBusy))
       .addError(json(UserNotFound))
       .addError(json(ConcurrencyConflict))
       .annotate(OpenApi.Summary, "Delete the account, its keys (crypto-shredded) and tokens; the password confirms it")

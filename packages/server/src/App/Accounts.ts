@@ -50,7 +50,7 @@ export class Accounts extends Effect.Service<Accounts>()("orw/App/Accounts", {
     const passwords = yield* Passwords
     const jwt = yield* Jwt
     // Unknown emails still cost one verification, so the response time does not tell which emails exist.
-    const decoy = yield* passwords.hash(Redacted.make(NodeCrypto.randomUUID()))
+    const decoy = yield* Effect.orDie(passwords.hash(Redacted.make(NodeCrypto.randomUUID())))
 
     const existing = (userId: UserId) =>
       Effect.flatMap(byId(userId), (row) =>
