@@ -146,6 +146,10 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
 
     /** At start: rebuild projections that are new or whose version changed, catch up the rest. */
     const start = Effect.gen(function* () {
+      // A rebuild killed part way leaves its `<table>__rebuild` behind, with whatever it had replayed (emails,
+      // password hashes): drop it now rather than at the next rebuild. A rebuild another process is running
+      // at this moment then fails at its swap, and leaves the live table as it was.
+      for (const projection of projections) yield* sql`DROP TABLE IF EXISTS ${sql(`${projection.table}__rebuild`)}`
       const stored = yield* checkpoints
       for (const projection of projections) {
         const checkpoint = stored.get(projection.name)
