@@ -13,6 +13,7 @@ import { Jwt } from "../Auth/Jwt.js"
 import { Passwords } from "../Auth/Passwords.js"
 import * as Core from "../Core.js"
 import { SyncSupervisor } from "../OpenRouter/SyncSupervisor.js"
+import { ServerLock } from "../ServerLock.js"
 import * as Sync from "../Sync.js"
 import { AccountHandlers, AuthHandlers } from "./Accounts.js"
 import { ApiTokenAuthLive, AuthRateLimitLive, SessionAuthLive } from "./Auth.js"
@@ -204,7 +205,7 @@ export interface AppLayerOptions<E, R, RE = never, RR = never> {
 }
 
 /**
- * The whole application: `Core.layer` (AppConfig's database), `Sync.layer` (vault, OpenRouter sync),
+ * The whole application: `Core.layer` (AppConfig's database, held by one server: `ServerLock`), `Sync.layer` (vault, OpenRouter sync),
  * sessions and the HTTP app on `options.server`. Needs AppConfig and SyncSettings (see `Launch.withSettings`;
  * tests give `AppConfig.layerTest` and `SyncSettings.Test`). Its output keeps the core and the server, so
  * a caller (a test) can read the bound address and the database.
@@ -214,7 +215,8 @@ export const appLayer = <E, R, RE = never, RR = never>(options: AppLayerOptions<
   return httpLive(options.routes).pipe(
     Layer.provideMerge(Layer.mergeAll(Services, background)),
     Layer.provideMerge(Layer.mergeAll(Sync.layer, Jwt.Default, options.passwords ?? Passwords.Default)),
-    Layer.provideMerge(Core.layer),
+    // The lock first and released last: a second server on the same database stops before opening it.
+    Layer.provideMerge(Core.layer.pipe(Layer.provide(ServerLock))),
     Layer.provideMerge(options.server)
   )
 }
