@@ -129,7 +129,9 @@ it(
       await rebuild
       const events = await verify(acknowledged)
       expect(events).toBeGreaterThan(acknowledged.length)
-      console.info(`crash round ${round + 1}: ${acknowledged.length} acknowledged so far, ${events} events, all present`)
+      console.info(
+        `crash round ${round + 1}: ${acknowledged.length} acknowledged so far, ${events} events, all present`
+      )
     }
     // During start-up: checkpoints gone, so the server rebuilds every projection as it starts; kill it then.
     await Effect.runPromise(
