@@ -14,7 +14,8 @@ export default defineConfig({
     target: "es2022",
     outDir: "dist",
     emptyOutDir: true,
-    sourcemap: true,
+    // No source maps in the build the server serves: they would publish the whole source (issue 13).
+    sourcemap: false,
     // Keep every asset a file: an inlined data: URL would need a CSP exception.
     assetsInlineLimit: 0
   },

@@ -14,7 +14,7 @@ import { client } from "../http/support/client.js"
 import { startServer } from "../http/support/server.js"
 
 const scenario = realisticScenario({ days: 365, seed: 42 })
-const server = await startServer({}, { scenario })
+const server = await startServer({}, { simulator: { scenario } })
 try {
   const api = client(server.url)
   await server.run(seedDemo(scenario))

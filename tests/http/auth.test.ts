@@ -137,7 +137,11 @@ describe("sessions", () => {
     expect((await api.request("GET", "/api/users/me", { bearer: jwt })).body.email).toBe("alice@example.com")
     const viaCookie = await api.request("GET", "/api/users/me", { cookie: `orw_session=${jwt}` })
     expect(viaCookie.status).toBe(200)
-    const out = await api.request("POST", "/api/auth/logout", { cookie: `orw_session=${jwt}` })
+    // A cookie write shows its Origin (issue 13); without one it is refused.
+    const out = await api.request("POST", "/api/auth/logout", {
+      cookie: `orw_session=${jwt}`,
+      headers: { origin: server.url }
+    })
     expect(out.status).toBe(204)
     expect(out.text).toBe("")
     const cleared = parseSetCookie(out.setCookies[0] ?? "")
@@ -201,7 +205,8 @@ describe("sessions", () => {
     const u = await api.user("gone")
     const token = await api.apiToken(u.jwt)
     expect((await api.request("GET", "/api/v1/keys", { bearer: token.token })).status).toBe(200)
-    const r = await api.request("DELETE", "/api/users/me", { bearer: u.jwt })
+    // The password confirms it (issue 13).
+    const r = await api.request("DELETE", "/api/users/me", { bearer: u.jwt, json: { password: u.password } })
     expect(r.status).toBe(204)
     expect((await api.request("GET", "/api/users/me", { bearer: u.jwt })).status).toBe(401)
     expect((await api.request("GET", "/api/v1/keys", { bearer: token.token })).status).toBe(401)

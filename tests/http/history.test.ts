@@ -22,7 +22,7 @@ let token: string
 
 beforeAll(async () => {
   // A small row cap, so a year of rows comes back truncated and must be paged.
-  server = await startServer({}, { analyticsMaxRows: 150 })
+  server = await startServer({}, { simulator: { analyticsMaxRows: 150 } })
   api = client(server.url)
   const user = await api.user("history")
   jwt = user.jwt

@@ -8,7 +8,10 @@ let server: TestServer
 let api: ReturnType<typeof client>
 beforeAll(async () => {
   // 300 analytics calls (a history import and today's hourly figures per key): pacing is tested elsewhere.
-  server = await startServer({ maxApiKeysPerUser: 200 }, { analyticsPerMinute: 10_000 }, { analyticsPerMinute: 10_000 })
+  server = await startServer(
+    { maxApiKeysPerUser: 200 },
+    { simulator: { analyticsPerMinute: 10_000 }, sync: { analyticsPerMinute: 10_000 } }
+  )
   api = client(server.url)
 })
 afterAll(() => server.close())

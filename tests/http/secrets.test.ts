@@ -154,11 +154,11 @@ describe("secrets at rest", () => {
   })
 
   it("deleting the account shreds every key of it", async () => {
-    const { jwt } = await api.user()
+    const { jwt, password } = await api.user()
     const keyId = await api.addKey(jwt)
     const { ciphertext, userId } = await storedCiphertext(keyId)
     expect(Either.isRight(await openKey(keyId, userId, ciphertext))).toBe(true)
-    expect((await api.request("DELETE", "/api/users/me", { bearer: jwt })).status).toBe(204)
+    expect((await api.request("DELETE", "/api/users/me", { bearer: jwt, json: { password } })).status).toBe(204)
     const after = await openKey(keyId, userId, ciphertext)
     expect(Either.isLeft(after) && after.left._tag).toBe("KeyShredded")
   })

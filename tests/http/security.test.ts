@@ -19,6 +19,7 @@ beforeAll(async () => {
   NodeFs.writeFileSync(NodePath.join(webDist, "index.html"), "<!doctype html><title>orw</title>")
   NodeFs.writeFileSync(NodePath.join(webDist, "assets", "app-1234.js"), "console.log('app')")
   NodeFs.writeFileSync(NodePath.join(webDist, ".secret"), "hidden")
+  NodeFs.writeFileSync(NodePath.join(webDist, "assets", "app-1234.js.map"), '{"version":3,"sources":["src/app.ts"]}')
   process.env.WEB_DIST_DIR = webDist
   server = await startServer()
   api = client(server.url)
@@ -395,5 +396,24 @@ describe("web app (served only when built)", () => {
     for (const path of ["/.secret", "/assets/../.secret", "/%2e%2e/etc/passwd", "/missing.js"]) {
       expect((await api.request("GET", path)).status).toBe(404)
     }
+  })
+})
+
+describe("issue 13: source maps", () => {
+  it("the web app's source maps are never served, even when a build has them", async () => {
+    expect((await api.request("GET", "/assets/app-1234.js")).status).toBe(200)
+    for (const path of ["/assets/app-1234.js.map", "/assets/APP-1234.JS.MAP"]) {
+      const r = await api.request("GET", path)
+      expect(r.status, path).toBe(404)
+      expect(r.text).not.toContain("sources")
+    }
+  })
+
+  it("the production build emits none", () => {
+    const config = NodeFs.readFileSync(
+      NodePath.resolve(import.meta.dirname, "../../packages/web/vite.config.ts"),
+      "utf8"
+    )
+    expect(config).toMatch(/sourcemap: false/)
   })
 })

@@ -399,6 +399,17 @@ export class AlreadyExists extends Schema.TaggedError<AlreadyExists>()(
  * Not a rule but a race: a stream moved between the read and the append. The command handler retries
  * and decides again, so the loser usually gets the ordinary answer; this 409 is what outlives the retries.
  */
+/** 503: too much password hashing in flight already (a login flood); refused at once rather than queued. */
+export class ServerBusy extends Schema.TaggedError<ServerBusy>()(
+  "ServerBusy",
+  { detail: fixed("Server busy, try again shortly") },
+  http(503, "Too many password checks in flight: try again shortly")
+) {
+  override get message() {
+    return this.detail
+  }
+}
+
 export class ConcurrencyConflict extends Schema.TaggedError<ConcurrencyConflict>()(
   "ConcurrencyConflict",
   {

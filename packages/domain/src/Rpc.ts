@@ -1,5 +1,5 @@
 import { Rpc, RpcGroup, RpcMiddleware } from "@effect/rpc"
-import { Context, Schema } from "effect"
+import { Context, type ParseResult, Schema } from "effect"
 import { AlertList, AlertRow } from "./Api/Alerts.js"
 import { UserResponse } from "./Api/Auth.js"
 import {
@@ -38,6 +38,7 @@ import {
   KeyNotFound,
   ManagementKeyRequired,
   PasswordIncorrect,
+  ServerBusy,
   TokenAlreadyIssued,
   TokenForbidden,
   TokenNotFound,
@@ -84,6 +85,47 @@ export class SessionAuth extends RpcMiddleware.Tag<SessionAuth>()("orw/Rpc/Sessi
   failure: Unauthenticated
 }) {}
 
+/** The dotted paths of the fields a payload failed on (at most 5, at most 16 deep), without their values. */
+const failedPaths = (issue: ParseResult.ParseIssue): ReadonlyArray<string> => {
+  const paths = new Set<string>()
+  const stack: Array<[ParseResult.ParseIssue, ReadonlyArray<PropertyKey>]> = [[issue, []]]
+  while (stack.length > 0 && paths.size < 5) {
+    const [current, path] = stack.pop() ?? [issue, []]
+    if (path.length > 16) continue
+    switch (current._tag) {
+      case "Pointer":
+        stack.push([current.issue, [...path, ...(Array.isArray(current.path) ? current.path : [current.path])]])
+        break
+      case "Composite":
+        for (const inner of Array.isArray(current.issues) ? current.issues : [current.issues]) stack.push([inner, path])
+        break
+      case "Refinement":
+      case "Transformation":
+        stack.push([current.issue, path])
+        break
+      default:
+        paths.add(path.map(String).join("."))
+    }
+  }
+  return [...paths]
+}
+
+/**
+ * A payload whose refusal never shows the input: the RPC server sends a payload that does not decode back as
+ * a defect with the schema's message, which by default quotes the value (`actual "sk-or-v1-..."`): a key or a
+ * password. This message names only the fields.
+ */
+const payload = <Fields extends Schema.Struct.Fields>(fields: Fields) =>
+  Schema.Struct(fields).annotations({
+    message: (issue) => {
+      const paths = failedPaths(issue).filter((p) => p !== "")
+      return {
+        message: paths.length === 0 ? "Invalid payload" : `Invalid payload: ${paths.join(", ")}`,
+        override: true
+      }
+    }
+  })
+
 /** Ids as the rows carry them (opaque strings). */
 const KeyRef = { key_id: ApiKeyId }
 const Password = Schema.Redacted(Schema.String)
@@ -107,11 +149,11 @@ const PageQuery = {
  */
 export class WebRpcs extends RpcGroup.make(
   Rpc.make("me", { success: UserResponse, error: UserNotFound }),
-  Rpc.make("dashboard", { payload: DashboardQuery, success: Dashboard, error: InvalidDateRange }),
+  Rpc.make("dashboard", { payload: payload(DashboardQuery.fields), success: Dashboard, error: InvalidDateRange }),
   Rpc.make("listKeys", { success: Schema.Array(KeyRow) }),
   /** The plaintext key travels once, redacted on the server, and is never sent back (rows show the label). */
   Rpc.make("addKey", {
-    payload: { name: Schema.String, key: Schema.Redacted(Schema.String) },
+    payload: payload({ name: Schema.String, key: Schema.Redacted(Schema.String) }),
     success: KeyRow,
     error: Schema.Union(
       InvalidName,
@@ -125,54 +167,58 @@ export class WebRpcs extends RpcGroup.make(
     )
   }),
   Rpc.make("renameKey", {
-    payload: { ...KeyRef, name: Schema.String },
+    payload: payload({ ...KeyRef, name: Schema.String }),
     success: KeyRow,
     error: Schema.Union(InvalidName, ...OnKey)
   }),
   Rpc.make("setKeyActive", {
-    payload: { ...KeyRef, is_active: Schema.Boolean },
+    payload: payload({ ...KeyRef, is_active: Schema.Boolean }),
     success: KeyRow,
     error: Schema.Union(InvalidName, ...OnKey)
   }),
-  Rpc.make("deleteKey", { payload: KeyRef, error: Schema.Union(...OnKey) }),
+  Rpc.make("deleteKey", { payload: payload(KeyRef), error: Schema.Union(...OnKey) }),
   /** Sets the key's OpenRouter limit and reset period through the user's management key (see the JSON API). */
   Rpc.make("setKeyLimit", {
-    payload: { ...KeyRef, limit: SetLimitRequest.fields.limit, limit_reset: SetLimitRequest.fields.limit_reset },
+    payload: payload({
+      ...KeyRef,
+      limit: SetLimitRequest.fields.limit,
+      limit_reset: SetLimitRequest.fields.limit_reset
+    }),
     success: KeyRow,
     error: Schema.Union(ManagementKeyRequired, InvalidLimit, InvalidUsage, UpstreamRefused, ...OnKey)
   }),
   /** Syncs the key with OpenRouter now; an upstream refusal is an outcome (`invalid`, `failed`), not an error. */
   Rpc.make("syncKey", {
-    payload: KeyRef,
+    payload: payload(KeyRef),
     success: SyncResponse,
     error: Schema.Union(InvalidUsage, KeyInactive, ...OnKey)
   }),
   Rpc.make("listTokens", { success: Schema.Array(TokenRow) }),
   /** `token` in the answer is the only time the secret is shown. */
   Rpc.make("createToken", {
-    payload: { name: Schema.String },
+    payload: payload({ name: Schema.String }),
     success: CreatedToken,
     error: Schema.Union(InvalidName, UserNotFound, TokenAlreadyIssued, AlreadyExists, ConcurrencyConflict)
   }),
   Rpc.make("revokeToken", {
-    payload: { token_id: ApiTokenId },
+    payload: payload({ token_id: ApiTokenId }),
     error: Schema.Union(TokenNotFound, TokenForbidden, ConcurrencyConflict)
   }),
   /** Ends every session issued before the change, the caller's too: the UI signs in again with the new password. */
   Rpc.make("changePassword", {
-    payload: { current_password: Password, new_password: Password, new_password_confirm: Password },
-    error: Schema.Union(CurrentPasswordIncorrect, Unprocessable, UserNotFound, ConcurrencyConflict)
+    payload: payload({ current_password: Password, new_password: Password, new_password_confirm: Password }),
+    error: Schema.Union(CurrentPasswordIncorrect, Unprocessable, UserNotFound, ConcurrencyConflict, ServerBusy)
   }),
   /** Deletes the account, its keys (crypto-shredded), tokens and figures; the password confirms it. */
   Rpc.make("deleteAccount", {
-    payload: { password: Password },
-    error: Schema.Union(PasswordIncorrect, UserNotFound, ConcurrencyConflict)
+    payload: payload({ password: Password }),
+    error: Schema.Union(PasswordIncorrect, UserNotFound, ConcurrencyConflict, ServerBusy)
   }),
   /** Budgets with their current period's spent, projected and reset (design.md section 7). */
   Rpc.make("listBudgets", { success: BudgetList }),
   /** One budget per (scope, key, period); set above a threshold, it fires that threshold at once. */
   Rpc.make("createBudget", {
-    payload: CreateBudgetRequest.fields,
+    payload: payload(CreateBudgetRequest.fields),
     success: BudgetRow,
     error: Schema.Union(
       InvalidBudget,
@@ -185,23 +231,23 @@ export class WebRpcs extends RpcGroup.make(
     )
   }),
   Rpc.make("updateBudget", {
-    payload: { ...BudgetRef, ...UpdateBudgetRequest.fields },
+    payload: payload({ ...BudgetRef, ...UpdateBudgetRequest.fields }),
     success: BudgetRow,
     error: Schema.Union(InvalidBudget, ...OnBudget)
   }),
-  Rpc.make("deleteBudget", { payload: BudgetRef, error: Schema.Union(...OnBudget) }),
+  Rpc.make("deleteBudget", { payload: payload(BudgetRef), error: Schema.Union(...OnBudget) }),
   /** Alerts that fired, newest first. */
-  Rpc.make("listAlerts", { payload: PageQuery, success: AlertList }),
+  Rpc.make("listAlerts", { payload: payload(PageQuery), success: AlertList }),
   Rpc.make("listWebhooks", { success: WebhookList }),
   /** `secret` in the answer is the only time it is shown: it signs every delivery. */
   Rpc.make("createWebhook", {
-    payload: CreateWebhookRequest.fields,
+    payload: payload(CreateWebhookRequest.fields),
     success: CreatedWebhook,
     error: Schema.Union(InvalidWebhookUrl, UserNotFound, AlreadyExists, ConcurrencyConflict)
   }),
   /** Deletes the webhook and destroys its secret. */
-  Rpc.make("deleteWebhook", { payload: WebhookRef, error: Schema.Union(...OnWebhook, ConcurrencyConflict) }),
+  Rpc.make("deleteWebhook", { payload: payload(WebhookRef), error: Schema.Union(...OnWebhook, ConcurrencyConflict) }),
   /** Queues a signed `test` delivery, sent (and retried) like an alert's. */
-  Rpc.make("testWebhook", { payload: WebhookRef, success: TestDelivery, error: Schema.Union(...OnWebhook) }),
-  Rpc.make("listDeliveries", { payload: WebhookRef, success: DeliveryList, error: Schema.Union(...OnWebhook) })
+  Rpc.make("testWebhook", { payload: payload(WebhookRef), success: TestDelivery, error: Schema.Union(...OnWebhook) }),
+  Rpc.make("listDeliveries", { payload: payload(WebhookRef), success: DeliveryList, error: Schema.Union(...OnWebhook) })
 ).middleware(SessionAuth) {}

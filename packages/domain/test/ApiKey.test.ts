@@ -137,7 +137,11 @@ describe("ApiKey decider", () => {
       it.each([
         ["empty", ""],
         ["blank", "   "],
-        ["over 100 characters", "n".repeat(101)]
+        ["over 100 characters", "n".repeat(101)],
+        ["with a NUL", "a\u0000b"],
+        ["with a bidi override (U+202E)", "evil\u202Etxt"],
+        ["with a zero-width space", "zero\u200Bwidth"],
+        ["with a newline", "two\nlines"]
       ])("rejects a name that is %s as InvalidName", (_, name) => {
         keys
           .given({ user: [registered] })
@@ -245,15 +249,21 @@ describe("ApiKey decider", () => {
     describe("given the user's key was marked invalid", () => {
       const invalidKey = { ...aliceWithKey, key: [added, markedInvalid] }
 
-      it("records even the same name, because editing clears invalid", () =>
+      // Issue 13: a rename used to clear invalid, so the key showed active until the next sync said 401 again.
+      it("records nothing for the same name: a rename does not re-arm an invalid key", () =>
         keys
           .given(invalidKey)
           .when(new EditKey({ keyId: k1, userId: alice, name: "Main", at: later }))
-          .then([new KeyRenamed({ keyId: k1, userId: alice, name: "Main", at: later })]))
+          .then([]))
 
-      it("is no longer invalid after the rename", () => {
+      it("is still invalid after a rename", () => {
         const { key } = keys.given({ ...aliceWithKey, key: [added, markedInvalid, renamed("Fixed")] }).state()
-        expect(key).toMatchObject({ _tag: "Present", name: "Fixed", invalid: false })
+        expect(key).toMatchObject({ _tag: "Present", name: "Fixed", invalid: true })
+      })
+
+      it("is valid again once a status was recorded (a key renamed under the old rule and synced since)", () => {
+        const { key } = keys.given({ ...aliceWithKey, key: [added, markedInvalid, statusRecorded(status())] }).state()
+        expect(key).toMatchObject({ _tag: "Present", invalid: false })
       })
     })
 
@@ -386,11 +396,11 @@ describe("ApiKey decider", () => {
     describe("given the user's key was marked invalid", () => {
       const invalidKey = { ...aliceWithKey, key: [added, markedInvalid] }
 
-      it("lets the rename clear invalid, so the same activity decides nothing more", () =>
+      it("re-arms it by the re-activation, not by the rename", () =>
         keys
           .given(invalidKey)
           .when(edit({ name: "Main", isActive: true }))
-          .then([renamedLater("Main")]))
+          .then([activeSetLater(true)]))
 
       it("records a rename and a deactivation", () =>
         keys
@@ -534,9 +544,19 @@ describe("ApiKey decider", () => {
           .when(mark)
           .thenNothing())
 
-      it("marks it again once the user renamed it", () =>
+      // Issue 13 changed this: a rename used to re-arm the key, so it was marked invalid a second time.
+      it("does not mark it again after a rename: the README promises once", () =>
         keys
           .given({ ...aliceWithKey, key: [added, markedInvalid, renamed("Main")] })
+          .when(mark)
+          .thenNothing())
+
+      it("marks it again once the user re-activated it", () =>
+        keys
+          .given({
+            ...aliceWithKey,
+            key: [added, markedInvalid, new KeyActiveSet({ keyId: k1, userId: alice, isActive: true, at })]
+          })
           .when(mark)
           .then([new KeyMarkedInvalid({ keyId: k1, userId: alice, at: later })]))
     })

@@ -19,13 +19,16 @@ export const withSettings = <A, E, R>(layer: Layer.Layer<A, E, R>) => layer.pipe
 
 /**
  * Runs a program until SIGINT/SIGTERM, which close its layers in order. A bad setting is one
- * line naming the variable and exit code 1, not a stack trace.
+ * line naming the variable and exit code 1, not a stack trace; so is a database another server holds.
  */
 export const runMain = <A, E, R extends never>(program: Effect.Effect<A, E, R>) =>
   program.pipe(
     Effect.catchIf(
       (error): error is E & { readonly _tag: "InvalidConfig"; readonly message: string } =>
-        typeof error === "object" && error !== null && "_tag" in error && error._tag === "InvalidConfig",
+        typeof error === "object" &&
+        error !== null &&
+        "_tag" in error &&
+        (error._tag === "InvalidConfig" || error._tag === "DataDirLocked"),
       (error) =>
         Effect.zipRight(
           Console.error(error.message),

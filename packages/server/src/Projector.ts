@@ -181,6 +181,10 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
     }).pipe(Effect.withSpan("Projector.start"))
 
     const startLocked = Effect.gen(function* () {
+      // A rebuild killed part way leaves its `<table>__rebuild` behind, with whatever it had replayed (emails,
+      // password hashes): drop it now rather than at the next rebuild. A rebuild another process is running
+      // at this moment holds the same lock, so it is never dropped from under it, and leaves the live table as it was.
+      for (const projection of projections) yield* sql`DROP TABLE IF EXISTS ${sql(`${projection.table}__rebuild`)}`
       const stored = yield* checkpoints
       for (const projection of projections) {
         const checkpoint = stored.get(projection.name)

@@ -12,6 +12,7 @@ import SideTables0002 from "./migrations/0002_side_tables.js"
 import SyncState0003 from "./migrations/0003_sync_state.js"
 import Streams0004 from "./migrations/0004_streams.js"
 import WebhookDeliveries0005 from "./migrations/0005_webhook_deliveries.js"
+import EndedSessions0006 from "./migrations/0006_ended_sessions.js"
 
 /**
  * Durability: WAL with `synchronous = FULL`. Every acknowledged append is fsynced before
@@ -31,7 +32,8 @@ export const migrations = {
   "0002_side_tables": SideTables0002,
   "0003_sync_state": SyncState0003,
   "0004_streams": Streams0004,
-  "0005_webhook_deliveries": WebhookDeliveries0005
+  "0005_webhook_deliveries": WebhookDeliveries0005,
+  "0006_ended_sessions": EndedSessions0006
 } as const
 
 /** The newest migration this code knows. */

@@ -5,9 +5,10 @@ import { HttpServer } from "@effect/platform"
 import { Passwords } from "@orw/server/Auth/Passwords"
 import { AppConfig, type AppSettings } from "@orw/server/Config"
 import { Database } from "@orw/server/DatabaseUrl"
-import { appLayer, listen } from "@orw/server/Http/Server"
+import { appLayer, type ConnectionLimits, listen } from "@orw/server/Http/Server"
 import { Simulator, type SimulatorOptions } from "@orw/server/OpenRouter/Simulator"
 import { SyncSettings, type SyncSettingsShape } from "@orw/server/OpenRouter/SyncSettings"
+import { RpcRoute } from "@orw/server/Rpc/Route"
 import { Duration, Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
 import { dropDatabase, freshDatabase, onPostgres } from "../../../packages/server/test/support/Postgres.js"
 
@@ -15,8 +16,8 @@ import { dropDatabase, freshDatabase, onPostgres } from "../../../packages/serve
 type AppServices = Layer.Layer.Success<ReturnType<typeof appLayer<never, never>>>
 
 /**
- * A real server on a loopback port, with OpenRouter simulated, over a real SQLite file in a temp folder,
- * or with ORW_TEST_DB=pg over a fresh database of the test PostgreSQL cluster.
+ * A real server (JSON API, v1 and the web RPC at /rpc) on a loopback port, with OpenRouter simulated, over a
+ * real SQLite file in a temp folder, or with ORW_TEST_DB=pg over a fresh database of the test PostgreSQL cluster.
  */
 export interface TestServer {
   readonly url: string
@@ -47,14 +48,18 @@ const fastSync = {
  */
 export const startServer = async (
   overrides: Partial<AppSettings> = {},
-  simulatorOptions: SimulatorOptions = {},
-  syncOverrides: Partial<SyncSettingsShape> = {}
+  options: {
+    readonly limits?: Partial<ConnectionLimits>
+    readonly passwords?: Layer.Layer<Passwords>
+    readonly simulator?: SimulatorOptions
+    readonly sync?: Partial<SyncSettingsShape>
+  } = {}
 ): Promise<TestServer> => {
   const dir = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "orw-http-"))
   const databaseFile = NodePath.join(dir, "app.db")
   const pg = onPostgres() ? await freshDatabase() : undefined
   const database = pg?.database ?? Database.Sqlite({ filename: databaseFile })
-  const sim = new Simulator(simulatorOptions)
+  const sim = new Simulator(options.simulator ?? {})
   const simulator = await sim.start()
   const logs: Array<string> = []
   const capture = Logger.replace(
@@ -73,11 +78,12 @@ export const startServer = async (
     ...overrides
   })
   const layer = appLayer({
-    server: listen({ host: "127.0.0.1", port: 0 }),
-    passwords: Passwords.Test,
-    backgroundSync: false
+    server: listen({ host: "127.0.0.1", port: 0, ...(options.limits ? { limits: options.limits } : {}) }),
+    passwords: options.passwords ?? Passwords.Test,
+    backgroundSync: false,
+    routes: RpcRoute
   }).pipe(
-    Layer.provide(SyncSettings.Test({ ...fastSync, ...syncOverrides })),
+    Layer.provide(SyncSettings.Test({ ...fastSync, ...options.sync })),
     Layer.provide(config),
     Layer.provide(Layer.merge(capture, Logger.minimumLogLevel(LogLevel.Debug)))
   )

@@ -1,6 +1,12 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { ConcurrencyConflict, CurrentPasswordIncorrect, UserNotFound } from "../Errors.js"
+import {
+  ConcurrencyConflict,
+  CurrentPasswordIncorrect,
+  PasswordIncorrect,
+  ServerBusy,
+  UserNotFound
+} from "../Errors.js"
 import { Password, SessionResponse, UserResponse } from "./Auth.js"
 import { json } from "./Errors.js"
 import { SessionAuth } from "./Security.js"
@@ -9,6 +15,11 @@ export class ChangePasswordRequest extends Schema.Class<ChangePasswordRequest>("
   current_password: Password,
   new_password: Password,
   new_password_confirm: Password
+}) {}
+
+/** The password confirms a deletion, as it does in the web UI. */
+export class DeleteAccountRequest extends Schema.Class<DeleteAccountRequest>("DeleteAccountRequest")({
+  password: Password
 }) {}
 
 /** The signed-in user's account: the JSON side of the original's `/profile`. */
@@ -24,6 +35,7 @@ export class AccountApi extends HttpApiGroup.make("account")
       .setPayload(ChangePasswordRequest)
       .addSuccess(SessionResponse)
       .addError(json(CurrentPasswordIncorrect))
+      .addError(json(ServerBusy))
       .addError(json(UserNotFound))
       .addError(json(ConcurrencyConflict))
       .annotate(
@@ -34,9 +46,12 @@ export class AccountApi extends HttpApiGroup.make("account")
   )
   .add(
     HttpApiEndpoint.del("deleteAccount", "/api/users/me")
+      .setPayload(DeleteAccountRequest)
       .addSuccess(HttpApiSchema.NoContent)
+      .addError(json(PasswordIncorrect))
+      .addError(json(ServerBusy))
       .addError(json(UserNotFound))
       .addError(json(ConcurrencyConflict))
-      .annotate(OpenApi.Summary, "Delete the account, its keys (crypto-shredded) and tokens")
+      .annotate(OpenApi.Summary, "Delete the account, its keys (crypto-shredded) and tokens; the password confirms it")
   )
   .middleware(SessionAuth) {}

@@ -1,6 +1,6 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { ConcurrencyConflict, EmailAlreadyRegistered, InvalidCredentials, InvalidEmail } from "../Errors.js"
+import { ConcurrencyConflict, EmailAlreadyRegistered, InvalidCredentials, InvalidEmail, ServerBusy } from "../Errors.js"
 import { UserId } from "../Ids.js"
 import { json } from "./Errors.js"
 import { AuthRateLimit, SessionAuth } from "./Security.js"
@@ -42,6 +42,7 @@ export class AuthApi extends HttpApiGroup.make("auth")
       .addError(json(EmailAlreadyRegistered))
       .addError(json(InvalidEmail))
       .addError(json(ConcurrencyConflict))
+      .addError(json(ServerBusy))
       .middleware(AuthRateLimit)
       .annotate(OpenApi.Summary, "Create an account (password: 12+ chars, upper, lower, digit, special)")
   )
@@ -50,6 +51,7 @@ export class AuthApi extends HttpApiGroup.make("auth")
       .setPayload(LoginRequest)
       .addSuccess(SessionResponse)
       .addError(json(InvalidCredentials))
+      .addError(json(ServerBusy))
       .middleware(AuthRateLimit)
       .annotate(OpenApi.Summary, "Log in: returns the JWT and sets the HttpOnly session cookie")
   )

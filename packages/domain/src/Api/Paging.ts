@@ -1,11 +1,17 @@
 import { Schema } from "effect"
 
-export const positiveInt = (name: string, max: number) =>
-  Schema.NumberFromString.pipe(
-    Schema.filter((n) => Number.isInteger(n) && n >= 1 && n <= max, {
-      message: () => `${name} must be a whole number from 1 to ${max}`
-    })
+/**
+ * A whole number written in decimal digits only: `Number()` would also read `0x10`, `1e3`, ` 1` and `+1`,
+ * so each value would have many spellings (and a cache or a log would not see them as one).
+ */
+export const positiveInt = (name: string, max: number) => {
+  const message = () => `${name} must be a whole number from 1 to ${max}`
+  return Schema.String.pipe(
+    Schema.pattern(/^[1-9][0-9]{0,15}$/, { message }),
+    Schema.compose(Schema.NumberFromString),
+    Schema.filter((n) => Number.isSafeInteger(n) && n >= 1 && n <= max, { message })
   ).annotations({ description: `A whole number from 1 to ${max}` })
+}
 
 export const MAX_PAGE_SIZE = 1000
 

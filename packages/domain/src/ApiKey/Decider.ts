@@ -75,10 +75,12 @@ export const evolveApiKey = (state: ApiKeyState, event: ApiKeyEvent): ApiKeyStat
   if (state._tag !== "Present") return state
   return Match.value(event).pipe(
     Match.tagsExhaustive({
-      KeyRenamed: (e): ApiKeyState => ({ ...state, name: e.name, invalid: false }),
+      // A new name does not make a key OpenRouter refused valid: only a re-activation re-arms it (issue 13).
+      KeyRenamed: (e): ApiKeyState => ({ ...state, name: e.name }),
       KeyActiveSet: (e): ApiKeyState => ({ ...state, isActive: e.isActive, invalid: false, failing: false }),
       KeyDeleted: (e): ApiKeyState => ({ _tag: "Deleted", keyId: e.keyId, userId: e.userId }),
-      KeyStatusRecorded: (e): ApiKeyState => ({ ...state, status: e.status, failing: false }),
+      // OpenRouter answered for the key, so it is valid (logs written when a rename re-armed a key say so).
+      KeyStatusRecorded: (e): ApiKeyState => ({ ...state, status: e.status, failing: false, invalid: false }),
       KeyMarkedInvalid: (): ApiKeyState => ({ ...state, invalid: true }),
       KeySyncFailed: (): ApiKeyState => ({ ...state, failing: true }),
       // The status stays what `/key` last said: the next snapshot confirms the new limit.
@@ -112,8 +114,16 @@ export type ApiKeyDecideError =
 
 const none: Decision<never> = Either.right([])
 
-/** Names are trimmed by the caller; 1 to 100 characters. */
-export const validName = (name: string): boolean => name.trim().length >= 1 && name.length <= 100
+/**
+ * Control characters (NUL, tabs, newlines), format characters (bidi overrides such as U+202E, zero-width
+ * spaces and joiners, the BOM) and line/paragraph separators: invisible or reordering text in a name would let
+ * one key pass for another in a list, a log line or a terminal.
+ */
+const UNSAFE_IN_NAME = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u
+
+/** Names are trimmed by the caller; 1 to 100 characters, none of them {@link UNSAFE_IN_NAME}. */
+export const validName = (name: string): boolean =>
+  name.trim().length >= 1 && name.length <= 100 && !UNSAFE_IN_NAME.test(name)
 
 const present = (ctx: ApiKeyContext): Either.Either<Present, KeyNotFound> =>
   ctx.key._tag === "Present" ? Either.right(ctx.key) : Either.left(new KeyNotFound())
@@ -142,7 +152,7 @@ const rename = (
   at: DateTime.Utc
 ): Either.Either<ReadonlyArray<KeyRenamed>, InvalidName> => {
   if (!validName(name)) return Either.left(new InvalidName())
-  if (key.name === name && !key.invalid) return Either.right([])
+  if (key.name === name) return Either.right([])
   return Either.right([new KeyRenamed({ keyId: key.keyId, userId: key.userId, name, at })])
 }
 

@@ -4,6 +4,7 @@ import {
   CurrentPasswordIncorrect,
   EmailAlreadyRegistered,
   InvalidCredentials,
+  PasswordIncorrect,
   UserCommands,
   UserId,
   UserNotFound
@@ -49,7 +50,7 @@ export class Accounts extends Effect.Service<Accounts>()("orw/App/Accounts", {
     const passwords = yield* Passwords
     const jwt = yield* Jwt
     // Unknown emails still cost one verification, so the response time does not tell which emails exist.
-    const decoy = yield* passwords.hash(Redacted.make(NodeCrypto.randomUUID()))
+    const decoy = yield* Effect.orDie(passwords.hash(Redacted.make(NodeCrypto.randomUUID())))
 
     const existing = (userId: UserId) =>
       Effect.flatMap(byId(userId), (row) =>
@@ -122,8 +123,17 @@ export class Accounts extends Effect.Service<Accounts>()("orw/App/Accounts", {
       return yield* session(userId)
     })
 
-    /** Deletes the account: its keys are shredded and its tokens stop working. */
-    const deleteAccount = Effect.fn("Accounts.deleteAccount")(function* (userId: UserId, origin: Origin) {
+    /**
+     * Deletes the account once `password` confirms it (400 `Password is incorrect` otherwise): its keys are
+     * shredded, its tokens and sessions stop working.
+     */
+    const deleteAccount = Effect.fn("Accounts.deleteAccount")(function* (
+      userId: UserId,
+      password: Redacted.Redacted<string>,
+      origin: Origin
+    ) {
+      const user = yield* existing(userId)
+      if (!(yield* passwords.verify(password, user.passwordHash))) return yield* new PasswordIncorrect()
       const at = yield* DateTime.now
       yield* dispatcher.dispatch(new UserCommands.DeleteUser({ userId: userId, at }), {
         metadata: metadataOf(origin, userId)

@@ -1,7 +1,10 @@
-import { HttpApiBuilder } from "@effect/platform"
-import { CurrentUser, OrwApi, SessionResponse } from "@orw/domain/Api"
+import { HttpApiBuilder, HttpServerRequest } from "@effect/platform"
+import type { SqlClient } from "@effect/sql"
+import { CurrentUser, OrwApi, SESSION_COOKIE, SessionResponse } from "@orw/domain/Api"
 import { Effect, Redacted } from "effect"
 import { Accounts, type IssuedSession } from "../App/Accounts.js"
+import type { Jwt } from "../Auth/Jwt.js"
+import { endSession } from "../Auth/Sessions.js"
 import { requestOrigin } from "./RequestContext.js"
 import { clearSessionCookie, setSessionCookie } from "./Session.js"
 
@@ -20,6 +23,7 @@ const startSession = (session: IssuedSession) =>
 export const AuthHandlers = HttpApiBuilder.group(OrwApi, "auth", (handlers) =>
   Effect.gen(function* () {
     const accounts = yield* Accounts
+    const context = yield* Effect.context<Jwt | SqlClient.SqlClient>()
     return handlers
       .handle("register", ({ payload }) =>
         Effect.flatMap(requestOrigin(), (origin) =>
@@ -30,7 +34,16 @@ export const AuthHandlers = HttpApiBuilder.group(OrwApi, "auth", (handlers) =>
         )
       )
       .handle("login", ({ payload }) => Effect.flatMap(accounts.login(payload.email, payload.password), startSession))
-      .handle("logout", () => clearSessionCookie)
+      .handle("logout", () =>
+        Effect.gen(function* () {
+          // The session middleware accepted the bearer token or the cookie: end that one, server-side.
+          const request = yield* HttpServerRequest.HttpServerRequest
+          const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? "")?.[1]
+          const token = bearer ?? request.cookies[SESSION_COOKIE]
+          if (token !== undefined) yield* Effect.provide(endSession(token), context)
+          yield* clearSessionCookie
+        })
+      )
   })
 )
 
@@ -51,10 +64,10 @@ export const AccountHandlers = HttpApiBuilder.group(OrwApi, "account", (handlers
           return yield* startSession(yield* accounts.changePassword(user.userId, change, yield* requestOrigin()))
         })
       )
-      .handle("deleteAccount", () =>
+      .handle("deleteAccount", ({ payload }) =>
         Effect.gen(function* () {
           const user = yield* CurrentUser
-          yield* accounts.deleteAccount(user.userId, yield* requestOrigin())
+          yield* accounts.deleteAccount(user.userId, payload.password, yield* requestOrigin())
           yield* clearSessionCookie
         })
       )

@@ -15,6 +15,7 @@ import type { Jwt } from "../Auth/Jwt.js"
 import { sessionUser } from "../Auth/Sessions.js"
 import { RateLimits, withRateLimitHeaders } from "./RateLimit.js"
 import { CurrentRequest } from "./RequestContext.js"
+import { routePath } from "./Routes.js"
 import { clearSessionCookie } from "./Session.js"
 
 const NOT_AUTHENTICATED = "Not authenticated"
@@ -28,12 +29,15 @@ const unauthorized = Effect.map(HttpServerRequest.HttpServerRequest, (request) =
 })
 
 /**
- * A cookie-authenticated write whose `Origin` names another host is refused: SameSite=Strict already keeps
- * the cookie off cross-site requests, this holds even for a browser that ignores SameSite.
+ * A cookie-authenticated write must show it comes from our own page: an `Origin` naming this host, or (a
+ * browser that sends no Origin) `Sec-Fetch-Site: same-origin`. SameSite=Strict already keeps the cookie off
+ * cross-site requests; this holds even for a browser that ignores SameSite, and for a request with neither
+ * header (a script's forged request is no browser navigation of ours). Bearer writes need neither.
  */
 const sameOrigin = Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
+  if (!UNSAFE_METHODS.has(request.method)) return true
   const origin = request.headers.origin
-  if (!UNSAFE_METHODS.has(request.method) || origin === undefined) return true
+  if (origin === undefined) return request.headers["sec-fetch-site"] === "same-origin"
   try {
     return new URL(origin).host === request.headers.host
   } catch {
@@ -90,6 +94,13 @@ export const ApiTokenAuthLive = Layer.effect(
   })
 )
 
+/**
+ * The bucket of a login or register request by what it is, never by how its URL is spelled: the router
+ * matches `/API/auth/login`, `//api/auth/login` and `/api/auth/login/` too, and each spelling must not be a
+ * fresh bucket. Only these two endpoints carry the middleware, so anything not register is login.
+ */
+export const authBucket = (url: string) => (routePath(url).toLowerCase().endsWith("/register") ? "register" : "login")
+
 /** AUTH_RATE_LIMIT_PER_MINUTE per client IP, counted separately for login and register. */
 export const AuthRateLimitLive = Layer.effect(
   AuthRateLimit,
@@ -98,7 +109,7 @@ export const AuthRateLimitLive = Layer.effect(
     return Effect.gen(function* () {
       const request = yield* HttpServerRequest.HttpServerRequest
       const { clientIp } = yield* CurrentRequest
-      const decision = yield* limits.auth(`${request.url.split("?")[0]}:${clientIp}`)
+      const decision = yield* limits.auth(`${authBucket(request.url)}:${clientIp}`)
       yield* withRateLimitHeaders(decision)
       if (!decision.allowed) {
         return yield* Effect.fail(new TooManyRequests({ detail: "Too many attempts, try again later" }))

@@ -55,7 +55,8 @@ export const makeEdge = Effect.gen(function* () {
                 Cause.isInterruptedOnly(cause) ? Effect.failCause(cause) : failureResponse(cause, requestId)
               )
             )
-      const noStore = path.startsWith("/api/") && response.headers["cache-control"] === undefined
+      // The RPC answers carry sessions' data and a created token's secret, like the API's.
+      const noStore = (path.startsWith("/api/") || path === "/rpc") && response.headers["cache-control"] === undefined
       const answered = HttpServerResponse.setHeaders(response, {
         ...securityHeaders(path),
         ...(noStore ? { "cache-control": "no-store" } : {}),

@@ -1,6 +1,7 @@
 import { HttpApiBuilder, HttpApiError, HttpServerError, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { type FieldError, OrwApi, Unprocessable } from "@orw/domain/Api"
 import { Cause, Effect, Option } from "effect"
+import { MAX_JSON_DEPTH, nestsDeeperThan } from "./JsonDepth.js"
 import { allowedMethods, readsJsonBody } from "./Routes.js"
 
 const MAX_MESSAGE = 200
@@ -47,20 +48,47 @@ export const DecodeErrorsLive = HttpApiBuilder.middleware(OrwApi, (app) =>
 /** The media type of a `Content-Type` header, lower case, without parameters. */
 const mediaType = (contentType: string) => (contentType.split(";")[0] ?? "").trim().toLowerCase()
 
+/** The `charset` parameter of a `Content-Type` header, lower case and unquoted, if it has one. */
+const charsetOf = (contentType: string) => {
+  for (const parameter of contentType.split(";").slice(1)) {
+    const [name = "", ...value] = parameter.split("=")
+    if (name.trim().toLowerCase() === "charset") return value.join("=").trim().replace(/^"|"$/g, "").toLowerCase()
+  }
+  return undefined
+}
+
+/** The body a JSON route accepts, by its `Content-Type` (none at all is read as JSON); else the 415's detail. */
+const refusedContentType = (contentType: string | undefined): string | undefined => {
+  if (contentType === undefined) return undefined
+  if (mediaType(contentType) !== "application/json") return "Content-Type must be application/json"
+  const charset = charsetOf(contentType)
+  // JSON is UTF-8 (RFC 8259): a body declared in another charset would be read as UTF-8 and mean something else.
+  return charset === undefined || charset === "utf-8" || charset === "utf8"
+    ? undefined
+    : "Content-Type charset must be utf-8"
+}
+
 /**
- * API-level middleware: the contract's bodies are JSON. A body of another type (a form, text) is refused
- * with 415 before it is read; no `Content-Type` at all is read as JSON.
+ * API-level middleware: the contract's bodies are JSON in UTF-8. A body of another type (a form, text) or
+ * charset is refused with 415 before it is read; no `Content-Type` at all is read as JSON.
  */
 export const JsonBodiesLive = HttpApiBuilder.middleware(OrwApi, (app) =>
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-    const contentType = request.headers["content-type"]
-    return contentType === undefined ||
-      mediaType(contentType) === "application/json" ||
-      !readsJsonBody(request.method, request.url)
-      ? app
-      : Effect.succeed(detailResponse(415, "Content-Type must be application/json"))
+    const refused = readsJsonBody(request.method, request.url)
+      ? refusedContentType(request.headers["content-type"])
+      : undefined
+    if (refused !== undefined) return Effect.succeed(detailResponse(415, refused))
+    if (!readsJsonBody(request.method, request.url)) return app
+    // The body is read once (the platform caches it); the handler's decoder then reads the same text.
+    // An unreadable body (too large, cut off) dies with its RequestError, answered 413/400 by failureResponse.
+    return Effect.flatMap(Effect.orDie(request.text), (text) =>
+      nestsDeeperThan(text) ? Effect.succeed(detailResponse(400, TOO_DEEP)) : app
+    )
   })
 )
+
+/** The answer to a body nested deeper than {@link MAX_JSON_DEPTH}. */
+export const TOO_DEEP = `JSON body nested deeper than ${MAX_JSON_DEPTH} levels`
 
 /** A `{"detail"}` response. */
 export const detailResponse = (status: number, detail: string) => HttpServerResponse.unsafeJson({ detail }, { status })

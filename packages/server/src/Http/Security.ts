@@ -43,16 +43,28 @@ export const hostAllowed = (request: HttpServerRequest.HttpServerRequest, allowe
   validateHost(request.headers.host, allowedHosts)
 
 /**
- * Where the request comes from: the socket's address, or with TRUST_PROXY the first `X-Forwarded-For`
+ * One spelling per client address: an IPv4 address mapped into IPv6 (`::ffff:127.0.0.1`) is the IPv4
+ * address, and every loopback address (127.0.0.0/8, `::1`) is one client, whichever listener it reached.
+ */
+export const normalizeIp = (ip: string): string => {
+  const lower = ip.trim().toLowerCase()
+  const v4 = lower.startsWith("::ffff:") && lower.includes(".") ? lower.slice(7) : lower
+  return v4 === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4) ? "loopback" : v4
+}
+
+/**
+ * Where the request comes from (see {@link normalizeIp}): the socket's address, or with TRUST_PROXY the first `X-Forwarded-For`
  * hop (only behind a proxy that sets it: otherwise a client could pick its own rate-limit bucket).
  */
 export const clientIp = (request: HttpServerRequest.HttpServerRequest, trustProxy: boolean) => {
   const forwarded = trustProxy ? request.headers["x-forwarded-for"]?.split(",")[0]?.trim() : undefined
-  return forwarded !== undefined && forwarded !== ""
-    ? forwarded
-    : request.remoteAddress._tag === "Some"
-      ? request.remoteAddress.value
-      : "unknown"
+  return normalizeIp(
+    forwarded !== undefined && forwarded !== ""
+      ? forwarded
+      : request.remoteAddress._tag === "Some"
+        ? request.remoteAddress.value
+        : "unknown"
+  )
 }
 
 /** Served over https: the request's own URL, or `X-Forwarded-Proto: https` from a proxy (or COOKIE_SECURE). */

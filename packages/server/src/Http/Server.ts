@@ -16,6 +16,7 @@ import { Jwt } from "../Auth/Jwt.js"
 import { Passwords } from "../Auth/Passwords.js"
 import * as Core from "../Core.js"
 import { SyncSupervisor } from "../OpenRouter/SyncSupervisor.js"
+import { ServerLock } from "../ServerLock.js"
 import * as Sync from "../Sync.js"
 import * as Alerting from "../Webhooks/Background.js"
 import { Wake } from "../Webhooks/Wake.js"
@@ -107,23 +108,73 @@ const CLIENT_ERRORS: Record<string, readonly [number, string]> = {
   ERR_HTTP_REQUEST_TIMEOUT: [408, "Request Timeout"]
 }
 
-/** Node's own answer to a request it cannot parse, as `{"detail"}` with the security headers like every other. */
-const answerClientError = (error: NodeJS.ErrnoException, socket: NodeStream.Duplex) => {
-  const inFlight = "_httpMessage" in socket && socket._httpMessage !== null && socket._httpMessage !== undefined
-  if (error.code === "ECONNRESET" || !socket.writable || inFlight) {
-    socket.destroy()
-    return
-  }
-  const [status, reason] = CLIENT_ERRORS[error.code ?? ""] ?? [400, "Bad Request"]
+/** A raw `{"detail"}` answer with the security headers like every other, for a socket no handler owns. */
+const rawAnswer = (status: number, reason: string) => {
   const body = JSON.stringify({ detail: reason })
   const headers = {
     ...securityHeaders("/"),
     "content-type": "application/json",
+    "cache-control": "no-store",
     "content-length": String(Buffer.byteLength(body)),
     connection: "close"
   }
   const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`)
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\n${lines.join("")}\r\n${body}`)
+  return `HTTP/1.1 ${status} ${reason}\r\n${lines.join("")}\r\n${body}`
+}
+
+/**
+ * Node's own answer to a request it cannot parse (a bad chunk size, a body trickled past the request
+ * timeout...): `{"detail"}` with the security headers. Also when a handler already has the request, as long
+ * as no answer has started: that handler's answer then goes nowhere, since the connection is closed.
+ */
+const answerClientError = (error: NodeJS.ErrnoException, socket: NodeStream.Duplex) => {
+  const inFlight: unknown = "_httpMessage" in socket ? socket._httpMessage : undefined
+  const started = inFlight instanceof NodeHttp.ServerResponse && inFlight.headersSent
+  if (error.code === "ECONNRESET" || !socket.writable || started) {
+    socket.destroy()
+    return
+  }
+  const [status, reason] = CLIENT_ERRORS[error.code ?? ""] ?? [400, "Bad Request"]
+  socket.end(rawAnswer(status, reason))
+}
+
+/** Limits against slow or too many clients (Node's defaults: 300 s per request, no connection cap). */
+export interface ConnectionLimits {
+  /** The request line and headers must arrive within this (408 after it). */
+  readonly headersTimeoutMs: number
+  /** The whole request, body included, must arrive within this (408 after it). */
+  readonly requestTimeoutMs: number
+  /** Connections beyond this many open ones are closed at once. */
+  readonly maxConnections: number
+  /** How often Node looks for requests past their timeouts. */
+  readonly checkIntervalMs: number
+}
+
+export const DEFAULT_LIMITS: ConnectionLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  maxConnections: 1_024,
+  checkIntervalMs: 1_000
+}
+
+/** A Node HTTP server with {@link ConnectionLimits} whose own refusals answer like the app does. */
+const makeNodeServer = (limits: ConnectionLimits) => {
+  const server = NodeHttp.createServer({
+    IncomingMessage: DrainedRequest,
+    // A request without Host goes on to the app, whose Host check answers it like any other bad Host.
+    requireHostHeader: false,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionsCheckingInterval: limits.checkIntervalMs
+  })
+  server.maxConnections = limits.maxConnections
+  server.on("clientError", answerClientError)
+  // CONNECT (a proxy tunnel) is nothing this server does; without a listener Node closes the socket unanswered.
+  server.on("connect", (_request: NodeHttp.IncomingMessage, socket: NodeStream.Duplex) => {
+    socket.on("error", () => socket.destroy())
+    socket.end(rawAnswer(405, "Method Not Allowed"))
+  })
+  return server
 }
 
 /** The other loopback address: a server on 127.0.0.1 also answers on [::1], and the other way round. */
@@ -133,13 +184,19 @@ const LOOPBACK_TWIN: Record<string, string> = { "127.0.0.1": "::1", "::1": "127.
  * A Node HTTP server listening on `host:port` (port 0: a free port), with the platform services. On a
  * loopback address it also takes connections on the other family's loopback (when the machine has one).
  */
-export const listen = (options: { readonly host: string; readonly port: number }) => {
+export const listen = (options: {
+  readonly host: string
+  readonly port: number
+  readonly limits?: Partial<ConnectionLimits>
+}) => {
   let server: NodeHttp.Server | undefined
-  const primary = NodeHttpServer.layer(() => {
-    server = NodeHttp.createServer({ IncomingMessage: DrainedRequest })
-    server.on("clientError", answerClientError)
-    return server
-  }, options)
+  const primary = NodeHttpServer.layer(
+    () => {
+      server = makeNodeServer({ ...DEFAULT_LIMITS, ...options.limits })
+      return server
+    },
+    { host: options.host, port: options.port }
+  )
   const twin = Layer.scopedDiscard(
     Effect.gen(function* () {
       const http = server
@@ -175,7 +232,7 @@ export interface AppLayerOptions<E, R, RE = never, RR = never> {
 }
 
 /**
- * The whole application: `Core.layer` (AppConfig's database), `Sync.layer` (vault, OpenRouter sync),
+ * The whole application: `Core.layer` (AppConfig's database, held by one server: `ServerLock`), `Sync.layer` (vault, OpenRouter sync),
  * sessions and the HTTP app on `options.server`. Needs AppConfig and SyncSettings (see `Launch.withSettings`;
  * tests give `AppConfig.layerTest` and `SyncSettings.Test`). Its output keeps the core and the server, so
  * a caller (a test) can read the bound address and the database.
@@ -188,7 +245,8 @@ export const appLayer = <E, R, RE = never, RR = never>(options: AppLayerOptions<
   return httpLive(options.routes).pipe(
     Layer.provideMerge(background.pipe(Layer.provideMerge(Services))),
     Layer.provideMerge(Layer.mergeAll(Sync.layer, Jwt.Default, options.passwords ?? Passwords.Default)),
-    Layer.provideMerge(Core.layer),
+    // The lock first and released last: a second server on the same database stops before opening it.
+    Layer.provideMerge(Core.layer.pipe(Layer.provide(ServerLock))),
     Layer.provideMerge(options.server)
   )
 }

@@ -34,7 +34,7 @@ const notFound = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =
   Effect.fail(new HttpServerError.RouteNotFound({ request }))
 )
 
-/** The file under `dir` a URL path names, if it is one: no escaping the folder, no dot-files. */
+/** The file under `dir` a URL path names, if it is one: no escaping the folder, no dot-files, no source maps. */
 const resolveFile = (dir: string, url: string) => {
   let pathname: string
   try {
@@ -43,6 +43,8 @@ const resolveFile = (dir: string, url: string) => {
     return undefined
   }
   if (pathname.split("/").some((segment) => segment.startsWith("."))) return undefined
+  // A build made with source maps (a developer's) must still not publish the source.
+  if (pathname.toLowerCase().endsWith(".map")) return undefined
   const file = NodePath.resolve(dir, `.${pathname}`)
   return file.startsWith(`${dir}${NodePath.sep}`) && isFile(file) ? file : undefined
 }

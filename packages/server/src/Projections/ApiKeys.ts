@@ -13,7 +13,8 @@ import * as UsageStats from "./UsageStats.js"
  */
 export const ApiKeysProjection = defineProjection({
   name: "api_keys",
-  version: 1,
+  // 2: a rename keeps is_invalid; a recorded status clears it (issue 13).
+  version: 2,
   table: "api_keys",
   create: ({ sql, table }) => sql`CREATE TABLE ${table} (
     id TEXT PRIMARY KEY,
@@ -57,7 +58,7 @@ export const ApiKeysProjection = defineProjection({
         updated_at: iso(e.at)
       })}`,
     KeyRenamed: (e, { sql, table }) =>
-      sql`UPDATE ${table} SET name = ${e.name}, is_invalid = 0, updated_at = ${iso(e.at)} WHERE id = ${e.keyId}`,
+      sql`UPDATE ${table} SET name = ${e.name}, updated_at = ${iso(e.at)} WHERE id = ${e.keyId}`,
     KeyActiveSet: (e, { sql, table }) =>
       sql`UPDATE ${table} SET is_active = ${flag(e.isActive)}, is_invalid = 0, is_failing = 0, last_error = NULL,
         updated_at = ${iso(e.at)} WHERE id = ${e.keyId}`,
@@ -68,7 +69,7 @@ export const ApiKeysProjection = defineProjection({
         limit_micros = ${s.limit}, limit_remaining_micros = ${s.limitRemaining}, limit_reset = ${s.limitReset},
         usage_total_micros = ${s.usage}, usage_daily_micros = ${s.usageDaily}, usage_weekly_micros = ${s.usageWeekly},
         usage_monthly_micros = ${s.usageMonthly}, expires_at = ${s.expiresAt}, status_recorded_at = ${iso(e.at)},
-        is_failing = 0, last_error = NULL, updated_at = ${iso(e.at)} WHERE id = ${e.keyId}`,
+        is_failing = 0, is_invalid = 0, last_error = NULL, updated_at = ${iso(e.at)} WHERE id = ${e.keyId}`,
     KeyMarkedInvalid: (e, { sql, table }) =>
       sql`UPDATE ${table} SET is_invalid = 1, last_error = ${"OpenRouter rejected the key (401)"},
         updated_at = ${iso(e.at)} WHERE id = ${e.keyId}`,

@@ -1,14 +1,11 @@
-import { PasswordIncorrect, type UserId, UserNotFound } from "@orw/domain"
 import { type DashboardQuery, WebRpcs } from "@orw/domain/Rpc"
-import { Effect, Option, type Redacted } from "effect"
+import { Effect } from "effect"
 import { Accounts } from "../App/Accounts.js"
 import { AlertsService } from "../App/Alerts.js"
 import { BudgetsService } from "../App/Budgets.js"
 import { Keys } from "../App/Keys.js"
 import { Tokens } from "../App/Tokens.js"
 import { WebhooksService } from "../App/Webhooks.js"
-import { Passwords } from "../Auth/Passwords.js"
-import * as Users from "../Projections/Users.js"
 import { dashboard } from "./Dashboard.js"
 import { caller } from "./Support.js"
 
@@ -22,18 +19,9 @@ export const WebRpcHandlers = WebRpcs.toLayer(
     const accounts = yield* Accounts
     const keys = yield* Keys
     const tokens = yield* Tokens
-    const passwords = yield* Passwords
     const budgets = yield* BudgetsService
     const alerts = yield* AlertsService
     const webhooks = yield* WebhooksService
-
-    /** Fails unless `password` is the caller's current password. */
-    const confirm = (userId: UserId, password: Redacted.Redacted<string>) =>
-      Effect.gen(function* () {
-        const user = yield* Users.byId(userId)
-        if (Option.isNone(user)) return yield* new UserNotFound()
-        if (!(yield* passwords.verify(password, user.value.passwordHash))) return yield* new PasswordIncorrect()
-      })
 
     return WebRpcs.of({
       me: () => Effect.flatMap(caller, ({ userId }) => accounts.me(userId)),
@@ -65,9 +53,7 @@ export const WebRpcHandlers = WebRpcs.toLayer(
           )
         ).pipe(Effect.asVoid),
       deleteAccount: ({ password }) =>
-        Effect.flatMap(caller, ({ userId, origin }) =>
-          Effect.zipRight(confirm(userId, password), accounts.deleteAccount(userId, origin))
-        ),
+        Effect.flatMap(caller, ({ userId, origin }) => accounts.deleteAccount(userId, password, origin)),
       listBudgets: () => Effect.flatMap(caller, ({ userId }) => budgets.list(userId)),
       createBudget: (input) => Effect.flatMap(caller, ({ userId, origin }) => budgets.create(userId, input, origin)),
       updateBudget: ({ budget_id, amount, thresholds }) =>
