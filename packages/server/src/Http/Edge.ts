@@ -3,6 +3,7 @@ import { type HttpApp, HttpIncomingMessage, HttpServerRequest, HttpServerRespons
 import { Cause, Clock, Config, Effect, Option } from "effect"
 import { AppConfig } from "../Config.js"
 import { detailResponse, failureResponse } from "./Errors.js"
+import { interruptedResponse, tracked } from "./Lifecycle.js"
 import { countRequest, routeLabeler } from "./Metrics.js"
 import { CurrentRequest, type RequestInfo } from "./RequestContext.js"
 import { routePath } from "./Routes.js"
@@ -51,8 +52,12 @@ export const makeEdge = Effect.gen(function* () {
           : yield* app.pipe(
               Effect.provideService(CurrentRequest, info),
               HttpIncomingMessage.withMaxBodySize(Option.some(MAX_BODY_BYTES)),
+              // Work interrupted under a request that is itself still running (the sync fibers stopping at
+              // shutdown, say) is a 503 with a detail, never a 500.
               Effect.catchAllCause((cause) =>
-                Cause.isInterruptedOnly(cause) ? Effect.failCause(cause) : failureResponse(cause, requestId)
+                Cause.isInterruptedOnly(cause)
+                  ? Effect.succeed(interruptedResponse())
+                  : failureResponse(cause, requestId)
               )
             )
       const noStore = path.startsWith("/api/") && response.headers["cache-control"] === undefined
@@ -72,6 +77,6 @@ export const makeEdge = Effect.gen(function* () {
   return <E, R>(app: HttpApp.Default<E, R>) =>
     Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
       const requestId = NodeCrypto.randomUUID()
-      return Effect.annotateLogs(handle(app, request, requestId), "requestId", requestId)
+      return Effect.annotateLogs(tracked(handle(app, request, requestId)), "requestId", requestId)
     })
 })

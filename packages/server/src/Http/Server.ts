@@ -4,7 +4,7 @@ import type * as NodeStream from "node:stream"
 import { HttpApiBuilder, type HttpRouter, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { OrwApi } from "@orw/domain/Api"
-import { Effect, Layer } from "effect"
+import { Deferred, Effect, Layer } from "effect"
 import { Accounts } from "../App/Accounts.js"
 import { Keys } from "../App/Keys.js"
 import { Stats } from "../App/Stats.js"
@@ -21,6 +21,7 @@ import { makeEdge } from "./Edge.js"
 import { DecodeErrorsLive, JsonBodiesLive } from "./Errors.js"
 import { HealthRoutes } from "./Health.js"
 import { KeysHandlers } from "./Keys.js"
+import { answerWhileUnavailable, Drain, ServerLifecycle } from "./Lifecycle.js"
 import { MetricsRoute } from "./Metrics.js"
 import { RateLimits } from "./RateLimit.js"
 import { securityHeaders } from "./Security.js"
@@ -107,14 +108,26 @@ const LOOPBACK_TWIN: Record<string, string> = { "127.0.0.1": "::1", "::1": "127.
 /**
  * A Node HTTP server listening on `host:port` (port 0: a free port), with the platform services. On a
  * loopback address it also takes connections on the other family's loopback (when the machine has one).
+ * The port opens at once: until the app is served on it (after migrations and projection rebuilds) and
+ * again once it stops, `answerWhileUnavailable` answers (503, `/healthz` 200), so no request hangs. Its
+ * {@link ServerLifecycle} lets `appLayer` drain the server gracefully on shutdown.
  */
 export const listen = (options: { readonly host: string; readonly port: number }) => {
   let server: NodeHttp.Server | undefined
+  const state: ServerLifecycle["Type"]["state"] = { phase: "starting", inFlight: 0 }
   const primary = NodeHttpServer.layer(() => {
     server = NodeHttp.createServer({ IncomingMessage: DrainedRequest })
     server.on("clientError", answerClientError)
+    server.on("request", answerWhileUnavailable(server, state))
     return server
   }, options)
+  const lifecycle = Layer.effect(
+    ServerLifecycle,
+    Effect.gen(function* () {
+      if (server === undefined) return yield* Effect.dieMessage("listen: no server")
+      return { server, state, idle: yield* Deferred.make<void>(), deadline: yield* Deferred.make<void>() }
+    })
+  )
   const twin = Layer.scopedDiscard(
     Effect.gen(function* () {
       const http = server
@@ -132,7 +145,7 @@ export const listen = (options: { readonly host: string; readonly port: number }
       )
     })
   )
-  return twin.pipe(Layer.provideMerge(primary))
+  return Layer.merge(twin, lifecycle).pipe(Layer.provideMerge(primary))
 }
 
 /** What {@link appLayer} is built from. */
@@ -155,7 +168,10 @@ export interface AppLayerOptions<E, R, RE = never, RR = never> {
  */
 export const appLayer = <E, R, RE = never, RR = never>(options: AppLayerOptions<E, R, RE, RR>) => {
   const background = options.backgroundSync === false ? Layer.empty : SyncSupervisor.Default
-  return httpLive(options.routes).pipe(
+  // Drain is built last, so its finalizer (the graceful stop) runs first; it finds the ServerLifecycle
+  // that `listen` provides beside the server, and does nothing on a server without one.
+  return Drain.pipe(
+    Layer.provideMerge(httpLive(options.routes)),
     Layer.provideMerge(Layer.mergeAll(Services, background)),
     Layer.provideMerge(Layer.mergeAll(Sync.layer, Jwt.Default, options.passwords ?? Passwords.Default)),
     Layer.provideMerge(Core.layer),
