@@ -197,7 +197,7 @@ const devSecrets = (dataDir: string) =>
   Effect.try({
     try: () => {
       const file = NodePath.join(dataDir, "secrets.json")
-      NodeFs.mkdirSync(dataDir, { recursive: true })
+      NodeFs.mkdirSync(dataDir, { recursive: true, mode: 0o700 })
       const fresh: DevSecrets = {
         SECRET_KEY: NodeCrypto.randomBytes(32).toString("hex"),
         ENCRYPTION_KEY: NodeCrypto.randomBytes(32).toString("hex")

@@ -62,6 +62,13 @@ export const answerWhileUnavailable =
     response.end(request.method === "HEAD" ? undefined : body)
   }
 
+/** The 503 of a request that arrives while the server drains. */
+const drainingResponse = () =>
+  HttpServerResponse.unsafeJson(
+    { detail: DETAIL.draining },
+    { status: 503, headers: { "retry-after": String(RETRY_AFTER_SECONDS), connection: "close" } }
+  )
+
 /** The 503 of a request still running when the drain's time is up (a manual sync, say). */
 export const interruptedResponse = () =>
   HttpServerResponse.unsafeJson(
@@ -77,6 +84,7 @@ export const tracked = <E, R>(handle: Effect.Effect<HttpServerResponse.HttpServe
   Effect.flatMap(Effect.serviceOption(ServerLifecycle), (lifecycle) => {
     if (Option.isNone(lifecycle)) return handle
     const { state, idle, deadline } = lifecycle.value
+    if (state.phase === "draining") return Effect.succeed(drainingResponse())
     return Effect.acquireUseRelease(
       Effect.sync(() => {
         state.inFlight++
@@ -99,9 +107,9 @@ export const tracked = <E, R>(handle: Effect.Effect<HttpServerResponse.HttpServe
   })
 
 /**
- * The server's graceful stop, as the first finalizer of the app (build it last): on SIGTERM/SIGINT stop
- * accepting connections, close idle keep-alive ones, let in-flight requests finish for up to
- * {@link DRAIN_TIMEOUT}, then answer what still runs with 503 and close every connection. Only then do the
+ * The server's graceful stop, as the first finalizer of the app (build it last): on SIGTERM/SIGINT take no
+ * new work (503), let in-flight requests finish for up to {@link DRAIN_TIMEOUT}, answer what still runs
+ * with 503, then stop listening and close every connection. Only then do the
  * later finalizers run: the sync fibers are interrupted and the database is checkpointed and closed.
  */
 export const Drain = Layer.scopedDiscard(
@@ -112,12 +120,12 @@ export const Drain = Layer.scopedDiscard(
     state.phase = "serving"
     yield* Effect.addFinalizer(() =>
       Effect.gen(function* () {
+        // New requests get 503 + Retry-After + `Connection: close` from now on (see `tracked`), so a client or
+        // load balancer learns at once to go elsewhere. The listening socket stays open until the in-flight
+        // requests are answered: closing it earlier would reset the connections still in the kernel's accept
+        // queue, and their clients could not tell whether their request ran.
         state.phase = "draining"
         yield* Effect.logInfo(`Shutting down: draining ${state.inFlight} request(s)`)
-        // Stop accepting. Every connection already accepted is served; keep-alive ones are told to close
-        // with their next response. `closed` resolves once the last connection has ended.
-        const closed = yield* Deferred.make<void>()
-        server.close(() => Deferred.unsafeDone(closed, Exit.void))
         if (state.inFlight === 0) yield* Deferred.succeed(idle, undefined)
         // Finalizers run uninterruptibly; the waits are made interruptible so that their timeouts can end them.
         const drained = yield* Deferred.await(idle).pipe(
@@ -129,8 +137,8 @@ export const Drain = Layer.scopedDiscard(
           yield* Deferred.succeed(deadline, undefined)
           yield* Deferred.await(idle).pipe(Effect.interruptible, Effect.timeout("2 seconds"), Effect.ignore)
         }
-        // A request already on its way over an accepted connection still gets its answer; what is left
-        // after that is idle keep-alive connections, closed here.
+        const closed = yield* Deferred.make<void>()
+        server.close(() => Deferred.unsafeDone(closed, Exit.void))
         server.closeIdleConnections()
         yield* Deferred.await(closed).pipe(Effect.interruptible, Effect.timeout("1 second"), Effect.ignore)
         server.closeAllConnections()
