@@ -140,6 +140,7 @@ const settings = Config.all({
         : Either.right(level)
     })
   ),
+  logFormat: Config.literal("json", "text")("LOG_FORMAT").pipe(Config.option),
   port: Config.port("PORT").pipe(Config.withDefault(8000)),
   host: Config.string("HOST").pipe(Config.option),
   allowedHosts: Config.string("ALLOWED_HOSTS").pipe(
@@ -279,7 +280,7 @@ export const load = Effect.gen(function* () {
   const { dataDir, databaseFile } = raw.storage
   const secretsDir = databaseFile === ":memory:" ? dataDir : NodePath.dirname(databaseFile)
   const secrets = yield* resolveSecrets(raw, secretsDir)
-  const { secretKey: _s, encryptionKey: _e, encryptionKeyPrevious: _p, host, storage: _d, ...rest } = raw
+  const { secretKey: _s, encryptionKey: _e, encryptionKeyPrevious: _p, host, storage: _d, logFormat, ...rest } = raw
   return {
     ...rest,
     ...secrets,
@@ -287,6 +288,8 @@ export const load = Effect.gen(function* () {
     databaseFile,
     secretsDir,
     logLevel: effectiveLogLevel(raw.logLevel, raw.debug),
+    /** JSON lines in production unless LOG_FORMAT says otherwise; readable text elsewhere. */
+    logFormat: Option.getOrElse(logFormat, (): "json" | "text" => (secrets.production ? "json" : "text")),
     host: Option.getOrElse(host, () => (secrets.production ? "0.0.0.0" : "127.0.0.1"))
   }
 }).pipe(Effect.withSpan("AppConfig.load"))
@@ -318,6 +321,7 @@ const testSettings: AppSettings = {
   authRateLimitPerMinute: 5,
   debug: false,
   logLevel: LogLevel.Info,
+  logFormat: "text",
   port: 8000,
   host: "127.0.0.1",
   allowedHosts: DEFAULT_ALLOWED_HOSTS.split(","),

@@ -2,15 +2,19 @@ import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Layer, Logger } from "effect"
 import { AppConfig } from "./Config.js"
 import { listen } from "./Http/Server.js"
+import * as Log from "./Logging.js"
 import * as Settings from "./Settings.js"
 
 /** Listens on AppConfig's HOST:PORT. */
 export const ListenFromConfig = Layer.unwrapEffect(Effect.map(AppConfig, ({ host, port }) => listen({ host, port })))
 
-/** LOG_LEVEL (Debug when DEBUG=true); logfmt lines unless a person is watching the terminal. */
+/**
+ * LOG_LEVEL (Debug when DEBUG=true); LOG_FORMAT: JSON lines (production's default) or readable text
+ * (pretty on a terminal, logfmt into a pipe).
+ */
 export const Logging = Layer.unwrapEffect(
-  Effect.map(AppConfig, ({ logLevel }) =>
-    Layer.merge(Logger.minimumLogLevel(logLevel), process.stdout.isTTY ? Logger.pretty : Logger.logFmt)
+  Effect.map(AppConfig, ({ logLevel, logFormat }) =>
+    Layer.merge(Logger.minimumLogLevel(logLevel), Log.forFormat(logFormat))
   )
 )
 

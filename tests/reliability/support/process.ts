@@ -117,3 +117,16 @@ export const request = async (url: string, init: RequestInit = {}, timeoutMs = 2
     }
   }
 }
+
+/**
+ * Resolves once the server's port accepts connections. For a server that logs nothing when it opens
+ * (LOG_LEVEL=WARNING), there is no line to wait for: bounded polling, 25 ms apart, at most 10 s.
+ */
+export const waitForPort = async (url: string) => {
+  for (let attempt = 0; attempt < 400; attempt++) {
+    const outcome = await request(`${url}/healthz`)
+    if (outcome.kind !== "refused") return outcome
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+  throw new Error(`${url} never opened`)
+}
