@@ -2,9 +2,10 @@ import * as NodeCrypto from "node:crypto"
 import { type HttpApp, HttpIncomingMessage, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Cause, Clock, Config, Effect, Option } from "effect"
 import { AppConfig } from "../Config.js"
+import * as Metrics from "../Metrics.js"
 import { detailResponse, failureResponse } from "./Errors.js"
 import { interruptedResponse, tracked } from "./Lifecycle.js"
-import { countRequest, routeLabeler } from "./Metrics.js"
+import { routeLabeler, rpcTags } from "./Metrics.js"
 import { CurrentRequest, type RequestInfo } from "./RequestContext.js"
 import { routePath } from "./Routes.js"
 import { clientIp, hostAllowed, isSecure, securityHeaders } from "./Security.js"
@@ -67,7 +68,9 @@ export const makeEdge = Effect.gen(function* () {
         "x-request-id": requestId
       })
       const elapsed = (yield* Clock.currentTimeMillis) - started
-      yield* countRequest(request.method, label(request.method, path, answered.status), answered.status)
+      const rpc = path === "/rpc" && answered.status < 400 ? yield* rpcTags(request) : []
+      const route = label(request.method, path, answered.status, rpc)
+      yield* Metrics.recordRequest(request.method, route, answered.status, elapsed / 1000)
       yield* Effect.logInfo(`${request.method} ${path} ${answered.status} ${elapsed}ms`).pipe(
         Effect.annotateLogs({ clientIp: info.clientIp })
       )

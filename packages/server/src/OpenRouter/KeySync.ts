@@ -10,11 +10,12 @@ import {
   UtcDate,
   usdToMicros
 } from "@orw/domain"
-import { DateTime, Effect, flow, Option, type Redacted } from "effect"
+import { DateTime, Effect, Option, type Redacted } from "effect"
 import { metadataOf, type Origin } from "../App/Origin.js"
 import { KeyVault } from "../Crypto/KeyVault.js"
 import { Dispatcher } from "../Dispatcher.js"
 import type { EventMetadata, StoredEvent } from "../EventStore.js"
+import * as Metrics from "../Metrics.js"
 import * as ApiKeys from "../Projections/ApiKeys.js"
 import * as Balances from "../SideTables/Balances.js"
 import * as SyncStatus from "../SideTables/SyncStatus.js"
@@ -143,7 +144,13 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
       return { keyId, outcome: "ok", error: null, recorded } satisfies SyncResult
     })
 
-    return { syncKey: flow(syncKey, Effect.provideService(SyncSettings, settings)) } as const
+    return {
+      syncKey: (keyId: ApiKeyId, origin: Origin, actor: string | null) =>
+        syncKey(keyId, origin, actor).pipe(
+          Effect.provideService(SyncSettings, settings),
+          Effect.tap((result) => Metrics.recordSync(origin.source, result.outcome))
+        )
+    } as const
   }),
   dependencies: [OpenRouterClient.Default, KeyVault.Default]
 }) {}
