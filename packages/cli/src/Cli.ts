@@ -1,5 +1,7 @@
 import { Command } from "@effect/cli"
+import { backup, restore } from "./commands/Backup.js"
 import { demo } from "./commands/Demo.js"
+import { doctor } from "./commands/Doctor.js"
 import { events } from "./commands/Events.js"
 import { keys } from "./commands/Keys.js"
 import { projections } from "./commands/Projections.js"
@@ -9,10 +11,12 @@ import { missingSubcommand } from "./Failure.js"
 
 /** `orw`: the admin command line over the server's database (DATABASE_URL or DATA_DIR). */
 export const orw = Command.make("orw", {}, () =>
-  missingSubcommand("orw", "events, replay, projections, keys, sync, demo")
+  missingSubcommand("orw", "events, replay, projections, keys, sync, backup, restore, doctor, demo")
 ).pipe(
-  Command.withDescription("Admin command line of openrouter-watcher: audit log, replay, projections, keys, sync, demo"),
-  Command.withSubcommands([events, replay, projections, keys, sync, demo])
+  Command.withDescription(
+    "Admin command line of openrouter-watcher: audit log, replay, projections, keys, sync, backup, restore, doctor, demo"
+  ),
+  Command.withSubcommands([events, replay, projections, keys, sync, backup, restore, doctor, demo])
 )
 
 /** Runs `orw` on a full argv (node, script, args...). */

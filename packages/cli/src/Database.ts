@@ -12,7 +12,7 @@ import { CliError, describeCause, describeError } from "./Failure.js"
  * The database file the CLI works on, which must exist: an admin tool that silently created an empty
  * database would report an empty log instead of a wrong path.
  */
-const existing = (file: string) =>
+export const existing = (file: string) =>
   file === ":memory:"
     ? Effect.fail(new CliError({ message: "DATABASE_URL names an in-memory database; point it at the server's file" }))
     : NodeFs.existsSync(file)
@@ -23,6 +23,19 @@ const existing = (file: string) =>
 export const databaseFile = StorageConfig.pipe(
   Effect.mapError((error) => new CliError({ message: `Invalid configuration: ${describeError(error)}` })),
   Effect.flatMap(({ databaseFile }) => existing(databaseFile))
+)
+
+/** The file DATABASE_URL / DATA_DIR name, existing or not (`orw restore` may create it). */
+export const storageFile = StorageConfig.pipe(
+  Effect.mapError((error) => new CliError({ message: `Invalid configuration: ${describeError(error)}` })),
+  Effect.flatMap(({ databaseFile }) =>
+    databaseFile === ":memory:"
+      ? Effect.fail(
+          new CliError({ message: "DATABASE_URL names an in-memory database; point it at the server's file" })
+        )
+      : Effect.succeed(databaseFile)
+  ),
+  Effect.provide(layerDotEnv())
 )
 
 /** The file of AppConfig, for the commands that need AppConfig anyway (its secrets). */
