@@ -71,9 +71,10 @@ describe("/metrics", () => {
     expect(find("orw_sync_runs_total", { source: "web", outcome: "ok" })[0]?.value).toBe(1)
     expect(types.get("orw_upstream_request_duration_seconds")).toBe("histogram")
     expect(find("orw_upstream_request_duration_seconds_count", { endpoint: "/key", outcome: "200" })[0]?.value).toBe(1)
-    expect(find("orw_projection_lag_events", { projection: "api_keys" })[0]?.value).toBe(0)
+    expect(find("orw_projection_lag", { projection: "api_keys" })[0]?.value).toBe(0)
     expect(find("orw_key_spend_usd", { key_id: id, key_name: "prod key" })[0]?.value).toBe(12.5)
-    expect(find("orw_event_log_position", {})[0]?.value).toBeGreaterThan(0)
+    expect(types.get("orw_events_total")).toBe("counter")
+    expect(find("orw_events_total", {})[0]?.value).toBeGreaterThan(0)
   })
 })
 

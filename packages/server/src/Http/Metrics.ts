@@ -115,8 +115,13 @@ const registered = Effect.map(Metric.snapshot, (pairs) => {
   return [...families.values()].sort((a, b) => a.name.localeCompare(b.name))
 })
 
-const gauge = (name: string, help: string, samples: ReadonlyArray<readonly [Labels, number]>) => {
-  const f = new Family(name, "gauge", help)
+const gauge = (
+  name: string,
+  help: string,
+  samples: ReadonlyArray<readonly [Labels, number]>,
+  type: Family["type"] = "gauge"
+) => {
+  const f = new Family(name, type, help)
   for (const [labels, value] of samples) f.lines.push(sample(name, labels, value))
   return f
 }
@@ -134,9 +139,15 @@ const gauges = Effect.gen(function* () {
     usage_total_micros: number | null
   }>`SELECT id, name, usage_total_micros FROM api_keys ORDER BY id`
   return [
-    gauge("orw_event_log_position", "Position of the last event in the log", [[[], status[0]?.head ?? 0]]),
+    // Events are never deleted: the log's size only grows, a counter read from the database at scrape time.
     gauge(
-      "orw_projection_lag_events",
+      "orw_events_total",
+      "Events in the log (the position of the last one)",
+      [[[], status[0]?.head ?? 0]],
+      "counter"
+    ),
+    gauge(
+      "orw_projection_lag",
       "Events a projection is behind the log",
       status.map((p) => [[["projection", p.name]], p.lag] as const)
     ),
