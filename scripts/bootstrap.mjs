@@ -3,8 +3,9 @@
 // pinned pnpm when missing, installs the workspace (compiling better-sqlite3 against the
 // local Node headers), then hands over to the pnpm script named on the command line.
 import { execSync, spawnSync } from "node:child_process"
-import { existsSync } from "node:fs"
+import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
+import { fileURLToPath } from "node:url"
 
 const PNPM = "12.4.2"
 const script = process.argv[2]
@@ -28,11 +29,32 @@ const pnpmVersion = () => {
   }
 }
 
-if (pnpmVersion() !== PNPM) {
-  console.error(`Installing pnpm ${PNPM} ...`)
-  run("npm", ["install", "--global", `pnpm@${PNPM}`])
+// An install is skipped when it already ran after the last change of the lockfile or a package.json:
+// a warm `npm start` then costs no pnpm process at all.
+const root = fileURLToPath(new URL("..", import.meta.url))
+const stamp = `${root}node_modules/.orw-installed`
+const manifests = [
+  "pnpm-lock.yaml",
+  "pnpm-workspace.yaml",
+  "package.json",
+  ...["packages", "tests", "bench"].flatMap((dir) =>
+    existsSync(root + dir)
+      ? dir === "packages"
+        ? readdirSync(root + dir).map((name) => `${dir}/${name}/package.json`)
+        : [`${dir}/package.json`]
+      : []
+  )
+].filter((path) => existsSync(root + path))
+const installed =
+  !env.CI && existsSync(stamp) && manifests.every((path) => statSync(root + path).mtimeMs <= statSync(stamp).mtimeMs)
+
+if (!installed) {
+  if (pnpmVersion() !== PNPM) {
+    console.error(`Installing pnpm ${PNPM} ...`)
+    run("npm", ["install", "--global", `pnpm@${PNPM}`])
+  }
+  run("pnpm", ["install", ...(env.CI ? ["--frozen-lockfile"] : [])])
 }
-run("pnpm", ["install", ...(env.CI ? ["--frozen-lockfile"] : [])])
 
 // A failed native build leaves a silent install: check that better-sqlite3 loads.
 const requireFromServer = createRequire(new URL("../packages/server/package.json", import.meta.url))
@@ -43,6 +65,7 @@ try {
   console.error("better-sqlite3 did not build; rebuilding it ...")
   run("pnpm", ["rebuild", "better-sqlite3"])
 }
+if (!installed) writeFileSync(stamp, `${new Date().toISOString()}\n`)
 
 // The browser tests use Debian's chromium: install it when we may (root with apt), as CI does.
 if (script?.startsWith("test") && !existsSync("/usr/bin/chromium")) {
@@ -57,4 +80,9 @@ if (script?.startsWith("test") && !existsSync("/usr/bin/chromium")) {
   if (!existsSync("/usr/bin/chromium")) console.error("No /usr/bin/chromium: the browser tests will be skipped.")
 }
 
-if (script) run("pnpm", ["run", script, ...args])
+// The server runs in this process (no pnpm, no shell between it and the terminal): Ctrl-C and
+// SIGTERM reach it, and its clean exit is npm's.
+if (script === "serve" || script === "demo:run") {
+  process.argv = [process.argv[0], process.argv[1], script === "serve" ? "server" : "demo", ...args]
+  await import("./start.mjs")
+} else if (script) run("pnpm", ["run", script, ...args])

@@ -15,7 +15,17 @@ import { apiRoutes, fillPath } from "./support/state.js"
 
 let server: TestServer
 let api: ReturnType<typeof client>
-type Who = { id: string; email: string; jwt: string; token: string; tokenId: string; keyId: string; keyName: string }
+type Who = {
+  id: string
+  email: string
+  jwt: string
+  token: string
+  tokenId: string
+  keyId: string
+  keyName: string
+  budgetId: string
+  webhookId: string
+}
 let alice: Who
 let bob: Who
 const bad: Record<string, { session: string; apiToken: string }> = {}
@@ -25,7 +35,26 @@ const make = async (prefix: string): Promise<Who> => {
   const keyName = `${prefix}-key-${u.id.slice(0, 8)}`
   const keyId = await api.addKey(u.jwt, undefined, keyName)
   const t = await api.apiToken(u.jwt, `${prefix}-token`)
-  return { id: u.id, email: u.email, jwt: u.jwt, token: t.token, tokenId: t.id, keyId, keyName }
+  const budget = await api.request("POST", "/api/budgets", {
+    bearer: u.jwt,
+    json: { scope: "key", key_id: keyId, amount: 5, period: "monthly" }
+  })
+  const hook = await api.request("POST", "/api/webhooks", {
+    bearer: u.jwt,
+    json: { url: `https://hooks.example.com/${prefix}`, format: "generic" }
+  })
+  expect([budget.status, hook.status]).toEqual([201, 201])
+  return {
+    id: u.id,
+    email: u.email,
+    jwt: u.jwt,
+    token: t.token,
+    tokenId: t.id,
+    keyId,
+    keyName,
+    budgetId: budget.body.id,
+    webhookId: hook.body.id
+  }
 }
 
 beforeAll(async () => {
@@ -70,7 +99,18 @@ beforeAll(async () => {
 afterAll(() => server.close())
 
 const routes = apiRoutes().filter((r) => r.auth !== "none")
-const body = (method: string) => (method === "GET" || method === "DELETE" ? undefined : { name: "matrix" })
+/**
+ * A body each guarded route accepts, so that a refusal is the authorization's, not the schema's: a route not
+ * listed gets `{name}` (names are what most bodies hold).
+ */
+const BODIES: Record<string, unknown> = {
+  "POST /api/budgets": { scope: "account", amount: 5, period: "weekly" },
+  "PUT /api/budgets/:id": { amount: 6 },
+  "POST /api/webhooks": { url: "https://hooks.example.com/matrix", format: "generic" },
+  "PUT /api/keys/:id/limit": { limit: 10, limit_reset: "monthly" }
+}
+const body = (method: string, path?: string) =>
+  method === "GET" || method === "DELETE" ? undefined : (BODIES[`${method} ${path ?? ""}`] ?? { name: "matrix" })
 
 describe("authorization matrix: the JSON and v1 API", () => {
   it("the matrix covers every guarded route of the OpenAPI document", () => {
@@ -88,7 +128,7 @@ describe("authorization matrix: the JSON and v1 API", () => {
             ? [{ bearer: credential }, { cookie: `orw_session=${credential}`, headers: { origin: server.url } }]
             : [credential === "" ? {} : { bearer: credential }]
         for (const way of ways) {
-          const payload = body(route.method)
+          const payload = body(route.method, route.path)
           const r = await api.request(route.method, path, { ...way, ...(payload ? { json: payload } : {}) })
           expect(r.status, `${kind} ${route.method} ${path} ${JSON.stringify(way).slice(0, 30)}`).toBe(401)
           expect(typeof r.body.detail).toBe("string")
@@ -98,13 +138,14 @@ describe("authorization matrix: the JSON and v1 API", () => {
   }
 
   it("another user's: every route with an id of Alice's answers 403/404 to Bob; no answer to Bob has Alice's data", async () => {
-    const alices = [alice.id, alice.email, alice.keyId, alice.keyName, alice.tokenId]
+    const alices = [alice.id, alice.email, alice.keyId, alice.keyName, alice.tokenId, alice.budgetId, alice.webhookId]
     // Logging out would end Bob's session for the rest of the matrix (the logout itself is in the rows above).
     for (const route of routes.filter((r) => r.name !== "logout")) {
       const credential = route.auth === "session" ? bob.jwt : bob.token
-      for (const id of route.params.length > 0 ? [alice.keyId, alice.tokenId] : [""]) {
+      const ids = [alice.keyId, alice.tokenId, alice.budgetId, alice.webhookId]
+      for (const id of route.params.length > 0 ? ids : [""]) {
         const path = fillPath(route, () => id)
-        const payload = body(route.method)
+        const payload = body(route.method, route.path)
         const r = await api.request(route.method, path, { bearer: credential, ...(payload ? { json: payload } : {}) })
         if (route.params.length > 0) expect([403, 404], `${route.method} ${path}`).toContain(r.status)
         else expect(r.status, `${route.method} ${path}`).toBeLessThan(500)
@@ -124,6 +165,15 @@ describe("authorization matrix: the web RPC", () => {
   const tags = [...WebRpcs.requests.keys()]
   const payloadFor = (tag: string, keyId: string, tokenId: string): Record<string, unknown> =>
     ({
+      setKeyLimit: { key_id: keyId, limit: 10, limit_reset: "monthly" },
+      createBudget: { scope: "key", key_id: keyId, amount: 5, period: "weekly" },
+      updateBudget: { budget_id: alice.budgetId, amount: 6 },
+      deleteBudget: { budget_id: alice.budgetId },
+      listAlerts: { page: 1, limit: 10 },
+      createWebhook: { url: "https://hooks.example.com/rpc", format: "generic" },
+      deleteWebhook: { webhook_id: alice.webhookId },
+      testWebhook: { webhook_id: alice.webhookId },
+      listDeliveries: { webhook_id: alice.webhookId },
       addKey: { name: "x", key: `sk-or-v1-${"0".repeat(64)}` },
       renameKey: { key_id: keyId, name: "x" },
       setKeyActive: { key_id: keyId, is_active: false },
@@ -158,8 +208,21 @@ describe("authorization matrix: the web RPC", () => {
         payloadFor(tag, alice.keyId, alice.tokenId)
       )
       for (const secret of [alice.id, alice.email, alice.keyName]) expect(r.text, tag).not.toContain(secret)
-      if (["renameKey", "setKeyActive", "deleteKey", "syncKey", "revokeToken"].includes(tag)) {
-        expect(r.text, tag).toMatch(/"(KeyForbidden|KeyNotFound|TokenForbidden|TokenNotFound)"/)
+      const onAlices = [
+        "renameKey",
+        "setKeyActive",
+        "deleteKey",
+        "syncKey",
+        "setKeyLimit",
+        "revokeToken",
+        "createBudget"
+      ]
+      if (
+        [...onAlices, "updateBudget", "deleteBudget", "deleteWebhook", "testWebhook", "listDeliveries"].includes(tag)
+      ) {
+        expect(r.text, tag).toMatch(
+          /"(KeyForbidden|KeyNotFound|TokenForbidden|TokenNotFound|BudgetForbidden|BudgetNotFound|WebhookForbidden|WebhookNotFound)"/
+        )
       }
     }
     const keys = await api.request("GET", "/api/keys", { bearer: alice.jwt })

@@ -2,7 +2,7 @@ import * as NodeFs from "node:fs"
 import type { SqlClient } from "@effect/sql"
 import { AppConfig, layerDotEnv, StorageConfig } from "@orw/server/Config"
 import * as Core from "@orw/server/Core"
-import { type Database, describeDatabase } from "@orw/server/DatabaseUrl"
+import { Database, describeDatabase } from "@orw/server/DatabaseUrl"
 import type { EventStore } from "@orw/server/EventStore"
 import type { Projector } from "@orw/server/Projector"
 import { Effect, Layer } from "effect"
@@ -13,7 +13,7 @@ import { CliError, describeCause, describeError } from "./Failure.js"
  * database would report an empty log instead of a wrong path. A PostgreSQL server is connected to (and
  * migrated when older, like the server does).
  */
-const existing = (database: Database): Effect.Effect<Database, CliError> =>
+export const existing = (database: Database): Effect.Effect<Database, CliError> =>
   database._tag === "Postgres"
     ? Effect.succeed(database)
     : database.filename === ":memory:"
@@ -34,6 +34,31 @@ export const storageDatabase = StorageConfig.pipe(
 
 /** The database of AppConfig, for the commands that need AppConfig anyway (its secrets). */
 export const configuredDatabase = Effect.flatMap(AppConfig, (config) => existing(config.database))
+
+/**
+ * The SQLite file DATABASE_URL / DATA_DIR name, existing or not (`orw restore` may create it). On PostgreSQL
+ * backups are the database's own business: one line says so.
+ */
+export const storageFile = StorageConfig.pipe(
+  Effect.mapError((error) => new CliError({ message: `Invalid configuration: ${describeError(error)}` })),
+  Effect.flatMap(({ database }) =>
+    database._tag === "Postgres"
+      ? Effect.fail(
+          new CliError({
+            message: "DATABASE_URL names PostgreSQL: back it up and restore it with pg_dump and pg_restore"
+          })
+        )
+      : database.filename === ":memory:"
+        ? Effect.fail(
+            new CliError({ message: "DATABASE_URL names an in-memory database; point it at the server's file" })
+          )
+        : Effect.succeed(database.filename)
+  ),
+  Effect.provide(layerDotEnv())
+)
+
+/** An existing SQLite file (for backup: the source must exist). */
+export const existingFile = (file: string) => Effect.map(existing(Database.Sqlite({ filename: file })), () => file)
 
 /** `build(database)` over an existing database; one that cannot be opened is one CliError (no password in it). */
 export const onDatabase = <A, E, R, E2, R2>(

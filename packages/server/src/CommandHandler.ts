@@ -5,6 +5,7 @@ import { EventBus } from "./EventBus.js"
 import type { EventMetadata, StoredEvent, StreamWrite } from "./EventStore.js"
 import { ConcurrencyConflict, EventStore } from "./EventStore.js"
 import * as Idempotency from "./Idempotency.js"
+import * as Metrics from "./Metrics.js"
 import { Projector } from "./Projector.js"
 
 /** Reads one stream and folds it into the state a decider needs; remembers the version read. */
@@ -162,6 +163,7 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
             )
           )
         yield* bus.publish(appended)
+        yield* Metrics.recordAppended(appended.map((e) => e.type))
         return { result: decision.result, events: appended } satisfies Executed<A>
       })
 

@@ -136,6 +136,7 @@ const settings = Config.all({
         : Either.right(level)
     })
   ),
+  logFormat: Config.literal("json", "text")("LOG_FORMAT").pipe(Config.option),
   port: Config.port("PORT").pipe(Config.withDefault(8000)),
   host: Config.string("HOST").pipe(Config.option),
   allowedHosts: Config.string("ALLOWED_HOSTS").pipe(
@@ -193,7 +194,7 @@ const devSecrets = (dataDir: string) =>
   Effect.try({
     try: () => {
       const file = NodePath.join(dataDir, "secrets.json")
-      NodeFs.mkdirSync(dataDir, { recursive: true })
+      NodeFs.mkdirSync(dataDir, { recursive: true, mode: 0o700 })
       const fresh: DevSecrets = {
         SECRET_KEY: NodeCrypto.randomBytes(32).toString("hex"),
         ENCRYPTION_KEY: NodeCrypto.randomBytes(32).toString("hex")
@@ -277,7 +278,7 @@ export const load = Effect.gen(function* () {
   const secretsDir =
     database._tag === "Sqlite" && database.filename !== ":memory:" ? NodePath.dirname(database.filename) : dataDir
   const secrets = yield* resolveSecrets(raw, secretsDir)
-  const { secretKey: _s, encryptionKey: _e, encryptionKeyPrevious: _p, host, storage: _d, ...rest } = raw
+  const { secretKey: _s, encryptionKey: _e, encryptionKeyPrevious: _p, host, storage: _d, logFormat, ...rest } = raw
   return {
     ...rest,
     ...secrets,
@@ -285,6 +286,8 @@ export const load = Effect.gen(function* () {
     database,
     secretsDir,
     logLevel: effectiveLogLevel(raw.logLevel, raw.debug),
+    /** JSON lines in production unless LOG_FORMAT says otherwise; readable text elsewhere. */
+    logFormat: Option.getOrElse(logFormat, (): "json" | "text" => (secrets.production ? "json" : "text")),
     host: Option.getOrElse(host, () => (secrets.production ? "0.0.0.0" : "127.0.0.1"))
   }
 }).pipe(Effect.withSpan("AppConfig.load"))
@@ -318,6 +321,7 @@ const testSettings: AppSettings = {
   authRateLimitPerMinute: 5,
   debug: false,
   logLevel: LogLevel.Info,
+  logFormat: "text",
   port: 8000,
   host: "127.0.0.1",
   allowedHosts: DEFAULT_ALLOWED_HOSTS.split(","),

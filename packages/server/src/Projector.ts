@@ -1,5 +1,5 @@
 import { SqlClient } from "@effect/sql"
-import { DateTime, Effect, Schema } from "effect"
+import { DateTime, Duration, Effect, Schema } from "effect"
 import { lockRows, withAdvisoryLock } from "./Dialect.js"
 import type { StoredEvent } from "./EventStore.js"
 import { EventStore } from "./EventStore.js"
@@ -126,6 +126,9 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
           if (batch.length === 0) break
           yield* sql.withTransaction(Effect.forEach(batch, (e) => projection.apply(e, table), { discard: true }))
           position = batch.at(-1)!.position
+          // The SQLite driver is synchronous and Effect's scheduler yields to microtasks only: a real timer
+          // between batches lets the event loop answer requests (503 while starting) during a long rebuild.
+          yield* Effect.sleep(Duration.zero)
         }
         return position
       })

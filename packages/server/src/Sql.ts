@@ -95,12 +95,46 @@ export const layerPostgres = (url: Redacted.Redacted<string>) =>
     )
   )
 
-/** SQLite at `filename`, opened, tuned and migrated. */
+/**
+ * On close, the WAL is folded into the database file and truncated, so a stopped server leaves one
+ * self-contained file (what a plain copy, or `orw restore`, expects).
+ */
+const checkpointOnClose = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  Effect.addFinalizer(() =>
+    sql
+      .unsafe("PRAGMA wal_checkpoint(TRUNCATE)")
+      .pipe(Effect.catchAllCause((cause) => Effect.logWarning("WAL checkpoint at close failed", cause)))
+  )
+)
+
+/** Owner-only modes: the database holds password hashes and wrapped keys. */
+export const PRIVATE_DIR_MODE = 0o700
+export const PRIVATE_FILE_MODE = 0o600
+
+/**
+ * Creates the database's folder (0700) and file (0600) when missing, and narrows the modes of an existing
+ * file and its -wal/-shm to 0600. SQLite gives the -wal and -shm it creates the database file's mode.
+ */
+export const securePaths = (filename: string) => {
+  if (filename === ":memory:") return
+  NodeFs.mkdirSync(NodePath.dirname(filename), { recursive: true, mode: PRIVATE_DIR_MODE })
+  NodeFs.closeSync(NodeFs.openSync(filename, "a", PRIVATE_FILE_MODE))
+  for (const suffix of ["", "-wal", "-shm"]) {
+    try {
+      NodeFs.chmodSync(`${filename}${suffix}`, PRIVATE_FILE_MODE)
+    } catch (error) {
+      // Missing, or not ours to change (orw run by another user): SQLite and `orw doctor` tell the rest.
+      if (!["ENOENT", "EPERM"].includes((error as NodeJS.ErrnoException).code ?? "")) throw error
+    }
+  }
+}
+
+/** SQLite at `filename`, opened, tuned and migrated; checkpointed when closed. */
 export const layerFile = (filename: string) =>
-  Layer.effectDiscard(Effect.zipRight(pragmas, migrate)).pipe(
+  Layer.scopedDiscard(Effect.zipRight(Effect.zipRight(pragmas, migrate), checkpointOnClose)).pipe(
     Layer.provideMerge(
       Layer.suspend(() => {
-        if (filename !== ":memory:") NodeFs.mkdirSync(NodePath.dirname(filename), { recursive: true })
+        securePaths(filename)
         return SqliteClient.layer({ filename })
       })
     )

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process"
+import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
 import { Command } from "@effect/cli"
@@ -14,7 +15,10 @@ const root = () => NodePath.resolve(NodePath.dirname(fileURLToPath(import.meta.u
  */
 export const demo = Command.make("demo", {}, () =>
   Effect.async<void, CliError>((resume) => {
-    const child = spawn(process.execPath, ["--import", "tsx", NodePath.join(root(), "packages/server/src/demo.ts")], {
+    // From a checkout: start.mjs (bundles what changed); in the Docker image: the demo bundle built there.
+    const start = NodePath.join(root(), "scripts/start.mjs")
+    const entry = NodeFs.existsSync(start) ? [start, "demo"] : [NodePath.join(root(), "packages/server/dist/demo.mjs")]
+    const child = spawn(process.execPath, entry, {
       cwd: process.cwd(),
       stdio: "inherit"
     })

@@ -52,7 +52,8 @@ export const sync = Command.make("sync", { key, user, json }, (opts) =>
     const chosen = yield* targets(opts.key, opts.user)
     // One correlation id for the whole run: its events are found together in the audit log.
     const cliOrigin = originOf("cli")
-    if (chosen.length === 0) return yield* printLines(["No keys to sync"])
+    // With --json, no keys is no lines: stdout stays JSON lines only.
+    if (chosen.length === 0) return yield* printLines(opts.json ? [] : ["No keys to sync"])
     let failed = 0
     for (const target of chosen) {
       const synced = yield* keySync.syncKey(target.id, cliOrigin, "cli").pipe(

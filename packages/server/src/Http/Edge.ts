@@ -2,8 +2,10 @@ import * as NodeCrypto from "node:crypto"
 import { type HttpApp, HttpIncomingMessage, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Cause, Clock, Config, Effect, Option } from "effect"
 import { AppConfig } from "../Config.js"
+import * as Metrics from "../Metrics.js"
 import { detailResponse, failureResponse } from "./Errors.js"
-import { countRequest, routeLabeler } from "./Metrics.js"
+import { interruptedResponse, tracked } from "./Lifecycle.js"
+import { routeLabeler, rpcTags } from "./Metrics.js"
 import { CurrentRequest, type RequestInfo } from "./RequestContext.js"
 import { routePath } from "./Routes.js"
 import { clientIp, hostAllowed, isSecure, securityHeaders } from "./Security.js"
@@ -51,8 +53,12 @@ export const makeEdge = Effect.gen(function* () {
           : yield* app.pipe(
               Effect.provideService(CurrentRequest, info),
               HttpIncomingMessage.withMaxBodySize(Option.some(MAX_BODY_BYTES)),
+              // Work interrupted under a request that is itself still running (the sync fibers stopping at
+              // shutdown, say) is a 503 with a detail, never a 500.
               Effect.catchAllCause((cause) =>
-                Cause.isInterruptedOnly(cause) ? Effect.failCause(cause) : failureResponse(cause, requestId)
+                Cause.isInterruptedOnly(cause)
+                  ? Effect.succeed(interruptedResponse())
+                  : failureResponse(cause, requestId)
               )
             )
       // The RPC answers carry sessions' data and a created token's secret, like the API's.
@@ -63,7 +69,9 @@ export const makeEdge = Effect.gen(function* () {
         "x-request-id": requestId
       })
       const elapsed = (yield* Clock.currentTimeMillis) - started
-      yield* countRequest(request.method, label(request.method, path, answered.status), answered.status)
+      const rpc = path === "/rpc" && answered.status < 400 ? yield* rpcTags(request) : []
+      const route = label(request.method, path, answered.status, rpc)
+      yield* Metrics.recordRequest(request.method, route, answered.status, elapsed / 1000)
       yield* Effect.logInfo(`${request.method} ${path} ${answered.status} ${elapsed}ms`).pipe(
         Effect.annotateLogs({ clientIp: info.clientIp })
       )
@@ -73,6 +81,6 @@ export const makeEdge = Effect.gen(function* () {
   return <E, R>(app: HttpApp.Default<E, R>) =>
     Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
       const requestId = NodeCrypto.randomUUID()
-      return Effect.annotateLogs(handle(app, request, requestId), "requestId", requestId)
+      return Effect.annotateLogs(tracked(handle(app, request, requestId)), "requestId", requestId)
     })
 })

@@ -2,7 +2,6 @@ import { HttpApiBuilder } from "@effect/platform"
 import { CurrentUser, OrwApi } from "@orw/domain/Api"
 import { Effect } from "effect"
 import { Keys } from "../App/Keys.js"
-import { countSync } from "./Metrics.js"
 import { requestOrigin } from "./RequestContext.js"
 
 /** /api/keys: the signed-in user's OpenRouter keys. */
@@ -41,9 +40,7 @@ export const KeysHandlers = HttpApiBuilder.group(OrwApi, "keys", (handlers) =>
       .handle("sync", ({ path }) =>
         Effect.gen(function* () {
           const user = yield* CurrentUser
-          const result = yield* keys.sync(user.userId, path.id, yield* requestOrigin())
-          yield* countSync(result.outcome)
-          return result
+          return yield* keys.sync(user.userId, path.id, yield* requestOrigin())
         })
       )
   })

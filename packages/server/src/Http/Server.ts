@@ -4,7 +4,7 @@ import type * as NodeStream from "node:stream"
 import { HttpApiBuilder, type HttpRouter, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { OrwApi } from "@orw/domain/Api"
-import { Effect, Layer } from "effect"
+import { Deferred, Effect, Layer } from "effect"
 import { Accounts } from "../App/Accounts.js"
 import { AlertsService } from "../App/Alerts.js"
 import { BudgetsService } from "../App/Budgets.js"
@@ -28,6 +28,7 @@ import { makeEdge } from "./Edge.js"
 import { DecodeErrorsLive, JsonBodiesLive } from "./Errors.js"
 import { HealthRoutes } from "./Health.js"
 import { KeysHandlers } from "./Keys.js"
+import { answerWhileUnavailable, Drain, ServerLifecycle } from "./Lifecycle.js"
 import { MetricsRoute } from "./Metrics.js"
 import { RateLimits } from "./RateLimit.js"
 import { securityHeaders } from "./Security.js"
@@ -183,6 +184,9 @@ const LOOPBACK_TWIN: Record<string, string> = { "127.0.0.1": "::1", "::1": "127.
 /**
  * A Node HTTP server listening on `host:port` (port 0: a free port), with the platform services. On a
  * loopback address it also takes connections on the other family's loopback (when the machine has one).
+ * The port opens at once: until the app is served on it (after migrations and projection rebuilds) and
+ * again once it stops, `answerWhileUnavailable` answers (503, `/healthz` 200), so no request hangs. Its
+ * {@link ServerLifecycle} lets `appLayer` drain the server gracefully on shutdown.
  */
 export const listen = (options: {
   readonly host: string
@@ -190,12 +194,22 @@ export const listen = (options: {
   readonly limits?: Partial<ConnectionLimits>
 }) => {
   let server: NodeHttp.Server | undefined
+  const state: ServerLifecycle["Type"]["state"] = { phase: "starting", inFlight: 0 }
   const primary = NodeHttpServer.layer(
     () => {
-      server = makeNodeServer({ ...DEFAULT_LIMITS, ...options.limits })
-      return server
+      const made = makeNodeServer({ ...DEFAULT_LIMITS, ...options.limits })
+      made.on("request", answerWhileUnavailable(made, state))
+      server = made
+      return made
     },
     { host: options.host, port: options.port }
+  )
+  const lifecycle = Layer.effect(
+    ServerLifecycle,
+    Effect.gen(function* () {
+      if (server === undefined) return yield* Effect.dieMessage("listen: no server")
+      return { server, state, idle: yield* Deferred.make<void>(), deadline: yield* Deferred.make<void>() }
+    })
   )
   const twin = Layer.scopedDiscard(
     Effect.gen(function* () {
@@ -214,7 +228,7 @@ export const listen = (options: {
       )
     })
   )
-  return twin.pipe(Layer.provideMerge(primary))
+  return Layer.merge(twin, lifecycle).pipe(Layer.provideMerge(primary))
 }
 
 /** What {@link appLayer} is built from. */
@@ -242,7 +256,10 @@ export const appLayer = <E, R, RE = never, RR = never>(options: AppLayerOptions<
     options.backgroundSync === false ? Layer.empty : SyncSupervisor.Default,
     options.backgroundDelivery === false ? Layer.empty : Alerting.BackgroundDelivery
   )
-  return httpLive(options.routes).pipe(
+  // Drain is built last, so its finalizer (the graceful stop) runs first; it finds the ServerLifecycle
+  // that `listen` provides beside the server, and does nothing on a server without one.
+  return Drain.pipe(
+    Layer.provideMerge(httpLive(options.routes)),
     Layer.provideMerge(background.pipe(Layer.provideMerge(Services))),
     Layer.provideMerge(Layer.mergeAll(Sync.layer, Jwt.Default, options.passwords ?? Passwords.Default)),
     // The lock first and released last: a second server on the same database stops before opening it.

@@ -17,10 +17,19 @@ export const SPA_ROUTES = [
   "/profile"
 ] as const
 
+/**
+ * packages/web/dist seen from this module: from its source (packages/server/src/Http) or from the
+ * server bundle (packages/server/dist), whichever exists.
+ */
+const defaultWebDist = () => {
+  const candidates = ["../../../web/dist", "../../web/dist"].map((path) =>
+    fileURLToPath(new URL(path, import.meta.url))
+  )
+  return candidates.find((dir) => NodeFs.existsSync(NodePath.join(dir, "index.html"))) ?? candidates[0]!
+}
+
 /** The web app's build: WEB_DIST_DIR, else packages/web/dist. */
-const WebDist = Config.string("WEB_DIST_DIR").pipe(
-  Config.withDefault(fileURLToPath(new URL("../../../web/dist", import.meta.url)))
-)
+const WebDist = Config.string("WEB_DIST_DIR").pipe(Config.withDefault(defaultWebDist()))
 
 const isFile = (path: string) => {
   try {

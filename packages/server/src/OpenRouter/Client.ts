@@ -1,7 +1,8 @@
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
-import { Duration, Effect, Schema } from "effect"
+import { Cause, Clock, Duration, Effect, Exit, Option, Schema } from "effect"
 import type * as Redacted from "effect/Redacted"
 import { AppConfig } from "../Config.js"
+import * as Metrics from "../Metrics.js"
 import { type AnalyticsQuery, AnalyticsResponse } from "./Analytics/Schemas.js"
 import type { OpenRouterError } from "./Errors.js"
 import {
@@ -41,6 +42,34 @@ const make = Effect.gen(function* () {
   const { openRouterApiUrl, openRouterTimeout: timeout } = yield* AppConfig
   const baseUrl = openRouterApiUrl.replace(/\/+$/, "")
   const client = yield* HttpClient.HttpClient
+
+  /** Records the request's duration and outcome (`status` of the upstream's answer, else the failure). */
+  const timed =
+    (endpoint: string) =>
+    <A>(effect: Effect.Effect<A, OpenRouterError>): Effect.Effect<A, OpenRouterError> =>
+      Effect.gen(function* () {
+        const started = yield* Clock.currentTimeMillis
+        const exit = yield* Effect.exit(effect)
+        const seconds = ((yield* Clock.currentTimeMillis) - started) / 1000
+        const outcome = Exit.match(exit, {
+          onSuccess: () => "200",
+          onFailure: (cause) => {
+            const failure = Cause.failureOption(cause)
+            if (Option.isNone(failure)) return "interrupted"
+            const error: OpenRouterError = failure.value
+            switch (error._tag) {
+              case "OpenRouterUnavailable":
+                return String(error.status)
+              case "OpenRouterTransportError":
+                return error.reason.toLowerCase()
+              default:
+                return UPSTREAM_OUTCOME[error._tag]
+            }
+          }
+        })
+        yield* Metrics.recordUpstream(endpoint.split("?")[0] ?? endpoint, outcome, seconds)
+        return yield* exit
+      })
 
   const call = <A, I>(
     endpoint: string,
@@ -82,7 +111,8 @@ const make = Effect.gen(function* () {
             reason: "Timeout",
             message: `GET ${endpoint}: no response within ${Duration.format(timeout)}`
           })
-      })
+      }),
+      timed(endpoint)
     )
 
   const getKey = Effect.fn("OpenRouterClient.getKey")(function* (key: Redacted.Redacted<string>) {
@@ -151,6 +181,15 @@ const make = Effect.gen(function* () {
  * OpenRouter's API for the sync: `GET /key`, `/keys`, `/activity`, `/credits`, at AppConfig's
  * OPENROUTER_API_URL over fetch. Never retries: see `isRetryable` and `retryAfter`.
  */
+/** The `outcome` label of an upstream failure that carries no status of its own. */
+const UPSTREAM_OUTCOME = {
+  OpenRouterUnauthorized: "401",
+  OpenRouterPaymentRequired: "402",
+  OpenRouterForbidden: "403",
+  OpenRouterRateLimited: "429",
+  OpenRouterDecodeError: "invalid_response"
+} as const
+
 export class OpenRouterClient extends Effect.Service<OpenRouterClient>()("orw/OpenRouterClient", {
   effect: make,
   dependencies: [FetchHttpClient.layer]

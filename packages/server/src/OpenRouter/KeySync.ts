@@ -19,6 +19,7 @@ import { metadataOf, type Origin } from "../App/Origin.js"
 import { KeyVault } from "../Crypto/KeyVault.js"
 import { Dispatcher } from "../Dispatcher.js"
 import type { EventMetadata, StoredEvent } from "../EventStore.js"
+import * as Metrics from "../Metrics.js"
 import * as ApiKeys from "../Projections/ApiKeys.js"
 import * as Balances from "../SideTables/Balances.js"
 import * as SyncStatus from "../SideTables/SyncStatus.js"
@@ -208,7 +209,11 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
     })
 
     return {
-      syncKey: flow(syncKey, Effect.provideService(SyncSettings, settings)),
+      syncKey: (keyId: ApiKeyId, origin: Origin, actor: string | null) =>
+        syncKey(keyId, origin, actor).pipe(
+          Effect.provideService(SyncSettings, settings),
+          Effect.tap((result) => Metrics.recordSync(origin.source, result.outcome))
+        ),
       writeLimit: flow(writeLimit, Effect.provideService(SyncSettings, settings))
     } as const
   }),

@@ -98,7 +98,9 @@ const postgresLease = (sql: SqlClient.SqlClient): Effect.Effect<SyncLeaseShape, 
         : Effect.flatMap(Ref.get(session), (opened) =>
             Option.isNone(opened)
               ? Effect.void
-              : run(opened.value.connection, "SELECT pg_advisory_unlock(hashtextextended($1, 0))", [lockKey(keyId)])
+              : Effect.asVoid(
+                  run(opened.value.connection, "SELECT pg_advisory_unlock(hashtextextended($1, 0))", [lockKey(keyId)])
+                )
           ).pipe(
             Effect.ensuring(Effect.sync(() => held.delete(keyId))),
             Effect.catchAll(() => drop)

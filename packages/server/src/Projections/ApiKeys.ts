@@ -300,3 +300,15 @@ export const managementKeyOf = (userId: string, exceptKeyId: string) =>
     Effect.map((rows) => Option.map(Option.fromNullable(rows.find((r) => isPolled(flagsOf(r)))), toTarget)),
     Effect.orDie
   )
+
+/** Every key's all-time spend as OpenRouter last reported it (USD; null until the first sync = 0), for /metrics. */
+export const upstreamSpend = Effect.flatMap(
+  SqlClient.SqlClient,
+  (sql) => sql<{ id: string; name: string; usage_total_micros: number | null }>`SELECT id, name, usage_total_micros
+    FROM api_keys ORDER BY id`
+).pipe(
+  Effect.map((rows) =>
+    rows.map((r) => ({ id: r.id, name: r.name, usageTotal: Number(r.usage_total_micros ?? 0) / 1_000_000 }))
+  ),
+  Effect.orDie
+)

@@ -1,0 +1,67 @@
+import { Effect, Metric, MetricBoundaries, MetricLabel } from "effect"
+
+/**
+ * The application's metrics, in Effect's registry; `Http/Metrics.ts` exposes them (and the gauges read at
+ * scrape time) as Prometheus text. Names follow Prometheus conventions: `orw_` prefix, base units
+ * (seconds), `_total` on counters. Labels are bounded sets (routes, event types, outcomes, endpoints).
+ */
+
+/** Latency buckets in seconds, from 5 ms to 30 s. */
+const SECONDS = MetricBoundaries.fromIterable([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30])
+
+const httpRequests = Metric.counter("orw_http_requests_total", {
+  description: "HTTP requests answered, by method, route and status",
+  incremental: true
+})
+const httpDuration = Metric.histogram(
+  "orw_http_request_duration_seconds",
+  SECONDS,
+  "Time to answer an HTTP request, by method, route and status"
+)
+const eventsAppended = Metric.counter("orw_events_appended_total", {
+  description: "Events appended to the log (committed), by type",
+  incremental: true
+})
+const syncRuns = Metric.counter("orw_sync_runs_total", {
+  description: "Key syncs run, by source (sync fibers, web, api, cli) and outcome (ok, invalid, failed)",
+  incremental: true
+})
+const syncFailures = Metric.counter("orw_sync_failures_total", {
+  description: "Key syncs that did not succeed, by source and outcome (invalid, failed)",
+  incremental: true
+})
+const upstreamDuration = Metric.histogram(
+  "orw_upstream_request_duration_seconds",
+  SECONDS,
+  "Time of one OpenRouter request, by endpoint and outcome (HTTP status, timeout, error)"
+)
+
+const labelled = <T, In, Out>(metric: Metric.Metric<T, In, Out>, labels: Record<string, string>) =>
+  Metric.taggedWithLabels(
+    metric,
+    Object.entries(labels).map(([key, value]) => MetricLabel.make(key, value))
+  )
+
+/** One answered HTTP request. */
+export const recordRequest = (method: string, route: string, status: number, seconds: number) => {
+  const labels = { method, route, status: String(status) }
+  return Effect.zipRight(
+    Metric.increment(labelled(httpRequests, labels)),
+    Metric.update(labelled(httpDuration, labels), seconds)
+  )
+}
+
+/** Events committed to the log. */
+export const recordAppended = (types: ReadonlyArray<string>) =>
+  Effect.forEach(types, (type) => Metric.increment(labelled(eventsAppended, { type })), { discard: true })
+
+/** One key sync and its outcome. */
+export const recordSync = (source: string, outcome: string) =>
+  Effect.zipRight(
+    Metric.increment(labelled(syncRuns, { source, outcome })),
+    outcome === "ok" ? Effect.void : Metric.increment(labelled(syncFailures, { source, outcome }))
+  )
+
+/** One upstream request: `endpoint` is the path without ids or query (`/key`, `/activity`). */
+export const recordUpstream = (endpoint: string, outcome: string, seconds: number) =>
+  Metric.update(labelled(upstreamDuration, { endpoint, outcome }), seconds)
