@@ -21,7 +21,8 @@ const RPC_TAGS = new Set(WebRpcs.requests.keys())
 export const rpcTags = (request: HttpServerRequest.HttpServerRequest): Effect.Effect<ReadonlyArray<string>> =>
   Effect.gen(function* () {
     const text = yield* request.text
-    const parsed: unknown = JSON.parse(text)
+    // A body that is not JSON is refused by the RPC server; here it only has no method to count.
+    const parsed: unknown = yield* Effect.try(() => JSON.parse(text) as unknown)
     const messages: ReadonlyArray<unknown> = Array.isArray(parsed) ? parsed : [parsed]
     return messages.flatMap((m) =>
       typeof m === "object" && m !== null && "tag" in m && typeof m.tag === "string" && RPC_TAGS.has(m.tag)
