@@ -10,6 +10,7 @@ import { Projector } from "@orw/server/Projector"
 import { migrations } from "@orw/server/Sql"
 import { Effect, Redacted } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { openSqlite } from "../cli/fixture.js"
 import { client } from "../http/support/client.js"
 import { startServer, type TestServer } from "../http/support/server.js"
 
@@ -51,8 +52,15 @@ const decodedEvents = (server: TestServer) =>
 
 beforeAll(async () => {
   NodeFs.copyFileSync(NodePath.join(fixtures, "upgrade-v1.db"), file)
-  // Sanity: the copy is the old schema, so what the test sees below is the upgrade's doing.
-  expect(NodeFs.statSync(file).size).toBeGreaterThan(0)
+  // The copy is the old schema, so what the test sees below is the upgrade's doing.
+  const before = openSqlite(file)
+  const tables = before.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>
+  const applied = before.prepare("SELECT MAX(migration_id) AS id FROM effect_sql_migrations").all()[0]
+  const v1 = before.prepare("SELECT DISTINCT version FROM projection_checkpoints").all() as Array<{ version: number }>
+  before.close()
+  expect(tables.map((t) => t.name)).not.toContain("streams")
+  expect(applied).toEqual({ id: 3 })
+  expect(v1).toEqual([{ version: 1 }])
   upgraded = await startServer({ database: Database.Sqlite({ filename: file }), dataDir: dir, encryptionKey })
 
   // A fresh database of the current schema, fed the same events through the current EventStore
