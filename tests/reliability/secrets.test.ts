@@ -9,7 +9,8 @@ import { startServer, type TestServer } from "../http/support/server.js"
  * A full scenario through HTTP and RPC, then every byte the system wrote or said is scanned for every
  * plaintext secret (OpenRouter keys, passwords, API tokens, session JWTs), in UTF-8, UTF-16LE and UTF-16BE:
  * the database files (with WAL), the log lines, the CLI's output, and every answer except the one answer that
- * hands a secret over (login: the JWT; token creation: the token). There is no `orw backup` in this tree yet.
+ * hands a secret over (login: the JWT; token creation: the token). An `orw backup` taken while the server runs
+ * is scanned too.
  */
 
 let server: TestServer
@@ -91,6 +92,11 @@ it("no plaintext key, password, token or JWT in the files, logs, CLI output or a
     const run = await orw(args, env)
     cli.push(run.stdout, run.stderr)
   }
+  // An online backup of the full scenario, while the server holds the database.
+  const backupFile = `${server.dir}/backup-scan.db`
+  const backup = await orw(["backup", backupFile], env)
+  expect(backup.code, backup.stderr).toBe(0)
+  cli.push(backup.stdout, backup.stderr)
   say(await api.request("DELETE", "/api/users/me", { bearer: jwt3, json: { password: newPassword } }))
 
   const secrets = {
@@ -106,7 +112,7 @@ it("no plaintext key, password, token or JWT in the files, logs, CLI output or a
     jwt3
   }
   const files = NodeFs.readdirSync(server.dir)
-    .filter((f) => f.startsWith("app.db"))
+    .filter((f) => f.startsWith("app.db") || f.startsWith("backup-scan.db"))
     .map((f) => [`file ${f}`, NodeFs.readFileSync(`${server.dir}/${f}`)] as const)
   const haystacks: ReadonlyArray<readonly [string, Buffer]> = [
     ...files,
@@ -114,7 +120,7 @@ it("no plaintext key, password, token or JWT in the files, logs, CLI output or a
     ["cli", Buffer.from(cli.join("\n"), "utf8")],
     ["answers", Buffer.from(answers.join("\n"), "utf8")]
   ]
-  expect(files.length).toBeGreaterThanOrEqual(1)
+  expect(files.map(([name]) => name)).toEqual(expect.arrayContaining(["file app.db", "file backup-scan.db"]))
   const found: Array<string> = []
   for (const [where, bytes] of haystacks) {
     for (const [name, secret] of Object.entries(secrets)) {
