@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from "node:child_process"
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
+import { allProjections } from "@orw/server/Projections/index"
 import { afterAll, expect, it } from "vitest"
 import { ROOT } from "../../scripts/build.mjs"
 import { freePort, request, tempDir } from "./support/process.js"
@@ -85,7 +86,7 @@ it.runIf(root && setpriv !== undefined)(
         .trim()
         .split("\n")
         .map((line) => JSON.parse(line).lag)
-    ).toEqual([0, 0, 0, 0])
+    ).toEqual(allProjections.map(() => 0))
 
     server.kill("SIGTERM")
     expect(await exited).toBe(0)

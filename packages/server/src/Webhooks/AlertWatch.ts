@@ -8,6 +8,8 @@ import * as Deliveries from "../SideTables/Deliveries.js"
 
 export const ALERT_WATCH = "alert_watch"
 const BATCH = 500
+/** The pause between two batches of a catch-up, so requests are answered meanwhile. */
+const BATCH_PAUSE = Duration.millis(5)
 
 /**
  * The catch-up of the firing rule: usage is decided again inline after every append (Dispatcher), but a
@@ -33,6 +35,9 @@ export class AlertWatch extends Effect.Service<AlertWatch>()("orw/Webhooks/Alert
         if (last === undefined) return
         yield* evaluateUsage(dispatcher.dispatch, batch, metadata, spikeFactor)
         yield* Deliveries.saveCheckpoint(ALERT_WATCH, last.position)
+        // A long log (the first start over an existing database) is read in batches; between them the event
+        // loop serves requests (the SQLite reads block it while they run).
+        if (batch.length === BATCH) yield* Effect.sleep(BATCH_PAUSE)
       }
     }).pipe(Effect.withSpan("AlertWatch.catchUp"))
 

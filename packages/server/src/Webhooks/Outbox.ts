@@ -93,7 +93,8 @@ export class Outbox extends Effect.Service<Outbox>()("orw/Webhooks/Outbox", {
 
     /** Runs batches until the log is read to its head. */
     const catchUp = Effect.gen(function* () {
-      while ((yield* step) === BATCH) {}
+      // Between batches the event loop serves requests (the SQLite reads block it while they run).
+      while ((yield* step) === BATCH) yield* Effect.sleep("5 millis")
     }).pipe(Effect.withSpan("Outbox.catchUp"))
 
     /** How many events the outbox has not read yet. */
