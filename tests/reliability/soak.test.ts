@@ -28,10 +28,12 @@ const WORKERS = 8
 const MAX_REQUESTS = 2_000_000
 const WARM_UP_S = 60
 
-const vmRssMiB = (pid: number) => {
+/** VmRSS and its anonymous part (malloc, V8's heap) from /proc/<pid>/status, in MiB. */
+const rssMiB = (pid: number) => {
   const status = NodeFs.readFileSync(`/proc/${pid}/status`, "utf8")
-  const kib = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? Number.NaN)
-  return Math.round(kib / 1024)
+  const field = (name: string) =>
+    Math.round(Number(new RegExp(`^${name}:\\s+(\\d+)\\s+kB`, "m").exec(status)?.[1] ?? Number.NaN) / 1024)
+  return { rss: field("VmRSS"), anon: field("RssAnon") }
 }
 
 const percentile = (sorted: ReadonlyArray<number>, p: number) =>
@@ -113,6 +115,7 @@ it.runIf(SOAK)(
     const samples: Array<{
       at: number
       rssMiB: number
+      anonMiB: number
       p50Ms: number
       p99Ms: number
       maxMs: number
@@ -127,9 +130,11 @@ it.runIf(SOAK)(
       const at = Math.round((Date.now() - started) / 1000)
       const sorted = window.sort((a, b) => a - b)
       window = []
+      const rss = rssMiB(pid)
       samples.push({
         at,
-        rssMiB: vmRssMiB(pid),
+        rssMiB: rss.rss,
+        anonMiB: rss.anon,
         p50Ms: Math.round(percentile(sorted, 50)),
         p99Ms: Math.round(percentile(sorted, 99)),
         maxMs: Math.round(sorted[sorted.length - 1] ?? 0),
@@ -209,9 +214,9 @@ it.runIf(SOAK)(
       `soak: ${requests} requests in ${Math.round((Date.now() - started) / 1000)} s, ${errors.length} errors` +
         (SNAPSHOTS ? `; heap snapshots in ${dir}` : "")
     )
-    console.info(`soak samples (t s, RSS MiB, p50/p99/max ms, requests so far):`)
+    console.info(`soak samples (t s, RSS MiB, of which anonymous, latency p50/p99/max ms, requests so far):`)
     for (const s of samples)
-      console.info(`| ${s.at} | ${s.rssMiB} | ${s.p50Ms} / ${s.p99Ms} / ${s.maxMs} | ${s.requests} |`)
+      console.info(`| ${s.at} | ${s.rssMiB} | ${s.anonMiB} | ${s.p50Ms} / ${s.p99Ms} / ${s.maxMs} | ${s.requests} |`)
     expect(errors).toEqual([])
     const steady = samples.filter((s) => s.at >= WARM_UP_S)
     expect(steady.length).toBeGreaterThanOrEqual(Math.max(3, MINUTES * 6 - 8))
