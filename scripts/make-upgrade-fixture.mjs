@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Rebuilds tests/fixtures/upgrade-v1.db: a SQLite file exactly as the first released schema
+ * Rebuilds tests/fixtures/upgrade-v1.sql: the SQL of a SQLite file exactly as the first released schema
  * (commit c76269b) left it, made by that commit's own code (its migrations 0001–0003, Dispatcher,
  * deciders, KeyVault and v1 projections), from the fake inputs in tests/fixtures/upgrade-v1.json.
  *
@@ -20,7 +20,7 @@ import { fileURLToPath } from "node:url"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const fixed = path.join(root, "tests/fixtures/upgrade-v1.json")
-const target = path.join(root, "tests/fixtures/upgrade-v1.db")
+const target = path.join(root, "tests/fixtures/upgrade-v1.sql")
 const { commit } = JSON.parse(fs.readFileSync(fixed, "utf8"))
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "orw-first-"))
@@ -41,8 +41,10 @@ try {
   db.pragma("journal_mode = DELETE")
   db.pragma("page_size = 1024")
   db.exec("VACUUM")
+  // Kept in git as SQL text (what `sqlite3 .dump` writes), not as a database file.
+  const { dumpSql } = await import("./sqlite-dump.mjs")
+  fs.writeFileSync(target, dumpSql(db))
   db.close()
-  fs.copyFileSync(out, target)
   console.log(`${path.relative(root, target)}: ${fs.statSync(target).size} bytes`)
 } finally {
   try {

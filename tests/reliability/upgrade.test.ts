@@ -15,7 +15,7 @@ import { client } from "../http/support/client.js"
 import { startServer, type TestServer } from "../http/support/server.js"
 
 /*
- * tests/fixtures/upgrade-v1.db was made by the first released schema (c76269b), by that commit's
+ * tests/fixtures/upgrade-v1.sql is a database made by the first released schema (c76269b), by that commit's
  * own code: migrations 0001–0003, projections at their v1 tables and checkpoints, 24 events in its
  * JSON shapes (schema_version 1). Rebuild it with `node scripts/make-upgrade-fixture.mjs`; its fake
  * inputs (ids, password, API token, master key) are in upgrade-v1.json.
@@ -51,7 +51,10 @@ const decodedEvents = (server: TestServer) =>
   )
 
 beforeAll(async () => {
-  NodeFs.copyFileSync(NodePath.join(fixtures, "upgrade-v1.db"), file)
+  // The fixture is kept as SQL text (no database file in git); this is the file the first release left.
+  const made = openSqlite(file)
+  made.exec(NodeFs.readFileSync(NodePath.join(fixtures, "upgrade-v1.sql"), "utf8"))
+  made.close()
   // The copy is the old schema, so what the test sees below is the upgrade's doing.
   const before = openSqlite(file)
   const tables = before.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>
