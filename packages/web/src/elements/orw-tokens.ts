@@ -3,6 +3,7 @@ import type { CreatedToken, TokenRow } from "@orw/domain/Rpc"
 import { Effect } from "effect"
 import { css, html, LitElement, nothing } from "lit"
 import { customElement, state } from "lit/decorators.js"
+import { copyShownSecret } from "../clipboard.js"
 import { EffectTask, errorMessage } from "../controllers/effect-task.js"
 import { dateTime, day } from "../format.js"
 import { rpc } from "../runtime.js"
@@ -63,19 +64,7 @@ export class OrwTokens extends LitElement {
 
   private readonly _copy = async (): Promise<void> => {
     if (this._created === null) return
-    try {
-      await navigator.clipboard.writeText(this._created.token)
-      this._copied = true
-    } catch {
-      // No clipboard access (e.g. plain http): select the token so a key press copies it.
-      const code = this.renderRoot.querySelector("#new-token")
-      const selection = window.getSelection()
-      if (code === null || selection === null) return
-      const range = document.createRange()
-      range.selectNodeContents(code)
-      selection.removeAllRanges()
-      selection.addRange(range)
-    }
+    if (await copyShownSecret(this._created.token, this.renderRoot.querySelector("#new-token"))) this._copied = true
   }
 
   private _shownOnce(created: CreatedToken) {

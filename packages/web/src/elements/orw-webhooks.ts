@@ -8,6 +8,7 @@ import { day } from "../format.js"
 import { type AppServices, rpc } from "../runtime.js"
 import { shared } from "../styles.js"
 import "./orw-webhook-deliveries.js"
+import { copyShownSecret } from "../clipboard.js"
 
 type Webhook = WebhookList["items"][number]
 
@@ -152,19 +153,7 @@ export class OrwWebhooks extends LitElement {
 
   private readonly _copy = async (): Promise<void> => {
     if (this._created === null) return
-    try {
-      await navigator.clipboard.writeText(this._created.secret)
-      this._copied = true
-    } catch {
-      // No clipboard access (e.g. plain http): select the secret so a key press copies it.
-      const code = this.renderRoot.querySelector("#new-secret")
-      const selection = window.getSelection()
-      if (code === null || selection === null) return
-      const range = document.createRange()
-      range.selectNodeContents(code)
-      selection.removeAllRanges()
-      selection.addRange(range)
-    }
+    if (await copyShownSecret(this._created.secret, this.renderRoot.querySelector("#new-secret"))) this._copied = true
   }
 
   private _shownOnce(created: CreatedWebhook) {
