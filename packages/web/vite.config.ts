@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url"
 import { defineConfig } from "vite"
 
 const backend = "http://127.0.0.1:8000"
@@ -10,6 +11,10 @@ const backend = "http://127.0.0.1:8000"
 export default defineConfig({
   // Lit's standard decorators need ES2022 class semantics.
   esbuild: { target: "es2022" },
+  resolve: {
+    // JSON is the only RPC serialization the app uses: see src/stubs/msgpackr.ts.
+    alias: { msgpackr: fileURLToPath(new URL("./src/stubs/msgpackr.ts", import.meta.url)) }
+  },
   build: {
     target: "es2022",
     outDir: "dist",

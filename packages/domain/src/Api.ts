@@ -6,6 +6,7 @@ import { BudgetsApi, WebhooksApi } from "./Api/Budgets.js"
 import { InternalError, json, UnprocessableJson } from "./Api/Errors.js"
 import { KeysApi } from "./Api/Keys.js"
 import { TokensApi } from "./Api/Tokens.js"
+import { UsageApi } from "./Api/Usage.js"
 import { V1Api } from "./Api/V1.js"
 
 export * from "./Api/Account.js"
@@ -16,6 +17,7 @@ export * from "./Api/Errors.js"
 export * from "./Api/Keys.js"
 export * from "./Api/Security.js"
 export * from "./Api/Tokens.js"
+export * from "./Api/Usage.js"
 export * from "./Api/V1.js"
 
 /**
@@ -30,6 +32,7 @@ export class OrwApi extends HttpApi.make("orw")
   .add(BudgetsApi)
   .add(AlertsApi)
   .add(WebhooksApi)
+  .add(UsageApi)
   .add(V1Api)
   .addError(UnprocessableJson)
   .addError(json(InternalError))

@@ -49,11 +49,13 @@ import {
 } from "./Errors.js"
 import { ApiKeyId, ApiTokenId, BudgetId, type UserId, WebhookId } from "./Ids.js"
 import { Dashboard, DashboardQuery } from "./Rpc/Models.js"
+import { ExplorerQuery, UsageExplorer } from "./Usage/ExplorerSchema.js"
 
 export type { AlertKind } from "./Api/Alerts.js"
 export type { KeyStatus } from "./Api/Keys.js"
 export type { BudgetPeriod } from "./Budget/Period.js"
 export * from "./Rpc/Models.js"
+export { type ExplorerQuery, ExplorerRow, ExplorerTotals, UsageExplorer } from "./Usage/ExplorerSchema.js"
 export {
   AlertList,
   AlertRow,
@@ -150,6 +152,12 @@ const PageQuery = {
 export class WebRpcs extends RpcGroup.make(
   Rpc.make("me", { success: UserResponse, error: UserNotFound }),
   Rpc.make("dashboard", { payload: payload(DashboardQuery.fields), success: Dashboard, error: InvalidDateRange }),
+  /** The usage explorer's rows: the same effective usage and exact sums as `/api/v1/usage` and `/api/usage`. */
+  Rpc.make("usage", {
+    payload: payload(ExplorerQuery.fields),
+    success: UsageExplorer,
+    error: Schema.Union(InvalidDateRange, KeyNotFound, KeyForbidden)
+  }),
   Rpc.make("listKeys", { success: Schema.Array(KeyRow) }),
   /** The plaintext key travels once, redacted on the server, and is never sent back (rows show the label). */
   Rpc.make("addKey", {

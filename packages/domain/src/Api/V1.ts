@@ -19,13 +19,41 @@ export const StatsParams = Schema.Struct({
   end_date: Schema.optional(DateParam)
 })
 
+/** `csv`: the rows as CSV (design.md section 9), also chosen by `Accept: text/csv`; `json` by default. */
+export const OutputFormat = Schema.Literal("json", "csv").annotations({
+  description: "json (default) or csv: every row of the range as text/csv (page and limit do not apply)"
+})
+
 export const UsageParams = Schema.Struct({
   start_date: Schema.optional(DateParam),
   end_date: Schema.optional(DateParam),
   key_id: Schema.optional(ApiKeyId),
   page: Schema.optionalWith(positiveInt("page", Number.MAX_SAFE_INTEGER), { default: () => 1 }),
-  limit: Schema.optionalWith(positiveInt("limit", MAX_PAGE_SIZE), { default: () => 100 })
+  limit: Schema.optionalWith(positiveInt("limit", MAX_PAGE_SIZE), { default: () => 100 }),
+  format: Schema.optional(OutputFormat)
 })
+
+/**
+ * Documents the `text/csv` alternative of an endpoint's 200 (HttpApi gives one success one content type; the
+ * handler answers CSV itself when asked).
+ */
+export const csvResponse =
+  (header: string) =>
+  (operation: Record<string, unknown>): Record<string, unknown> => {
+    const responses = (operation.responses ?? {}) as Record<string, { content?: Record<string, unknown> }>
+    const ok = responses["200"]
+    if (ok !== undefined)
+      ok.content = {
+        ...ok.content,
+        "text/csv": {
+          schema: {
+            type: "string",
+            description: `With format=csv or Accept: text/csv: a header line \`${header}\`, then every row (RFC 4180 quoting, CRLF lines)`
+          }
+        }
+      }
+    return operation
+  }
 
 /** How every figure of this API is defined (also in the README). */
 const RECORDED =
@@ -105,8 +133,9 @@ export class V1Api extends HttpApiGroup.make("v1")
       .addError(json(DateRangeReversed))
       .addError(json(KeyForbidden))
       .addError(json(KeyNotFound))
-      .annotate(OpenApi.Summary, "Daily usage per model, paginated (limit at most 1000)")
+      .annotate(OpenApi.Summary, "Daily usage per model, paginated (limit at most 1000); or all of it as CSV")
       .annotate(OpenApi.Description, RECORDED)
+      .annotate(OpenApi.Transform, csvResponse("date,model,requests,tokens_input,tokens_output,cost"))
   )
   .add(
     HttpApiEndpoint.get("alerts", "/api/v1/alerts")

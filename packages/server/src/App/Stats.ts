@@ -30,10 +30,49 @@ export interface DateRange {
   readonly endDate?: string | undefined
 }
 
+/** Which usage rows: a range, optionally one key. */
+export interface UsageQuery extends DateRange {
+  readonly keyId?: string | undefined
+}
+
 const checkRange = (range: DateRange) =>
   range.startDate !== undefined && range.endDate !== undefined && range.startDate > range.endDate
     ? Effect.fail(new DateRangeReversed())
     : Effect.void
+
+/**
+ * Every usage row per (date, model) of the range, over all the user's keys or one of them (404 for an
+ * unknown key, 403 for another user's), ordered by date then model: the JSON pages and the CSV alike.
+ */
+const usageItems = Effect.fn("Stats.usageItems")(function* (userId: UserId, query: UsageQuery) {
+  yield* checkRange(query)
+  if (query.keyId !== undefined) {
+    const key = yield* ApiKeys.summaryById(query.keyId)
+    // As everywhere in the contract: unknown is 404, another user's key is 403.
+    if (Option.isNone(key)) return yield* new KeyNotFound()
+    if (key.value.userId !== userId) return yield* new KeyForbidden()
+  }
+  const lines = yield* effectiveUsage({
+    userId,
+    keyId: query.keyId,
+    startDate: query.startDate,
+    endDate: query.endDate
+  })
+  const today = DateTime.formatIsoDateUtc(yield* DateTime.now)
+  // Lines come ordered by (date, model, key): the groups keep that order.
+  return [...sumUsageBy(lines, (l) => `${l.date}|${l.model}`).values()].map(
+    ({ first, sum }) =>
+      new UsageItem({
+        date: first.date,
+        model: first.model,
+        requests: sum.requests,
+        tokens_input: sum.tokensInput,
+        tokens_output: sum.tokensOutput,
+        cost: microsToUsd(sum.cost),
+        estimated: isEstimated([first], today)
+      })
+  )
+})
 
 /**
  * The public API's read side: totals, daily usage and per-key figures, from the usage read model's
@@ -41,6 +80,20 @@ const checkRange = (range: DateRange) =>
  */
 export class Stats extends Effect.Service<Stats>()("orw/App/Stats", {
   succeed: {
+    /** One page of usage per (date, model): a slice of {@link usageItems}. */
+    usage: (userId: UserId, query: UsageQuery & { readonly page: number; readonly limit: number }) =>
+      Effect.map(usageItems(userId, query), (items) => {
+        const start = (query.page - 1) * query.limit
+        return new UsageResponse({
+          items: items.slice(start, start + query.limit),
+          pagination: new Pagination({
+            page: query.page,
+            limit: query.limit,
+            total: items.length,
+            pages: Math.ceil(items.length / query.limit)
+          })
+        })
+      }),
     /** Totals and per-model figures of the user's keys: all time unless a range is given. */
     stats: Effect.fn("Stats.stats")(function* (userId: UserId, range: DateRange) {
       yield* checkRange(range)
@@ -69,49 +122,7 @@ export class Stats extends Effect.Service<Stats>()("orw/App/Stats", {
       })
     }),
 
-    /** One page of usage per (date, model), over all the user's keys or one of them; 404 for a key not theirs. */
-    usage: Effect.fn("Stats.usage")(function* (
-      userId: UserId,
-      query: DateRange & { readonly keyId?: string | undefined; readonly page: number; readonly limit: number }
-    ) {
-      yield* checkRange(query)
-      if (query.keyId !== undefined) {
-        const key = yield* ApiKeys.summaryById(query.keyId)
-        // As everywhere in the contract: unknown is 404, another user's key is 403.
-        if (Option.isNone(key)) return yield* new KeyNotFound()
-        if (key.value.userId !== userId) return yield* new KeyForbidden()
-      }
-      const lines = yield* effectiveUsage({
-        userId,
-        keyId: query.keyId,
-        startDate: query.startDate,
-        endDate: query.endDate
-      })
-      const today = DateTime.formatIsoDateUtc(yield* DateTime.now)
-      // Lines come ordered by (date, model, key): the groups keep that order.
-      const groups = [...sumUsageBy(lines, (l) => `${l.date}|${l.model}`).values()]
-      const start = (query.page - 1) * query.limit
-      return new UsageResponse({
-        items: groups.slice(start, start + query.limit).map(
-          ({ first, sum }) =>
-            new UsageItem({
-              date: first.date,
-              model: first.model,
-              requests: sum.requests,
-              tokens_input: sum.tokensInput,
-              tokens_output: sum.tokensOutput,
-              cost: microsToUsd(sum.cost),
-              estimated: isEstimated([first], today)
-            })
-        ),
-        pagination: new Pagination({
-          page: query.page,
-          limit: query.limit,
-          total: groups.length,
-          pages: Math.ceil(groups.length / query.limit)
-        })
-      })
-    }),
+    usageItems,
 
     /** The user's keys with all-time figures. */
     keys: Effect.fn("Stats.keys")(function* (userId: UserId) {

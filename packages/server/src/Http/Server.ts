@@ -34,6 +34,7 @@ import { RateLimits } from "./RateLimit.js"
 import { securityHeaders } from "./Security.js"
 import { StaticRoutes } from "./Static.js"
 import { TokensHandlers } from "./Tokens.js"
+import { UsageHandlers } from "./Usage.js"
 import { V1Handlers } from "./V1.js"
 
 /** The contract's groups with their security middleware. */
@@ -44,6 +45,7 @@ const ApiLive = HttpApiBuilder.api(OrwApi).pipe(
     KeysHandlers,
     TokensHandlers,
     V1Handlers,
+    UsageHandlers,
     BudgetsHandlers,
     AlertsHandlers,
     WebhooksHandlers

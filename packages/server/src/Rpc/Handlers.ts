@@ -3,6 +3,7 @@ import { Effect } from "effect"
 import { Accounts } from "../App/Accounts.js"
 import { AlertsService } from "../App/Alerts.js"
 import { BudgetsService } from "../App/Budgets.js"
+import { explore } from "../App/Explorer.js"
 import { Keys } from "../App/Keys.js"
 import { Tokens } from "../App/Tokens.js"
 import { WebhooksService } from "../App/Webhooks.js"
@@ -26,6 +27,17 @@ export const WebRpcHandlers = WebRpcs.toLayer(
     return WebRpcs.of({
       me: () => Effect.flatMap(caller, ({ userId }) => accounts.me(userId)),
       dashboard: (query: DashboardQuery) => Effect.flatMap(caller, ({ userId }) => dashboard(userId, query)),
+      usage: (query) =>
+        Effect.flatMap(caller, ({ userId }) =>
+          explore(userId, {
+            startDate: query.start_date,
+            endDate: query.end_date,
+            keyIds: query.key_ids,
+            models: query.models,
+            granularity: query.granularity,
+            split: query.split
+          })
+        ),
       listKeys: () => Effect.flatMap(caller, ({ userId }) => Effect.map(keys.list(userId), (list) => list.items)),
       addKey: ({ name, key }) =>
         Effect.flatMap(caller, ({ userId, origin }) => keys.add(userId, { name, key }, origin)),
