@@ -80,3 +80,40 @@ export const stackFromTop = (
   }
   return out
 }
+
+/** USD with every decimal the server keeps (up to 6, at least 2): the chart's read-out of an exact figure. */
+export const exactUsd = (value: number): string =>
+  new Intl.NumberFormat("en-US", {
+    style: "currency",
+    currency: "USD",
+    minimumFractionDigits: 2,
+    maximumFractionDigits: 6
+  }).format(value)
+
+/** Colours of the series, distinct in light and dark themes; "Other" takes the last. */
+export const PALETTE = [
+  "#6366f1",
+  "#f59e0b",
+  "#10b981",
+  "#ef4444",
+  "#0ea5e9",
+  "#a855f7",
+  "#84cc16",
+  "#ec4899",
+  "#94a3b8"
+] as const
+
+/** The sum of `value(row)` per period in `x` (zero where there is no row). */
+export const totalPer = <R extends { readonly date: string }>(
+  rows: ReadonlyArray<R>,
+  x: ReadonlyArray<string>,
+  value: (row: R) => number
+): ReadonlyArray<number> => {
+  const index = new Map(x.map((date, i) => [date, i]))
+  const totals = x.map(() => 0)
+  for (const row of rows) {
+    const i = index.get(row.date)
+    if (i !== undefined) totals[i] = (totals[i] ?? 0) + value(row)
+  }
+  return totals
+}

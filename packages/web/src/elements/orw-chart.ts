@@ -1,85 +1,101 @@
-import { css, html, LitElement, nothing, svg } from "lit"
+import { css, html, LitElement, nothing, type PropertyValues, svg, unsafeCSS } from "lit"
 import { customElement, property, state } from "lit/decorators.js"
-import { usd } from "../format.js"
+import type uPlot from "uplot"
+import uPlotStyles from "uplot/dist/uPlot.min.css?inline"
+import { type ChartData, PALETTE, stackFromTop } from "../chart-data.js"
+import { count } from "../format.js"
+import { shared } from "../styles.js"
 
-/** One point of a chart. */
-export interface ChartDatum {
-  readonly label: string
-  readonly value: number
-  /** Drawn in the warning colour (e.g. a key near its limit). */
-  readonly highlight?: boolean
+/** uPlot, loaded with the first chart drawn: its own chunk, off the first page's critical path. */
+let library: Promise<typeof uPlot> | undefined
+const loadUPlot = () => {
+  library ??= import("uplot").then((module) => module.default)
+  return library
 }
 
-const COLUMN_HEIGHT = 160
-const AXIS = 64
-const ROW = 28
+const HEIGHT = 220
+const DAY_S = 86_400
 
-/** A top for the axis that reads well: 1, 2 or 5 times a power of ten. */
-const niceMax = (max: number): number => {
-  if (max <= 0) return 1
-  const step = 10 ** Math.floor(Math.log10(max))
-  return ([1, 2, 2.5, 5, 10].find((m) => m * step >= max) ?? 10) * step
-}
-
-const truncate = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text)
+const seconds = (day: string) => Date.parse(`${day}T00:00:00Z`) / 1000
 
 /**
- * A small SVG chart, no library: `columns` (one column per label, e.g. per day), `line` (the
- * same as a line) or `bars` (horizontal, labelled, e.g. per key or model). Values carry a
- * `<title>` for hover; pages show the same figures in a table for screen readers.
+ * A chart drawn by uPlot on a canvas: bars (stacked, e.g. spend per day and model) or lines (e.g. tokens in
+ * and out). Hovering shows the exact figures of that day; the legend's buttons hide and show series (the
+ * stack is redrawn without them); a visually hidden table holds every figure for screen readers.
  */
 @customElement("orw-chart")
 export class OrwChart extends LitElement {
-  static override styles = css`
-    :host {
-      display: block;
-    }
-    svg {
-      width: 100%;
-      height: auto;
-      display: block;
-      font: 12px system-ui, sans-serif;
-    }
-    .axis {
-      fill: var(--muted);
-    }
-    .grid {
-      stroke: var(--line);
-    }
-    .mark {
-      fill: var(--accent);
-    }
-    .mark.hot {
-      fill: var(--warn);
-    }
-    .line {
-      fill: none;
-      stroke: var(--accent);
-      stroke-width: 2.5;
-    }
-    .label {
-      fill: var(--fg);
-    }
-    p {
-      color: var(--muted);
-    }
-  `
+  static override styles = [
+    shared,
+    unsafeCSS(uPlotStyles),
+    css`
+      :host {
+        display: block;
+        min-width: 0;
+      }
+      .plot {
+        min-height: ${HEIGHT}px;
+      }
+      .legend {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.25rem 0.5rem;
+        margin: 0.5rem 0 0;
+        padding: 0;
+        list-style: none;
+      }
+      .legend button {
+        display: inline-flex;
+        align-items: center;
+        gap: 0.35rem;
+        padding: 0.2rem 0.5rem;
+        font-size: 0.85rem;
+        max-width: 100%;
+        overflow-wrap: anywhere;
+        text-align: left;
+      }
+      .legend button[aria-pressed="false"] {
+        opacity: 0.45;
+        text-decoration: line-through;
+      }
+      .readout {
+        min-height: 1.5em;
+        margin: 0.25rem 0 0;
+        font-size: 0.85rem;
+        font-variant-numeric: tabular-nums;
+        overflow-wrap: anywhere;
+      }
+      .u-axis {
+        color: var(--muted);
+      }
+    `
+  ]
 
-  /** The points, in display order. */
-  @property({ attribute: false }) accessor data: ReadonlyArray<ChartDatum> = []
-  /** `columns` | `line` (over a sequence, e.g. days) or `bars` (labelled rows). */
-  @property() accessor variant: "columns" | "line" | "bars" = "columns"
-  /** The accessible name of the chart. */
+  /** The periods and series; the chart is redrawn when it changes. */
+  @property({ attribute: false }) accessor data: ChartData = { x: [], series: [] }
+  /** `bars` (one column per period) or `lines`. */
+  @property() accessor kind: "bars" | "lines" = "bars"
+  /** Bars stacked one series over the other (their total is the column). */
+  @property({ type: Boolean }) accessor stacked = false
+  /** The accessible name of the chart and the caption of its table. */
   @property() accessor label = ""
-  /** How values read; US dollars by default. */
-  @property({ attribute: false }) accessor format: (value: number) => string = usd
+  /** How a value reads on the axis and in the table. */
+  @property({ attribute: false }) accessor format: (value: number) => string = count
+  /** How a value reads in the hover read-out: the exact figure. Defaults to `format`. */
+  @property({ attribute: false }) accessor exact: ((value: number) => string) | undefined
 
-  /** The drawing's width in CSS pixels: one SVG unit is one pixel, so text stays the page's size. */
-  @state() accessor _width = 640
+  @state() accessor _shown: ReadonlyArray<boolean> = []
+  /** The period under the pointer, if any. */
+  @state() accessor _cursor: number | null = null
+
+  private _plot: uPlot | undefined
+  private _width = 0
 
   private readonly _resize = new ResizeObserver(([entry]) => {
-    const width = Math.max(280, Math.round(entry?.contentRect.width ?? 0))
-    if (width !== this._width) this._width = width
+    const width = Math.floor(entry?.contentRect.width ?? 0)
+    if (width === this._width || width === 0) return
+    this._width = width
+    this._plot?.setSize({ width, height: HEIGHT })
   })
 
   override connectedCallback(): void {
@@ -90,66 +106,137 @@ export class OrwChart extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback()
     this._resize.disconnect()
+    this._plot?.destroy()
+    this._plot = undefined
   }
 
-  private _axis(max: number) {
-    return [0, 0.5, 1].map((share) => {
-      const y = COLUMN_HEIGHT - share * COLUMN_HEIGHT + 10
-      return svg`<line class="grid" x1=${AXIS} x2=${this._width} y1=${y} y2=${y}></line>
-        <text class="axis" x=${AXIS - 6} y=${y + 4} text-anchor="end">${this.format(max * share)}</text>`
-    })
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has("data")) {
+      this._shown = this.data.series.map(() => true)
+      this._cursor = null
+    }
   }
 
-  private _sequence() {
-    const max = niceMax(Math.max(...this.data.map((d) => d.value), 0))
-    const slot = (this._width - AXIS) / Math.max(this.data.length, 1)
-    const x = (i: number) => AXIS + slot * (i + 0.5)
-    const y = (value: number) => COLUMN_HEIGHT + 10 - (value / max) * COLUMN_HEIGHT
-    const every = Math.max(1, Math.ceil(this.data.length / Math.floor(this._width / 70)))
-    const ticks = this.data.map((d, i) =>
-      i % every === 0
-        ? svg`<text class="axis" x=${x(i)} y=${COLUMN_HEIGHT + 28} text-anchor="middle">${d.label.slice(5)}</text>`
-        : nothing
-    )
-    const tip = (d: ChartDatum) => svg`<title>${d.label}: ${this.format(d.value)}</title>`
-    const marks =
-      this.variant === "line"
-        ? svg`<polyline class="line" points=${this.data.map((d, i) => `${x(i)},${y(d.value)}`).join(" ")}></polyline>
-          ${this.data.map((d, i) => svg`<circle class="mark" cx=${x(i)} cy=${y(d.value)} r="3">${tip(d)}</circle>`)}`
-        : this.data.map((d, i) => {
-            const height = Math.max((d.value / max) * COLUMN_HEIGHT, d.value > 0 ? 1 : 0)
-            return svg`<rect class="mark ${d.highlight === true ? "hot" : ""}" x=${x(i) - slot * 0.35}
-              y=${COLUMN_HEIGHT + 10 - height} width=${slot * 0.7} height=${height} rx="2">${tip(d)}</rect>`
+  protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has("data") || changed.has("kind") || changed.has("stacked")) void this._draw()
+  }
+
+  private _values(): uPlot.AlignedData {
+    const raw = this.data.series.map((s) => s.values)
+    const y = this.stacked ? stackFromTop(raw, this._shown) : raw.map((values) => [...values])
+    return [this.data.x.map(seconds), ...y]
+  }
+
+  private async _draw(): Promise<void> {
+    const UPlot = await loadUPlot()
+    const target = this.renderRoot.querySelector<HTMLElement>(".plot")
+    this._plot?.destroy()
+    this._plot = undefined
+    if (target === null || this.data.x.length === 0) return
+    const style = getComputedStyle(this)
+    const muted = style.getPropertyValue("--muted").trim() || "#5d6478"
+    const line = style.getPropertyValue("--line").trim() || "#e3e6ef"
+    const axis = { stroke: muted, grid: { stroke: line, width: 1 }, ticks: { stroke: line, width: 1 } }
+    const bars = UPlot.paths.bars?.({ size: [0.7, 40], gap: 1 })
+    const width = this._width || Math.floor(this.getBoundingClientRect().width) || 320
+    this._plot = new UPlot(
+      {
+        width,
+        height: HEIGHT,
+        tzDate: (ts) => UPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
+        legend: { show: false },
+        cursor: { drag: { x: false, y: false }, points: { show: this.kind === "lines" } },
+        scales: { x: { time: true, range: (_u, min, max) => [min - DAY_S / 2, max + DAY_S / 2] } },
+        axes: [
+          { ...axis, values: (_u, ticks) => ticks.map((t) => new Date(t * 1000).toISOString().slice(5, 10)) },
+          { ...axis, size: 64, values: (_u, ticks) => ticks.map((t) => this.format(t)) }
+        ],
+        series: [
+          {},
+          ...this.data.series.map((s, i) => {
+            const colour = PALETTE[i % PALETTE.length] ?? PALETTE[0]
+            return this.kind === "bars"
+              ? { label: s.label, stroke: colour, fill: colour, width: 0, ...(bars ? { paths: bars } : {}) }
+              : { label: s.label, stroke: colour, width: 2 }
           })
-    return html`<svg viewBox="0 0 ${this._width} ${COLUMN_HEIGHT + 36}" role="img" aria-label=${this.label}>
-      ${this._axis(max)} ${marks} ${ticks}
-    </svg>`
+        ],
+        hooks: {
+          setCursor: [
+            (u) => {
+              this._cursor = u.cursor.idx ?? null
+            }
+          ]
+        }
+      },
+      this._values(),
+      target
+    )
+    this._plot.root.setAttribute("aria-hidden", "true")
   }
 
-  private _bars() {
-    const max = Math.max(...this.data.map((d) => d.value), 0) || 1
-    const label = Math.min(200, Math.round(this._width * 0.38))
-    const room = this._width - label - 80
-    const height = Math.max(this.data.length, 1) * ROW
-    return html`<svg viewBox="0 0 ${this._width} ${height}" role="img" aria-label=${this.label}>
-      ${this.data.map((d, i) => {
-        const width = Math.max((d.value / max) * room, d.value > 0 ? 2 : 0)
-        const y = i * ROW
-        const hot = d.highlight === true ? "hot" : ""
-        return svg`<text class="label" x="0" y=${y + 18}>
-            ${truncate(d.label, Math.floor(label / 7.5))}<title>${d.label}</title>
-          </text>
-          <rect class="mark ${hot}" x=${label} y=${y + 6} width=${width} height=${ROW - 12} rx="3">
-            <title>${d.label}: ${this.format(d.value)}</title>
-          </rect>
-          <text class="axis" x=${label + width + 8} y=${y + 18}>${this.format(d.value)}</text>`
-      })}
-    </svg>`
+  private _toggle(index: number): void {
+    const shown = this._shown.map((on, i) => (i === index ? !on : on))
+    // Keep one series at least: an empty chart helps no one.
+    if (!shown.some(Boolean)) return
+    this._shown = shown
+    if (this._plot === undefined) return
+    this._plot.setSeries(index + 1, { show: shown[index] ?? true }, false)
+    if (this.stacked) this._plot.setData(this._values())
+  }
+
+  private _readout() {
+    const i = this._cursor
+    if (i === null || this.data.x[i] === undefined)
+      return html`<p class="readout muted">Point at a day to read its figures.</p>`
+    const exact = this.exact ?? this.format
+    const shown = this.data.series.filter((_, s) => this._shown[s] !== false)
+    const parts = shown.map((s) => `${s.label} ${exact(s.values[i] ?? 0)}`)
+    return html`<p class="readout"><strong>${this.data.x[i]}</strong>: ${parts.join(" · ")}</p>`
+  }
+
+  private _table() {
+    const series = this.data.series
+    // The wrapper hides it: a table ignores its own width, and would widen a narrow page.
+    return html`<div class="sr-only"><table>
+      <caption>${this.label}</caption>
+      <thead>
+        <tr>
+          <th scope="col">Date</th>
+          ${series.map((s) => html`<th scope="col" class="num">${s.label}</th>`)}
+        </tr>
+      </thead>
+      <tbody>
+        ${this.data.x.map(
+          (day, i) => html`<tr>
+            <th scope="row">${day}</th>
+            ${series.map((s) => html`<td class="num">${this.format(s.values[i] ?? 0)}</td>`)}
+          </tr>`
+        )}
+      </tbody>
+    </table></div>`
   }
 
   override render() {
-    if (this.data.length === 0) return html`<p>No data yet.</p>`
-    return this.variant === "bars" ? this._bars() : this._sequence()
+    if (this.data.x.length === 0) return html`<p class="muted">No data yet.</p>`
+    return html`
+      <div class="plot" role="img" aria-label="${this.label} (the figures are in the table that follows)"></div>
+      ${this._readout()}
+      ${
+        this.data.series.length > 1
+          ? html`<ul class="legend" aria-label="Series of ${this.label}">
+              ${this.data.series.map(
+                (s, i) => html`<li>
+                  <button type="button" aria-pressed=${this._shown[i] === false ? "false" : "true"} @click=${() => this._toggle(i)}>
+                    <svg width="12" height="12" aria-hidden="true">${svg`<rect width="12" height="12" rx="2" fill=${PALETTE[i % PALETTE.length] ?? ""}></rect>`}</svg>
+                    ${s.label}
+                  </button>
+                </li>`
+              )}
+            </ul>`
+          : nothing
+      }
+      ${this._table()}
+    `
   }
 }
 

@@ -1,15 +1,18 @@
 import { TaskStatus } from "@lit/task"
-import { UsageEvents } from "@orw/domain"
 import { ApiKeyId, UtcDate } from "@orw/domain/Ids"
-import type { Dashboard, KeyRow } from "@orw/domain/Rpc"
+import type { Dashboard, KeyRow, UsageExplorer } from "@orw/domain/Rpc"
+import { UNATTRIBUTED } from "@orw/domain/Usage/Events"
 import { Effect } from "effect"
 import { css, html, LitElement, nothing } from "lit"
-import { customElement, property, state } from "lit/decorators.js"
+import { customElement, state } from "lit/decorators.js"
+import { addUsd, daysFrom, exactUsd, seriesBy, totalPer } from "../chart-data.js"
 import { EffectTask, errorMessage } from "../controllers/effect-task.js"
 import { IntervalController } from "../controllers/interval-controller.js"
-import { count, NEAR_LIMIT, remainingShare } from "../format.js"
+import { type DashboardFilters, dashboardSearch, parseDashboard, RANGES, replaceSearch } from "../dashboard-filters.js"
+import { NEAR_LIMIT, remainingShare, usd } from "../format.js"
 import { rpc } from "../runtime.js"
 import { shared } from "../styles.js"
+import { addDays, utcToday } from "../usage-filters.js"
 import "./orw-budget-watch.js"
 import "./orw-chart.js"
 import "./orw-key-health.js"
@@ -18,27 +21,55 @@ import "./orw-totals.js"
 
 /** The dashboard refreshes this often, so running usage shows up without a reload. */
 export const REFRESH_MS = 30_000
-const RANGES = [7, 30, 90] as const
-const DAY_MS = 86_400_000
 
 /** Usage seen only as growth of a key's total (e.g. today, before OpenRouter reports it per model). */
-const modelName = (model: string) => (model === UsageEvents.UNATTRIBUTED ? "Not split by model yet" : model)
+export const modelName = (model: string) => (model === UNATTRIBUTED ? "Not split by model yet" : model)
 
-const startOf = (days: number) => UtcDate.make(new Date(Date.now() - (days - 1) * DAY_MS).toISOString().slice(0, 10))
-
-const load = (days: number, keyId: string) =>
-  rpc((client) =>
+const load = (filters: DashboardFilters) => {
+  const end = utcToday()
+  const start = addDays(end, -(filters.days - 1))
+  const keyIds = filters.keyId === "" ? [] : [ApiKeyId.make(filters.keyId)]
+  return rpc((client) =>
     Effect.all(
       {
         dashboard: client.dashboard({
-          start_date: startOf(days),
-          ...(keyId === "" ? {} : { key_id: ApiKeyId.make(keyId) })
+          start_date: UtcDate.make(start),
+          end_date: UtcDate.make(end),
+          ...(keyIds.length === 0 ? {} : { key_id: keyIds[0] })
+        }),
+        // The same effective usage per day and model (or key) as /api/v1/usage, for the stacked charts.
+        usage: client.usage({
+          start_date: UtcDate.make(start),
+          end_date: UtcDate.make(end),
+          key_ids: keyIds,
+          models: [],
+          granularity: "day",
+          split: filters.split
         }),
         keys: client.listKeys()
       },
       { concurrency: "unbounded" }
     )
   )
+}
+
+/** The charts of a range: spend and requests per day stacked by model or key, tokens in and out per day. */
+const charts = (dashboard: Dashboard, usage: UsageExplorer) => {
+  const x = daysFrom(dashboard.start_date, dashboard.end_date)
+  const rows = usage.rows.map((r) => ({ ...r, label: usage.split === "model" ? modelName(r.label) : r.label }))
+  const tokens = {
+    x,
+    series: [
+      { label: "Input", values: totalPer(rows, x, (r) => r.tokens_input) },
+      { label: "Output", values: totalPer(rows, x, (r) => r.tokens_output) }
+    ]
+  }
+  return {
+    spend: seriesBy(rows, x, (r) => r.cost, { add: addUsd }),
+    requests: seriesBy(rows, x, (r) => r.requests),
+    tokens
+  }
+}
 
 /** Spend per day, key and model over a range, totals, balance and key health; refreshed every 30 s. */
 @customElement("orw-dashboard")
@@ -56,7 +87,7 @@ export class OrwDashboard extends LitElement {
       h3 {
         font-size: 0.85rem;
         color: var(--muted);
-        margin: 0.5rem 0 0.25rem;
+        margin: 1rem 0 0.25rem;
         font-weight: 600;
       }
       .halves {
@@ -75,15 +106,13 @@ export class OrwDashboard extends LitElement {
         border-radius: 6px;
         background: var(--card);
         color: var(--fg);
+        max-width: 100%;
       }
     `
   ]
 
-  /** Days shown, ending today (UTC). */
-  @property({ type: Number }) accessor days = 30
-  /** Only this key's spend; all keys when empty. */
-  @property({ attribute: "key-id" }) accessor keyId = ""
-
+  /** Range, key and the charts' split: read from the URL, written back to it on every change. */
+  @state() accessor _filters: DashboardFilters = parseDashboard(window.location.search)
   @state() accessor _tick = 0
 
   constructor() {
@@ -92,15 +121,18 @@ export class OrwDashboard extends LitElement {
   }
 
   private readonly _data = new EffectTask(this, {
-    args: () => [this.days, this.keyId, this._tick] as const,
-    effect: ([days, keyId]) => load(days, keyId)
+    args: () => [this._filters, this._tick] as const,
+    effect: ([filters]) => load(filters)
   })
 
-  private readonly _onKey = (event: Event): void => {
-    this.keyId = (event.target as HTMLSelectElement).value
+  private _set(change: Partial<DashboardFilters>): void {
+    this._filters = { ...this._filters, ...change }
+    replaceSearch(dashboardSearch(this._filters))
   }
 
-  private _body(data: Dashboard, keys: ReadonlyArray<KeyRow>) {
+  private readonly _onKey = (event: Event): void => this._set({ keyId: (event.target as HTMLSelectElement).value })
+
+  private _body(data: Dashboard, usage: UsageExplorer, keys: ReadonlyArray<KeyRow>) {
     const near = new Set(keys.filter((k) => (remainingShare(k) ?? 1) < NEAR_LIMIT).map((k) => k.id))
     const byKey = data.by_key.map((k) => ({
       label: k.name,
@@ -110,8 +142,9 @@ export class OrwDashboard extends LitElement {
     }))
     const byModel = data.by_model.map((m) => ({ label: modelName(m.model), value: m.cost, requests: m.requests }))
     const byDay = data.by_day.map((d) => ({ label: d.date, value: d.cost, requests: d.requests }))
-    const requests = byDay.map((d) => ({ ...d, value: d.requests }))
     const estimated = data.by_day.filter((d) => d.estimated).map((d) => d.date)
+    const drawn = charts(data, usage)
+    const split = this._filters.split
     return html`
       <orw-totals .summary=${data.summary}></orw-totals>
       <orw-budget-watch .keys=${keys}></orw-budget-watch>
@@ -120,13 +153,32 @@ export class OrwDashboard extends LitElement {
         <orw-key-health .keys=${keys}></orw-key-health>
       </section>
       <section class="card" aria-labelledby="per-day">
-        <h2 id="per-day">Spend per day</h2>
-        <h3>Cost</h3>
-        <orw-chart variant="columns" label="Spend per day" .data=${byDay}></orw-chart>
-        <h3>Requests</h3>
-        <orw-chart variant="line" label="Requests per day" .data=${requests} .format=${count}></orw-chart>
+        <div class="head">
+          <h2 id="per-day">Spend per day</h2>
+          <div class="row" role="group" aria-label="Stack the charts by">
+            <button type="button" aria-pressed=${split === "model"} @click=${() => this._set({ split: "model" })}>
+              By model
+            </button>
+            <button type="button" aria-pressed=${split === "key"} @click=${() => this._set({ split: "key" })}>
+              By key
+            </button>
+          </div>
+        </div>
+        <h3>Cost, stacked by ${split}</h3>
+        <orw-chart
+          kind="bars"
+          stacked
+          label="Cost per day and ${split}"
+          .data=${drawn.spend}
+          .format=${usd}
+          .exact=${exactUsd}
+        ></orw-chart>
+        <h3>Requests, stacked by ${split}</h3>
+        <orw-chart kind="bars" stacked label="Requests per day and ${split}" .data=${drawn.requests}></orw-chart>
+        <h3>Tokens</h3>
+        <orw-chart kind="lines" label="Tokens in and out per day" .data=${drawn.tokens}></orw-chart>
         <p class="hint" id="estimated-days">
-          Recorded spend, the same figures as the keys page and the API.
+          Recorded spend, the same figures as the keys page, the usage explorer and the API.
           ${
             estimated.length === 0
               ? "Every day shown is final (OpenRouter's per-model figures)."
@@ -142,21 +194,20 @@ export class OrwDashboard extends LitElement {
       <div class="halves">
         <section class="card" aria-labelledby="per-key">
           <h2 id="per-key">Spend per key</h2>
-          <orw-chart variant="bars" label="Spend per key" .data=${byKey}></orw-chart>
           <orw-spend-table caption="Spend per key" heading="Key" .rows=${byKey}></orw-spend-table>
         </section>
         <section class="card" aria-labelledby="per-model">
           <h2 id="per-model">Spend per model</h2>
-          <orw-chart variant="bars" label="Spend per model" .data=${byModel}></orw-chart>
           <orw-spend-table caption="Spend per model" heading="Model" .rows=${byModel}></orw-spend-table>
         </section>
       </div>
+      <p><a href="/usage">Explore the usage: any range, keys, models, per week or month, CSV export</a></p>
     `
   }
 
-  private _range(days: number) {
-    const pressed = this.days === days
-    return html`<button type="button" aria-pressed=${pressed ? "true" : "false"} @click=${() => (this.days = days)}>
+  private _range(days: (typeof RANGES)[number]) {
+    const pressed = this._filters.days === days
+    return html`<button type="button" aria-pressed=${pressed ? "true" : "false"} @click=${() => this._set({ days })}>
       ${days} days
     </button>`
   }
@@ -174,7 +225,7 @@ export class OrwDashboard extends LitElement {
           <select id="key" @change=${this._onKey}>
             <option value="">All keys</option>
             ${(value?.keys ?? []).map(
-              (k) => html`<option value=${k.id} ?selected=${k.id === this.keyId}>${k.name}</option>`
+              (k) => html`<option value=${k.id} ?selected=${k.id === this._filters.keyId}>${k.name}</option>`
             )}
           </select>
         </div>
@@ -184,7 +235,7 @@ export class OrwDashboard extends LitElement {
         · refreshes every ${REFRESH_MS / 1000} s${refreshing ? " · refreshing…" : ""}
       </p>
       ${failed ? html`<p class="error" role="alert">${errorMessage(this._data.error)}</p>` : nothing}
-      ${value === undefined ? nothing : this._body(value.dashboard, value.keys)}
+      ${value === undefined ? nothing : this._body(value.dashboard, value.usage, value.keys)}
     `
   }
 }
