@@ -93,7 +93,13 @@ export const parseFilters = (search: string): UsageFilters => {
   const custom = isCalendarDay(from) && isCalendarDay(to) && from <= to
   const page = Number(params.get("page"))
   return {
-    range: custom ? "custom" : oneOf(PRESETS.map((p) => p.id), params.get("range"), DEFAULT_FILTERS.range),
+    range: custom
+      ? "custom"
+      : oneOf(
+          PRESETS.map((p) => p.id),
+          params.get("range"),
+          DEFAULT_FILTERS.range
+        ),
     start: custom ? from : "",
     end: custom ? to : "",
     keys: unique(params.getAll("key")),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { dashboardSearch, DEFAULT_DASHBOARD, parseDashboard } from "../src/dashboard-filters.js"
+import { DEFAULT_DASHBOARD, dashboardSearch, parseDashboard } from "../src/dashboard-filters.js"
 import {
   csvHref,
   DEFAULT_FILTERS,
@@ -60,9 +60,9 @@ describe("the explorer's filters in the URL", () => {
     expect(range("30d")).toEqual({ start: "2026-02-14", end: TODAY })
     expect(range("365d")).toEqual({ start: "2025-03-16", end: TODAY })
     expect(range("month")).toEqual({ start: "2026-03-01", end: TODAY })
-    expect(resolveRange({ ...DEFAULT_FILTERS, range: "custom", start: "2025-12-01", end: "2025-12-31" }, TODAY)).toEqual(
-      { start: "2025-12-01", end: "2025-12-31" }
-    )
+    expect(
+      resolveRange({ ...DEFAULT_FILTERS, range: "custom", start: "2025-12-01", end: "2025-12-31" }, TODAY)
+    ).toEqual({ start: "2025-12-01", end: "2025-12-31" })
   })
 
   it("sorting: the same column flips, a new one starts asc for text and desc for figures, back to page 1", () => {

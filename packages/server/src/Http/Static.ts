@@ -10,6 +10,7 @@ export const SPA_ROUTES = [
   "/login",
   "/register",
   "/dashboard",
+  "/usage",
   "/keys",
   "/alerts",
   "/webhooks",

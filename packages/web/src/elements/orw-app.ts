@@ -58,6 +58,16 @@ export class OrwApp extends LitElement {
       { path: "/login", enter: () => this._guest(), render: () => html`<orw-login></orw-login>` },
       { path: "/register", enter: () => this._guest(), render: () => html`<orw-register></orw-register>` },
       { path: "/dashboard", enter: () => this._member(), render: () => html`<orw-dashboard></orw-dashboard>` },
+      // The explorer (and its filters and table) is its own chunk, loaded on the first visit.
+      {
+        path: "/usage",
+        enter: async () => {
+          if (!(await this._member())) return false
+          await import("./orw-usage.js")
+          return true
+        },
+        render: () => html`<orw-usage></orw-usage>`
+      },
       { path: "/keys", enter: () => this._member(), render: () => html`<orw-keys></orw-keys>` },
       { path: "/alerts", enter: () => this._member(), render: () => html`<orw-alerts></orw-alerts>` },
       { path: "/webhooks", enter: () => this._member(), render: () => html`<orw-webhooks></orw-webhooks>` },

@@ -6,6 +6,7 @@ export const SIGN_OUT_EVENT = "orw-sign-out"
 
 const PAGES = [
   { path: "/dashboard", label: "Dashboard" },
+  { path: "/usage", label: "Usage" },
   { path: "/keys", label: "Keys" },
   { path: "/alerts", label: "Alerts" },
   { path: "/webhooks", label: "Webhooks" },
