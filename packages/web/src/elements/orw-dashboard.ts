@@ -201,7 +201,7 @@ export class OrwDashboard extends LitElement {
           <orw-spend-table caption="Spend per model" heading="Model" .rows=${byModel}></orw-spend-table>
         </section>
       </div>
-      <p><a href="/usage">Explore the usage: any range, keys, models, per week or month, CSV export</a></p>
+      <p><a href="/usage">Open the usage explorer</a> for any range, per week or month, with CSV export.</p>
     `
   }
 
