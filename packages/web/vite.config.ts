@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url"
 import { defineConfig } from "vite"
+import { bundleSize } from "./bundle-size.js"
 
 const backend = "http://127.0.0.1:8000"
 
@@ -9,6 +10,7 @@ const backend = "http://127.0.0.1:8000"
  * to a server on :8000, keeping the browser on one origin.
  */
 export default defineConfig({
+  plugins: [bundleSize()],
   // Lit's standard decorators need ES2022 class semantics.
   esbuild: { target: "es2022" },
   resolve: {

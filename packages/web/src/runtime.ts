@@ -1,17 +1,15 @@
 import { FetchHttpClient } from "@effect/platform"
-import { RpcClient, RpcSerialization } from "@effect/rpc"
-import { WebRpcs } from "@orw/domain/Rpc"
 import { Effect, Layer, ManagedRuntime } from "effect"
+import { makeWebRpcClient, type WebRpcClient } from "./rpc-client.js"
 
 /** Same-origin fetch with the session cookie; the server checks the Origin of every call. */
 const Fetch = FetchHttpClient.layer.pipe(
   Layer.provide(Layer.succeed(FetchHttpClient.RequestInit, { credentials: "same-origin" }))
 )
 
-/** The typed client of the web RPCs (`POST /rpc`, JSON). */
+/** The typed client of the web RPCs (`POST /rpc`, JSON): see rpc-client.ts. */
 export class WebClient extends Effect.Service<WebClient>()("orw/web/WebClient", {
-  scoped: RpcClient.make(WebRpcs),
-  dependencies: [RpcClient.layerProtocolHttp({ url: "/rpc" }).pipe(Layer.provide([Fetch, RpcSerialization.layerJson]))]
+  sync: (): WebRpcClient => makeWebRpcClient()
 }) {}
 
 /** What the UI's effects may use: the RPC client, and plain HTTP for the JSON auth endpoints. */

@@ -18,3 +18,7 @@ export class Unpackr {
     unavailable()
   }
 }
+
+export const encode = (_value: unknown): never => unavailable()
+
+export const decode = (_bytes: unknown): never => unavailable()
