@@ -23,6 +23,8 @@ export default defineConfig({
     emptyOutDir: true,
     // No source maps in the build the server serves: they would publish the whole source (issue 13).
     sourcemap: false,
+    // Terser packs Effect's modules about 4 % tighter than esbuild (gzipped), for some seconds more per build.
+    minify: "terser",
     // Keep every asset a file: an inlined data: URL would need a CSP exception.
     assetsInlineLimit: 0
   },
