@@ -10,15 +10,10 @@ import { sessionContext } from "../contexts/session-context.js"
 import { UNAUTHENTICATED_EVENT } from "../controllers/effect-task.js"
 import { navigate, SIGNED_IN_EVENT } from "../navigation.js"
 import { type AppRuntime, makeRuntime, rpc } from "../runtime.js"
-import "./orw-alerts.js"
 import "./orw-dashboard.js"
 import { SIGN_OUT_EVENT } from "./orw-header.js"
-import "./orw-keys.js"
 import "./orw-login.js"
-import "./orw-profile.js"
 import "./orw-register.js"
-import "./orw-tokens.js"
-import "./orw-webhooks.js"
 
 /**
  * The application shell: provides the Effect runtime and the session to every page, routes
@@ -58,21 +53,33 @@ export class OrwApp extends LitElement {
       { path: "/login", enter: () => this._guest(), render: () => html`<orw-login></orw-login>` },
       { path: "/register", enter: () => this._guest(), render: () => html`<orw-register></orw-register>` },
       { path: "/dashboard", enter: () => this._member(), render: () => html`<orw-dashboard></orw-dashboard>` },
-      // The explorer (and its filters and table) is its own chunk, loaded on the first visit.
+      // The other pages are chunks of their own, loaded on the first visit (the explorer with its filters and table).
       {
         path: "/usage",
-        enter: async () => {
-          if (!(await this._member())) return false
-          await import("./orw-usage.js")
-          return true
-        },
+        enter: this._page(() => import("./orw-usage.js")),
         render: () => html`<orw-usage></orw-usage>`
       },
-      { path: "/keys", enter: () => this._member(), render: () => html`<orw-keys></orw-keys>` },
-      { path: "/alerts", enter: () => this._member(), render: () => html`<orw-alerts></orw-alerts>` },
-      { path: "/webhooks", enter: () => this._member(), render: () => html`<orw-webhooks></orw-webhooks>` },
-      { path: "/tokens", enter: () => this._member(), render: () => html`<orw-tokens></orw-tokens>` },
-      { path: "/profile", enter: () => this._member(), render: () => html`<orw-profile></orw-profile>` }
+      { path: "/keys", enter: this._page(() => import("./orw-keys.js")), render: () => html`<orw-keys></orw-keys>` },
+      {
+        path: "/alerts",
+        enter: this._page(() => import("./orw-alerts.js")),
+        render: () => html`<orw-alerts></orw-alerts>`
+      },
+      {
+        path: "/webhooks",
+        enter: this._page(() => import("./orw-webhooks.js")),
+        render: () => html`<orw-webhooks></orw-webhooks>`
+      },
+      {
+        path: "/tokens",
+        enter: this._page(() => import("./orw-tokens.js")),
+        render: () => html`<orw-tokens></orw-tokens>`
+      },
+      {
+        path: "/profile",
+        enter: this._page(() => import("./orw-profile.js")),
+        render: () => html`<orw-profile></orw-profile>`
+      }
     ],
     { fallback: { render: () => html`<h1>Page not found</h1><p><a href="/dashboard">Go to the dashboard</a></p>` } }
   )
@@ -107,6 +114,15 @@ export class OrwApp extends LitElement {
     if ((await this._session) === null) return true
     navigate("/dashboard", { replace: true })
     return false
+  }
+
+  /** The guard of a member's page whose element is loaded with `load` once the session is known to be there. */
+  private _page(load: () => Promise<unknown>): () => Promise<boolean> {
+    return async () => {
+      if (!(await this._member())) return false
+      await load()
+      return true
+    }
   }
 
   private async _member(): Promise<boolean> {
