@@ -43,7 +43,5 @@ export const sumActivity = (rows: ReadonlyArray<ActivityLine>): ReadonlyArray<Ac
       }
     })
   }
-  return [...sums.values()]
-    .map((s) => s.totals)
-    .sort((a, b) => (a.date + a.model).localeCompare(b.date + b.model))
+  return [...sums.values()].map((s) => s.totals).sort((a, b) => (a.date + a.model).localeCompare(b.date + b.model))
 }

@@ -1,9 +1,10 @@
 import { SqlClient } from "@effect/sql"
 import type { Fragment } from "@effect/sql/Statement"
 import { ApiKeyId, isPolled, type KeyFlags, type KeySpend, keyHealth, keySpend, microsToUsd, UserId } from "@orw/domain"
-import { KeyRow } from "@orw/domain/Api"
+import { type Discrepancy, KeyRow } from "@orw/domain/Api"
 import { DateTime, Effect, Option } from "effect"
 import * as SyncStatus from "../SideTables/SyncStatus.js"
+import * as Discrepancies from "./Discrepancies.js"
 import { defineProjection, flag, iso } from "./Projection.js"
 import * as UsageStats from "./UsageStats.js"
 
@@ -121,7 +122,12 @@ const usd = (micros: number | null) => (micros === null ? null : microsToUsd(Num
  * A key as clients see it. The error of the last sync attempt (key_sync) shows only when it is newer than
  * the key's last change: re-activating a key clears its error.
  */
-const toKeyRow = (row: Row, sync: SyncStatus.SyncStatus | undefined, spend: KeySpend) =>
+const toKeyRow = (
+  row: Row,
+  sync: SyncStatus.SyncStatus | undefined,
+  spend: KeySpend,
+  discrepancy: Discrepancy | undefined
+) =>
   new KeyRow({
     id: ApiKeyId.make(row.id),
     name: row.name,
@@ -148,7 +154,8 @@ const toKeyRow = (row: Row, sync: SyncStatus.SyncStatus | undefined, spend: KeyS
     usage_total: usd(row.usage_total_micros),
     spend_today: microsToUsd(spend.today.cost),
     requests_today: spend.today.requests,
-    spend_total: microsToUsd(spend.total.cost)
+    spend_total: microsToUsd(spend.total.cost),
+    last_discrepancy: discrepancy ?? null
   })
 
 const select = (where: (sql: SqlClient.SqlClient) => Fragment) =>
@@ -161,6 +168,7 @@ const select = (where: (sql: SqlClient.SqlClient) => Fragment) =>
     const sync = yield* SyncStatus.ofKeys(rows.map((r) => r.id))
     const today = DateTime.formatIsoDateUtc(yield* DateTime.now)
     const lines = yield* UsageStats.linesOfKeys(rows.map((r) => r.id))
+    const discrepancies = yield* Discrepancies.latestOfKeys(rows.map((r) => r.id))
     return rows.map((row) => ({
       owner: UserId.make(row.user_id),
       row: toKeyRow(
@@ -169,7 +177,8 @@ const select = (where: (sql: SqlClient.SqlClient) => Fragment) =>
         keySpend(
           lines.filter((l) => l.keyId === row.id),
           today
-        )
+        ),
+        discrepancies.get(row.id)
       )
     }))
   }).pipe(Effect.orDie)

@@ -63,9 +63,7 @@ export const analyticsTotals = (rows: ReadonlyArray<AnalyticsRow>): ReadonlyArra
       }
     })
   }
-  return [...sums.values()]
-    .map((s) => s.totals)
-    .sort((a, b) => (a.date + a.model).localeCompare(b.date + b.model))
+  return [...sums.values()].map((s) => s.totals).sort((a, b) => (a.date + a.model).localeCompare(b.date + b.model))
 }
 
 const iso = (at: DateTime.Utc) => DateTime.formatIso(at).replace(/\.\d{3}Z$/, "Z")
