@@ -234,7 +234,7 @@ describe("Streams", () => {
 })
 
 describe("streamOf", () => {
-  it("covers 28 event types", () => expect(cases).toHaveLength(28))
+  it("covers 29 event types", () => expect(cases).toHaveLength(29))
 
   it.each(cases)("puts %s in its stream", (type, [event, stream]) => {
     expect(event._tag).toBe(type)
