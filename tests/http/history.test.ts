@@ -1,3 +1,4 @@
+import { SqlClient } from "@effect/sql"
 import { ApiKeyId } from "@orw/domain"
 import { originOf } from "@orw/server/App/Origin"
 import { KeySync } from "@orw/server/OpenRouter/KeySync"
@@ -119,15 +120,43 @@ describe("a year of history on connect", () => {
   })
 })
 
+describe("a key backfilled before the year import existed", () => {
+  it("gets its year at the next sync (no analytics import recorded yet), once", async () => {
+    const user = await api.user("older")
+    const management = server.sim.addKey({ isManagementKey: true })
+    const old = server.sim.addKey()
+    server.sim.addUsage(old, 0.123456, { date: day(100), model: MODELS[0], requests: 2 })
+    const managementId = await api.addKey(user.jwt, management, "management")
+    await api.request("POST", `/api/keys/${managementId}/sync`, { bearer: user.jwt })
+    const id = await api.addKey(user.jwt, old, "older")
+    // What a release before the import left: the activity backfilled, no year imported.
+    await server.run(
+      Effect.flatMap(
+        SqlClient.SqlClient,
+        (sql) => sql`INSERT INTO key_sync (key_id, activity_backfilled_at) VALUES (${id}, ${new Date().toISOString()})`
+      )
+    )
+    const before = server.sim.count("/analytics/query")
+    await api.request("POST", `/api/keys/${id}/sync`, { bearer: user.jwt })
+    // The year (one day query) and today's hourly figures.
+    expect(server.sim.count("/analytics/query") - before).toBe(2)
+    const rows = await usageRows(id, (await api.apiToken(user.jwt)).token)
+    expect(rows.map((r) => [r.date, r.model, r.cost])).toEqual([[day(100), MODELS[0], 0.123456]])
+    const again = server.sim.count("/analytics/query")
+    await api.request("POST", `/api/keys/${id}/sync`, { bearer: user.jwt })
+    expect(server.sim.count("/analytics/query") - again).toBe(1)
+  })
+})
+
 /** The daily reconciliation of one key, as the supervisor's pass (and `orw reconcile`) runs it. */
 const reconcile = (id: string) =>
   server.run(Effect.flatMap(KeySync, (sync) => sync.reconcileKey(ApiKeyId.make(id), originOf("sync"), null)))
 
 /** Every /api/v1/usage row of the key, all pages. */
-const usageRows = async (id: string) => {
+const usageRows = async (id: string, bearer = token) => {
   const items: Array<{ date: string; model: string; cost: number }> = []
   for (let page = 1; ; page++) {
-    const r = await api.request("GET", `/api/v1/usage?key_id=${id}&limit=1000&page=${page}`, { bearer: token })
+    const r = await api.request("GET", `/api/v1/usage?key_id=${id}&limit=1000&page=${page}`, { bearer })
     items.push(...r.body.items)
     if (page >= r.body.pagination.pages) break
   }
@@ -219,6 +248,16 @@ describe("daily reconciliation (openrouter-api.md, item 7)", () => {
     server.sim.addUsage(plain, 0.1)
     const result = await reconcile(id)
     expect([result.outcome, result.found]).toEqual(["ok", []])
+  })
+
+  it("the key row's last_discrepancy is in /openapi.json", async () => {
+    const doc = (await api.request("GET", "/openapi.json")).body
+    const row = doc.components.schemas.KeyRow
+    expect(row.required).toContain("last_discrepancy")
+    expect(JSON.stringify(row.properties.last_discrepancy)).toContain("reconciliation")
+    expect(Object.keys(doc.components.schemas.Discrepancy.properties).sort()).toEqual(
+      ["date", "found_at", "key_id", "model", "recorded", "scope", "upstream"].sort()
+    )
   })
 
   it.skipIf(process.env.ORW_TEST_DB === "pg")("orw discrepancies lists them, one readable line each", async () => {

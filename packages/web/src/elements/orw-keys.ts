@@ -19,6 +19,23 @@ const limitText = (key: KeyRow): string =>
     ? "no limit"
     : `${money(key.limit_remaining)} of ${money(key.limit)} · ${key.limit_reset ?? "never resets"}`
 
+/**
+ * The last difference the daily reconciliation found with OpenRouter, as a short notice: which day and model (or
+ * the all-time total), both figures. A day's figures were recorded again from OpenRouter since.
+ */
+const discrepancyNotice = (key: KeyRow) => {
+  const d = key.last_discrepancy
+  if (d === null) return nothing
+  const what = d.scope === "all-time" ? "all-time total" : `${d.date} ${d.model}`
+  const healed = d.scope === "day" ? " (re-recorded from OpenRouter)" : ""
+  // To the micro-dollar: the difference may be smaller than the cents money shows elsewhere.
+  const exact = (n: number) => `$${n.toFixed(6)}`
+  return html`<div class="hint discrepancy" role="note">
+    Reconciliation ${dateTime(d.found_at)}: ${what} was ${exact(d.recorded)} here, ${exact(d.upstream)} at
+    OpenRouter${healed}
+  </div>`
+}
+
 /** The user's OpenRouter keys: health, limit and what is left, usage windows, last sync, and the actions. */
 @customElement("orw-keys")
 export class OrwKeys extends LitElement {
@@ -39,6 +56,9 @@ export class OrwKeys extends LitElement {
       }
       .scroll {
         overflow-x: auto;
+      }
+      .discrepancy {
+        color: var(--warn);
       }
     `
   ]
@@ -66,6 +86,7 @@ export class OrwKeys extends LitElement {
       <td>
         <orw-status-badge status=${key.status}></orw-status-badge>
         ${key.last_error === null ? nothing : html`<div class="hint">${key.last_error}</div>`}
+        ${discrepancyNotice(key)}
       </td>
       <td class="num limit">${limitText(key)}</td>
       <td class="num">
