@@ -28,6 +28,8 @@ export interface TestServer {
   /** Every log line the server wrote (logfmt), in order. */
   readonly logs: Array<string>
   readonly sim: Simulator
+  /** The simulator's base URL (`http://127.0.0.1:PORT/api/v1`), for calls a key makes itself (completions). */
+  readonly simUrl: string
   /** Runs an effect against the server's own services (SqlClient, Dispatcher, KeyVault, Jwt...). */
   readonly run: <A, E>(effect: Effect.Effect<A, E, AppServices>) => Promise<A>
   readonly close: () => Promise<void>
@@ -100,6 +102,7 @@ export const startServer = async (
     databaseFile,
     logs,
     sim,
+    simUrl: simulator.url,
     run: (effect) => runtime.runPromise(effect),
     close: async () => {
       await runtime.dispose()
