@@ -76,6 +76,8 @@ describe("PUT /api/keys/{id}/limit", () => {
     expect(r.status).toBe(502)
     expect(r.body.detail).toContain("OpenRouter refused the change")
     expect(r.body.detail).toContain("HTTP 500")
+    // The message names the write itself, not a "GET".
+    expect(r.body.detail).toMatch(/PATCH \/keys\/[0-9a-f]{64}: HTTP 500/)
     expect(r.text).not.toContain(key.slice(9))
     expect(server.sim.key(key).limit).toBeNull()
     const row = (await api.request("GET", "/api/keys", { bearer: jwt })).body.items.find(
