@@ -101,7 +101,7 @@ export const reconcile = Command.make(
             : result.outcome !== "ok"
               ? [`${target.id} (${target.name}): ${result.outcome} - ${result.error}`]
               : found.length === 0
-                ? [`${target.id} (${target.name}): figures agree with OpenRouter`]
+                ? [`${target.id} (${target.name}): no new discrepancy with OpenRouter`]
                 : [
                     ...found.map((d) => describeFinding(target.name, d)),
                     `${target.id} (${target.name}): ${found.length} discrepancies; ${result.healed} row(s) recorded again`
