@@ -21,8 +21,16 @@ export const usdToMicros = (usd: number): Micros => Math.round(usd * 1_000_000) 
  */
 export const usdToNanos = (usd: number): number => Math.round(usd * 1_000_000_000)
 
-/** Integer nano-dollars to micro-dollars, rounded once. */
-export const nanosToMicros = (nanos: number): Micros => Math.round(nanos / 1_000) as Micros
+/**
+ * Integer nano-dollars to micro-dollars, rounded once, half to even. Catalogue prices make exact halves common
+ * (2.5 µ$ a token, 0.5 µ$ multiples): rounding them all up made every recorded row lean the same way, a year of
+ * rows then summed ~20 µ$ above OpenRouter's all-time figure; half to even leaves no lean.
+ */
+export const nanosToMicros = (nanos: number): Micros => {
+  const whole = Math.floor(nanos / 1_000)
+  const rest = nanos - whole * 1_000
+  return (rest > 500 || (rest === 500 && whole % 2 !== 0) ? whole + 1 : whole) as Micros
+}
 
 /** Micro-dollars to a USD number with at most 6 decimals. */
 export const microsToUsd = (micros: number): number => Number((micros / 1_000_000).toFixed(6))

@@ -276,5 +276,10 @@ describe("sumActivity", () => {
       ]).map((t) => [t.cost, t.byokCost])
     ).toEqual([[1, 1]]))
 
+  it("rounds exact halves of a micro-dollar to even, so rows do not all lean up", () =>
+    expect(
+      [0.0000025, 0.0000035, 0.0000005, 0.0000015].map((usage) => sumActivity([line({ usage })])[0]?.cost)
+    ).toEqual([2, 4, 0, 2]))
+
   it("sums nothing to no totals", () => expect(sumActivity([])).toEqual([]))
 })
