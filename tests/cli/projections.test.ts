@@ -103,7 +103,7 @@ describe("orw projections", () => {
     expect(run.code).not.toBe(0)
     expect(run.stdout).toBe("")
     expect(lines(run.stderr)).toEqual([
-      'orw: Unknown projection "nope" (known: users, api_keys, usage_stats, api_tokens, budgets, alerts, webhooks)'
+      'orw: Unknown projection "nope" (known: users, api_keys, usage_stats, api_tokens, budgets, alerts, webhooks, usage_discrepancies)'
     ])
     expect(readTables()).toEqual(before)
   })

@@ -23,6 +23,8 @@ const ROW_FIELDS = [
   "is_active",
   "is_management_key",
   "label",
+  // The daily reconciliation's latest finding (issue 8, item 7): null until one is found.
+  "last_discrepancy",
   "last_error",
   "last_synced_at",
   "last_used_at",
@@ -57,6 +59,7 @@ describe("/api/keys", () => {
     expect(row).toMatchObject({
       id: added.body.id,
       last_synced_at: null,
+      last_discrepancy: null,
       limit: null,
       usage_total: null,
       is_management_key: null,

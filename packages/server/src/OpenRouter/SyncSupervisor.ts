@@ -143,10 +143,14 @@ export class SyncSupervisor extends Effect.Service<SyncSupervisor>()("orw/SyncSu
         SqlClient.SqlClient,
         sql
       )
-      yield* Effect.forEach(due.map(ApiKeyId.make), reconcileUsageOf, {
-        concurrency: settings.maxConcurrent,
-        discard: true
-      })
+      yield* Effect.forEach(
+        due.map((id) => ApiKeyId.make(id)),
+        reconcileUsageOf,
+        {
+          concurrency: settings.maxConcurrent,
+          discard: true
+        }
+      )
     })
     yield* reconcileUsageDue.pipe(
       Effect.repeat(Schedule.spaced(settings.usageReconciliationCheck)),

@@ -102,6 +102,16 @@ export const markReconciled = (keyId: string, at: string) =>
       ON CONFLICT (key_id) DO UPDATE SET reconciled_at = excluded.reconciled_at`
   ).pipe(Effect.asVoid, Effect.orDie)
 
+/** When the key was last reconciled (ISO 8601 UTC), if ever. */
+export const reconciledAt = (keyId: string) =>
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) => sql<{ reconciled_at: string | null }>`SELECT reconciled_at FROM key_sync WHERE key_id = ${keyId}`
+  ).pipe(
+    Effect.map((rows) => rows[0]?.reconciled_at ?? null),
+    Effect.orDie
+  )
+
 /**
  * Of `keyIds`, those due for the daily reconciliation: synced at least once, and not reconciled since
  * `before` (ISO 8601 UTC).

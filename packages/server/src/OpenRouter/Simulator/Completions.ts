@@ -67,7 +67,13 @@ export const chatCompletion = (scenario: Scenario, caller: SimKey, now: Date, bo
     scenario,
     caller,
     Math.round(usd * 1e9) / 1e9,
-    { model: model.id, provider: model.providers[0], requests: 1, promptTokens, completionTokens },
+    {
+      model: model.id,
+      ...(model.providers[0] === undefined ? {} : { provider: model.providers[0] }),
+      requests: 1,
+      promptTokens,
+      completionTokens
+    },
     now
   )
   if (charged._tag === "LimitReached") return errorReply(402, LIMIT_MESSAGE)
