@@ -59,7 +59,7 @@ const layer = Sync.layer.pipe(
 
 /**
  * `orw reconcile [--key ID] [--json]`: the daily reconciliation (openrouter-api.md, item 7) now, for one key or
- * every polled key: each discrepancy found is printed (and recorded, and healed), else "figures agree".
+ * every polled key: each discrepancy found is printed (and recorded, and healed), else "no new discrepancy".
  */
 export const reconcile = Command.make(
   "reconcile",
@@ -70,13 +70,15 @@ export const reconcile = Command.make(
   (opts) =>
     Effect.gen(function* () {
       const keySync = yield* KeySync
-      const chosen = Option.isSome(opts.key)
-        ? yield* Effect.flatMap(ApiKeys.summaryById(opts.key.value), (k) =>
-            Option.isNone(k)
-              ? new CliError({ message: `No stored key with id ${opts.key.pipe(Option.getOrElse(() => ""))}` })
-              : Effect.succeed([k.value])
-          )
-        : yield* ApiKeys.polled
+      const wanted = Option.getOrUndefined(opts.key)
+      const chosen =
+        wanted === undefined
+          ? yield* ApiKeys.polled
+          : yield* Effect.flatMap(ApiKeys.summaryById(wanted), (k) =>
+              Option.isNone(k)
+                ? new CliError({ message: `No stored key with id ${wanted}` })
+                : Effect.succeed([k.value])
+            )
       if (chosen.length === 0) return yield* printLines(opts.json ? [] : ["No keys to reconcile"])
       const origin = originOf("cli")
       let failed = 0
