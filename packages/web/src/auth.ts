@@ -1,11 +1,14 @@
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { Effect, Schema } from "effect"
+import { tooManyAttempts } from "./registration.js"
 
 /** A refusal of the JSON auth API, with the server's `detail` as the message. */
 export class AuthError extends Schema.TaggedError<AuthError>()("AuthError", {
   message: Schema.String,
   /** Field-level problems of a 422 (or the password rules broken), when the server listed them. */
-  problems: Schema.Array(Schema.String)
+  problems: Schema.Array(Schema.String),
+  /** Set when the server could not be reached at all (nothing was decided). */
+  unreachable: Schema.optional(Schema.Boolean)
 }) {}
 
 const Detail = Schema.Struct({ detail: Schema.Unknown })
@@ -26,6 +29,12 @@ const post = (path: string, body?: Record<string, string>) =>
       body === undefined ? request : HttpClientRequest.bodyUnsafeJson(request, body)
     )
     if (response.status >= 200 && response.status < 300) return
+    // The rate limit says when the next attempt is allowed; say it rather than "try again later".
+    if (response.status === 429)
+      return yield* new AuthError({
+        message: tooManyAttempts(response.headers["retry-after"], new Date()),
+        problems: []
+      })
     const parsed = yield* response.json.pipe(Effect.flatMap(Schema.decodeUnknown(Detail)), Effect.option)
     const detail = parsed._tag === "Some" ? parsed.value.detail : undefined
     const problems = problemsOf(detail)
@@ -34,13 +43,11 @@ const post = (path: string, body?: Record<string, string>) =>
         ? detail
         : problems.length > 0
           ? problems.join("; ")
-          : response.status === 429
-            ? "Too many attempts, wait a minute and try again"
-            : `The server answered ${response.status}`
+          : `The server answered ${response.status}`
     return yield* new AuthError({ message, problems })
   }).pipe(
     Effect.catchTag("RequestError", "ResponseError", () =>
-      Effect.fail(new AuthError({ message: "The server cannot be reached", problems: [] }))
+      Effect.fail(new AuthError({ message: "The server cannot be reached", problems: [], unreachable: true }))
     )
   )
 
