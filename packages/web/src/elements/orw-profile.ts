@@ -6,8 +6,9 @@ import { html, LitElement, nothing } from "lit"
 import { customElement, state } from "lit/decorators.js"
 import { login, logout } from "../auth.js"
 import { sessionContext } from "../contexts/session-context.js"
-import { EffectTask, errorMessage, UNAUTHENTICATED_EVENT } from "../controllers/effect-task.js"
+import { EffectTask, errorMessage } from "../controllers/effect-task.js"
 import { day } from "../format.js"
+import { ACCOUNT_DELETED_EVENT } from "../navigation.js"
 import { rpc } from "../runtime.js"
 import { shared } from "../styles.js"
 import "./orw-password-rules.js"
@@ -45,7 +46,7 @@ export class OrwProfile extends LitElement {
     autoRun: false,
     effect: ([password]: readonly [string]) =>
       rpc((c) => c.deleteAccount({ password: Redacted.make(password) })).pipe(Effect.zipRight(Effect.ignore(logout))),
-    onComplete: () => this.dispatchEvent(new Event(UNAUTHENTICATED_EVENT, { bubbles: true, composed: true }))
+    onComplete: () => this.dispatchEvent(new Event(ACCOUNT_DELETED_EVENT, { bubbles: true, composed: true }))
   })
 
   private readonly _onChange = (event: SubmitEvent): void => {
