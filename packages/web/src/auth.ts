@@ -21,10 +21,10 @@ const problemsOf = (detail: unknown): Array<string> =>
       )
     : []
 
-const post = (path: string, body?: Record<string, string>) =>
+const send = (method: "POST" | "DELETE", path: string, body?: Record<string, string>) =>
   Effect.gen(function* () {
     const client = yield* HttpClient.HttpClient
-    const request = HttpClientRequest.post(path, { acceptJson: true })
+    const request = HttpClientRequest.make(method)(path, { acceptJson: true })
     const response = yield* client.execute(
       body === undefined ? request : HttpClientRequest.bodyUnsafeJson(request, body)
     )
@@ -51,6 +51,8 @@ const post = (path: string, body?: Record<string, string>) =>
     )
   )
 
+const post = (path: string, body?: Record<string, string>) => send("POST", path, body)
+
 /** Signs in: the server sets the HttpOnly session cookie. */
 export const login = (email: string, password: string) => post("/api/auth/login", { email, password })
 
@@ -60,3 +62,9 @@ export const register = (email: string, password: string, passwordConfirm: strin
 
 /** Signs out: the server clears the session cookie. */
 export const logout = post("/api/auth/logout")
+
+/**
+ * Deletes the account (the password confirms it). Through the JSON API, not the RPC: its answer clears the
+ * session cookie, so no sign-out call follows that the server, the user gone, could only refuse (a 401).
+ */
+export const deleteAccount = (password: string) => send("DELETE", "/api/users/me", { password })

@@ -118,6 +118,45 @@ export const shared = css`
     flex-wrap: wrap;
     align-items: center;
   }
+  /* On a narrow screen a table of many columns becomes one card per row, each cell with its column's name (data-label). */
+  @media (max-width: 720px) {
+    table.cards,
+    table.cards tbody,
+    table.cards tr,
+    table.cards td,
+    table.cards tbody th {
+      display: block;
+    }
+    table.cards thead {
+      position: absolute;
+      width: 1px;
+      height: 1px;
+      overflow: hidden;
+      clip: rect(0 0 0 0);
+    }
+    table.cards tr {
+      border: 1px solid var(--line);
+      border-radius: 8px;
+      padding: 0.5rem 0.75rem;
+      margin-bottom: 0.75rem;
+    }
+    table.cards td,
+    table.cards tbody th {
+      border: 0;
+      padding: 0.2rem 0;
+      text-align: left;
+    }
+    table.cards td[data-label]::before {
+      content: attr(data-label);
+      display: block;
+      font-size: 0.75rem;
+      font-weight: 600;
+      color: var(--muted);
+    }
+  }
+  .nowrap {
+    white-space: nowrap;
+  }
   .sr-only {
     position: absolute;
     width: 1px;

@@ -4,7 +4,7 @@ import type { UserResponse } from "@orw/domain/Rpc"
 import { Effect, Redacted } from "effect"
 import { html, LitElement, nothing } from "lit"
 import { customElement, state } from "lit/decorators.js"
-import { login, logout } from "../auth.js"
+import { deleteAccount, login } from "../auth.js"
 import { sessionContext } from "../contexts/session-context.js"
 import { EffectTask, errorMessage } from "../controllers/effect-task.js"
 import { day } from "../format.js"
@@ -45,7 +45,7 @@ export class OrwProfile extends LitElement {
   private readonly _delete = new EffectTask(this, {
     autoRun: false,
     effect: ([password]: readonly [string]) =>
-      rpc((c) => c.deleteAccount({ password: Redacted.make(password) })).pipe(Effect.zipRight(Effect.ignore(logout))),
+      deleteAccount(password),
     onComplete: () => this.dispatchEvent(new Event(ACCOUNT_DELETED_EVENT, { bubbles: true, composed: true }))
   })
 

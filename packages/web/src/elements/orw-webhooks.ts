@@ -177,7 +177,7 @@ export class OrwWebhooks extends LitElement {
             <button type="button" @click=${() => (this._deleting = "")}>Cancel</button>
           </div>`
         : html`<div class="row">
-            <button type="button" aria-label="Send a test to ${hook.url}" ?disabled=${busy} @click=${() => this._test(hook)}>
+            <button type="button" aria-label="Send test to ${hook.url}" ?disabled=${busy} @click=${() => this._test(hook)}>
               Send test
             </button>
             <button type="button" class="danger" aria-label="Delete the webhook ${hook.url}"
