@@ -1,7 +1,7 @@
 import * as NodeFs from "node:fs"
+import { createRequire } from "node:module"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
-import { createRequire } from "node:module"
 import type { Browser, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { usd } from "../../packages/web/src/format.js"
@@ -39,11 +39,31 @@ const PAGES: ReadonlyArray<PageSpec> = [
   { name: "login", path: "/login", member: false, ready: heading("Sign in") },
   { name: "register", path: "/register", member: false, ready: heading("Create an account") },
   { name: "dashboard", path: "/dashboard", member: true, ready: (page) => page.locator("#total-cost").waitFor() },
-  { name: "keys", path: "/keys", member: true, ready: (page) => page.getByText("Production", { exact: true }).first().waitFor() },
-  { name: "tokens", path: "/tokens", member: true, ready: (page) => page.getByText("grafana", { exact: true }).first().waitFor() },
+  {
+    name: "keys",
+    path: "/keys",
+    member: true,
+    ready: (page) => page.getByText("Production", { exact: true }).first().waitFor()
+  },
+  {
+    name: "tokens",
+    path: "/tokens",
+    member: true,
+    ready: (page) => page.getByText("grafana", { exact: true }).first().waitFor()
+  },
   { name: "alerts", path: "/alerts", member: true, ready: (page) => page.getByText(/Page 1 of/).waitFor() },
-  { name: "webhooks", path: "/webhooks", member: true, ready: (page) => page.getByText("127.0.0.1:9").first().waitFor() },
-  { name: "profile", path: "/profile", member: true, ready: (page) => page.getByText(`Signed in as ${EMAIL}`).waitFor() },
+  {
+    name: "webhooks",
+    path: "/webhooks",
+    member: true,
+    ready: (page) => page.getByText("127.0.0.1:9").first().waitFor()
+  },
+  {
+    name: "profile",
+    path: "/profile",
+    member: true,
+    ready: (page) => page.getByText(`Signed in as ${EMAIL}`).waitFor()
+  },
   {
     name: "not-found",
     path: "/nope/deeper",
@@ -120,8 +140,7 @@ interface AxeResults {
   violations: Array<{ id: string; impact: string; nodes: Array<{ target: unknown; failureSummary: string }> }>
 }
 
-const noLoading = (page: Page) =>
-  expect.poll(() => page.getByText("Loading…").count(), { timeout: 10_000 }).toBe(0)
+const noLoading = (page: Page) => expect.poll(() => page.getByText("Loading…").count(), { timeout: 10_000 }).toBe(0)
 
 beforeAll(async () => {
   if (!HAVE_CHROMIUM) return
@@ -155,7 +174,9 @@ describe.skipIf(!HAVE_CHROMIUM)("every page, light and dark, 375 and 1280 px (is
         for (const spec of [...PAGES.filter((p) => !p.member), ...PAGES.filter((p) => p.member)]) {
           if (spec.member && !(await page.context().cookies()).some((c) => c.name === "orw_session")) {
             await signIn(page)
-            // Signing in loads the dashboard: nothing of it is aborted or fails on the way (issue 11).
+            // Signing in loads the dashboard: nothing of it is aborted, fails or is left unread (the browser's
+            // network log shows such a request as cancelled) on the way (issue 11).
+            await expect.poll(() => themed.unfinished(), { timeout: 3_000 }).toEqual([])
             expect(themed.failedRequests).toEqual([])
           }
           await page.setViewportSize({ width: 1280, height: 900 })
@@ -170,9 +191,19 @@ describe.skipIf(!HAVE_CHROMIUM)("every page, light and dark, 375 and 1280 px (is
           await page.waitForTimeout(50)
           const width = await page.evaluate(() => document.documentElement.scrollWidth)
           widths.set(`${spec.name} (${theme})`, width)
+          // A table may not hide its overflow in a scrolling box either: it fits, or becomes cards.
+          const tables = await page.evaluate(() => {
+            const all = (root: Document | ShadowRoot): Array<Element> =>
+              [...root.querySelectorAll("*")].flatMap((el) => [el, ...(el.shadowRoot ? all(el.shadowRoot) : [])])
+            return all(document)
+              .filter((el) => el.tagName === "TABLE" && el.getBoundingClientRect().right > window.innerWidth)
+              .map((el) => `${el.querySelector("caption")?.textContent ?? "table"}: ${el.getBoundingClientRect().right}`)
+          })
+          if (tables.length > 0) widths.set(`${spec.name} (${theme}) tables ${tables.join(", ")}`, 376)
           await page.screenshot({ path: NodePath.join(SCREENSHOTS, `${spec.name}-375-${theme}.png`), fullPage: true })
         }
-        if (process.env.ORW_DUMP) NodeFs.writeFileSync(`/tmp/axe-${theme}.json`, JSON.stringify({ found, widths: [...widths] }, null, 1))
+        if (process.env.ORW_DUMP)
+          NodeFs.writeFileSync(`/tmp/axe-${theme}.json`, JSON.stringify({ found, widths: [...widths] }, null, 1))
         expect(found).toEqual({})
         expect(Object.fromEntries([...widths].filter(([, w]) => w > 375))).toEqual({})
         expect(themed.errors).toEqual([])
@@ -211,7 +242,9 @@ describe.skipIf(!HAVE_CHROMIUM)("every page, light and dark, 375 and 1280 px (is
       await notice.waitFor({ state: "detached" })
       await expect.poll(() => page.locator("#total-cost").textContent()).not.toBe(shown)
       expect(await page.locator("#total-cost").textContent()).toMatch(/^\$\d/)
-      expect(usd(Number((shown ?? "").replace(/[$,]/g, "")) + 0.5)).toBe(await page.locator("#total-cost").textContent())
+      expect(usd(Number((shown ?? "").replace(/[$,]/g, "")) + 0.5)).toBe(
+        await page.locator("#total-cost").textContent()
+      )
     } finally {
       await themed.context.close()
     }

@@ -28,7 +28,9 @@ const send = (method: "POST" | "DELETE", path: string, body?: Record<string, str
     const response = yield* client.execute(
       body === undefined ? request : HttpClientRequest.bodyUnsafeJson(request, body)
     )
-    if (response.status >= 200 && response.status < 300) return
+    // Read the body to its end even when nothing in it is needed: a body left unread is cancelled when the
+    // request's scope closes, and the browser then shows the sign-in as an aborted request.
+    if (response.status >= 200 && response.status < 300) return yield* Effect.asVoid(Effect.ignore(response.text))
     // The rate limit says when the next attempt is allowed; say it rather than "try again later".
     if (response.status === 429)
       return yield* new AuthError({

@@ -1,7 +1,13 @@
 import * as NodeFs from "node:fs"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
-import { type BrowserContext, chromium, type Page, type Browser as PlaywrightBrowser } from "playwright-core"
+import {
+  type BrowserContext,
+  chromium,
+  type Page,
+  type Browser as PlaywrightBrowser,
+  type Request
+} from "playwright-core"
 
 /** Debian's Chromium, headless, with nothing that phones home. */
 const ARGS = [
@@ -75,6 +81,8 @@ export interface ThemedPage {
   readonly violations: Array<string>
   /** Requests that failed or were aborted (`method url: reason`), in order. */
   readonly failedRequests: Array<string>
+  /** Requests started whose response has not been read to its end (nor failed) yet: `method url`. */
+  readonly unfinished: () => Array<string>
 }
 
 /** One headless Chromium for many contexts: cheaper than a browser per theme. */
@@ -101,8 +109,13 @@ export const themedPage = async (
     if (message.type() === "error") errors.push(message.text())
   })
   page.on("pageerror", (error) => void errors.push(`page error: ${error.message}`))
-  page.on("requestfailed", (request) =>
+  const pending = new Set<Request>()
+  page.on("request", (request) => void pending.add(request))
+  page.on("requestfinished", (request) => void pending.delete(request))
+  page.on("requestfailed", (request) => {
+    pending.delete(request)
     failedRequests.push(`${request.method()} ${request.url()}: ${request.failure()?.errorText ?? "failed"}`)
-  )
-  return { context, page, errors, violations, failedRequests }
+  })
+  const unfinished = () => [...pending].map((request) => `${request.method()} ${request.url()}`)
+  return { context, page, errors, violations, failedRequests, unfinished }
 }

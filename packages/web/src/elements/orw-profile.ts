@@ -44,8 +44,7 @@ export class OrwProfile extends LitElement {
 
   private readonly _delete = new EffectTask(this, {
     autoRun: false,
-    effect: ([password]: readonly [string]) =>
-      deleteAccount(password),
+    effect: ([password]: readonly [string]) => deleteAccount(password),
     onComplete: () => this.dispatchEvent(new Event(ACCOUNT_DELETED_EVENT, { bubbles: true, composed: true }))
   })
 
