@@ -140,6 +140,48 @@ interface AxeResults {
   violations: Array<{ id: string; impact: string; nodes: Array<{ target: unknown; failureSummary: string }> }>
 }
 
+/**
+ * Tabs through the page from its top: every enabled, visible button, link, field and summary must be
+ * reached, each with a visible focus indicator (an outline or a ring). Answers what fails.
+ */
+const keyboardWalk = async (page: Page) => {
+  // A click on the bare top left corner: the next Tab starts from the top of the page (past an autofocus).
+  await page.evaluate(() => window.scrollTo(0, 0))
+  await page.mouse.click(1, 1)
+  const invisible: Array<string> = []
+  let outs = 0
+  for (let i = 0; i < 200; i++) {
+    await page.keyboard.press("Tab")
+    const step = await page.evaluate(() => {
+      let el = document.activeElement
+      while (el?.shadowRoot?.activeElement) el = el.shadowRoot.activeElement
+      if (el === null || el === document.body) return "out"
+      if (el.hasAttribute("data-orw-reached")) return "again"
+      el.setAttribute("data-orw-reached", "")
+      const style = getComputedStyle(el)
+      const ring =
+        (style.outlineStyle !== "none" && Number.parseFloat(style.outlineWidth) > 0) || style.boxShadow !== "none"
+      return ring ? "ok" : `${el.tagName.toLowerCase()} "${(el.textContent ?? "").trim().slice(0, 40)}"`
+    })
+    if (step === "again" || (step === "out" && ++outs > 1)) break
+    if (step !== "ok" && step !== "out") invisible.push(step)
+  }
+  const unreached = await page.evaluate(() => {
+    const all = (root: Document | ShadowRoot): Array<Element> =>
+      [...root.querySelectorAll("*")].flatMap((el) => [el, ...(el.shadowRoot ? all(el.shadowRoot) : [])])
+    const found = all(document)
+    const missed = found
+      .filter((el) => el.matches("a[href], button:not([disabled]), input:not([disabled]), select, textarea, summary"))
+      .filter((el) => el.getClientRects().length > 0 && !el.hasAttribute("data-orw-reached"))
+      .map(
+        (el) => `${el.tagName.toLowerCase()} "${(el.textContent ?? el.getAttribute("name") ?? "").trim().slice(0, 40)}"`
+      )
+    for (const el of found) el.removeAttribute("data-orw-reached")
+    return missed
+  })
+  return { invisible, unreached }
+}
+
 const noLoading = (page: Page) => expect.poll(() => page.getByText("Loading…").count(), { timeout: 10_000 }).toBe(0)
 
 beforeAll(async () => {
@@ -166,7 +208,7 @@ afterAll(async () => {
 
 describe.skipIf(!HAVE_CHROMIUM)("every page, light and dark, 375 and 1280 px (issue 11)", () => {
   for (const theme of THEMES) {
-    it(`${theme}: no axe violation, nothing wider than 375 px, screenshots`, async () => {
+    it(`${theme}: no axe violation, keyboard reaches every action (light), nothing wider than 375 px, screenshots`, async () => {
       const themed: ThemedPage = await themedPage(browser, theme)
       const { page } = themed
       const found: Record<string, unknown> = {}
@@ -184,6 +226,10 @@ describe.skipIf(!HAVE_CHROMIUM)("every page, light and dark, 375 and 1280 px (is
           await spec.ready(page)
           await noLoading(page)
           expect([spec.name, themed.errors.splice(0)]).toEqual([spec.name, spec.logs ?? []])
+          if (theme === "light") {
+            const keyboard = await keyboardWalk(page)
+            if (keyboard.invisible.length + keyboard.unreached.length > 0) found[`${spec.name} keyboard`] = keyboard
+          }
           const violations = await axeViolations(page)
           if (violations.length > 0) found[spec.name] = violations
           await page.screenshot({ path: NodePath.join(SCREENSHOTS, `${spec.name}-1280-${theme}.png`), fullPage: true })
@@ -197,7 +243,9 @@ describe.skipIf(!HAVE_CHROMIUM)("every page, light and dark, 375 and 1280 px (is
               [...root.querySelectorAll("*")].flatMap((el) => [el, ...(el.shadowRoot ? all(el.shadowRoot) : [])])
             return all(document)
               .filter((el) => el.tagName === "TABLE" && el.getBoundingClientRect().right > window.innerWidth)
-              .map((el) => `${el.querySelector("caption")?.textContent ?? "table"}: ${el.getBoundingClientRect().right}`)
+              .map(
+                (el) => `${el.querySelector("caption")?.textContent ?? "table"}: ${el.getBoundingClientRect().right}`
+              )
           })
           if (tables.length > 0) widths.set(`${spec.name} (${theme}) tables ${tables.join(", ")}`, 376)
           await page.screenshot({ path: NodePath.join(SCREENSHOTS, `${spec.name}-375-${theme}.png`), fullPage: true })

@@ -77,7 +77,7 @@ export const shared = css`
     opacity: 0.6;
     cursor: default;
   }
-  :is(button, input, a):focus-visible {
+  :is(button, input, a, select, textarea, summary):focus-visible {
     outline: 3px solid var(--focus);
     outline-offset: 2px;
   }

@@ -35,7 +35,7 @@ export class OrwApp extends LitElement {
       min-height: 100vh;
     }
     main {
-      max-width: 1100px;
+      max-width: 1200px;
       margin: 0 auto;
       padding: 1.5rem;
       outline: none;
@@ -46,7 +46,7 @@ export class OrwApp extends LitElement {
       }
     }
     .offline {
-      max-width: 1100px;
+      max-width: 1200px;
       margin: 1rem auto 0;
       box-sizing: border-box;
       padding: 0.5rem 0.75rem;

@@ -25,8 +25,8 @@ const limitText = (key: KeyRow) =>
   key.limit === null
     ? "no limit"
     : key.status === "limit reached" || key.limit_remaining === 0
-      ? html`<strong>limit reached</strong> (${money(key.limit)}) · ${resetText(key.limit_reset)}`
-      : html`${money(key.limit_remaining)} of ${money(key.limit)} left · ${resetText(key.limit_reset)}`
+      ? html`<strong>limit reached</strong> (${money(key.limit)}) <span class="reset">· ${resetText(key.limit_reset)}</span>`
+      : html`${money(key.limit_remaining)} of ${money(key.limit)} left <span class="reset">· ${resetText(key.limit_reset)}</span>`
 
 /** "never synced", the time of the last sync, or when the last attempt failed (and the last success, if any). */
 const syncText = (key: KeyRow) => {
@@ -59,6 +59,16 @@ export class OrwKeys extends LitElement {
       }
       .scroll {
         overflow-x: auto;
+      }
+      /* The reset period on a line of its own, not wherever the column happens to break. */
+      .reset {
+        display: block;
+        white-space: nowrap;
+      }
+      @media (min-width: 721px) {
+        orw-key-actions {
+          min-width: 12.5rem;
+        }
       }
     `
   ]
