@@ -166,6 +166,7 @@ const keyboardWalk = async (page: Page) => {
     if (step === "again" || (step === "out" && ++outs > 1)) break
     if (step !== "ok" && step !== "out") invisible.push(step)
   }
+  await page.mouse.click(1, 1)
   const unreached = await page.evaluate(() => {
     const all = (root: Document | ShadowRoot): Array<Element> =>
       [...root.querySelectorAll("*")].flatMap((el) => [el, ...(el.shadowRoot ? all(el.shadowRoot) : [])])

@@ -26,7 +26,7 @@ const limitText = (key: KeyRow) =>
     ? "no limit"
     : key.status === "limit reached" || key.limit_remaining === 0
       ? html`<strong>limit reached</strong> (${money(key.limit)}) <span class="reset">· ${resetText(key.limit_reset)}</span>`
-      : html`${money(key.limit_remaining)} of ${money(key.limit)} left <span class="reset">· ${resetText(key.limit_reset)}</span>`
+      : html`<span class="nowrap">${money(key.limit_remaining)} of ${money(key.limit)} left</span> <span class="reset">· ${resetText(key.limit_reset)}</span>`
 
 /** "never synced", the time of the last sync, or when the last attempt failed (and the last success, if any). */
 const syncText = (key: KeyRow) => {
@@ -67,7 +67,7 @@ export class OrwKeys extends LitElement {
       }
       @media (min-width: 721px) {
         orw-key-actions {
-          min-width: 12.5rem;
+          min-width: 13.5rem;
         }
       }
     `
