@@ -2,6 +2,7 @@ import * as NodeFs from "node:fs"
 import { createRequire } from "node:module"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
+import { VERSION } from "@orw/domain/Version"
 import type { Browser, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { usd } from "../../packages/web/src/format.js"
@@ -226,6 +227,9 @@ describe.skipIf(!HAVE_CHROMIUM)("every page, light and dark, 375 and 1280 px (is
           await page.goto(`${app.origin}${spec.path}`)
           await spec.ready(page)
           await noLoading(page)
+          // Every page's footer: the product's version, as /docs has it, and the way to the API docs.
+          expect(await page.locator("orw-footer #version").textContent()).toBe(VERSION)
+          await page.getByRole("link", { name: "REST API documentation (/docs)" }).waitFor()
           expect([spec.name, themed.errors.splice(0)]).toEqual([spec.name, spec.logs ?? []])
           if (theme === "light") {
             const keyboard = await keyboardWalk(page)
@@ -262,6 +266,20 @@ describe.skipIf(!HAVE_CHROMIUM)("every page, light and dark, 375 and 1280 px (is
       }
     }, 180_000)
   }
+
+  it("the footer's version is /docs' (OpenAPI info.version), and its link opens /docs, not the app's not-found", async () => {
+    const spec = (await (await fetch(`${app.origin}/openapi.json`)).json()) as { info: { version: string } }
+    expect(spec.info.version).toBe(VERSION)
+    const themed = await themedPage(browser, "light")
+    try {
+      await themed.page.goto(`${app.origin}/login`)
+      await themed.page.getByRole("link", { name: "REST API documentation (/docs)" }).click()
+      await themed.page.waitForURL("**/docs")
+      await themed.page.locator("#swagger-ui").waitFor({ state: "attached" })
+    } finally {
+      await themed.context.close()
+    }
+  })
 
   it("the server stopped mid-session: the figures stay with an offline notice, and come back with it", async () => {
     const themed = await themedPage(browser, "light")
