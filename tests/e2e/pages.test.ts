@@ -281,6 +281,35 @@ describe.skipIf(!HAVE_CHROMIUM)("every page, light and dark, 375 and 1280 px (is
     }
   })
 
+  it("registration: a 429 from the auth rate limit says when to try again (Retry-After)", async () => {
+    const limited = await startApp(keys.simulator, { simulatorUrl, authRateLimitPerMinute: 1 })
+    const themed = await themedPage(browser, "light")
+    try {
+      const attempt = () =>
+        fetch(`${limited.origin}/api/auth/register`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ email: "first@example.com", password: PASSWORD, password_confirm: PASSWORD })
+        })
+      expect((await attempt()).status).toBe(201)
+      const { page } = themed
+      await page.goto(`${limited.origin}/register`)
+      await page.getByLabel("Email").fill("newcomer@example.com")
+      await page.getByLabel("Password", { exact: true }).fill(PASSWORD)
+      await page.getByLabel("Confirm password").fill(PASSWORD)
+      await page.getByRole("button", { name: "Create account" }).click()
+      const alert = page.getByRole("alert").filter({ hasText: "Too many attempts" })
+      await alert.waitFor()
+      expect(await alert.textContent()).toMatch(/^Too many attempts: try again in \d+ s \(at \d\d:\d\d:\d\d UTC\)\.$/)
+      expect(themed.errors).toEqual([
+        "Failed to load resource: the server responded with a status of 429 (Too Many Requests)"
+      ])
+    } finally {
+      await themed.context.close()
+      await limited.close()
+    }
+  })
+
   it("the server stopped mid-session: the figures stay with an offline notice, and come back with it", async () => {
     const themed = await themedPage(browser, "light")
     const { page } = themed

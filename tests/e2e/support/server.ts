@@ -29,6 +29,8 @@ export interface AppOptions {
   readonly dir?: string
   /** Started already, and left running on close (it outlives a restart of the app). */
   readonly simulatorUrl?: string
+  /** AUTH_RATE_LIMIT_PER_MINUTE; high by default, so tests do not trip it. */
+  readonly authRateLimitPerMinute?: number
 }
 
 /**
@@ -44,7 +46,7 @@ export const startApp = async (simulator = new Simulator(), options: AppOptions 
     dataDir: dir,
     secretsDir: dir,
     openRouterApiUrl: options.simulatorUrl ?? sim?.url ?? "",
-    authRateLimitPerMinute: 1_000
+    authRateLimitPerMinute: options.authRateLimitPerMinute ?? 1_000
   })
   const app = appLayer({
     server: listen({ host: "127.0.0.1", port: options.port ?? 0 }),
