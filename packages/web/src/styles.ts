@@ -146,10 +146,17 @@ export const shared = css`
       padding: 0.2rem 0;
       text-align: left;
     }
+    /* The column's name on the left, the value beside it: a card stays about as short as its figures. */
+    table.cards td[data-label] {
+      display: flow-root;
+      padding-left: 8.5rem;
+    }
     table.cards td[data-label]::before {
       content: attr(data-label);
-      display: block;
-      font-size: 0.75rem;
+      float: left;
+      margin-left: -8.5rem;
+      width: 8rem;
+      font-size: 0.8rem;
       font-weight: 600;
       color: var(--muted);
     }

@@ -27,6 +27,13 @@ export class OrwAlerts extends LitElement {
         justify-content: space-between;
         margin-top: 0.75rem;
       }
+      @media (max-width: 720px) {
+        .pager span {
+          order: -1;
+          flex-basis: 100%;
+          text-align: center;
+        }
+      }
     `
   ]
 
