@@ -110,6 +110,21 @@ const seed = async () => {
     const added = await json("/api/keys", { jwt, body: { name, key } })
     await json(`/api/keys/${added?.id}/sync`, { jwt })
   }
+  // The states a key can be in besides "fine": used up, refused by OpenRouter, not synced yet.
+  const exhausted = keys.simulator.addKey({
+    name: "Exhausted",
+    limit: 1,
+    limitReset: "daily",
+    usage: { total: 1, daily: 1, weekly: 1, monthly: 1 }
+  })
+  for (const [name, key, sync] of [
+    ["Exhausted", exhausted, true],
+    ["Refused", keys.simulator.addKey({ name: "Refused", disabled: true }), true],
+    ["Fresh", keys.simulator.addKey({ name: "Fresh" }), false]
+  ] as const) {
+    const added = await json("/api/keys", { jwt, body: { name, key } })
+    if (sync) await json(`/api/keys/${added?.id}/sync`, { jwt })
+  }
   await json("/api/tokens", { jwt, body: { name: "grafana" } })
   await json("/api/budgets", { jwt, body: { scope: "account", amount: 0.05, period: "monthly" } })
   await json("/api/webhooks", { jwt, body: { url: "http://127.0.0.1:9/hook", format: "generic" } })
@@ -266,6 +281,36 @@ describe.skipIf(!HAVE_CHROMIUM)("every page, light and dark, 375 and 1280 px (is
       }
     }, 180_000)
   }
+
+  it("keys: a limit with its reset, 'limit reached' as its own state, 'never synced' vs 'last attempt failed at'", async () => {
+    const themed = await themedPage(browser, "light")
+    try {
+      const { page } = themed
+      await signIn(page)
+      await page.goto(`${app.origin}/keys`)
+      const row = (name: string) => page.locator("tr", { hasText: name })
+      await row("Exhausted").getByText("Limit reached", { exact: true }).waitFor()
+      expect(
+        await row("Exhausted")
+          .getByText(/limit reached \(\$1\.00\)/)
+          .count()
+      ).toBe(1)
+      await row("Exhausted").getByText("· resets daily").waitFor()
+      await row("Production").getByText("· never resets").waitFor()
+      await row("Production")
+        .getByText(/^\$\d+\.\d\d of \$5\.00 left$/)
+        .waitFor()
+      await row("Refused")
+        .getByText(/^last attempt failed at \d{4}-\d\d-\d\d \d\d:\d\d$/)
+        .waitFor()
+      await row("Refused").getByText("last success: never").waitFor()
+      await row("Fresh").getByText("never synced", { exact: true }).waitFor()
+      // Money in cents, with the exact figure on hover.
+      expect(await row("Exhausted").locator("td.limit span[title]").first().getAttribute("title")).toBe("$1.000000")
+    } finally {
+      await themed.context.close()
+    }
+  })
 
   it("the footer's version is /docs' (OpenAPI info.version), and its link opens /docs, not the app's not-found", async () => {
     const spec = (await (await fetch(`${app.origin}/openapi.json`)).json()) as { info: { version: string } }
