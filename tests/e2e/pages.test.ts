@@ -305,6 +305,14 @@ describe.skipIf(!HAVE_CHROMIUM)("every page, light and dark, 375 and 1280 px (is
         .waitFor()
       await row("Refused").getByText("last success: never").waitFor()
       await row("Fresh").getByText("never synced", { exact: true }).waitFor()
+      // A sync that finds the key refused is an error, never in the success box; the next action clears it.
+      await page.getByRole("button", { name: "Sync now: Refused" }).click()
+      const refusal = page.getByRole("alert").filter({ hasText: "Sync of Refused found the key invalid" })
+      await refusal.waitFor()
+      expect(await page.locator("p.notice", { hasText: "Refused" }).count()).toBe(0)
+      await page.getByRole("button", { name: "Sync now: Production" }).click()
+      await page.locator("p.notice", { hasText: /^\s*Synced Production: / }).waitFor()
+      expect(await refusal.count()).toBe(0)
       // Money in cents, with the exact figure on hover.
       expect(await row("Exhausted").locator("td.limit span[title]").first().getAttribute("title")).toBe("$1.000000")
     } finally {
