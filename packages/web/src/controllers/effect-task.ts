@@ -4,7 +4,7 @@ import { Cause, type Effect, Exit, Option } from "effect"
 import type { ReactiveControllerHost } from "lit"
 import { runtimeContext } from "../contexts/runtime-context.js"
 import type { AppServices } from "../runtime.js"
-import { type Attempt, isUnreachable, sleep, untilAnswered } from "./retry.js"
+import { type Attempt, isUnreachable, markOffline, markSettled, sleep, untilAnswered, type Waiting } from "./retry.js"
 
 /** Fired (bubbling, composed) when a call finds the session gone; `<orw-app>` sends the user to /login. */
 export const UNAUTHENTICATED_EVENT = "orw-unauthenticated"
@@ -20,6 +20,11 @@ export interface Connectivity {
 }
 
 let nextId = 0
+/** The reads of this page waiting for the server right now. */
+let waiting: Waiting = new Set()
+
+/** Whether some read is retrying an unreachable server: a periodic refresh then has nothing to add. */
+export const isRetrying = (): boolean => waiting.size > 0
 
 /** Options of an {@link EffectTask}: @lit/task's, with an Effect in place of the async function. */
 export interface EffectTaskConfig<T extends ReadonlyArray<unknown>, A, E> {
@@ -50,9 +55,11 @@ export class EffectTask<const T extends ReadonlyArray<unknown>, A, E = never> ex
   constructor(host: ReactiveControllerHost & HTMLElement, config: EffectTaskConfig<T, A, E>) {
     const runtime = new ContextConsumer(host, { context: runtimeContext })
     const id = nextId++
-    const announce = (offline: boolean) =>
+    const announce = (offline: boolean) => {
+      waiting = offline ? markOffline(waiting, id) : markSettled(waiting, id)
       // On window: the "settled" of a page being left must still reach the app, from a detached host.
       window.dispatchEvent(new CustomEvent<Connectivity>(CONNECTIVITY_EVENT, { detail: { id, offline } }))
+    }
     const retries = config.autoRun !== false
     const options: TaskConfig<T, A> = {
       autoRun: config.autoRun ?? true,
