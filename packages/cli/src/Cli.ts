@@ -1,4 +1,5 @@
 import { Command } from "@effect/cli"
+import { VERSION } from "@orw/domain/Version"
 import { backup, restore } from "./commands/Backup.js"
 import { demo } from "./commands/Demo.js"
 import { doctor } from "./commands/Doctor.js"
@@ -39,4 +40,4 @@ export const orw = Command.make("orw", {}, () =>
 )
 
 /** Runs `orw` on a full argv (node, script, args...). */
-export const run = Command.run(orw, { name: "orw", version: "0.1.0" })
+export const run = Command.run(orw, { name: "orw", version: VERSION })

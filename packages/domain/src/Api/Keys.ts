@@ -60,6 +60,11 @@ export class KeyRow extends Schema.Class<KeyRow>("KeyRow")({
   created_at: Schema.String,
   last_used_at: Schema.NullOr(Schema.String),
   last_synced_at: Schema.NullOr(Schema.String),
+  last_attempt_at: Schema.NullOr(Schema.String).annotations({
+    description:
+      "When a sync of the key last ran, whatever its outcome: with `last_error`, when the failed attempt was; " +
+      "null (with `last_synced_at` null) for a key never synced."
+  }),
   last_error: Schema.NullOr(Schema.String),
   limit: Usd,
   limit_remaining: Usd,

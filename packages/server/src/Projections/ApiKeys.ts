@@ -141,6 +141,7 @@ const toKeyRow = (
     created_at: row.created_at,
     last_used_at: row.last_used_at,
     last_synced_at: sync?.lastSyncedAt ?? null,
+    last_attempt_at: sync?.lastAttemptAt ?? null,
     last_error:
       row.last_error ??
       (sync?.lastAttemptAt != null && sync.lastAttemptAt >= row.updated_at ? sync.lastError : null) ??
