@@ -8,6 +8,7 @@ import { KeysApi } from "./Api/Keys.js"
 import { TokensApi } from "./Api/Tokens.js"
 import { UsageApi } from "./Api/Usage.js"
 import { V1Api } from "./Api/V1.js"
+import { VERSION } from "./Version.js"
 
 export * from "./Api/Account.js"
 export * from "./Api/Alerts.js"
@@ -37,6 +38,7 @@ export class OrwApi extends HttpApi.make("orw")
   .addError(UnprocessableJson)
   .addError(json(InternalError))
   .annotate(OpenApi.Title, "openrouter-watcher")
+  .annotate(OpenApi.Version, VERSION)
   .annotate(
     OpenApi.Description,
     'Self-hosted monitor for OpenRouter API keys. Errors are {"detail": "..."}. Money is USD rounded to ' +

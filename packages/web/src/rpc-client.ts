@@ -19,6 +19,14 @@ let nextId = 0
 const protocolError = (message: string, cause?: unknown) =>
   new RpcClientError.RpcClientError({ reason: "Protocol", message, cause })
 
+/*
+ * Causes shaped as @effect/platform's HttpClientError (`RequestError`, `ResponseError` with its status), as
+ * controllers/retry.ts's `isUnreachable` reads them: no answer or a gateway status (502/503/504) is "the server
+ * is not there" (the page keeps its figures and retries); any other non-2xx answer is a refusal.
+ */
+const requestError = (cause: unknown) => ({ _tag: "RequestError", reason: "Transport", cause })
+const responseError = (status: number) => ({ _tag: "ResponseError", reason: "StatusCode", response: { status } })
+
 interface ExitMessage {
   readonly _tag: "Exit"
   readonly exit: unknown
@@ -49,8 +57,11 @@ const call = (rpc: Rpc.Any, payload: unknown): Effect.Effect<unknown, unknown> =
           body,
           signal
         }),
-      catch: (cause) => protocolError("The server cannot be reached", cause)
+      catch: (cause) => protocolError("The server cannot be reached", requestError(cause))
     })
+    // Any other non-2xx answer (a 403 for a foreign Origin, a 400) is the server's refusal, not an RPC body.
+    if (!response.ok)
+      return yield* Effect.fail(protocolError(`The server answered ${response.status}`, responseError(response.status)))
     const messages: unknown = yield* Effect.tryPromise({
       try: () => response.json(),
       catch: (cause) => protocolError(`The server answered ${response.status}`, cause)

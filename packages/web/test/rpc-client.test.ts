@@ -1,5 +1,6 @@
 import { Cause, Effect, Exit, Option } from "effect"
 import { afterEach, describe, expect, it, vi } from "vitest"
+import { isUnreachable } from "../src/controllers/retry.js"
 import { makeWebRpcClient } from "../src/rpc-client.js"
 
 /** Answers every fetch with `body` (JSON) and records the requests. */
@@ -48,16 +49,18 @@ describe("the web RPC client (POST /rpc, @effect/rpc's JSON messages)", () => {
     const client = makeWebRpcClient()
     const refused = await Effect.runPromiseExit(client.deleteKey({ key_id: "k" as never }))
     expect(failure(refused)).toMatchObject({ _tag: "KeyNotFound" })
+    expect(isUnreachable(failure(refused))).toBe(false)
     answer({ detail: "Cross-origin request refused" }, 403)
-    expect(failure(await Effect.runPromiseExit(client.listKeys()))).toMatchObject({
-      _tag: "RpcClientError",
-      message: "The server answered 403"
-    })
+    const forbidden = failure(await Effect.runPromiseExit(client.listKeys()))
+    expect(forbidden).toMatchObject({ _tag: "RpcClientError", message: "The server answered 403" })
+    expect(isUnreachable(forbidden)).toBe(false)
+    // The server stopping (503) or gone: "unreachable", so the page keeps its figures and retries.
+    answer({ detail: "Shutting down" }, 503)
+    expect(isUnreachable(failure(await Effect.runPromiseExit(client.listKeys())))).toBe(true)
     vi.stubGlobal("fetch", () => Promise.reject(new TypeError("Failed to fetch")))
-    expect(failure(await Effect.runPromiseExit(client.listKeys()))).toMatchObject({
-      _tag: "RpcClientError",
-      message: "The server cannot be reached"
-    })
+    const gone = failure(await Effect.runPromiseExit(client.listKeys()))
+    expect(gone).toMatchObject({ _tag: "RpcClientError", message: "The server cannot be reached" })
+    expect(isUnreachable(gone)).toBe(true)
   })
 
   it("encodes payloads by the RPC's schema: a key travels as a plain string, never a Redacted object", async () => {
