@@ -68,6 +68,14 @@ export class OrwChart extends LitElement {
       .u-axis {
         color: var(--muted);
       }
+      /* Read, never seen: squeezed to nothing, so it widens no narrow screen (a table ignores its box's width). */
+      .sr-only table {
+        table-layout: fixed;
+        width: 1px;
+      }
+      .sr-only :is(th, td) {
+        padding: 0;
+      }
     `
   ]
 

@@ -38,6 +38,11 @@ export class OrwUsageTable extends LitElement {
         overflow-wrap: anywhere;
         min-width: 8rem;
       }
+      @media (max-width: 720px) {
+        table.cards tfoot {
+          display: block;
+        }
+      }
       nav {
         display: flex;
         gap: 0.5rem;
@@ -71,7 +76,7 @@ export class OrwUsageTable extends LitElement {
     const view = tableView(this.rows, filters)
     const totals = this.totals
     return html`<div class="scroll">
-        <table>
+        <table class="cards">
           <caption class="sr-only">Usage rows, page ${view.page} of ${view.pages}</caption>
           <thead>
             <tr>
@@ -89,12 +94,12 @@ export class OrwUsageTable extends LitElement {
                 ? html`<tr><td colspan="6" class="muted">No usage for these filters.</td></tr>`
                 : view.shown.map(
                     (r) => html`<tr>
-                      <td>${periodLabel(r.date, filters.granularity)}</td>
-                      <td class="label">${r.label}${r.estimated ? html` <span class="hint">(estimate)</span>` : nothing}</td>
-                      <td class="num">${count(r.requests)}</td>
-                      <td class="num">${count(r.tokens_input)}</td>
-                      <td class="num">${count(r.tokens_output)}</td>
-                      <td class="num" title=${exactUsd(r.cost)}>${usd(r.cost)}</td>
+                      <td data-label=${periodHeading(filters.granularity)}>${periodLabel(r.date, filters.granularity)}</td>
+                      <td class="label" data-label=${filters.split === "model" ? "Model" : "Key"}>${r.label}${r.estimated ? html` <span class="hint">(estimate)</span>` : nothing}</td>
+                      <td class="num" data-label="Requests">${count(r.requests)}</td>
+                      <td class="num" data-label="Tokens in">${count(r.tokens_input)}</td>
+                      <td class="num" data-label="Tokens out">${count(r.tokens_output)}</td>
+                      <td class="num" data-label="Cost" title=${exactUsd(r.cost)}>${usd(r.cost)}</td>
                     </tr>`
                   )
             }
@@ -105,10 +110,10 @@ export class OrwUsageTable extends LitElement {
               : html`<tfoot>
                   <tr>
                     <th scope="row" colspan="2">Total of ${count(view.sorted.length)} rows</th>
-                    <td class="num">${count(totals.requests)}</td>
-                    <td class="num">${count(totals.tokens_input)}</td>
-                    <td class="num">${count(totals.tokens_output)}</td>
-                    <td class="num" title=${exactUsd(totals.cost)}>${usd(totals.cost)}</td>
+                    <td class="num" data-label="Requests">${count(totals.requests)}</td>
+                    <td class="num" data-label="Tokens in">${count(totals.tokens_input)}</td>
+                    <td class="num" data-label="Tokens out">${count(totals.tokens_output)}</td>
+                    <td class="num" data-label="Cost" title=${exactUsd(totals.cost)}>${usd(totals.cost)}</td>
                   </tr>
                 </tfoot>`
           }
