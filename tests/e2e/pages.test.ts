@@ -41,6 +41,12 @@ const PAGES: ReadonlyArray<PageSpec> = [
   { name: "register", path: "/register", member: false, ready: heading("Create an account") },
   { name: "dashboard", path: "/dashboard", member: true, ready: (page) => page.locator("#total-cost").waitFor() },
   {
+    name: "usage",
+    path: "/usage?range=90d",
+    member: true,
+    ready: (page) => page.locator("orw-usage-table tbody tr").first().waitFor()
+  },
+  {
     name: "keys",
     path: "/keys",
     member: true,

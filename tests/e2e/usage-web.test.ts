@@ -138,7 +138,7 @@ describe.skipIf(!HAVE_CHROMIUM)("the usage explorer and the charts, in Chromium"
     expect(await tableRows(page)).toEqual(all)
 
     // One key, picked from the list: the URL holds it, the rows are v1's for that key.
-    await page.getByText("Keys: all").click()
+    await page.getByText("Keys: all").waitFor()
     await page.getByRole("checkbox", { name: "production" }).check()
     await page.waitForURL(`**/usage?key=${keyIds.production}`)
     await settle(page)

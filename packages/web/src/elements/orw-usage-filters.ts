@@ -36,14 +36,13 @@ export class OrwUsageFilters extends LitElement {
         padding: 0;
         min-width: 0;
       }
-      legend,
-      summary {
+      legend {
         font-weight: 600;
         font-size: 0.9rem;
         margin-bottom: 0.25rem;
       }
-      summary {
-        cursor: pointer;
+      .picks {
+        flex: 1 1 14rem;
       }
       button[aria-pressed="true"] {
         background: var(--accent);
@@ -61,7 +60,7 @@ export class OrwUsageFilters extends LitElement {
       .choices {
         display: grid;
         gap: 0.25rem;
-        max-height: 14rem;
+        max-height: 9rem;
         overflow: auto;
         padding: 0.25rem 0;
       }
@@ -117,10 +116,9 @@ export class OrwUsageFilters extends LitElement {
       ...[...picked].filter((v) => !options.some((o) => o.id === v)).map((id) => ({ id, name: id }))
     ]
     const summary = picked.size === 0 ? "all" : `${picked.size} of ${all.length}`
-    return html`<details>
-      <summary>${heading}: ${summary}</summary>
-      <fieldset class="choices">
-        <legend class="sr-only">${heading}</legend>
+    return html`<fieldset class="picks">
+      <legend>${heading}: ${summary}</legend>
+      <div class="choices">
         ${all.map(
           (o) => html`<label>
             <input
@@ -131,8 +129,8 @@ export class OrwUsageFilters extends LitElement {
             ${o.name}
           </label>`
         )}
-      </fieldset>
-    </details>`
+      </div>
+    </fieldset>`
   }
 
   override render() {
