@@ -5,7 +5,6 @@ import {
   KeyNotFound,
   microsToUsd,
   sumUsage,
-  sumUsageBy,
   type UserId,
   zeroSum
 } from "@orw/domain"
@@ -22,7 +21,7 @@ import {
 } from "@orw/domain/Api"
 import { DateTime, Effect, Option } from "effect"
 import * as ApiKeys from "../Projections/ApiKeys.js"
-import { effectiveUsage } from "../Projections/UsageStats.js"
+import * as UsageStats from "../Projections/UsageStats.js"
 
 /** A date range, both ends inclusive, `YYYY-MM-DD`. */
 export interface DateRange {
@@ -36,19 +35,18 @@ const checkRange = (range: DateRange) =>
     : Effect.void
 
 /**
- * The public API's read side: totals, daily usage and per-key figures, from the usage read model's
- * effective rows and the domain's exact sums (micro-dollars, converted to USD at the end).
+ * The public API's read side: totals, daily usage and per-key figures, summed by the usage read model in
+ * SQL over its effective rows (exact micro-dollars, converted to USD at the end), paged in SQL.
  */
 export class Stats extends Effect.Service<Stats>()("orw/App/Stats", {
   succeed: {
     /** Totals and per-model figures of the user's keys: all time unless a range is given. */
     stats: Effect.fn("Stats.stats")(function* (userId: UserId, range: DateRange) {
       yield* checkRange(range)
-      const lines = yield* effectiveUsage({ userId, ...range })
-      const total = sumUsage(lines)
-      const byModel = [...sumUsageBy(lines, (l) => l.model).values()].sort(
-        (a, b) => b.sum.cost - a.sum.cost || a.first.model.localeCompare(b.first.model)
+      const byModel = [...(yield* UsageStats.byModel({ userId, ...range }))].sort(
+        (a, b) => b.sum.cost - a.sum.cost || a.model.localeCompare(b.model)
       )
+      const total = sumUsage(byModel.map((m) => m.sum))
       return new StatsResponse({
         summary: new StatsSummary({
           total_requests: total.requests,
@@ -57,9 +55,9 @@ export class Stats extends Effect.Service<Stats>()("orw/App/Stats", {
           total_tokens_output: total.tokensOutput
         }),
         by_model: byModel.map(
-          ({ first, sum }) =>
+          ({ model, sum }) =>
             new ModelStats({
-              model: first.model,
+              model,
               requests: sum.requests,
               cost: microsToUsd(sum.cost),
               tokens_input: sum.tokensInput,
@@ -81,34 +79,29 @@ export class Stats extends Effect.Service<Stats>()("orw/App/Stats", {
         if (Option.isNone(key)) return yield* new KeyNotFound()
         if (key.value.userId !== userId) return yield* new KeyForbidden()
       }
-      const lines = yield* effectiveUsage({
-        userId,
-        keyId: query.keyId,
-        startDate: query.startDate,
-        endDate: query.endDate
-      })
+      const groups = yield* UsageStats.byDateModel(
+        { userId, keyId: query.keyId, startDate: query.startDate, endDate: query.endDate },
+        { offset: (query.page - 1) * query.limit, limit: query.limit }
+      )
       const today = DateTime.formatIsoDateUtc(yield* DateTime.now)
-      // Lines come ordered by (date, model, key): the groups keep that order.
-      const groups = [...sumUsageBy(lines, (l) => `${l.date}|${l.model}`).values()]
-      const start = (query.page - 1) * query.limit
       return new UsageResponse({
-        items: groups.slice(start, start + query.limit).map(
-          ({ first, sum }) =>
+        items: groups.items.map(
+          ({ date, model, sum }) =>
             new UsageItem({
-              date: first.date,
-              model: first.model,
+              date,
+              model,
               requests: sum.requests,
               tokens_input: sum.tokensInput,
               tokens_output: sum.tokensOutput,
               cost: microsToUsd(sum.cost),
-              estimated: isEstimated([first], today)
+              estimated: isEstimated([{ date, model }], today)
             })
         ),
         pagination: new Pagination({
           page: query.page,
           limit: query.limit,
-          total: groups.length,
-          pages: Math.ceil(groups.length / query.limit)
+          total: groups.total,
+          pages: Math.ceil(groups.total / query.limit)
         })
       })
     }),
@@ -116,10 +109,10 @@ export class Stats extends Effect.Service<Stats>()("orw/App/Stats", {
     /** The user's keys with all-time figures. */
     keys: Effect.fn("Stats.keys")(function* (userId: UserId) {
       const keys = yield* ApiKeys.summariesOf(userId)
-      const totals = sumUsageBy(yield* effectiveUsage({ userId }), (l) => l.keyId)
+      const totals = yield* UsageStats.byKey({ userId })
       return new V1KeyList({
         items: keys.map((k) => {
-          const t = totals.get(k.id)?.sum ?? zeroSum()
+          const t = totals.get(k.id) ?? zeroSum()
           return new V1Key({
             id: k.id,
             name: k.name,

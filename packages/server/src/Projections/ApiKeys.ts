@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import type { Fragment } from "@effect/sql/Statement"
-import { ApiKeyId, isPolled, type KeyFlags, type KeySpend, keyHealth, keySpend, microsToUsd, UserId } from "@orw/domain"
+import { ApiKeyId, isPolled, type KeyFlags, type KeySpend, keyHealth, microsToUsd, UserId, zeroSum } from "@orw/domain"
 import { KeyRow } from "@orw/domain/Api"
 import { DateTime, Effect, Option } from "effect"
 import * as SyncStatus from "../SideTables/SyncStatus.js"
@@ -160,17 +160,13 @@ const select = (where: (sql: SqlClient.SqlClient) => Fragment) =>
       FROM api_keys WHERE ${where(sql)} ORDER BY created_at, id`
     const sync = yield* SyncStatus.ofKeys(rows.map((r) => r.id))
     const today = DateTime.formatIsoDateUtc(yield* DateTime.now)
-    const lines = yield* UsageStats.linesOfKeys(rows.map((r) => r.id))
+    const spends = yield* UsageStats.spendOfKeys(
+      rows.map((r) => r.id),
+      today
+    )
     return rows.map((row) => ({
       owner: UserId.make(row.user_id),
-      row: toKeyRow(
-        row,
-        sync.get(row.id),
-        keySpend(
-          lines.filter((l) => l.keyId === row.id),
-          today
-        )
-      )
+      row: toKeyRow(row, sync.get(row.id), spends.get(row.id) ?? { today: zeroSum(), total: zeroSum() })
     }))
   }).pipe(Effect.orDie)
 
