@@ -13,7 +13,9 @@ export interface Benchmark {
 }
 
 /** Every benchmark module; add yours here. */
-const modules: ReadonlyArray<() => Promise<{ benchmarks: ReadonlyArray<Benchmark> }>> = []
+const modules: ReadonlyArray<() => Promise<{ benchmarks: ReadonlyArray<Benchmark> }>> = [
+  () => import("./append.js")
+]
 
 const wanted = process.argv.slice(2)
 const matches = (name: string) => wanted.length === 0 || wanted.some((w) => name === w || name.startsWith(`${w}.`))

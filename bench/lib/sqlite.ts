@@ -1,0 +1,30 @@
+/**
+ * better-sqlite3 as the server uses it (its own dependency, resolved from packages/server), for the raw
+ * references: the bench package does not depend on it a second time.
+ */
+import { createRequire } from "node:module"
+
+export interface Statement {
+  run(...params: ReadonlyArray<unknown>): { changes: number; lastInsertRowid: number | bigint }
+  all(...params: ReadonlyArray<unknown>): Array<Record<string, unknown>>
+  get(...params: ReadonlyArray<unknown>): Record<string, unknown> | undefined
+  iterate(...params: ReadonlyArray<unknown>): IterableIterator<Record<string, unknown>>
+}
+export interface Db {
+  prepare(sql: string): Statement
+  exec(sql: string): Db
+  pragma(pragma: string): unknown
+  close(): void
+}
+
+const require = createRequire(new URL("../../packages/server/package.json", import.meta.url))
+export const BetterSqlite3 = require("better-sqlite3") as new (file: string) => Db
+
+/** A raw connection at the durability the server runs with: WAL, synchronous = FULL. */
+export const openRaw = (file: string): Db => {
+  const db = new BetterSqlite3(file)
+  db.pragma("journal_mode = WAL")
+  db.pragma("synchronous = FULL")
+  db.pragma("busy_timeout = 5000")
+  return db
+}
