@@ -13,9 +13,9 @@ import * as Core from "@orw/server/Core"
 import { Dispatcher } from "@orw/server/Dispatcher"
 import { DateTime, Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
 import { addKey, register, testMetadata } from "../packages/server/test/support/Fixtures.js"
-import type { Benchmark } from "./run.js"
 import { higher, type Row } from "./lib/results.js"
 import { type Db, openRaw } from "./lib/sqlite.js"
+import type { Benchmark } from "./run.js"
 
 const ROUNDS = 3
 const SEQUENTIAL = Number(process.env.BENCH_APPEND_N ?? 1000)
@@ -33,7 +33,9 @@ const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math
 const prepared = async () => {
   const dir = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "orw-bench-append-"))
   const file = NodePath.join(dir, "app.db")
-  const runtime = ManagedRuntime.make(Core.layerFile(file).pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))))
+  const runtime = ManagedRuntime.make(
+    Core.layerFile(file).pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.Warning)))
+  )
   await runtime.runPromise(
     Effect.gen(function* () {
       const dispatcher = yield* Dispatcher
@@ -102,7 +104,8 @@ const raw = async (n: number, perTransaction: number) => {
       read: q("SELECT * FROM events WHERE stream_id = ? AND stream_version > ? ORDER BY stream_version"),
       lock: q(`UPDATE "projection_checkpoints" SET "name" = "name" WHERE "name" IN (${placeholders})`),
       claim: q("UPDATE streams SET version = ? WHERE stream_id = ? AND version = ? RETURNING version"),
-      insert: q(`INSERT INTO events ("stream_id","stream_version","type","schema_version","data","metadata","recorded_at")
+      insert:
+        q(`INSERT INTO events ("stream_id","stream_version","type","schema_version","data","metadata","recorded_at")
         VALUES (?,?,?,?,?,?,?) RETURNING position`),
       lastUsed: q(`UPDATE "api_keys" SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`),
       usage: q(`INSERT INTO "usage_stats" ("api_key_id","user_id","date","model","requests_count","tokens_input",

@@ -12,9 +12,10 @@ export interface Benchmark {
   readonly run: () => Promise<ReadonlyArray<Row>>
 }
 
-/** Every benchmark module; add yours here. */
+/** Every benchmark module; add yours here, one line each (so that modules added side by side merge cleanly). */
+// biome-ignore format: one line per module
 const modules: ReadonlyArray<() => Promise<{ benchmarks: ReadonlyArray<Benchmark> }>> = [
-  () => import("./append.js")
+  () => import("./append.js"),
 ]
 
 const wanted = process.argv.slice(2)

@@ -95,9 +95,29 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
       projections.map((p) => p.name)
     )
 
+    /** Applies appended events to every live projection table (inside the append's transaction, under `lock`). */
+    const applyInline = (events: ReadonlyArray<StoredEvent>) =>
+      Effect.gen(function* () {
+        for (const projection of projections) {
+          for (const stored of events) yield* projection.apply(stored, projection.table)
+        }
+      })
+
+    /** Moves every checkpoint to `position`, the last one applied inline in this transaction. */
+    const moveCheckpoints = (position: number) =>
+      Effect.flatMap(
+        now,
+        (at) => sql`UPDATE projection_checkpoints SET position = ${position}, updated_at = ${at}
+          WHERE ${sql.in(
+            "name",
+            projections.map((p) => p.name)
+          )}`
+      )
+
     /**
      * Runs `append` inside the caller's transaction under the projection lock, then applies the
      * events it appended to every projection and moves their checkpoints, in that transaction.
+     * (The command handler's group commit does the same for a batch: one lock and one checkpoint move.)
      */
     const projectInline = <E, R>(append: Effect.Effect<ReadonlyArray<StoredEvent>, E, R>) =>
       Effect.gen(function* () {
@@ -105,15 +125,8 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
         const events = yield* append
         const last = events.at(-1)
         if (last === undefined) return events
-        for (const projection of projections) {
-          for (const stored of events) yield* projection.apply(stored, projection.table)
-        }
-        const at = yield* now
-        yield* sql`UPDATE projection_checkpoints SET position = ${last.position}, updated_at = ${at}
-          WHERE ${sql.in(
-            "name",
-            projections.map((p) => p.name)
-          )}`
+        yield* applyInline(events)
+        yield* moveCheckpoints(last.position)
         return events
       }).pipe(Effect.withSpan("Projector.projectInline"))
 
@@ -228,6 +241,9 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
 
     return {
       projections,
+      lock,
+      applyInline,
+      moveCheckpoints,
       projectInline,
       rebuild,
       start: Effect.orDie(start),
