@@ -16,6 +16,7 @@ export interface Benchmark {
 // biome-ignore format: one line per module
 const modules: ReadonlyArray<() => Promise<{ benchmarks: ReadonlyArray<Benchmark> }>> = [
   () => import("./append.js"),
+  () => import("./rebuild.js"),
 ]
 
 const wanted = process.argv.slice(2)

@@ -17,8 +17,16 @@ export interface Db {
   close(): void
 }
 
-const require = createRequire(new URL("../../packages/server/package.json", import.meta.url))
-export const BetterSqlite3 = require("better-sqlite3") as new (file: string) => Db
+/** From bench/lib (run by tsx), or from packages/server/dist (a bundle of a bench child, see bench/rebuild.ts). */
+const load = (): unknown => {
+  for (const base of ["../../packages/server/package.json", "../package.json"]) {
+    try {
+      return createRequire(new URL(base, import.meta.url))("better-sqlite3")
+    } catch {}
+  }
+  throw new Error("better-sqlite3 not found (pnpm install?)")
+}
+export const BetterSqlite3 = load() as new (file: string) => Db
 
 /** A raw connection at the durability the server runs with: WAL, synchronous = FULL. */
 export const openRaw = (file: string): Db => {
