@@ -17,6 +17,7 @@ export interface Benchmark {
 const modules: ReadonlyArray<() => Promise<{ benchmarks: ReadonlyArray<Benchmark> }>> = [
   () => import("./append.js"),
   () => import("./rebuild.js"),
+  () => import("./postgres.js"),
 ]
 
 const wanted = process.argv.slice(2)

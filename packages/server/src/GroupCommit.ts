@@ -1,5 +1,5 @@
 import { SqlClient } from "@effect/sql"
-import { Context, Deferred, Effect, Exit, Option, Queue } from "effect"
+import { Clock, Context, Deferred, Duration, Effect, Exit, Option, Queue } from "effect"
 import { EventBus } from "./EventBus.js"
 import type { StoredEvent } from "./EventStore.js"
 import * as Metrics from "./Metrics.js"
@@ -10,6 +10,17 @@ const MAX_BATCH = 256
 
 /** How many scheduler turns the writer gives deciding commands to join a batch before it commits without them. */
 const GATHER_TURNS = 16
+
+/** On PostgreSQL, how many milliseconds at most the writer then waits for commands still deciding. */
+const GATHER_MS_PG = 4
+
+const oneMs = Duration.millis(1)
+
+/**
+ * The wait is real time even when the core was built under a TestClock (whose time moves only when a test
+ * says so): the writer would otherwise never wake.
+ */
+const liveClock = Clock.make()
 
 interface Job {
   /** The command's writes (idempotency row, append, its own extra writes, inline projections); SqlClient from the writer. */
@@ -35,9 +46,32 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
     const sql = yield* SqlClient.SqlClient
     const projector = yield* Projector
     const bus = yield* EventBus
-    const queue = yield* Effect.acquireRelease(Queue.unbounded<Job>(), Queue.shutdown)
+    // At close, the commands still queued are answered (interrupted), not left waiting for a writer that is gone.
+    const queue = yield* Effect.acquireRelease(Queue.unbounded<Job>(), (queue) =>
+      Effect.zipRight(
+        Effect.flatMap(Queue.takeAll(queue), (jobs) => Effect.forEach(jobs, (job) => Deferred.interrupt(job.done))),
+        Queue.shutdown(queue)
+      )
+    )
     /** Commands between their first read and their offer: the writer gives them a moment to join a batch. */
     let deciding = 0
+
+    /** A batch of one needs no savepoint: its failure rolls back a transaction that holds nothing else. */
+    const writeOne = (job: Job) =>
+      Effect.map(
+        Effect.exit(
+          sql.withTransaction(
+            Effect.gen(function* () {
+              yield* projector.lock
+              const appended = yield* job.run
+              const last = appended.at(-1)
+              if (last !== undefined) yield* projector.moveCheckpoints(last.position)
+              return appended
+            })
+          )
+        ),
+        (exit) => [exit]
+      )
 
     const writeBatch = (jobs: ReadonlyArray<Job>) =>
       sql.withTransaction(
@@ -56,9 +90,13 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
         })
       )
 
+    // PostgreSQL: deciders wait on the network, not on the scheduler; a few milliseconds gather them.
+    const gatherMs = sql.onDialectOrElse({ pg: () => GATHER_MS_PG, orElse: () => 0 })
+
     const gather = Effect.gen(function* () {
       const first = yield* Queue.take(queue)
       for (let turn = 0; turn < GATHER_TURNS && deciding > 0; turn++) yield* Effect.yieldNow()
+      for (let ms = 0; ms < gatherMs && deciding > 0; ms++) yield* Effect.withClock(Effect.sleep(oneMs), liveClock)
       const rest = yield* Queue.takeUpTo(queue, MAX_BATCH - 1)
       return [first, ...rest].filter((job) => !job.cancelled)
     })
@@ -66,17 +104,22 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
     const writeOnce = Effect.gen(function* () {
       const jobs = yield* gather
       if (jobs.length === 0) return
-      const batch = yield* Effect.exit(writeBatch(jobs))
-      if (Exit.isFailure(batch)) {
-        // The commit itself failed (the database went away, a disk error): nothing of the batch is durable.
-        for (const job of jobs) yield* Deferred.failCause(job.done, batch.cause)
-        return
-      }
-      const appended = batch.value.flatMap((exit) => (Exit.isSuccess(exit) ? exit.value : []))
-      yield* bus.publish(appended)
-      yield* Metrics.recordAppended(appended.map((e) => e.type))
-      for (const [i, job] of jobs.entries()) yield* Deferred.done(job.done, batch.value[i]!)
+      yield* Effect.onInterrupt(commitBatch(jobs), () => Effect.forEach(jobs, (job) => Deferred.interrupt(job.done)))
     })
+
+    const commitBatch = (jobs: ReadonlyArray<Job>) =>
+      Effect.gen(function* () {
+        const batch = jobs.length === 1 ? Exit.succeed(yield* writeOne(jobs[0]!)) : yield* Effect.exit(writeBatch(jobs))
+        if (Exit.isFailure(batch)) {
+          // The commit itself failed (the database went away, a disk error): nothing of the batch is durable.
+          for (const job of jobs) yield* Deferred.failCause(job.done, batch.cause)
+          return
+        }
+        const appended = batch.value.flatMap((exit) => (Exit.isSuccess(exit) ? exit.value : []))
+        yield* bus.publish(appended)
+        yield* Metrics.recordAppended(appended.map((e) => e.type))
+        for (const [i, job] of jobs.entries()) yield* Deferred.done(job.done, batch.value[i]!)
+      })
 
     yield* Effect.forkScoped(Effect.forever(writeOnce).pipe(Effect.interruptible))
 
