@@ -12,6 +12,7 @@ import { ApiKeyId, type Micros, UsageCommands, UtcDate } from "@orw/domain"
 import * as Core from "@orw/server/Core"
 import { Dispatcher } from "@orw/server/Dispatcher"
 import { DateTime, Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
+import { allProjections } from "../packages/server/src/Projections/index.js"
 import { addKey, register, testMetadata } from "../packages/server/test/support/Fixtures.js"
 import { higher, type Row } from "./lib/results.js"
 import { type Db, openRaw } from "./lib/sqlite.js"
@@ -21,7 +22,8 @@ const ROUNDS = 3
 const SEQUENTIAL = Number(process.env.BENCH_APPEND_N ?? 1000)
 const CONCURRENT = SEQUENTIAL * 3
 const CALLERS = 16
-const PROJECTIONS = ["users", "api_keys", "usage_stats", "api_tokens", "budgets", "alerts", "webhooks"]
+/** The names the projection lock and the checkpoint move name, as the Projector does. */
+const PROJECTIONS = allProjections.map((p) => p.name)
 
 const dayOf = (i: number) => new Date(Date.UTC(2026, 0, 1) + (i % 300) * 86_400_000).toISOString().slice(0, 10)
 const modelOf = (i: number) => `model-${i % 7}`

@@ -3,10 +3,11 @@
  * peak RSS it reports is its own: `ours FILE` rebuilds every projection through the server's Projector,
  * `raw FILE` is the floor. Prints `{"ms", "rssMb"}`. The raw side loads nothing but better-sqlite3.
  */
+import { allProjections } from "../../packages/server/src/Projections/index.js"
 import { type Db, openRaw } from "./sqlite.js"
 
-/** The tables a rebuild writes. */
-export const TABLES = ["users", "api_keys", "usage_stats", "api_tokens", "budgets", "alerts", "webhooks"]
+/** The tables a rebuild writes (the raw loop writes the rows of those the generated log touches). */
+export const TABLES = allProjections.map((p) => p.table)
 
 /** Child: ours, `Projector.rebuild()` of every projection through the store's layers. */
 const childOurs = async (file: string) => {
