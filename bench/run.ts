@@ -12,8 +12,14 @@ export interface Benchmark {
   readonly run: () => Promise<ReadonlyArray<Row>>
 }
 
-/** Every benchmark module; add yours here. */
-const modules: ReadonlyArray<() => Promise<{ benchmarks: ReadonlyArray<Benchmark> }>> = []
+/** Every benchmark module; add yours here, one line each (so that modules added side by side merge cleanly). */
+// biome-ignore format: one line per module
+const modules: ReadonlyArray<() => Promise<{ benchmarks: ReadonlyArray<Benchmark> }>> = [
+  () => import("./append.js"),
+  () => import("./rebuild.js"),
+  () => import("./postgres.js"),
+  () => import("./http.js"),
+]
 
 const wanted = process.argv.slice(2)
 const matches = (name: string) => wanted.length === 0 || wanted.some((w) => name === w || name.startsWith(`${w}.`))
