@@ -13,7 +13,12 @@ export interface Benchmark {
 }
 
 /** Every benchmark module; add yours here. */
-const modules: ReadonlyArray<() => Promise<{ benchmarks: ReadonlyArray<Benchmark> }>> = []
+const modules: ReadonlyArray<() => Promise<{ benchmarks: ReadonlyArray<Benchmark> }>> = [
+  () => import("./sync.js"),
+  () => import("./start.js"),
+  () => import("./web.js"),
+  () => import("./web-chart.js")
+]
 
 const wanted = process.argv.slice(2)
 const matches = (name: string) => wanted.length === 0 || wanted.some((w) => name === w || name.startsWith(`${w}.`))

@@ -1,0 +1,262 @@
+/**
+ * `sync.1000keys` (issue 14): one server-side sync pass (the background fibers of SyncSupervisor) of one
+ * user's 1,000 inference keys plus their management key, against the simulator (a real HTTP server on
+ * loopback) answering every call after 50 ms, at the default concurrency (SYNC_CONCURRENCY = 4).
+ * Reference: the bound of that pass, upstream calls × 50 ms / concurrency (each key's calls are sequential,
+ * so nothing can beat it). Also: calls per key at 100 and at 1,000 keys (linear sync: constant), and
+ * `orw sync` of 1,000 keys (a child process, the CLI's own start included) against its bound.
+ *
+ * OpenRouter's 64 analytics queries a minute are lifted here (simulator and sync alike): with them a
+ * first pass of 1,000 keys needs 2,000 queries, 31 minutes whatever the code does.
+ */
+import { spawn } from "node:child_process"
+import * as NodeFs from "node:fs"
+import * as NodeInspector from "node:inspector"
+import * as NodeOs from "node:os"
+import * as NodePath from "node:path"
+import { SqlClient } from "@effect/sql"
+import { ApiKeyCommands, ApiKeyId, maskKey, UserId } from "@orw/domain"
+import { originOf } from "@orw/server/App/Origin"
+import { AppConfig } from "@orw/server/Config"
+import * as Core from "@orw/server/Core"
+import { KeyVault, keyHash } from "@orw/server/Crypto/KeyVault"
+import { Dispatcher } from "@orw/server/Dispatcher"
+import { KeySync } from "@orw/server/OpenRouter/KeySync"
+import { Fault, Simulator } from "@orw/server/OpenRouter/Simulator"
+import { SyncSettings } from "@orw/server/OpenRouter/SyncSettings"
+import { SyncSupervisor } from "@orw/server/OpenRouter/SyncSupervisor"
+import * as Sync from "@orw/server/Sync"
+import { DateTime, Duration, Effect, Layer, Logger, LogLevel, Redacted } from "effect"
+import { register, testMetadata } from "../packages/server/test/support/Fixtures.js"
+import { benchDir, higher, type Row } from "./lib/results.js"
+
+const LATENCY_MS = 50
+/** The default of SYNC_CONCURRENCY (SyncSettings). */
+const CONCURRENCY = 4
+const MASTER = "5".repeat(64)
+/** No pass may take longer than this (the bound of 1,000 keys is about 50 s). */
+const PASS_TIMEOUT_MS = 240_000
+
+const settings = {
+  interval: Duration.minutes(60),
+  maxConcurrent: CONCURRENCY,
+  retries: 3,
+  retryBase: Duration.millis(50),
+  validationInterval: Duration.hours(24),
+  reconcileInterval: Duration.minutes(1),
+  analyticsPerMinute: 1_000_000
+}
+
+/** BENCH_PROFILE=DIR: a CPU profile of each pass alone (node:inspector), written to DIR. */
+const profiler = (() => {
+  const dir = process.env.BENCH_PROFILE
+  const session = dir === undefined ? undefined : new NodeInspector.Session()
+  const post = (method: string) =>
+    Effect.async<unknown>((resume) => {
+      session?.post(method as "Profiler.enable", (error, result) =>
+        resume(error ? Effect.die(error) : Effect.succeed(result))
+      )
+    })
+  return {
+    start: Effect.suspend(() => {
+      if (session === undefined) return Effect.void
+      session.connect()
+      return Effect.zipRight(post("Profiler.enable"), post("Profiler.start"))
+    }),
+    stop: (name: string) =>
+      Effect.suspend(() => {
+        if (session === undefined || dir === undefined) return Effect.void
+        return Effect.map(post("Profiler.stop"), (result) => {
+          NodeFs.writeFileSync(
+            NodePath.join(dir, `${name}.cpuprofile`),
+            JSON.stringify((result as { profile: unknown }).profile)
+          )
+          session.disconnect()
+        })
+      })
+  }
+})()
+
+const tempFile = () => NodePath.join(NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "orw-bench-sync-")), "app.db")
+
+const baseLayer = (url: string, file: string) =>
+  Sync.layer.pipe(
+    Layer.provideMerge(Core.layerFile(file)),
+    Layer.provideMerge(SyncSettings.Test(settings)),
+    Layer.provideMerge(
+      AppConfig.layerTest({
+        openRouterApiUrl: url,
+        openRouterTimeout: Duration.seconds(10),
+        encryptionKey: Redacted.make(MASTER)
+      })
+    )
+  )
+
+/** One user with `keys` stored (sealed, as the API stores them). */
+const seed = (keys: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const vault = yield* KeyVault
+    const dispatcher = yield* Dispatcher
+    yield* dispatcher.dispatch(register("u1", "bench@example.com"), { metadata: testMetadata() })
+    for (const [i, plaintext] of keys.entries()) {
+      const keyId = `k${String(i).padStart(5, "0")}`
+      const secret = Redacted.make(plaintext)
+      const { ciphertext, vaultRow } = yield* vault.seal(keyId, "u1", secret)
+      yield* dispatcher.dispatch(
+        new ApiKeyCommands.AddKey({
+          keyId: ApiKeyId.make(keyId),
+          userId: UserId.make("u1"),
+          name: keyId,
+          key: secret,
+          label: maskKey(plaintext),
+          keyHash: keyHash(secret),
+          ciphertext,
+          maxKeysPerUser: keys.length,
+          at: yield* DateTime.now
+        }),
+        { metadata: testMetadata(), inTransaction: vault.storeInTransaction(vaultRow) }
+      )
+    }
+  })
+
+/** Keys synced at or after `since` (ISO). */
+const syncedSince = (since: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<{ n: number }>`SELECT COUNT(*) AS n FROM key_sync WHERE last_synced_at >= ${since}`.pipe(
+      Effect.map((rows) => Number(rows[0]?.n ?? 0)),
+      Effect.orDie
+    )
+  )
+
+/** A simulator account: a management key (first) and `n` inference keys, each with usage yesterday. */
+const account = (sim: Simulator, n: number, management: boolean) => {
+  const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10)
+  const keys = management ? [sim.addKey({ isManagementKey: true })] : []
+  for (let i = 0; i < n; i++) {
+    const key = sim.addKey({ name: `key ${i}`, usage: { total: 1 } })
+    sim.addUsage(key, (i + 1) / 1000, { date: yesterday, model: "openai/gpt-4.1", requests: 1 })
+    keys.push(key)
+  }
+  sim.fail("*", Fault.latency(LATENCY_MS), Number.POSITIVE_INFINITY)
+  return keys
+}
+
+interface Pass {
+  readonly keys: number
+  readonly seconds: number
+  readonly calls: number
+  readonly byEndpoint: Record<string, number>
+}
+
+/** One pass of the server's fibers over a fresh database: from their start until every key has synced. */
+export const serverPass = (n: number) =>
+  Effect.gen(function* () {
+    const sim = new Simulator({ analyticsPerMinute: 1_000_000 })
+    const running = yield* sim.serve()
+    const keys = account(sim, n, true)
+    const file = tempFile()
+    const scope = yield* Effect.scope
+    const context = yield* Layer.buildWithScope(baseLayer(running.url, file), scope)
+    return yield* Effect.gen(function* () {
+      yield* seed(keys)
+      // The management key was synced when it was added (its GET /key tells it is one): the pass reads
+      // every other key's activity through it.
+      yield* Effect.flatMap(KeySync, (s) => s.syncKey(ApiKeyId.make("k00000"), originOf("sync"), null))
+      const before = sim.requests.length
+      const since = DateTime.formatIso(yield* DateTime.now)
+      const started = performance.now()
+      yield* profiler.start
+      yield* Layer.buildWithScope(SyncSupervisor.Default, scope)
+      while ((yield* syncedSince(since)) < keys.length) {
+        if (performance.now() - started > PASS_TIMEOUT_MS)
+          return yield* Effect.dieMessage(`pass of ${n} keys timed out`)
+        yield* Effect.sleep(Duration.millis(100))
+      }
+      const seconds = (performance.now() - started) / 1000
+      yield* profiler.stop(`sync-${n}`)
+      const calls = sim.requests.slice(before)
+      const byEndpoint: Record<string, number> = {}
+      for (const r of calls) byEndpoint[r.endpoint] = (byEndpoint[r.endpoint] ?? 0) + 1
+      return { keys: n, seconds, calls: calls.length, byEndpoint } satisfies Pass
+    }).pipe(Effect.provide(context))
+  }).pipe(Effect.scoped, Logger.withMinimumLogLevel(LogLevel.Error))
+
+const ORW = NodePath.join(NodePath.dirname(benchDir), "scripts", "orw.mjs")
+
+/** `orw sync` of `n` keys without a management key (one `GET /key` each) in a child process: seconds, calls. */
+export const cliPass = (n: number) =>
+  Effect.gen(function* () {
+    const sim = new Simulator()
+    const running = yield* sim.serve()
+    const keys = account(sim, n, false)
+    const file = tempFile()
+    yield* seed(keys).pipe(Effect.provide(Layer.fresh(baseLayer(running.url, file))))
+    const before = sim.requests.length
+    const started = performance.now()
+    const code = yield* Effect.async<number | null>((resume) => {
+      const { DATABASE_URL: _url, DATA_DIR: _dir, SYNC_CONCURRENCY: _c, ...inherited } = process.env
+      const child = spawn(
+        process.execPath,
+        [...(process.env.BENCH_CLI_NODE_ARGS ?? "").split(" ").filter(Boolean), ORW, "sync"],
+        {
+          env: {
+            ...inherited,
+            NO_COLOR: "1",
+            DATABASE_URL: file,
+            DATA_DIR: NodePath.dirname(file),
+            SECRET_KEY: "s".repeat(40),
+            ENCRYPTION_KEY: MASTER,
+            OPENROUTER_API_URL: running.url,
+            LOG_LEVEL: "error"
+          },
+          stdio: ["ignore", "ignore", "inherit"]
+        }
+      )
+      const timer = setTimeout(() => child.kill("SIGKILL"), PASS_TIMEOUT_MS)
+      child.on("close", (code) => {
+        clearTimeout(timer)
+        resume(Effect.succeed(code))
+      })
+    })
+    if (code !== 0) return yield* Effect.dieMessage(`orw sync exited with ${code}`)
+    return { seconds: (performance.now() - started) / 1000, calls: sim.requests.length - before }
+  }).pipe(Effect.scoped, Logger.withMinimumLogLevel(LogLevel.Error))
+
+const boundSeconds = (calls: number) => (calls * LATENCY_MS) / 1000 / CONCURRENCY
+
+const describePass = (p: Pass) =>
+  `${p.keys} keys: ${p.seconds.toFixed(1)} s, ${p.calls} calls (${(p.calls / (p.keys + 1)).toFixed(2)}/key: ${Object.entries(
+    p.byEndpoint
+  )
+    .sort()
+    .map(([e, c]) => `${e} ${c}`)
+    .join(", ")})`
+
+const run = async (): Promise<ReadonlyArray<Row>> => {
+  const keys = Number(process.env.BENCH_SYNC_KEYS ?? 1000)
+  const small = await Effect.runPromise(serverPass(Math.max(1, Math.round(keys / 10))))
+  console.log(`  server pass, ${describePass(small)}`)
+  const large = await Effect.runPromise(serverPass(keys))
+  console.log(`  server pass, ${describePass(large)}`)
+  const cli = await Effect.runPromise(cliPass(keys))
+  console.log(`  orw sync, ${keys} keys, no management key: ${cli.seconds.toFixed(1)} s, ${cli.calls} calls`)
+  const bound = boundSeconds(large.calls)
+  const perKey = (p: Pass) => p.calls / (p.keys + 1)
+  return [
+    higher({
+      name: `sync.${keys}keys`,
+      value: large.keys / large.seconds,
+      unit: "keys/s",
+      reference: `calls × ${LATENCY_MS} ms / ${CONCURRENCY}: ${large.calls} calls in ${bound.toFixed(1)} s`,
+      reference_value: large.keys / bound,
+      target: ">= 0.8",
+      atLeast: 0.8,
+      note:
+        `server pass ${large.seconds.toFixed(1)} s; calls/key ${perKey(small).toFixed(2)} at ${small.keys} keys, ` +
+        `${perKey(large).toFixed(2)} at ${large.keys}; orw sync (${keys} keys, no management key) ` +
+        `${cli.seconds.toFixed(1)} s vs bound ${boundSeconds(cli.calls).toFixed(1)} s; analytics 64/min lifted`
+    })
+  ]
+}
+
+export const benchmarks = [{ names: ["sync.1000keys"], run }]
