@@ -81,6 +81,11 @@ const profiler = (() => {
 
 const tempFile = () => NodePath.join(NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "orw-bench-sync-")), "app.db")
 
+/** A temp database file for the scope's lifetime (its folder removed after). */
+const scopedFile = Effect.acquireRelease(Effect.sync(tempFile), (file) =>
+  Effect.sync(() => NodeFs.rmSync(NodePath.dirname(file), { recursive: true, force: true }))
+)
+
 const baseLayer = (url: string, file: string) =>
   Sync.layer.pipe(
     Layer.provideMerge(Core.layerFile(file)),
@@ -212,7 +217,7 @@ export const serverPass = (n: number) =>
   Effect.gen(function* () {
     const { sim, keys } = yield* account(n, true)
     const running = sim
-    const file = tempFile()
+    const file = yield* scopedFile
     const scope = yield* Effect.scope
     const context = yield* Layer.buildWithScope(baseLayer(running.url, file), scope)
     return yield* Effect.gen(function* () {
@@ -252,7 +257,7 @@ export const cliPass = (n: number) =>
   Effect.gen(function* () {
     const { sim, keys } = yield* account(n, false)
     const running = sim
-    const file = tempFile()
+    const file = yield* scopedFile
     yield* seed(keys).pipe(Effect.provide(Layer.fresh(baseLayer(running.url, file))))
     const before = total(yield* Effect.promise(() => sim.counts()))
     const started = performance.now()
