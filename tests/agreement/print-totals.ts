@@ -4,9 +4,11 @@
  * first-sync timeline of a key with a year of history. For the closing note of issue 8; no network but loopback.
  */
 import { applyEvent, emptySnapshot, spendOf } from "@orw/cli/src/ReplayState.js"
-import { UserId, UtcDate } from "@orw/domain"
+import { ApiKeyId, allTimeCheck, UserId, UtcDate } from "@orw/domain"
+import { originOf } from "@orw/server/App/Origin"
 import { DEMO_EMAIL, DEMO_PASSWORD, seedDemo } from "@orw/server/Demo/Seed"
 import { EventStore } from "@orw/server/EventStore"
+import { KeySync } from "@orw/server/OpenRouter/KeySync"
 import { realisticScenario } from "@orw/server/OpenRouter/Simulator"
 import { dashboard } from "@orw/server/Rpc/Dashboard"
 import { Effect } from "effect"
@@ -36,6 +38,7 @@ try {
     const r = await api.request("POST", `/api/keys/demo-key-${i}/sync`, { bearer: jwt })
     syncs.push({ name: r.body.key.name, ms: Date.now() - started, recorded: r.body.recorded.length })
   }
+  const syncEnd = server.sim.requests.length
   const today = new Date().toISOString().slice(0, 10)
   const rows = (await api.request("GET", "/api/keys", { bearer: jwt })).body.items as Array<{
     id: string
@@ -70,6 +73,26 @@ try {
     )
   )
   const replay = [...snapshot.keys.values()].filter((k) => k.userId === userId).map((k) => spendOf(k.usage, today))
+  // The reconciliation's all-time check (Reconciliation/Decider.ts), per key on the folded log: what it compares.
+  const baselines = new Map<string, number>()
+  for (const e of await server.run(Effect.flatMap(EventStore, (s) => s.readAll(0, 1_000_000)))) {
+    if (e.event._tag === "KeyStatusRecorded" && !baselines.has(e.event.keyId))
+      baselines.set(e.event.keyId, e.event.status.usage)
+  }
+  const checks = [...snapshot.keys.values()]
+    .filter((k) => k.userId === userId && k.state._tag === "Present" && k.state.status !== null)
+    .map((k) => {
+      const status = k.state._tag === "Present" ? k.state.status : null
+      return {
+        name: k.state._tag === "Present" ? k.state.name : k.keyId,
+        ...allTimeCheck(
+          k.usage,
+          status ?? { usage: 0, usageDaily: 0 },
+          (baselines.get(k.keyId) ?? null) as never,
+          today
+        )
+      }
+    })
   const micro = (n: number) => n.toFixed(6)
   const sum = (xs: Array<number>) => xs.reduce((n, x) => n + Math.round(x * 1e6), 0) / 1e6
   const lines: Array<[string, string, string]> = [
@@ -105,12 +128,40 @@ try {
       micro(sum(rows.map((r) => r.usage_total ?? 0)))
     ]
   ]
+  const reconciled = []
+  for (let i = 1; i <= scenario.keys.length; i++) {
+    reconciled.push(
+      await server.run(
+        Effect.flatMap(KeySync, (sync) => sync.reconcileKey(ApiKeyId.make(`demo-key-${i}`), originOf("cli"), null))
+      )
+    )
+  }
+  const checked = (f: (c: (typeof checks)[number]) => number) => micro(checks.reduce((n, c) => n + f(c), 0) / 1e6)
+  lines.push(
+    ["reconciliation all-time check: recorded", "-", checked((c) => c.recorded)],
+    ["reconciliation all-time check: OpenRouter usage", "-", checked((c) => c.upstream)]
+  )
   console.log(`Demo user ${DEMO_EMAIL}, today ${today} (UTC), USD`)
   console.log(`${"screen / route".padEnd(52)} ${"today".padStart(14)} ${"all time".padStart(14)}`)
   for (const [name, a, b] of lines) console.log(`${name.padEnd(52)} ${a.padStart(14)} ${b.padStart(14)}`)
+  console.log(
+    "\nReconciliation all-time check per key (micro-dollars; tolerance = 1 + half a micro-dollar per per-model row):"
+  )
+  for (const c of checks) {
+    const gap = c.upstream - c.recorded
+    console.log(
+      `  ${c.name.padEnd(16)} recorded ${String(c.recorded).padStart(11)}  OpenRouter ${String(c.upstream).padStart(11)}  ` +
+        `gap ${String(gap).padStart(4)}  tolerance ${String(c.tolerance).padStart(5)}  ${Math.abs(gap) <= c.tolerance ? "agree" : "DISCREPANCY"}`
+    )
+  }
+  const reconcileCalls = server.sim.requests.slice(syncEnd)
+  console.log(
+    `  a reconciliation pass right after the first syncs (${reconcileCalls.length} upstream calls: ` +
+      `${[...new Set(reconcileCalls.map((r) => r.endpoint))].join(", ")}): ${reconciled.map((r) => `${r.outcome}, ${r.found.length} found`).join("; ")}`
+  )
 
   console.log("\nFirst-sync timeline (ms from the first call; upstream requests, then what was recorded):")
-  for (const r of server.sim.requests.slice(since)) {
+  for (const r of server.sim.requests.slice(since, syncEnd)) {
     const name = scenario.keys.find((k) => k.hash === r.keyHash)?.name ?? "?"
     const q =
       r.endpoint === "/activity"

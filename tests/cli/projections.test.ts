@@ -4,7 +4,16 @@ import { jsonLines, lines, openSqlite, orw } from "./fixture.js"
 import type { Fixture } from "./seed.js"
 import { makeFixture } from "./seed.js"
 
-const TABLES = ["users", "api_keys", "usage_stats", "api_tokens", "budgets", "alerts", "webhooks"]
+const TABLES = [
+  "users",
+  "api_keys",
+  "usage_stats",
+  "api_tokens",
+  "budgets",
+  "alerts",
+  "webhooks",
+  "usage_discrepancies"
+]
 
 let fixture: Fixture
 let env: Record<string, string>
@@ -48,7 +57,7 @@ const tamper = () => {
 describe("orw projections", () => {
   it("status shows the lag as stored; rebuild restores the tables row for row; status then shows lag 0", async () => {
     const before = readTables()
-    expect(Object.values(before).map((rows) => rows.length)).toEqual([1, 1, 3, 1, 0, 0, 0])
+    expect(Object.values(before).map((rows) => rows.length)).toEqual([1, 1, 3, 1, 0, 0, 0, 0])
     tamper()
 
     const status = await orw(["projections", "status"], env)
@@ -64,7 +73,8 @@ describe("orw projections", () => {
       ["api_tokens", "1", "1", head, head, "0"],
       ["budgets", "1", "1", head, head, "0"],
       ["alerts", "1", "1", head, head, "0"],
-      ["webhooks", "1", "1", head, head, "0"]
+      ["webhooks", "1", "1", head, head, "0"],
+      ["usage_discrepancies", "1", "1", head, head, "0"]
     ])
 
     const rebuild = await orw(["projections", "rebuild"], env)
@@ -93,7 +103,7 @@ describe("orw projections", () => {
     expect(run.code).not.toBe(0)
     expect(run.stdout).toBe("")
     expect(lines(run.stderr)).toEqual([
-      'orw: Unknown projection "nope" (known: users, api_keys, usage_stats, api_tokens, budgets, alerts, webhooks)'
+      'orw: Unknown projection "nope" (known: users, api_keys, usage_stats, api_tokens, budgets, alerts, webhooks, usage_discrepancies)'
     ])
     expect(readTables()).toEqual(before)
   })

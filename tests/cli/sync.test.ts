@@ -107,4 +107,46 @@ describe("orw sync", () => {
       expect(sim.count("/key")).toBe(1)
     })
   )
+
+  it.scopedLive("orw reconcile records and prints a discrepancy once; orw discrepancies lists it", () =>
+    Effect.gen(function* () {
+      const sim = new Simulator()
+      const server = yield* sim.serve()
+      const plaintext = sim.addKey({ usage: { total: 12.5 } })
+      const file = NodePath.join(NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "orw-reconcile-")), "app.db")
+      yield* Effect.gen(function* () {
+        const vault = yield* makeKeyVault(Redacted.make(MASTER))
+        const dispatcher = yield* Dispatcher
+        yield* dispatcher.dispatch(register("u1", "rec@example.com"), { metadata: testMetadata() })
+        const sealed = yield* vault.seal("good", "u1", Redacted.make(plaintext))
+        yield* dispatcher.dispatch(addKey("good", "u1", { ciphertext: sealed.ciphertext }), {
+          metadata: testMetadata(),
+          inTransaction: vault.storeInTransaction(sealed.vaultRow)
+        })
+      }).pipe(Effect.provide(Layer.fresh(Core.layerFile(file))))
+      const env = { DATABASE_URL: file, SECRET_KEY: SECRET, ENCRYPTION_KEY: MASTER, OPENROUTER_API_URL: server.url }
+      // The baseline ($12.50), then $0.25 of growth: recorded as unattributed, in agreement with /key.
+      expect((yield* Effect.promise(() => orw(["sync", "--key", "good"], env))).code).toBe(0)
+      sim.addUsage(plaintext, 0.25)
+      const agree = yield* Effect.promise(() => orw(["reconcile", "--key", "good"], env))
+      expect([agree.code, agree.stdout.trim()]).toEqual([0, "good (key good): no new discrepancy with OpenRouter"])
+      // OpenRouter now says $1 less of all-time usage than we recorded.
+      sim.key(plaintext).usage.total -= 1_000_000_000
+      const found = yield* Effect.promise(() => orw(["reconcile", "--key", "good"], env))
+      expect(found.code).toBe(0)
+      const [line, summary] = found.stdout.trim().split("\n")
+      expect(line).toMatch(
+        /^\S+Z {2}good \(key good\) {2}all-time total: recorded \$12\.750000, OpenRouter \$11\.750000 \(-1\.000000\)$/
+      )
+      expect(summary).toBe("good (key good): 1 discrepancies; 0 row(s) recorded again")
+      const again = yield* Effect.promise(() => orw(["reconcile", "--json"], env))
+      expect(jsonLines(again.stdout).map((r) => [r.key_id, r.outcome, r.discrepancies])).toEqual([["good", "ok", []]])
+      const listed = yield* Effect.promise(() => orw(["discrepancies", "--json"], env))
+      expect(listed.code).toBe(0)
+      expect(jsonLines(listed.stdout).map((d) => [d.key_id, d.scope, d.recorded, d.upstream])).toEqual([
+        ["good", "all-time", 12.75, 11.75]
+      ])
+      expect(found.stdout + listed.stdout).not.toContain(plaintext)
+    })
+  )
 })

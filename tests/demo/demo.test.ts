@@ -4,7 +4,8 @@ import * as NodeNet from "node:net"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import { expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { hold, lockFileOf } from "@orw/server/ServerLock"
+import { Effect, Layer } from "effect"
 
 const root = NodePath.resolve(import.meta.dirname, "../..")
 
@@ -117,4 +118,29 @@ it.live(
       }
     }),
   120_000
+)
+
+it.scopedLive(
+  "restarting the demo never deletes a database an orw server holds (its server.lock), demo or not",
+  () =>
+    Effect.gen(function* () {
+      const dir = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "orw-demo-held-"))
+      const database = NodePath.join(dir, "demo.db")
+      NodeFs.writeFileSync(database, "a database in use")
+      // What a server started with DATABASE_URL at this file holds while it runs (an OS lock, another process).
+      yield* Layer.build(hold(lockFileOf(database)))
+      const port = yield* Effect.promise(freePort)
+      const outcome = yield* Effect.promise(() =>
+        startDemo(port, dir).then(
+          (demo) => {
+            demo.child.kill("SIGINT")
+            return "started"
+          },
+          (error: Error) => error.message
+        )
+      )
+      expect(outcome).toContain("A running orw server holds")
+      expect(NodeFs.readFileSync(database, "utf8")).toBe("a database in use")
+    }),
+  90_000
 )

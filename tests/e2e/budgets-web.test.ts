@@ -162,7 +162,7 @@ describe.skipIf(!HAVE_CHROMIUM)("budgets, alerts and webhooks in the web UI", ()
     const secret = (await page.locator("#new-secret").textContent()) ?? ""
     expect(secret).toMatch(/^whsec_/)
     expect(page.url()).not.toContain(secret)
-    await page.getByRole("button", { name: `Send a test to ${receiverUrl}` }).click()
+    await page.getByRole("button", { name: `Send test to ${receiverUrl}` }).click()
     await page.getByText(`Test queued for ${receiverUrl}`).waitFor()
     expect(await page.locator("#new-secret").count()).toBe(0)
     const deliveries = page.getByRole("table", { name: `Deliveries to ${receiverUrl}` })

@@ -1,5 +1,11 @@
+import { SqlClient } from "@effect/sql"
+import { ApiKeyId } from "@orw/domain"
+import { originOf } from "@orw/server/App/Origin"
+import { KeySync } from "@orw/server/OpenRouter/KeySync"
 import { Fault } from "@orw/server/OpenRouter/Simulator"
+import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { orw } from "../cli/fixture.js"
 import { client } from "./support/client.js"
 import { startServer, type TestServer } from "./support/server.js"
 
@@ -111,5 +117,160 @@ describe("a year of history on connect", () => {
     const before = server.sim.count("/analytics/query")
     await api.request("POST", `/api/keys/${keyId}/sync`, { bearer: jwt })
     expect(server.sim.count("/analytics/query") - before).toBe(1)
+  })
+})
+
+describe("a key backfilled before the year import existed", () => {
+  it("gets its year at the next sync (no analytics import recorded yet), once", async () => {
+    const user = await api.user("older")
+    const management = server.sim.addKey({ isManagementKey: true })
+    const old = server.sim.addKey()
+    server.sim.addUsage(old, 0.123456, { date: day(100), model: MODELS[0], requests: 2 })
+    const managementId = await api.addKey(user.jwt, management, "management")
+    await api.request("POST", `/api/keys/${managementId}/sync`, { bearer: user.jwt })
+    const id = await api.addKey(user.jwt, old, "older")
+    // What a release before the import left: the activity backfilled, no year imported.
+    await server.run(
+      Effect.flatMap(
+        SqlClient.SqlClient,
+        (sql) => sql`INSERT INTO key_sync (key_id, activity_backfilled_at) VALUES (${id}, ${new Date().toISOString()})`
+      )
+    )
+    const before = server.sim.count("/analytics/query")
+    await api.request("POST", `/api/keys/${id}/sync`, { bearer: user.jwt })
+    // The year (one day query) and today's hourly figures.
+    expect(server.sim.count("/analytics/query") - before).toBe(2)
+    const rows = await usageRows(id, (await api.apiToken(user.jwt)).token)
+    expect(rows.map((r) => [r.date, r.model, r.cost])).toEqual([[day(100), MODELS[0], 0.123456]])
+    const again = server.sim.count("/analytics/query")
+    await api.request("POST", `/api/keys/${id}/sync`, { bearer: user.jwt })
+    expect(server.sim.count("/analytics/query") - again).toBe(1)
+  })
+})
+
+/** The daily reconciliation of one key, as the supervisor's pass (and `orw reconcile`) runs it. */
+const reconcile = (id: string) =>
+  server.run(Effect.flatMap(KeySync, (sync) => sync.reconcileKey(ApiKeyId.make(id), originOf("sync"), null)))
+
+/** Every /api/v1/usage row of the key, all pages. */
+const usageRows = async (id: string, bearer = token) => {
+  const items: Array<{ date: string; model: string; cost: number }> = []
+  for (let page = 1; ; page++) {
+    const r = await api.request("GET", `/api/v1/usage?key_id=${id}&limit=1000&page=${page}`, { bearer })
+    items.push(...r.body.items)
+    if (page >= r.body.pagination.pages) break
+  }
+  return items
+}
+
+const metric = async (scope: string) => {
+  const text = (await api.request("GET", "/metrics")).text
+  const line = text.split("\n").find((l) => l.startsWith(`orw_usage_discrepancies_total{scope="${scope}"}`))
+  return Number(line?.split(" ").at(-1))
+}
+
+describe("daily reconciliation (openrouter-api.md, item 7)", () => {
+  it("a past day OpenRouter revised: one discrepancy with both figures, the day healed, a second pass finds nothing", async () => {
+    // Today's spend too: the all-time check must not take today's estimate (or the baseline) for a discrepancy.
+    server.sim.addUsage(simKey, 0.37, { model: MODELS[0], requests: 3 })
+    const first = await reconcile(keyId)
+    expect([first.outcome, first.found]).toEqual(["ok", []])
+    expect(await metric("day")).toBe(0)
+
+    // OpenRouter revises a day of the activity window, older than the days every sync re-reads.
+    const row = server.sim.key(simKey).activity.find((r) => r.date === day(10) && r.model === MODELS[1])
+    if (row === undefined) throw new Error("no activity row 10 days ago")
+    const before = row.usage
+    row.usage += 2_500_000 // + $0.0025
+    const found = await reconcile(keyId)
+    expect(found.outcome).toBe("ok")
+    expect(
+      found.found.map((e) => ({ scope: e.scope, date: e.date, model: e.model, r: e.recorded, u: e.upstream }))
+    ).toEqual([
+      {
+        scope: "day",
+        date: day(10),
+        model: MODELS[1],
+        r: Math.round(before / 1000),
+        u: Math.round(row.usage / 1000)
+      }
+    ])
+    // Healed: every recorded (date, model) equals the simulator's ledger again.
+    const expected = ledger()
+    const items = await usageRows(keyId)
+    for (const item of items) {
+      const want = expected.get(`${item.date}|${item.model}`)
+      expect(Math.abs(item.cost - (want?.cost ?? Number.NaN))).toBeLessThanOrEqual(1e-6)
+    }
+    expect(items.length).toBe(expected.size)
+    // Shown on the key, counted in /metrics.
+    const listed = await api.request("GET", "/api/keys", { bearer: jwt })
+    expect(listed.body.items.find((k: { id: string }) => k.id === keyId).last_discrepancy).toMatchObject({
+      key_id: keyId,
+      scope: "day",
+      date: day(10),
+      model: MODELS[1],
+      recorded: Math.round(before / 1000) / 1e6,
+      upstream: Math.round(row.usage / 1000) / 1e6
+    })
+    expect(await metric("day")).toBe(1)
+    // A second pass right after: nothing.
+    const again = await reconcile(keyId)
+    expect([again.outcome, again.found, again.healed]).toEqual(["ok", [], 0])
+    expect(await metric("day")).toBe(1)
+  })
+
+  it("all-time usage OpenRouter reports beyond the recorded days: one all-time discrepancy, reported once", async () => {
+    // $1.5 in /key's all-time usage that no day of activity or analytics shows (e.g. older than the history).
+    server.sim.key(simKey).usage.total += 1_500_000_000
+    const found = await reconcile(keyId)
+    expect(found.found.map((e) => [e.scope, e.date, e.model])).toEqual([["all-time", null, null]])
+    const [finding] = found.found
+    expect((finding?.upstream ?? 0) - (finding?.recorded ?? 0)).toBeGreaterThan(1_499_000)
+    expect((finding?.upstream ?? 0) - (finding?.recorded ?? 0)).toBeLessThan(1_501_000)
+    const row = await api.request("GET", "/api/keys", { bearer: jwt })
+    const shown = row.body.items.find((k: { id: string }) => k.id === keyId)
+    expect(shown.last_discrepancy).toMatchObject({ scope: "all-time", date: null, model: null })
+    expect(await metric("all-time")).toBe(1)
+    // The same gap tomorrow is the same discrepancy: not reported again.
+    expect((await reconcile(keyId)).found).toEqual([])
+    expect(await metric("all-time")).toBe(1)
+    server.sim.key(simKey).usage.total -= 1_500_000_000
+  })
+
+  it("a key without a management key (baseline + unattributed growth) agrees with OpenRouter's all-time usage", async () => {
+    const other = await api.user("plain")
+    const plain = server.sim.addKey({ usage: { total: 12.345678 } })
+    const id = await api.addKey(other.jwt, plain, "plain")
+    await api.request("POST", `/api/keys/${id}/sync`, { bearer: other.jwt })
+    server.sim.addUsage(plain, 0.4321)
+    await api.request("POST", `/api/keys/${id}/sync`, { bearer: other.jwt })
+    server.sim.addUsage(plain, 0.1)
+    const result = await reconcile(id)
+    expect([result.outcome, result.found]).toEqual(["ok", []])
+  })
+
+  it("the key row's last_discrepancy is in /openapi.json", async () => {
+    const doc = (await api.request("GET", "/openapi.json")).body
+    const row = doc.components.schemas.KeyRow
+    expect(row.required).toContain("last_discrepancy")
+    expect(JSON.stringify(row.properties.last_discrepancy)).toContain("reconciliation")
+    expect(Object.keys(doc.components.schemas.Discrepancy.properties).sort()).toEqual(
+      ["date", "found_at", "key_id", "model", "recorded", "scope", "upstream"].sort()
+    )
+  })
+
+  it.skipIf(process.env.ORW_TEST_DB === "pg")("orw discrepancies lists them, one readable line each", async () => {
+    const run = await orw(["discrepancies", "--key", keyId], { DATABASE_URL: server.databaseFile })
+    expect(run.stderr).toBe("")
+    expect(run.code).toBe(0)
+    const lines = run.stdout.trim().split("\n")
+    expect(lines).toHaveLength(2)
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^\\S+Z  ${keyId} \\(year\\)  ${day(10)} ${MODELS[1]}: recorded \\$\\d+\\.\\d{6}, OpenRouter \\$\\d+\\.\\d{6} \\(\\+0\\.002500\\)$`
+      )
+    )
+    expect(lines[1]).toMatch(/all-time total: recorded \$\d+\.\d{6}, OpenRouter \$\d+\.\d{6} \(\+1\.5\d{5}\)$/)
   })
 })

@@ -23,6 +23,10 @@ const ROW_FIELDS = [
   "is_active",
   "is_management_key",
   "label",
+  // Issue 11: "never synced" vs "last attempt failed at …".
+  "last_attempt_at",
+  // The daily reconciliation's latest finding (issue 8, item 7): null until one is found.
+  "last_discrepancy",
   "last_error",
   "last_synced_at",
   "last_used_at",
@@ -57,6 +61,8 @@ describe("/api/keys", () => {
     expect(row).toMatchObject({
       id: added.body.id,
       last_synced_at: null,
+      last_attempt_at: null,
+      last_discrepancy: null,
       limit: null,
       usage_total: null,
       is_management_key: null,
@@ -212,6 +218,7 @@ describe("POST /api/keys/{id}/sync", () => {
       last_error: null
     })
     expect(r.body.key.last_synced_at).toMatch(/Z$/)
+    expect(r.body.key.last_attempt_at).toBe(r.body.key.last_synced_at)
     expect(r.body.recorded).toEqual([{ type: "KeyStatusRecorded", usage_total: 12.5, limit_remaining: 37.5 }])
     server.sim.addUsage(key, 1.000001)
     const again = await api.request("POST", `/api/keys/${id}/sync`, { bearer: jwt })
@@ -261,6 +268,9 @@ describe("POST /api/keys/{id}/sync", () => {
     expect(r.body.outcome).toBe("invalid")
     expect(r.body.key.status).toBe("invalid")
     expect(r.body.key.last_error).toEqual(expect.any(String))
+    // Issue 11: the page says when the failed attempt was, and that no sync ever succeeded.
+    expect(r.body.key.last_attempt_at).toMatch(/Z$/)
+    expect(r.body.key.last_synced_at).toBeNull()
     expect(r.body.recorded).toEqual([{ type: "KeyMarkedInvalid" }])
     expect(r.text).not.toContain(key.slice(9))
   })

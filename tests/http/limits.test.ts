@@ -76,6 +76,8 @@ describe("PUT /api/keys/{id}/limit", () => {
     expect(r.status).toBe(502)
     expect(r.body.detail).toContain("OpenRouter refused the change")
     expect(r.body.detail).toContain("HTTP 500")
+    // The message names the write itself, not a "GET".
+    expect(r.body.detail).toMatch(/PATCH \/keys\/[0-9a-f]{64}: HTTP 500/)
     expect(r.text).not.toContain(key.slice(9))
     expect(server.sim.key(key).limit).toBeNull()
     const row = (await api.request("GET", "/api/keys", { bearer: jwt })).body.items.find(
@@ -107,5 +109,64 @@ describe("a key whose limit_remaining is 0", () => {
       limit_remaining: 0,
       limit_reset: "daily"
     })
+  })
+})
+
+describe("a key past its limit (the simulator behaves like OpenRouter)", () => {
+  it("gets 402 from POST /chat/completions and stops spending; /key says 0 left; we show `limit reached`", async () => {
+    const { jwt } = await api.user("spender")
+    const key = server.sim.addKey({ limit: 0.001, limitReset: "daily" })
+    const id = await api.addKey(jwt, key, "capped")
+    // The baseline before any spend: everything it spends below is recorded.
+    await api.request("POST", `/api/keys/${id}/sync`, { bearer: jwt })
+    // Each call: 100 prompt + 50 completion tokens of GPT-4.1 = $0.0006.
+    const complete = async () => {
+      const r = await fetch(`${server.simUrl}/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          model: "openai/gpt-4.1",
+          messages: [{ role: "user", content: "x".repeat(400) }],
+          max_tokens: 50
+        })
+      })
+      return { status: r.status, body: (await r.json()) as { error?: { code: number; message: string } } }
+    }
+    const first = await complete()
+    expect(first.status).toBe(200)
+    const synced = await api.request("POST", `/api/keys/${id}/sync`, { bearer: jwt })
+    expect(synced.body.key).toMatchObject({ status: "active", usage_daily: 0.0006, limit_remaining: 0.0004 })
+    // The second call takes what the limit leaves; the third is refused and spends nothing.
+    expect((await complete()).status).toBe(200)
+    const refused = await complete()
+    expect(refused.status).toBe(402)
+    expect(refused.body.error?.code).toBe(402)
+    expect(refused.body.error?.message).toMatch(/limit/i)
+    const spent = server.sim.key(key).activity.reduce((n, r) => n + r.usage, 0)
+    expect(spent).toBe(1_000_000) // $0.001 in nano-dollars: exactly the limit
+    expect((await complete()).status).toBe(402)
+    expect(server.sim.key(key).activity.reduce((n, r) => n + r.usage, 0)).toBe(spent)
+
+    const after = await api.request("POST", `/api/keys/${id}/sync`, { bearer: jwt })
+    expect(after.body.key).toMatchObject({ status: "limit reached", limit_remaining: 0, usage_daily: 0.001 })
+    const listed = await api.request("GET", "/api/keys", { bearer: jwt })
+    expect(listed.body.items.find((k: { id: string }) => k.id === id)).toMatchObject({
+      status: "limit reached",
+      spend_today: 0.001
+    })
+    // Its spend stopped growing: the next sync records nothing new.
+    expect((await complete()).status).toBe(402)
+    const again = await api.request("POST", `/api/keys/${id}/sync`, { bearer: jwt })
+    expect(again.body.recorded).toEqual([])
+  })
+
+  it("management keys cannot call completions (403)", async () => {
+    const management = server.sim.addKey({ isManagementKey: true })
+    const r = await fetch(`${server.simUrl}/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${management}` },
+      body: "{}"
+    })
+    expect(r.status).toBe(403)
   })
 })

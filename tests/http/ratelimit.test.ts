@@ -71,12 +71,16 @@ describe("login and register: AUTH_RATE_LIMIT_PER_MINUTE per client IP", () => {
   })
 
   it("register is counted on its own, per IP", async () => {
-    const statuses = []
+    const answers = []
     for (let i = 0; i <= AUTH_LIMIT; i++) {
-      const r = await api.request("POST", "/api/auth/register", { json: { email: `r${i}@example.com` } })
-      statuses.push(r.status)
+      answers.push(await api.request("POST", "/api/auth/register", { json: { email: `r${i}@example.com` } }))
     }
-    expect(statuses).toEqual([...Array(AUTH_LIMIT).fill(422), 429])
+    expect(answers.map((r) => r.status)).toEqual([...Array(AUTH_LIMIT).fill(422), 429])
+    // Issue 11: the registration page tells a newcomer when to try again, from this header.
+    const retryAfter = Number(answers[AUTH_LIMIT]!.headers.get("retry-after"))
+    expect(retryAfter).toBeGreaterThan(0)
+    expect(retryAfter).toBeLessThanOrEqual(60)
+    expect(answers[AUTH_LIMIT]!.headers.get("x-ratelimit-reset")).toBe(String(retryAfter))
   })
 })
 

@@ -4,6 +4,7 @@ import * as NodeNet from "node:net"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import { SqlClient } from "@effect/sql"
+import { VERSION } from "@orw/domain/Version"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { client, rawGet } from "./support/client.js"
@@ -297,6 +298,8 @@ describe("docs", () => {
     const r = await api.request("GET", "/openapi.json")
     expect(r.status).toBe(200)
     expect(r.body.openapi).toMatch(/^3\./)
+    // Issue 11: the product's one version, as the footer and `orw --version` show it.
+    expect(r.body.info.version).toBe(VERSION)
     for (const path of [
       "/api/auth/register",
       "/api/auth/login",
@@ -396,6 +399,28 @@ describe("web app (served only when built)", () => {
     for (const path of ["/.secret", "/assets/../.secret", "/%2e%2e/etc/passwd", "/missing.js"]) {
       expect((await api.request("GET", path)).status).toBe(404)
     }
+  })
+
+  it("issue 11: a browser opening an unknown page gets the app (its not-found page) as a 404, never raw JSON", async () => {
+    const html = { accept: "text/html,application/xhtml+xml,*/*;q=0.8" }
+    // Under a page's path the app decides (200, it renders not-found itself); elsewhere the status says 404.
+    const pages = { "/nope": 404, "/Nope/deeper": 404, "/keys/unknown": 200, "/dashboard/x/y": 200 }
+    for (const [path, status] of Object.entries(pages)) {
+      const r = await fetch(`${server.url}${path}`, { headers: html })
+      expect([path, r.status, r.headers.get("content-type")]).toEqual([
+        path,
+        status,
+        expect.stringContaining("text/html")
+      ])
+      expect(await r.text()).toContain("<title>orw</title>")
+    }
+    // APIs, tools and files keep their JSON 404, whatever the client accepts.
+    for (const path of ["/api/nope", "/api/v1/nope", "/rpc/nope", "/healthz/x", "/missing.js", "/assets/gone.css"]) {
+      const r = await fetch(`${server.url}${path}`, { headers: html })
+      expect([path, r.status]).toEqual([path, 404])
+      expect(r.headers.get("content-type")).toContain("application/json")
+    }
+    expect((await api.request("GET", "/nope")).body).toEqual({ detail: expect.any(String) })
   })
 })
 

@@ -98,6 +98,9 @@ export const applyEvent = (snapshot: Snapshot, event: DomainEvent): void => {
       snapshot.keys.set(event.keyId, { ...key, usage: evolveUsage(key.usage, event) })
       return
     }
+    // A finding of the reconciliation: no state of a key or its usage changes with it.
+    case "UsageDiscrepancyFound":
+      return
     case "TokenIssued":
     case "TokenRevoked": {
       const token = snapshot.tokens.get(event.tokenId) ?? {

@@ -7,6 +7,7 @@ import { InternalError, json, UnprocessableJson } from "./Api/Errors.js"
 import { KeysApi } from "./Api/Keys.js"
 import { TokensApi } from "./Api/Tokens.js"
 import { V1Api } from "./Api/V1.js"
+import { VERSION } from "./Version.js"
 
 export * from "./Api/Account.js"
 export * from "./Api/Alerts.js"
@@ -34,6 +35,7 @@ export class OrwApi extends HttpApi.make("orw")
   .addError(UnprocessableJson)
   .addError(json(InternalError))
   .annotate(OpenApi.Title, "openrouter-watcher")
+  .annotate(OpenApi.Version, VERSION)
   .annotate(
     OpenApi.Description,
     'Self-hosted monitor for OpenRouter API keys. Errors are {"detail": "..."}. Money is USD rounded to ' +

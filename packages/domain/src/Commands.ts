@@ -2,6 +2,7 @@ import { Schema } from "effect"
 import { ApiKeyCommand } from "./ApiKey/Commands.js"
 import { ApiTokenCommand } from "./ApiToken/Commands.js"
 import { BudgetCommand } from "./Budget/Commands.js"
+import { ReconcileUsage } from "./Reconciliation/Commands.js"
 import { SyncCommand } from "./Sync/Commands.js"
 import { RecordUsage } from "./Usage/Commands.js"
 import { UserCommand } from "./User/Commands.js"
@@ -14,6 +15,7 @@ export const DomainCommand = Schema.Union(
   ApiTokenCommand,
   RecordUsage,
   SyncCommand,
+  ReconcileUsage,
   BudgetCommand,
   WebhookCommand
 )

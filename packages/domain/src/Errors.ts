@@ -471,6 +471,7 @@ export interface CommandRejections {
   readonly RecordUsage: InvalidUsage | KeyNotFound
   readonly RecordKeySnapshot: InvalidUsage | KeyNotFound
   readonly RecordActivity: InvalidUsage | KeyNotFound
+  readonly ReconcileUsage: InvalidUsage | KeyNotFound
   readonly CreateBudget: AlreadyExists | UserNotFound | KeyNotFound | KeyForbidden | InvalidBudget | BudgetAlreadyExists
   readonly ChangeBudget: BudgetNotFound | BudgetForbidden | InvalidBudget
   readonly DeleteBudget: BudgetNotFound | BudgetForbidden

@@ -2,6 +2,7 @@ import { Schema } from "effect"
 import { ApiKeyEvent } from "./ApiKey/Events.js"
 import { ApiTokenEvent } from "./ApiToken/Events.js"
 import { BudgetEvent, BudgetSlotEvent, SpikeEvent } from "./Budget/Events.js"
+import { UsageDiscrepancyFound } from "./Reconciliation/Events.js"
 import { UsageRecorded } from "./Usage/Events.js"
 import { normalizeEmail } from "./User/Decider.js"
 import { EmailEvent, UserEvent } from "./User/Events.js"
@@ -14,6 +15,7 @@ export const DomainEvent = Schema.Union(
   ApiKeyEvent,
   ApiTokenEvent,
   UsageRecorded,
+  UsageDiscrepancyFound,
   BudgetEvent,
   BudgetSlotEvent,
   SpikeEvent,
@@ -29,6 +31,7 @@ export const Streams = {
   key: (keyId: string) => `key-${keyId}`,
   token: (tokenId: string) => `token-${tokenId}`,
   usage: (keyId: string) => `usage-${keyId}`,
+  discrepancies: (keyId: string) => `discrepancies-${keyId}`,
   budget: (budgetId: string) => `budget-${budgetId}`,
   budgetSlot: (slot: string) => `budget-slot-${slot}`,
   spike: (keyId: string) => `spike-${keyId}`,
@@ -61,6 +64,8 @@ export const streamOf = (event: DomainEvent): string => {
       return Streams.token(event.tokenId)
     case "UsageRecorded":
       return Streams.usage(event.keyId)
+    case "UsageDiscrepancyFound":
+      return Streams.discrepancies(event.keyId)
     case "BudgetCreated":
     case "BudgetChanged":
     case "BudgetDeleted":

@@ -42,6 +42,7 @@ import type { DomainEventType } from "../src/Events.js"
 import { DomainEvent, Streams, streamOf } from "../src/Events.js"
 import { AlertId, ApiKeyId, ApiTokenId, BudgetId, UserId, UtcDate, WebhookId } from "../src/Ids.js"
 import { Micros } from "../src/Money.js"
+import { UsageDiscrepancyFound } from "../src/Reconciliation/Events.js"
 import { UsageRecorded } from "../src/Usage/Events.js"
 import {
   EmailClaimed,
@@ -105,6 +106,19 @@ const samples: { readonly [T in DomainEventType]: readonly [Extract<DomainEvent,
   KeyLimitSet: [new KeyLimitSet({ keyId, userId, limit: null, limitReset: "daily", at }), "key-k1"],
   TokenIssued: [new TokenIssued({ tokenId, userId, name: "Grafana", tokenHash: "th", at }), "token-t1"],
   TokenRevoked: [new TokenRevoked({ tokenId, userId, at }), "token-t1"],
+  UsageDiscrepancyFound: [
+    new UsageDiscrepancyFound({
+      keyId,
+      userId,
+      scope: "day",
+      date: UtcDate.make("2026-11-20"),
+      model: "openai/gpt-4.1",
+      recorded: Micros.make(15_000),
+      upstream: Micros.make(17_500),
+      at
+    }),
+    "discrepancies-k1"
+  ],
   UsageRecorded: [
     new UsageRecorded({
       keyId,
@@ -220,7 +234,7 @@ describe("Streams", () => {
 })
 
 describe("streamOf", () => {
-  it("covers 28 event types", () => expect(cases).toHaveLength(28))
+  it("covers 29 event types", () => expect(cases).toHaveLength(29))
 
   it.each(cases)("puts %s in its stream", (type, [event, stream]) => {
     expect(event._tag).toBe(type)

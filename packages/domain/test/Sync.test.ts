@@ -267,5 +267,19 @@ describe("sumActivity", () => {
       { date: "2026-11-28", model: gpt, requests: 2, tokensInput: 20, tokensOutput: 40, cost: 300_000, byokCost: 1 }
     ]))
 
+  it("rounds each (date, model) to micro-dollars once, not each provider row (sub-micro figures add up)", () =>
+    expect(
+      sumActivity([
+        line({ usage: 0.0000004, byok_usage_inference: 0.0000003 }),
+        line({ usage: 0.0000004, byok_usage_inference: 0.0000003 }),
+        line({ usage: 0.0000004, byok_usage_inference: 0.0000003 })
+      ]).map((t) => [t.cost, t.byokCost])
+    ).toEqual([[1, 1]]))
+
+  it("rounds exact halves of a micro-dollar to even, so rows do not all lean up", () =>
+    expect(
+      [0.0000025, 0.0000035, 0.0000005, 0.0000015].map((usage) => sumActivity([line({ usage })])[0]?.cost)
+    ).toEqual([2, 4, 0, 2]))
+
   it("sums nothing to no totals", () => expect(sumActivity([])).toEqual([]))
 })

@@ -11,6 +11,7 @@ import {
   decideApiKey,
   decideApiToken,
   decideBudget,
+  decideReconcile,
   decideSpike,
   decideSync,
   decideUsage,
@@ -18,8 +19,10 @@ import {
   decideWebhook,
   evolveApiKey,
   evolveApiToken,
+  evolveBaseline,
   evolveBudget,
   evolveBudgetSlot,
+  evolveDiscrepancy,
   evolveEmail,
   evolveSpike,
   evolveUsage,
@@ -27,8 +30,10 @@ import {
   evolveWebhook,
   initialApiKeyState,
   initialApiTokenState,
+  initialBaseline,
   initialBudgetSlotState,
   initialBudgetState,
+  initialDiscrepancyState,
   initialEmailState,
   initialSpikeState,
   initialUsageState,
@@ -107,6 +112,16 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("orw/Dispatcher", {
           )
         case "RecordActivity":
           return Effect.map(loadUsage(load, command.keyId), (ctx) => decideSync(command, ctx))
+        case "ReconcileUsage":
+          return Effect.map(
+            Effect.all({
+              key: loadKey(load, command.keyId),
+              usage: load(Streams.usage(command.keyId), initialUsageState, evolveUsage),
+              baseline: load(Streams.key(command.keyId), initialBaseline, evolveBaseline),
+              discrepancies: load(Streams.discrepancies(command.keyId), initialDiscrepancyState, evolveDiscrepancy)
+            }),
+            (ctx) => decideReconcile(command, ctx)
+          )
         case "IssueToken":
         case "RevokeToken":
           return decideTokenCommand(load, command)

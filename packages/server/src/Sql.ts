@@ -13,6 +13,7 @@ import SyncState0003 from "./migrations/0003_sync_state.js"
 import Streams0004 from "./migrations/0004_streams.js"
 import WebhookDeliveries0005 from "./migrations/0005_webhook_deliveries.js"
 import EndedSessions0006 from "./migrations/0006_ended_sessions.js"
+import SyncPasses0007 from "./migrations/0007_sync_passes.js"
 
 /**
  * Durability: WAL with `synchronous = FULL`. Every acknowledged append is fsynced before
@@ -33,7 +34,8 @@ export const migrations = {
   "0003_sync_state": SyncState0003,
   "0004_streams": Streams0004,
   "0005_webhook_deliveries": WebhookDeliveries0005,
-  "0006_ended_sessions": EndedSessions0006
+  "0006_ended_sessions": EndedSessions0006,
+  "0007_sync_passes": SyncPasses0007
 } as const
 
 /** The newest migration this code knows. */

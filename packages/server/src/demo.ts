@@ -14,6 +14,7 @@ import { appLayer } from "./Http/Server.js"
 import { ListenFromConfig, runMain, withSettings } from "./Launch.js"
 import { realisticScenario, Simulator } from "./OpenRouter/Simulator.js"
 import { RpcRoute } from "./Rpc/Route.js"
+import { hold, lockFileOf } from "./ServerLock.js"
 
 const dir = NodePath.resolve(process.env.DEMO_DIR ?? "data/demo")
 NodeFs.mkdirSync(dir, { recursive: true })
@@ -37,9 +38,23 @@ NodeFs.writeFileSync(lock, String(process.pid))
 process.on("exit", () => {
   if (NodeFs.existsSync(lock) && NodeFs.readFileSync(lock, "utf8").trim() === String(process.pid)) NodeFs.rmSync(lock)
 })
-for (const suffix of ["", "-wal", "-shm"]) NodeFs.rmSync(NodePath.join(dir, `demo.db${suffix}`), { force: true })
+// Nor one any orw server holds, demo or not (a server started with DATABASE_URL at this file): its server.lock
+// beside the file is an OS lock, taken and released here, so a stale pid or a reused one cannot fool it.
+const databaseFile = NodePath.join(dir, "demo.db")
+const heldByServer = await Effect.runPromise(
+  Layer.build(hold(lockFileOf(databaseFile))).pipe(
+    Effect.scoped,
+    Effect.as(false),
+    Effect.catchAll(() => Effect.succeed(true))
+  )
+)
+if (heldByServer) {
+  console.error(`A running orw server holds ${databaseFile}: stop it first, or set DEMO_DIR to another folder.`)
+  process.exit(1)
+}
+for (const suffix of ["", "-wal", "-shm"]) NodeFs.rmSync(`${databaseFile}${suffix}`, { force: true })
 // The demo never touches the real database, whatever .env says.
-process.env.DATABASE_URL = NodePath.join(dir, "demo.db")
+process.env.DATABASE_URL = databaseFile
 process.env.SYNC_INTERVAL_MINUTES ??= "0.5"
 
 // A year of history, as OpenRouter's analytics keep: the first sync imports it (openrouter-api.md, item 5).

@@ -1,28 +1,32 @@
 /*
- * How figures read on screen: money as $ with as many decimals as make a small amount
- * visible, days as YYYY-MM-DD and times as YYYY-MM-DD HH:MM (UTC, as the server counts days).
+ * How figures read on screen: money as $ with cents (the exact micro-dollars on hover), days as YYYY-MM-DD and times as YYYY-MM-DD HH:MM (UTC, as the server counts days).
  */
 
-const formatters = new Map<number, Intl.NumberFormat>()
-const currency = (decimals: number) => {
-  let formatter = formatters.get(decimals)
-  if (formatter === undefined) {
-    formatter = new Intl.NumberFormat("en-US", {
-      style: "currency",
-      currency: "USD",
-      minimumFractionDigits: 2,
-      maximumFractionDigits: decimals
-    })
-    formatters.set(decimals, formatter)
-  }
-  return formatter
+const cents = new Intl.NumberFormat("en-US", {
+  style: "currency",
+  currency: "USD",
+  minimumFractionDigits: 2,
+  maximumFractionDigits: 2
+})
+const micros = new Intl.NumberFormat("en-US", {
+  style: "currency",
+  currency: "USD",
+  minimumFractionDigits: 6,
+  maximumFractionDigits: 6
+})
+
+/**
+ * `$1,234.56`: always cents, so a column of money lines up and reads alike. An amount that is not zero
+ * but rounds to nothing reads `<$0.01` (or `-<$0.01`), never a misleading `$0.00`; the exact figure is
+ * {@link usdExact}, which the pages put on hover (`title`).
+ */
+export const usd = (value: number): string => {
+  if (value !== 0 && Math.abs(value) < 0.005) return value < 0 ? "-<$0.01" : "<$0.01"
+  return cents.format(value === 0 ? 0 : value)
 }
 
-/** `$1,234.56`; cents for a dollar or more, up to 4 decimals above a cent, up to 6 below (`$0.000125`). */
-export const usd = (value: number): string => {
-  const size = Math.abs(value)
-  return currency(size >= 1 || size === 0 ? 2 : size >= 0.01 ? 4 : 6).format(value)
-}
+/** The exact figure the server keeps (micro-dollars): `$0.000125`, `$1,234.560000`. */
+export const usdExact = (value: number): string => micros.format(value === 0 ? 0 : value)
 
 /** Money that may be unknown (not synced yet, or no management key): `null` reads "unknown", never $0. */
 export const usdOrUnknown = (value: number | null, unknown = "unknown"): string =>

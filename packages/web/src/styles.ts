@@ -77,7 +77,7 @@ export const shared = css`
     opacity: 0.6;
     cursor: default;
   }
-  :is(button, input, a):focus-visible {
+  :is(button, input, a, select, textarea, summary):focus-visible {
     outline: 3px solid var(--focus);
     outline-offset: 2px;
   }
@@ -117,6 +117,52 @@ export const shared = css`
     gap: 0.5rem;
     flex-wrap: wrap;
     align-items: center;
+  }
+  /* On a narrow screen a table of many columns becomes one card per row, each cell with its column's name (data-label). */
+  @media (max-width: 720px) {
+    table.cards,
+    table.cards tbody,
+    table.cards tr,
+    table.cards td,
+    table.cards tbody th {
+      display: block;
+    }
+    table.cards thead {
+      position: absolute;
+      width: 1px;
+      height: 1px;
+      overflow: hidden;
+      clip: rect(0 0 0 0);
+    }
+    table.cards tr {
+      border: 1px solid var(--line);
+      border-radius: 8px;
+      padding: 0.5rem 0.75rem;
+      margin-bottom: 0.75rem;
+    }
+    table.cards td,
+    table.cards tbody th {
+      border: 0;
+      padding: 0.2rem 0;
+      text-align: left;
+    }
+    /* The column's name on the left, the value beside it: a card stays about as short as its figures. */
+    table.cards td[data-label] {
+      display: flow-root;
+      padding-left: 8.5rem;
+    }
+    table.cards td[data-label]::before {
+      content: attr(data-label);
+      float: left;
+      margin-left: -8.5rem;
+      width: 8rem;
+      font-size: 0.8rem;
+      font-weight: 600;
+      color: var(--muted);
+    }
+  }
+  .nowrap {
+    white-space: nowrap;
   }
   .sr-only {
     position: absolute;

@@ -1,4 +1,5 @@
 import * as NodeFs from "node:fs"
+import * as NodeNet from "node:net"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import { HttpServer } from "@effect/platform"
@@ -20,23 +21,35 @@ export interface RunningApp {
   readonly close: () => Promise<void>
 }
 
+/** Where and how to run the app; a fixed `port` and a kept `dir` let a test stop it and start it again. */
+export interface AppOptions {
+  /** 0 (default) for a free port. */
+  readonly port?: number
+  /** The data folder (database, secrets); a fresh temp folder, removed on close, when not given. */
+  readonly dir?: string
+  /** Started already, and left running on close (it outlives a restart of the app). */
+  readonly simulatorUrl?: string
+  /** AUTH_RATE_LIMIT_PER_MINUTE; high by default, so tests do not trip it. */
+  readonly authRateLimitPerMinute?: number
+}
+
 /**
  * Starts `simulator` and the whole application against it, with the web RPC endpoint mounted as in
  * production, cheap argon2id and no background sync (the UI's "Sync now" drives the sync).
  */
-export const startApp = async (simulator = new Simulator()): Promise<RunningApp> => {
-  const sim = await simulator.start()
-  const dir = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "orw-e2e-"))
+export const startApp = async (simulator = new Simulator(), options: AppOptions = {}): Promise<RunningApp> => {
+  const sim = options.simulatorUrl === undefined ? await simulator.start() : undefined
+  const dir = options.dir ?? NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "orw-e2e-"))
   const databaseFile = NodePath.join(dir, "app.db")
   const config = AppConfig.layerTest({
     database: Database.Sqlite({ filename: databaseFile }),
     dataDir: dir,
     secretsDir: dir,
-    openRouterApiUrl: sim.url,
-    authRateLimitPerMinute: 1_000
+    openRouterApiUrl: options.simulatorUrl ?? sim?.url ?? "",
+    authRateLimitPerMinute: options.authRateLimitPerMinute ?? 1_000
   })
   const app = appLayer({
-    server: listen({ host: "127.0.0.1", port: 0 }),
+    server: listen({ host: "127.0.0.1", port: options.port ?? 0 }),
     routes: RpcRoute,
     passwords: Passwords.Test,
     backgroundSync: false
@@ -56,8 +69,19 @@ export const startApp = async (simulator = new Simulator()): Promise<RunningApp>
     databaseFile,
     close: async () => {
       await runtime.dispose()
-      await sim.close()
-      NodeFs.rmSync(dir, { recursive: true, force: true })
+      await sim?.close()
+      if (options.dir === undefined) NodeFs.rmSync(dir, { recursive: true, force: true })
     }
   }
 }
+
+/** A loopback port free right now (for an app that must come back on the same origin after a restart). */
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = NodeNet.createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject()))
+    })
+  })

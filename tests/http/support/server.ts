@@ -10,7 +10,6 @@ import { Simulator, type SimulatorOptions } from "@orw/server/OpenRouter/Simulat
 import { SyncSettings, type SyncSettingsShape } from "@orw/server/OpenRouter/SyncSettings"
 import { RpcRoute } from "@orw/server/Rpc/Route"
 import { Duration, Effect, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
-import { dropDatabase, freshDatabase, onPostgres } from "../../../packages/server/test/support/Postgres.js"
 
 /** What the app layer offers to tests (core, vault, auth...), beside the HTTP server. */
 type AppServices = Layer.Layer.Success<ReturnType<typeof appLayer<never, never>>>
@@ -29,6 +28,8 @@ export interface TestServer {
   /** Every log line the server wrote (logfmt), in order. */
   readonly logs: Array<string>
   readonly sim: Simulator
+  /** The simulator's base URL (`http://127.0.0.1:PORT/api/v1`), for calls a key makes itself (completions). */
+  readonly simUrl: string
   /** Runs an effect against the server's own services (SqlClient, Dispatcher, KeyVault, Jwt...). */
   readonly run: <A, E>(effect: Effect.Effect<A, E, AppServices>) => Promise<A>
   readonly close: () => Promise<void>
@@ -57,7 +58,11 @@ export const startServer = async (
 ): Promise<TestServer> => {
   const dir = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "orw-http-"))
   const databaseFile = NodePath.join(dir, "app.db")
-  const pg = onPostgres() ? await freshDatabase() : undefined
+  // Imported only on PostgreSQL: the helpers import vitest, which fails outside a vitest run
+  // (tests/agreement/print-totals.ts starts this server from plain tsx).
+  const postgres =
+    process.env.ORW_TEST_DB === "pg" ? await import("../../../packages/server/test/support/Postgres.js") : undefined
+  const pg = postgres ? await postgres.freshDatabase() : undefined
   const database = pg?.database ?? Database.Sqlite({ filename: databaseFile })
   const sim = new Simulator(options.simulator ?? {})
   const simulator = await sim.start()
@@ -97,11 +102,12 @@ export const startServer = async (
     databaseFile,
     logs,
     sim,
+    simUrl: simulator.url,
     run: (effect) => runtime.runPromise(effect),
     close: async () => {
       await runtime.dispose()
       await simulator.close()
-      if (pg !== undefined) await dropDatabase(pg.url)
+      if (pg !== undefined) await postgres?.dropDatabase(pg.url)
       NodeFs.rmSync(dir, { recursive: true, force: true })
     }
   }

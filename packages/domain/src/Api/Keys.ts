@@ -34,6 +34,21 @@ const UPSTREAM = (field: string) =>
   `OpenRouter's own \`${field}\` counter from GET /key at the last sync (USD), for reference; the recorded ` +
   "figures (spend_today, spend_total) are the ones every screen totals."
 
+/**
+ * A difference the daily reconciliation found between the recorded figures and OpenRouter's (USD): `scope`
+ * `day` = the cost of (`date`, `model`), re-recorded from OpenRouter since; `all-time` = the recorded total
+ * against OpenRouter's all-time `usage` (`date`, `model` null).
+ */
+export class Discrepancy extends Schema.Class<Discrepancy>("Discrepancy")({
+  key_id: ApiKeyId,
+  found_at: Schema.String,
+  scope: Schema.Literal("day", "all-time"),
+  date: Schema.NullOr(Schema.String),
+  model: Schema.NullOr(Schema.String),
+  recorded: Schema.Number,
+  upstream: Schema.Number
+}) {}
+
 /** A stored OpenRouter key as clients see it: only the masked `label`, never the key. */
 export class KeyRow extends Schema.Class<KeyRow>("KeyRow")({
   id: ApiKeyId,
@@ -45,6 +60,11 @@ export class KeyRow extends Schema.Class<KeyRow>("KeyRow")({
   created_at: Schema.String,
   last_used_at: Schema.NullOr(Schema.String),
   last_synced_at: Schema.NullOr(Schema.String),
+  last_attempt_at: Schema.NullOr(Schema.String).annotations({
+    description:
+      "When a sync of the key last ran, whatever its outcome: with `last_error`, when the failed attempt was; " +
+      "null (with `last_synced_at` null) for a key never synced."
+  }),
   last_error: Schema.NullOr(Schema.String),
   limit: Usd,
   limit_remaining: Usd,
@@ -63,6 +83,11 @@ export class KeyRow extends Schema.Class<KeyRow>("KeyRow")({
   }),
   spend_total: Schema.Number.annotations({
     description: "Recorded spend of all time (USD): the sum of the key's recorded days, as every other screen shows it."
+  }),
+  last_discrepancy: Schema.NullOr(Discrepancy).annotations({
+    description:
+      "The latest difference over $0.000001 the daily reconciliation found between the recorded figures and " +
+      "OpenRouter's (a day's cost per model, or the all-time total), null when none was ever found."
   })
 }) {}
 

@@ -1,5 +1,5 @@
 import { UtcDate } from "../Ids.js"
-import { usdToMicros } from "../Money.js"
+import { nanosToMicros, usdToNanos } from "../Money.js"
 import type { ActivityTotals } from "./Commands.js"
 
 /** One row of OpenRouter's `GET /activity`: one (date, model, provider endpoint), money in USD. */
@@ -21,21 +21,27 @@ export interface ActivityLine {
  * Ordered by date, then model.
  */
 export const sumActivity = (rows: ReadonlyArray<ActivityLine>): ReadonlyArray<ActivityTotals> => {
-  const sums = new Map<string, ActivityTotals>()
+  const sums = new Map<string, { totals: ActivityTotals; costNanos: number; byokNanos: number }>()
   for (const row of rows) {
     const date = UtcDate.make(row.date.slice(0, 10))
     const slot = `${date}|${row.model}`
     const before = sums.get(slot)
+    // Money summed in nano-dollars and rounded to micro-dollars once per (date, model): see `usdToNanos`.
+    const costNanos = (before?.costNanos ?? 0) + usdToNanos(row.usage)
+    const byokNanos = (before?.byokNanos ?? 0) + usdToNanos(row.byok_usage_inference)
     sums.set(slot, {
-      date,
-      model: row.model,
-      requests: (before?.requests ?? 0) + row.requests,
-      tokensInput: (before?.tokensInput ?? 0) + row.prompt_tokens,
-      tokensOutput: (before?.tokensOutput ?? 0) + row.completion_tokens,
-      // Each row to micro-dollars first: the sum of exact integers stays exact.
-      cost: (before?.cost ?? 0) + usdToMicros(row.usage),
-      byokCost: (before?.byokCost ?? 0) + usdToMicros(row.byok_usage_inference)
+      costNanos,
+      byokNanos,
+      totals: {
+        date,
+        model: row.model,
+        requests: (before?.totals.requests ?? 0) + row.requests,
+        tokensInput: (before?.totals.tokensInput ?? 0) + row.prompt_tokens,
+        tokensOutput: (before?.totals.tokensOutput ?? 0) + row.completion_tokens,
+        cost: nanosToMicros(costNanos),
+        byokCost: nanosToMicros(byokNanos)
+      }
     })
   }
-  return [...sums.values()].sort((a, b) => (a.date + a.model).localeCompare(b.date + b.model))
+  return [...sums.values()].map((s) => s.totals).sort((a, b) => (a.date + a.model).localeCompare(b.date + b.model))
 }

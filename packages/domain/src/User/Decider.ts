@@ -2,6 +2,7 @@ import { Either, Match } from "effect"
 import { type CommandRejections, EmailAlreadyRegistered, InvalidEmail, UserNotFound } from "../Errors.js"
 import type { ApiKeyId, UserId } from "../Ids.js"
 import type { ChangePassword, DeleteUser, RegisterUser, UserCommand } from "./Commands.js"
+import { isAcceptedEmail, normalizeEmail } from "./Email.js"
 import type { EmailEvent, UserEvent } from "./Events.js"
 import { EmailClaimed, EmailReleased, PasswordChanged, UserDeleted, UserRegistered } from "./Events.js"
 
@@ -26,10 +27,7 @@ export type EmailState = { readonly owner: UserId | null }
 export const initialUserState = (): UserState => ({ _tag: "Unregistered" })
 export const initialEmailState = (): EmailState => ({ owner: null })
 
-/** Emails compare case-insensitively and without surrounding space. */
-export const normalizeEmail = (email: string): string => email.trim().toLowerCase()
-
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]{2,}$/
+export { normalizeEmail }
 
 export const evolveUser = (state: UserState, event: UserEvent): UserState =>
   Match.value(event).pipe(
@@ -77,7 +75,7 @@ type Decision<C extends UserCommand["_tag"]> = Either.Either<
 
 const registerUser = (cmd: RegisterUser, ctx: UserContext): Decision<"RegisterUser"> => {
   const email = normalizeEmail(cmd.email)
-  if (!EMAIL.test(email) || email.length > 255) return Either.left(new InvalidEmail())
+  if (!isAcceptedEmail(email)) return Either.left(new InvalidEmail())
   if (ctx.email.owner !== null || ctx.user._tag !== "Unregistered") return Either.left(new EmailAlreadyRegistered())
   return Either.right([
     new EmailClaimed({ email, userId: cmd.userId, at: cmd.at }),

@@ -5,6 +5,7 @@ import { WebRpcs } from "@orw/domain/Rpc"
 import { Effect, Metric, type MetricKey, type MetricKeyType, MetricState } from "effect"
 import * as Alerts from "../Projections/Alerts.js"
 import * as ApiKeys from "../Projections/ApiKeys.js"
+import * as Discrepancies from "../Projections/Discrepancies.js"
 import { Projector } from "../Projector.js"
 import * as Deliveries from "../SideTables/Deliveries.js"
 import * as SyncStatus from "../SideTables/SyncStatus.js"
@@ -139,6 +140,7 @@ const gauges = Effect.gen(function* () {
   const spend = yield* ApiKeys.upstreamSpend
   const alerts = yield* Alerts.countsByKind
   const deliveries = yield* Deliveries.countsByStatus
+  const discrepancies = yield* Discrepancies.countByScope
   const head = status[0]?.head ?? 0
   const outboxAt = yield* Deliveries.checkpoint(OUTBOX)
   return [
@@ -181,6 +183,15 @@ const gauges = Effect.gen(function* () {
       (["threshold", "forecast", "spike"] as const).map(
         (kind) => [[["kind", kind]], Number(alerts.find((a) => a.kind === kind)?.n ?? 0)] as const
       )
+    ),
+    // Findings are events, never deleted but with their key: a counter read from the read model (survives restarts).
+    gauge(
+      "orw_usage_discrepancies_total",
+      "Differences over $0.000001 the daily reconciliation found between recorded figures and OpenRouter's, by scope",
+      (["day", "all-time"] as const).map(
+        (scope) => [[["scope", scope]], discrepancies.find((d) => d.scope === scope)?.count ?? 0] as const
+      ),
+      "counter"
     ),
     gauge(
       "orw_webhook_deliveries",

@@ -58,10 +58,30 @@ const resolveFile = (dir: string, url: string) => {
   return file.startsWith(`${dir}${NodePath.sep}`) && isFile(file) ? file : undefined
 }
 
+/** Paths that belong to the APIs and tools, never to the web app: their 404 stays `{"detail"}` JSON. */
+const NOT_PAGES = /^\/(api|rpc|docs|openapi\.json|healthz|readyz|metrics)(\/|$)/i
+
+/**
+ * Whether a GET that matched no file is a browser opening a page (a deep link, a mistyped address): it
+ * asks for HTML, names no API path and no file (no extension). It gets the app, whose own not-found page
+ * says so, with status 404, instead of the raw JSON.
+ */
+export const isPageNavigation = (url: string, accept: string | undefined): boolean => {
+  let pathname: string
+  try {
+    pathname = new URL(url, "http://local").pathname
+  } catch {
+    return false
+  }
+  const last = pathname.split("/").pop() ?? ""
+  return (accept ?? "").includes("text/html") && !NOT_PAGES.test(pathname) && !last.includes(".")
+}
+
 /**
  * The Lit web app from its build folder, looked up per request so a build made while the server runs is
  * served: `/` redirects to /dashboard (to /docs while there is no build), the SPA routes answer with
- * index.html, other GETs with the file of that name, else 404.
+ * index.html, other GETs with the file of that name, else 404 (with the app's not-found page for a page
+ * navigation, see {@link isPageNavigation}).
  */
 export const StaticRoutes = HttpApiBuilder.Router.use((router) =>
   Effect.gen(function* () {
@@ -90,6 +110,10 @@ export const StaticRoutes = HttpApiBuilder.Router.use((router) =>
       Effect.gen(function* () {
         const request = yield* HttpServerRequest.HttpServerRequest
         const file = resolveFile(dir, request.url)
+        if (file === undefined && isFile(index) && isPageNavigation(request.url, request.headers.accept))
+          return yield* Effect.orDie(
+            HttpServerResponse.file(index, { status: 404, headers: { "cache-control": "no-cache" } })
+          )
         if (file === undefined) return yield* notFound
         const immutable = file.startsWith(NodePath.join(dir, "assets") + NodePath.sep)
         const cacheControl = immutable ? "public, max-age=31536000, immutable" : "no-cache"

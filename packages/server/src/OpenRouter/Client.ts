@@ -77,9 +77,11 @@ const make = Effect.gen(function* () {
     schema: Schema.Schema<A, I>,
     urlParams: Record<string, string> = {},
     write?: { readonly method: "POST" | "PATCH"; readonly body: unknown }
-  ): Effect.Effect<A, OpenRouterError> =>
-    Effect.gen(function* () {
+  ): Effect.Effect<A, OpenRouterError> => {
+    const method = write?.method ?? "GET"
+    return Effect.gen(function* () {
       // The key leaves its Redacted only inside this request's Authorization header.
+      // Messages name the request's own method (a refused PATCH /keys/{hash} is not "GET").
       const base =
         write === undefined
           ? HttpClientRequest.get(`${baseUrl}${endpoint}`, { urlParams, acceptJson: true })
@@ -90,18 +92,19 @@ const make = Effect.gen(function* () {
       const response = yield* client.execute(request)
       const text = yield* response.text
       if (response.status < 200 || response.status >= 300) {
-        return yield* Effect.fail(yield* fromStatus(endpoint, response, text, key))
+        return yield* Effect.fail(yield* fromStatus(endpoint, response, text, key, method))
       }
       const json = yield* Effect.try({
         try: (): unknown => JSON.parse(text),
-        catch: () => new OpenRouterDecodeError({ endpoint, message: `GET ${endpoint}: response is not valid JSON` })
+        catch: () =>
+          new OpenRouterDecodeError({ endpoint, message: `${method} ${endpoint}: response is not valid JSON` })
       })
       return yield* Schema.decodeUnknown(schema)(json, { errors: "all" }).pipe(
-        Effect.mapError((error) => fromParseError(endpoint, error, key))
+        Effect.mapError((error) => fromParseError(endpoint, error, key, method))
       )
     }).pipe(
       Effect.catchTag("RequestError", "ResponseError", (error) =>
-        Effect.fail(fromHttpClientError(endpoint, error, key))
+        Effect.fail(fromHttpClientError(endpoint, error, key, method))
       ),
       Effect.timeoutFail({
         duration: timeout,
@@ -109,11 +112,12 @@ const make = Effect.gen(function* () {
           new OpenRouterTransportError({
             endpoint,
             reason: "Timeout",
-            message: `GET ${endpoint}: no response within ${Duration.format(timeout)}`
+            message: `${method} ${endpoint}: no response within ${Duration.format(timeout)}`
           })
       }),
       timed(endpoint)
     )
+  }
 
   const getKey = Effect.fn("OpenRouterClient.getKey")(function* (key: Redacted.Redacted<string>) {
     return (yield* call("/key", key, Envelope(KeyInfo))).data

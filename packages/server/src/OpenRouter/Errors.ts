@@ -87,7 +87,8 @@ export const fromStatus = (
   endpoint: string,
   response: HttpClientResponse.HttpClientResponse,
   text: string,
-  key: Redacted.Redacted<string>
+  key: Redacted.Redacted<string>,
+  method = "GET"
 ) =>
   Effect.gen(function* () {
     const status = response.status
@@ -95,7 +96,7 @@ export const fromStatus = (
       onNone: () => "",
       onSome: (envelope) => `: ${envelope.error.message.slice(0, 300)}`
     })
-    const message = scrub(`GET ${endpoint}: HTTP ${status}${said}`, key)
+    const message = scrub(`${method} ${endpoint}: HTTP ${status}${said}`, key)
     const retryAfterMs = yield* parseRetryAfter(response.headers["retry-after"])
     const retry = retryAfterMs === undefined ? {} : { retryAfterMs }
     switch (status) {
@@ -128,10 +129,11 @@ const parseRetryAfter = (value: string | undefined) =>
 export const fromHttpClientError = (
   endpoint: string,
   error: HttpClientError.HttpClientError,
-  key: Redacted.Redacted<string>
+  key: Redacted.Redacted<string>,
+  method = "GET"
 ): OpenRouterTransportError | OpenRouterDecodeError => {
   const detail = [error.description, ...causes(error.cause)].filter((s) => s !== undefined && s !== "").join(": ")
-  const message = scrub(`GET ${endpoint}: ${error.reason} error${detail === "" ? "" : `: ${detail}`}`, key)
+  const message = scrub(`${method} ${endpoint}: ${error.reason} error${detail === "" ? "" : `: ${detail}`}`, key)
   return error._tag === "ResponseError" && error.reason !== "Decode"
     ? new OpenRouterDecodeError({ endpoint, message })
     : new OpenRouterTransportError({ endpoint, reason: "Transport", message })
@@ -141,14 +143,15 @@ export const fromHttpClientError = (
 export const fromParseError = (
   endpoint: string,
   error: ParseResult.ParseError,
-  key: Redacted.Redacted<string>
+  key: Redacted.Redacted<string>,
+  method = "GET"
 ): OpenRouterDecodeError => {
   const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
     .slice(0, 5)
     .map((issue) => `${issue.path.map(String).join(".")}: ${issue.message}`)
   return new OpenRouterDecodeError({
     endpoint,
-    message: scrub(`GET ${endpoint}: unexpected response: ${issues.join("; ")}`, key)
+    message: scrub(`${method} ${endpoint}: unexpected response: ${issues.join("; ")}`, key)
   })
 }
 

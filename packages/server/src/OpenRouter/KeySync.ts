@@ -7,6 +7,8 @@ import {
   KeyInactive,
   KeyNotFound,
   ManagementKeyRequired,
+  ReconciliationCommands,
+  type ReconciliationEvents,
   SyncCommands,
   sumActivity,
   UpstreamRefused,
@@ -38,6 +40,21 @@ export interface SyncResult {
   /** The events appended (none when nothing changed). */
   readonly recorded: ReadonlyArray<StoredEvent>
 }
+
+/** What one reconciliation of one key found (openrouter-api.md, item 7). */
+export interface ReconcileResult {
+  readonly keyId: ApiKeyId
+  /** `ok` when the comparison ran; otherwise the outcome of the sync it starts with, or of reading activity. */
+  readonly outcome: "ok" | "invalid" | "failed"
+  readonly error: string | null
+  /** The discrepancies found (none when the figures agree). */
+  readonly found: ReadonlyArray<ReconciliationEvents.UsageDiscrepancyFound>
+  /** How many (date, model) rows were recorded again from OpenRouter's activity to heal them. */
+  readonly healed: number
+}
+
+/** The completed days `/activity` serves, the ones the reconciliation compares day by day. */
+const ACTIVITY_DAYS = 30
 
 /** Days of activity re-read after the first backfill: completed days can still be revised. */
 const REVISION_DAYS = 3
@@ -156,11 +173,13 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
         if (hash === undefined) return yield* nothing
         const activity = yield* withUpstreamRetry(client.getActivity(mgmt, hash))
         const backfilled = yield* onDatabase(SyncStatus.activityBackfilled(row.id))
+        const imported = yield* onDatabase(SyncStatus.historyImported(row.id))
         const since = DateTime.formatIsoDateUtc(DateTime.subtract(at, { days: REVISION_DAYS }))
         const today = utcDay(at)
         // Days inside the activity window come from /activity only; older ones from the year of analytics,
-        // taken once, with the first backfill (openrouter-api.md, item 5); today from hourly analytics.
-        const history = backfilled ? [] : yield* provideAnalytics(importHistory(mgmt, hash, at))
+        // taken once per key (openrouter-api.md, item 5): also for keys whose activity was backfilled before the
+        // import existed; today from hourly analytics.
+        const history = imported ? [] : yield* provideAnalytics(importHistory(mgmt, hash, at))
         // Today's split is an estimate: without it, today's growth still shows (unattributed).
         const running = yield* provideAnalytics(todaySoFar(mgmt, hash, at)).pipe(
           Effect.map((rows) => rows.filter((t) => t.date === today)),
@@ -171,8 +190,13 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
         const fromActivity = sumActivity(activity).filter((t) => t.date < today && (!backfilled || t.date >= since))
         const totals = [...history, ...fromActivity, ...running]
         const command = new SyncCommands.RecordActivity({ keyId: ApiKeyId.make(row.id), totals, at })
-        const backfill = backfilled ? Effect.void : SyncStatus.markActivityBackfilled(row.id, DateTime.formatIso(at))
-        return yield* dispatchEnding(command, metadata, Effect.zipRight(backfill, ending))
+        const stamp = DateTime.formatIso(at)
+        // The key's bookkeeping commits with its activity: marks of the backfill and the import, its key_sync row.
+        const marks = Effect.zipRight(
+          backfilled ? Effect.void : SyncStatus.markActivityBackfilled(row.id, stamp),
+          imported ? Effect.void : SyncStatus.markHistoryImported(row.id, stamp)
+        )
+        return yield* dispatchEnding(command, metadata, Effect.zipRight(marks, ending))
       })
 
     /** The account balance, through a management key; 403 or an all-zero answer = unknown. */
@@ -248,7 +272,74 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
       return ok
     })
 
+    /**
+     * OpenRouter's per-model figures of the key's completed days in the activity window, through the user's
+     * management key; None when the key has no per-model source (no management key, a management key itself,
+     * or not in OpenRouter's key list).
+     */
+    const upstreamDays = (row: ApiKeys.SyncTarget, at: DateTime.Utc) =>
+      Effect.gen(function* () {
+        const manager = yield* onDatabase(ApiKeys.managementKeyOf(row.userId, row.id))
+        if (Option.isNone(manager) || row.isManagementKey) return Option.none()
+        const mgmt = yield* openKey(manager.value)
+        // The pass's shared key list: a daily pass over every key must not list the account once per key.
+        const hash = yield* listing.hashOf(manager.value.id, listAll(mgmt), row)
+        if (hash === undefined) return Option.none()
+        const activity = yield* withUpstreamRetry(client.getActivity(mgmt, hash))
+        const today = utcDay(at)
+        return Option.some({
+          from: utcDay(DateTime.subtract(at, { days: ACTIVITY_DAYS })),
+          to: utcDay(DateTime.subtract(at, { days: 1 })),
+          totals: sumActivity(activity).filter((t) => t.date < today)
+        })
+      })
+
+    /**
+     * The daily reconciliation of one key (openrouter-api.md, item 7): a sync first (the `/key` snapshot the
+     * all-time check compares with, and the usual revision of the last days), then OpenRouter's activity of the
+     * whole window, compared and recorded again by the domain's `ReconcileUsage` (what differs is a
+     * `UsageDiscrepancyFound`; the figures heal). Noted in `key_sync`, so the daily pass survives restarts.
+     */
+    const reconcileKey = Effect.fn("KeySync.reconcileKey")(function* (
+      keyId: ApiKeyId,
+      origin: Origin,
+      actor: string | null
+    ) {
+      const synced = yield* syncKey(keyId, origin, actor)
+      if (synced.outcome !== "ok") {
+        return { keyId, outcome: synced.outcome, error: synced.error, found: [], healed: 0 } satisfies ReconcileResult
+      }
+      const row = yield* Effect.flatten(onDatabase(ApiKeys.syncTarget(keyId))).pipe(
+        Effect.mapError(() => new KeyNotFound())
+      )
+      const at = yield* DateTime.now
+      const days = yield* Effect.either(upstreamDays(row, at))
+      if (days._tag === "Left") {
+        if (days.left._tag === "KeyNotFound") return yield* days.left
+        const error = `activity: ${describe(days.left)}`
+        return { keyId, outcome: "failed", error, found: [], healed: 0 } satisfies ReconcileResult
+      }
+      const command = new ReconciliationCommands.ReconcileUsage({
+        keyId,
+        activity: Option.getOrNull(days.right),
+        today: utcDay(at),
+        at
+      })
+      const events = yield* dispatcher.dispatch(command, { metadata: metadataOf(origin, actor) })
+      yield* onDatabase(SyncStatus.markReconciled(row.id, DateTime.formatIso(at)))
+      const found = events.flatMap((e) => (e.event._tag === "UsageDiscrepancyFound" ? [e.event] : []))
+      return {
+        keyId,
+        outcome: "ok",
+        error: null,
+        found,
+        healed: events.length - found.length
+      } satisfies ReconcileResult
+    })
+
     return {
+      reconcileKey: (keyId: ApiKeyId, origin: Origin, actor: string | null) =>
+        reconcileKey(keyId, origin, actor).pipe(Effect.provideService(SyncSettings, settings)),
       syncKey: (keyId: ApiKeyId, origin: Origin, actor: string | null) =>
         syncKey(keyId, origin, actor).pipe(
           Effect.provideService(SyncSettings, settings),

@@ -12,6 +12,7 @@ import * as S from "./Simulator/Scenario.js"
 import type { UsageInit } from "./Simulator/Usage.js"
 import { addUsage } from "./Simulator/Usage.js"
 
+export { type Charge, charge, headroom } from "./Simulator/Completions.js"
 export { makeRng, realisticScenario, trafficTick } from "./Simulator/Realistic.js"
 export { generateKey, hashKey, labelOf } from "./Simulator/Scenario.js"
 export type { Endpoint, KeyInit, Scenario, SimActivityRow, SimKey, UsageInit }

@@ -21,6 +21,10 @@ export interface SyncSettingsShape {
   readonly reconcileInterval: Duration.Duration
   /** `POST /analytics/query` calls a minute over all keys (OpenRouter allows 64). */
   readonly analyticsPerMinute: number
+  /** Each polled key is reconciled with OpenRouter's figures once in this time (a day; openrouter-api.md, item 7). */
+  readonly usageReconciliationInterval: Duration.Duration
+  /** How often the supervisor looks for keys due for reconciliation (an hour; the first look a minute after start). */
+  readonly usageReconciliationCheck: Duration.Duration
 }
 
 const defaults: SyncSettingsShape = {
@@ -30,7 +34,9 @@ const defaults: SyncSettingsShape = {
   retryBase: Duration.seconds(1),
   validationInterval: Duration.hours(24),
   reconcileInterval: Duration.minutes(1),
-  analyticsPerMinute: 64
+  analyticsPerMinute: 64,
+  usageReconciliationInterval: Duration.hours(24),
+  usageReconciliationCheck: Duration.hours(1)
 }
 
 /**
@@ -54,7 +60,9 @@ export class SyncSettings extends Effect.Service<SyncSettings>()("orw/SyncSettin
       validationInterval: defaults.validationInterval,
       // Never above the minute the takeover bound (two minutes) is built on; never a spin.
       reconcileInterval: Duration.millis(Math.min(60_000, Math.max(100, reconcileMs))),
-      analyticsPerMinute: defaults.analyticsPerMinute
+      analyticsPerMinute: defaults.analyticsPerMinute,
+      usageReconciliationInterval: defaults.usageReconciliationInterval,
+      usageReconciliationCheck: defaults.usageReconciliationCheck
     } satisfies SyncSettingsShape
   })
 }) {

@@ -1,9 +1,10 @@
 import { SqlClient } from "@effect/sql"
-import type { ApiKeyId } from "@orw/domain"
-import { Duration, Effect, FiberMap, Random, Schedule, Stream, SubscriptionRef } from "effect"
+import { ApiKeyId } from "@orw/domain"
+import { DateTime, Duration, Effect, FiberMap, Random, Schedule, Stream, SubscriptionRef } from "effect"
 import { originOf } from "../App/Origin.js"
 import { EventBus } from "../EventBus.js"
 import * as ApiKeys from "../Projections/ApiKeys.js"
+import * as SyncStatus from "../SideTables/SyncStatus.js"
 import { KeySync } from "./KeySync.js"
 import { SyncLease } from "./SyncLease.js"
 import { SyncSettings } from "./SyncSettings.js"
@@ -112,6 +113,48 @@ export class SyncSupervisor extends Effect.Service<SyncSupervisor>()("orw/SyncSu
     yield* Effect.sleep(settings.validationInterval).pipe(
       Effect.zipRight(validateAll),
       Effect.forever,
+      Effect.forkScoped
+    )
+
+    /**
+     * The daily usage reconciliation (openrouter-api.md, item 7): every key this instance syncs that was not
+     * reconciled in the last interval (`key_sync.reconciled_at`, so restarts do not skip or repeat it) is
+     * reconciled, under the same bound on concurrent upstream work as the syncs.
+     */
+    const reconcileUsageOf = (keyId: ApiKeyId) =>
+      permits
+        .withPermits(1)(keySync.reconcileKey(keyId, originOf("sync"), null))
+        .pipe(
+          Effect.tap((result) =>
+            result.outcome !== "ok"
+              ? Effect.logWarning(`key reconciliation ${result.outcome}: ${result.error}`)
+              : result.found.length > 0
+                ? Effect.logWarning(`key reconciliation found ${result.found.length} discrepancies; healed`)
+                : Effect.logDebug("key reconciled")
+          ),
+          Effect.catchTag("KeyInactive", () => Effect.void),
+          Effect.catchAllCause((cause) => Effect.logError("key reconciliation crashed", cause)),
+          Effect.annotateLogs({ keyId })
+        )
+    const reconcileUsageDue = Effect.gen(function* () {
+      const before = DateTime.subtractDuration(yield* DateTime.now, settings.usageReconciliationInterval)
+      const due = yield* Effect.provideService(
+        SyncStatus.dueForReconciliation(yield* runningKeys, DateTime.formatIso(before)),
+        SqlClient.SqlClient,
+        sql
+      )
+      yield* Effect.forEach(
+        due.map((id) => ApiKeyId.make(id)),
+        reconcileUsageOf,
+        {
+          concurrency: settings.maxConcurrent,
+          discard: true
+        }
+      )
+    })
+    yield* reconcileUsageDue.pipe(
+      Effect.repeat(Schedule.spaced(settings.usageReconciliationCheck)),
+      Effect.delay(Duration.min(settings.usageReconciliationCheck, Duration.minutes(1))),
       Effect.forkScoped
     )
 

@@ -1,9 +1,10 @@
 import { SqlClient } from "@effect/sql"
 import type { Fragment } from "@effect/sql/Statement"
 import { ApiKeyId, isPolled, type KeyFlags, type KeySpend, keyHealth, keySpend, microsToUsd, UserId } from "@orw/domain"
-import { KeyRow } from "@orw/domain/Api"
+import { type Discrepancy, KeyRow } from "@orw/domain/Api"
 import { DateTime, Effect, Option } from "effect"
 import * as SyncStatus from "../SideTables/SyncStatus.js"
+import * as Discrepancies from "./Discrepancies.js"
 import { defineProjection, flag, iso } from "./Projection.js"
 import * as UsageStats from "./UsageStats.js"
 
@@ -121,7 +122,12 @@ const usd = (micros: number | null) => (micros === null ? null : microsToUsd(Num
  * A key as clients see it. The error of the last sync attempt (key_sync) shows only when it is newer than
  * the key's last change: re-activating a key clears its error.
  */
-const toKeyRow = (row: Row, sync: SyncStatus.SyncStatus | undefined, spend: KeySpend) =>
+const toKeyRow = (
+  row: Row,
+  sync: SyncStatus.SyncStatus | undefined,
+  spend: KeySpend,
+  discrepancy: Discrepancy | undefined
+) =>
   new KeyRow({
     id: ApiKeyId.make(row.id),
     name: row.name,
@@ -135,6 +141,7 @@ const toKeyRow = (row: Row, sync: SyncStatus.SyncStatus | undefined, spend: KeyS
     created_at: row.created_at,
     last_used_at: row.last_used_at,
     last_synced_at: sync?.lastSyncedAt ?? null,
+    last_attempt_at: sync?.lastAttemptAt ?? null,
     last_error:
       row.last_error ??
       (sync?.lastAttemptAt != null && sync.lastAttemptAt >= row.updated_at ? sync.lastError : null) ??
@@ -148,7 +155,8 @@ const toKeyRow = (row: Row, sync: SyncStatus.SyncStatus | undefined, spend: KeyS
     usage_total: usd(row.usage_total_micros),
     spend_today: microsToUsd(spend.today.cost),
     requests_today: spend.today.requests,
-    spend_total: microsToUsd(spend.total.cost)
+    spend_total: microsToUsd(spend.total.cost),
+    last_discrepancy: discrepancy ?? null
   })
 
 const select = (where: (sql: SqlClient.SqlClient) => Fragment) =>
@@ -161,6 +169,7 @@ const select = (where: (sql: SqlClient.SqlClient) => Fragment) =>
     const sync = yield* SyncStatus.ofKeys(rows.map((r) => r.id))
     const today = DateTime.formatIsoDateUtc(yield* DateTime.now)
     const lines = yield* UsageStats.linesOfKeys(rows.map((r) => r.id))
+    const discrepancies = yield* Discrepancies.latestOfKeys(rows.map((r) => r.id))
     return rows.map((row) => ({
       owner: UserId.make(row.user_id),
       row: toKeyRow(
@@ -169,7 +178,8 @@ const select = (where: (sql: SqlClient.SqlClient) => Fragment) =>
         keySpend(
           lines.filter((l) => l.keyId === row.id),
           today
-        )
+        ),
+        discrepancies.get(row.id)
       )
     }))
   }).pipe(Effect.orDie)

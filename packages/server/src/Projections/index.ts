@@ -2,6 +2,7 @@ import { AlertsProjection } from "./Alerts.js"
 import { ApiKeysProjection } from "./ApiKeys.js"
 import { ApiTokensProjection } from "./ApiTokens.js"
 import { BudgetsProjection } from "./Budgets.js"
+import { DiscrepanciesProjection } from "./Discrepancies.js"
 import type { Projection } from "./Projection.js"
 import { UsageStatsProjection } from "./UsageStats.js"
 import { UsersProjection } from "./Users.js"
@@ -17,5 +18,6 @@ export const allProjections: ReadonlyArray<Projection> = [
   ApiTokensProjection,
   BudgetsProjection,
   AlertsProjection,
-  WebhooksProjection
+  WebhooksProjection,
+  DiscrepanciesProjection
 ]

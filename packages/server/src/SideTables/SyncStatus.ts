@@ -75,6 +75,58 @@ export const markActivityBackfilled = (keyId: string, at: string) =>
       ON CONFLICT (key_id) DO UPDATE SET activity_backfilled_at = excluded.activity_backfilled_at`
   ).pipe(Effect.asVoid, Effect.orDie)
 
+/** Whether the key's year of analytics was imported (openrouter-api.md, item 5). */
+export const historyImported = (keyId: string) =>
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) =>
+      sql<{ history_imported_at: string | null }>`SELECT history_imported_at FROM key_sync WHERE key_id = ${keyId}`
+  ).pipe(
+    Effect.map((rows) => rows[0]?.history_imported_at != null),
+    Effect.orDie
+  )
+
+/** Notes that the key's year of analytics was imported at `at`. */
+export const markHistoryImported = (keyId: string, at: string) =>
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) => sql`INSERT INTO key_sync (key_id, history_imported_at) VALUES (${keyId}, ${at})
+      ON CONFLICT (key_id) DO UPDATE SET history_imported_at = excluded.history_imported_at`
+  ).pipe(Effect.asVoid, Effect.orDie)
+
+/** Notes that the key was reconciled at `at` (ISO 8601 UTC). */
+export const markReconciled = (keyId: string, at: string) =>
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) => sql`INSERT INTO key_sync (key_id, reconciled_at) VALUES (${keyId}, ${at})
+      ON CONFLICT (key_id) DO UPDATE SET reconciled_at = excluded.reconciled_at`
+  ).pipe(Effect.asVoid, Effect.orDie)
+
+/** When the key was last reconciled (ISO 8601 UTC), if ever. */
+export const reconciledAt = (keyId: string) =>
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) => sql<{ reconciled_at: string | null }>`SELECT reconciled_at FROM key_sync WHERE key_id = ${keyId}`
+  ).pipe(
+    Effect.map((rows) => rows[0]?.reconciled_at ?? null),
+    Effect.orDie
+  )
+
+/**
+ * Of `keyIds`, those due for the daily reconciliation: synced at least once, and not reconciled since
+ * `before` (ISO 8601 UTC).
+ */
+export const dueForReconciliation = (keyIds: ReadonlyArray<string>, before: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    keyIds.length === 0
+      ? Effect.succeed([])
+      : sql<{ key_id: string }>`SELECT key_id FROM key_sync WHERE ${sql.in("key_id", keyIds)}
+          AND last_synced_at IS NOT NULL AND (reconciled_at IS NULL OR reconciled_at < ${before}) ORDER BY key_id`
+  ).pipe(
+    Effect.map((rows) => rows.map((r) => r.key_id)),
+    Effect.orDie
+  )
+
 /** Keys by the outcome of their last sync (`never` when they have a row but no attempt), for /metrics. */
 export const countByState = Effect.flatMap(
   SqlClient.SqlClient,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ApiKeyCommands, ApiKeyId, UserId } from "@orw/domain"
-import { DateTime, Duration, Effect, Exit, Layer, Scope, Stream } from "effect"
+import { DateTime, Duration, Effect, Exit, Layer, Schedule, Scope, Stream } from "effect"
 import { Dispatcher } from "../../src/Dispatcher.js"
 import { Fault, Simulator } from "../../src/OpenRouter/Simulator.js"
 import { SyncSupervisor } from "../../src/OpenRouter/SyncSupervisor.js"
@@ -100,6 +100,34 @@ describe("SyncSupervisor", () => {
       }).pipe(
         Effect.provide(SyncSupervisor.Default.pipe(Layer.provideMerge(syncLayer(server.url, ":memory:", settings))))
       )
+    })
+  )
+
+  it.scopedLive("the daily reconciliation pass reconciles each synced key once per interval", () =>
+    Effect.gen(function* () {
+      const sim = new Simulator()
+      const server = yield* sim.serve()
+      const good = sim.addKey({ usage: { total: 5 } })
+      const often = {
+        ...settings,
+        usageReconciliationCheck: Duration.millis(100),
+        usageReconciliationInterval: Duration.hours(24)
+      }
+      yield* Effect.gen(function* () {
+        const events = yield* watchEvents
+        yield* registerUser("u1")
+        yield* storeKey("u1", "good", good)
+        yield* events.until((seen) => sawKeyEvent(seen, "KeyStatusRecorded", "good"))
+        yield* SyncStatus.reconciledAt("good").pipe(
+          Effect.repeat({ until: (at) => at !== null, schedule: Schedule.spaced("50 millis") }),
+          Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => new Error("never reconciled") })
+        )
+        const first = yield* SyncStatus.reconciledAt("good")
+        expect(first).not.toBeNull()
+        // Many checks later, still the same pass: once a day, not once a check.
+        yield* Effect.sleep("1 second")
+        expect(yield* SyncStatus.reconciledAt("good")).toBe(first)
+      }).pipe(Effect.provide(SyncSupervisor.Default.pipe(Layer.provideMerge(syncLayer(server.url, ":memory:", often)))))
     })
   )
 

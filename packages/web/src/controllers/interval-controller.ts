@@ -1,8 +1,10 @@
 import type { ReactiveController, ReactiveControllerHost } from "lit"
+import { isRetrying } from "./effect-task.js"
 
 /**
  * Calls `tick` every `ms` while the host is on the page and the tab is visible, so a page can
- * refresh live figures without polling from a hidden tab.
+ * refresh live figures without polling from a hidden tab; not while a read is retrying an unreachable
+ * server (it refreshes as soon as the server answers; a tick would only restart its backoff).
  */
 export class IntervalController implements ReactiveController {
   private _timer: ReturnType<typeof setInterval> | undefined
@@ -17,7 +19,7 @@ export class IntervalController implements ReactiveController {
 
   hostConnected(): void {
     this._timer = setInterval(() => {
-      if (document.visibilityState === "visible") this.tick()
+      if (document.visibilityState === "visible" && !isRetrying()) this.tick()
     }, this.ms)
   }
 

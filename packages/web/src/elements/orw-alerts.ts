@@ -4,7 +4,8 @@ import { Effect } from "effect"
 import { css, html, LitElement, nothing } from "lit"
 import { customElement, state } from "lit/decorators.js"
 import { EffectTask, errorMessage } from "../controllers/effect-task.js"
-import { dateTime, day, usd } from "../format.js"
+import { dateTime, day } from "../format.js"
+import { money } from "../money.js"
 import { rpc } from "../runtime.js"
 import { shared } from "../styles.js"
 
@@ -26,6 +27,13 @@ export class OrwAlerts extends LitElement {
         justify-content: space-between;
         margin-top: 0.75rem;
       }
+      @media (max-width: 720px) {
+        .pager span {
+          order: -1;
+          flex-basis: 100%;
+          text-align: center;
+        }
+      }
     `
   ]
 
@@ -46,17 +54,17 @@ export class OrwAlerts extends LitElement {
   private _row(alert: AlertRow, keys: ReadonlyArray<KeyRow>) {
     const key = alert.key_id === null ? "Account" : (keys.find((k) => k.id === alert.key_id)?.name ?? "Deleted key")
     return html`<tr>
-      <td>${dateTime(alert.fired_at)}</td>
-      <td>${KIND[alert.kind]}</td>
-      <td>${key}</td>
-      <td class="num">${alert.threshold === null ? "–" : `${alert.threshold} %`}</td>
-      <td class="num">${usd(alert.spent)} of ${usd(alert.amount)}</td>
-      <td>${alert.period} from ${day(alert.period_start)}</td>
+      <td data-label="Fired (UTC)" class="nowrap">${dateTime(alert.fired_at)}</td>
+      <td data-label="Kind">${KIND[alert.kind]}</td>
+      <td data-label="Budget of">${key}</td>
+      <td data-label="Threshold" class="num">${alert.threshold === null ? "–" : `${alert.threshold} %`}</td>
+      <td data-label="Spent of amount" class="num">${money(alert.spent)} of ${money(alert.amount)}</td>
+      <td data-label="Period">${alert.period} from ${day(alert.period_start)}</td>
     </tr>`
   }
 
   private _table({ items }: AlertList, keys: ReadonlyArray<KeyRow>) {
-    return html`<div class="scroll"><table>
+    return html`<div class="scroll"><table class="cards">
       <caption class="sr-only">Alerts, newest first</caption>
       <thead><tr><th scope="col">Fired (UTC)</th><th scope="col">Kind</th><th scope="col">Budget of</th>
         <th scope="col" class="num">Threshold</th><th scope="col" class="num">Spent of amount</th>

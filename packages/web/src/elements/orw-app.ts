@@ -2,19 +2,22 @@ import { provide } from "@lit/context"
 import { Router } from "@lit-labs/router"
 import type { UserResponse } from "@orw/domain/Rpc"
 import { Effect } from "effect"
-import { css, html, LitElement } from "lit"
+import { css, html, LitElement, nothing } from "lit"
 import { customElement, state } from "lit/decorators.js"
 import { logout } from "../auth.js"
 import { runtimeContext } from "../contexts/runtime-context.js"
 import { sessionContext } from "../contexts/session-context.js"
-import { UNAUTHENTICATED_EVENT } from "../controllers/effect-task.js"
-import { navigate, SIGNED_IN_EVENT } from "../navigation.js"
+import { CONNECTIVITY_EVENT, type Connectivity, UNAUTHENTICATED_EVENT } from "../controllers/effect-task.js"
+import { markOffline, markSettled, type Waiting } from "../controllers/retry.js"
+import { ACCOUNT_DELETED_EVENT, type LoginNotice, navigate, SIGNED_IN_EVENT } from "../navigation.js"
 import { type AppRuntime, makeRuntime, rpc } from "../runtime.js"
 import "./orw-alerts.js"
 import "./orw-dashboard.js"
+import "./orw-footer.js"
 import { SIGN_OUT_EVENT } from "./orw-header.js"
 import "./orw-keys.js"
 import "./orw-login.js"
+import "./orw-not-found.js"
 import "./orw-profile.js"
 import "./orw-register.js"
 import "./orw-tokens.js"
@@ -32,10 +35,25 @@ export class OrwApp extends LitElement {
       min-height: 100vh;
     }
     main {
-      max-width: 1100px;
+      max-width: 1200px;
       margin: 0 auto;
       padding: 1.5rem;
       outline: none;
+    }
+    @media (max-width: 600px) {
+      main {
+        padding: 1rem 0.75rem;
+      }
+    }
+    .offline {
+      max-width: 1200px;
+      margin: 1rem auto 0;
+      box-sizing: border-box;
+      padding: 0.5rem 0.75rem;
+      border-radius: 6px;
+      color: var(--fg);
+      background: var(--warn-bg);
+      border: 1px solid var(--warn);
     }
   `
 
@@ -46,6 +64,9 @@ export class OrwApp extends LitElement {
   @provide({ context: sessionContext })
   @state()
   accessor _me: UserResponse | null = null
+
+  /** Reads waiting for an unreachable server; while there is one, "offline, retrying" shows above the page. */
+  @state() accessor _waiting: Waiting = new Set()
 
   /** Who is signed in, asked once per page load and after each sign-in. */
   private _session: Promise<UserResponse | null> = Promise.resolve(null)
@@ -64,7 +85,7 @@ export class OrwApp extends LitElement {
       { path: "/tokens", enter: () => this._member(), render: () => html`<orw-tokens></orw-tokens>` },
       { path: "/profile", enter: () => this._member(), render: () => html`<orw-profile></orw-profile>` }
     ],
-    { fallback: { render: () => html`<h1>Page not found</h1><p><a href="/dashboard">Go to the dashboard</a></p>` } }
+    { fallback: { render: () => html`<orw-not-found></orw-not-found>` } }
   )
 
   override connectedCallback(): void {
@@ -74,6 +95,8 @@ export class OrwApp extends LitElement {
     this.addEventListener(UNAUTHENTICATED_EVENT, this._onUnauthenticated)
     this.addEventListener(SIGNED_IN_EVENT, this._onSignedIn)
     this.addEventListener(SIGN_OUT_EVENT, this._signOut)
+    this.addEventListener(ACCOUNT_DELETED_EVENT, this._onDeleted)
+    window.addEventListener(CONNECTIVITY_EVENT, this._onConnectivity)
   }
 
   override disconnectedCallback(): void {
@@ -81,6 +104,13 @@ export class OrwApp extends LitElement {
     this.removeEventListener(UNAUTHENTICATED_EVENT, this._onUnauthenticated)
     this.removeEventListener(SIGNED_IN_EVENT, this._onSignedIn)
     this.removeEventListener(SIGN_OUT_EVENT, this._signOut)
+    this.removeEventListener(ACCOUNT_DELETED_EVENT, this._onDeleted)
+    window.removeEventListener(CONNECTIVITY_EVENT, this._onConnectivity)
+  }
+
+  private readonly _onConnectivity = (event: Event): void => {
+    const { id, offline } = (event as CustomEvent<Connectivity>).detail
+    this._waiting = offline ? markOffline(this._waiting, id) : markSettled(this._waiting, id)
   }
 
   private _loadSession(): Promise<UserResponse | null> {
@@ -105,11 +135,16 @@ export class OrwApp extends LitElement {
     return false
   }
 
-  private readonly _onUnauthenticated = (): void => {
+  /** Back to sign-in, saying why (`notice`): the session ended, the user signed out, or deleted the account. */
+  private _leave(notice: LoginNotice): void {
     this._me = null
     this._session = Promise.resolve(null)
-    navigate("/login")
+    navigate(`/login?${notice}=1`)
   }
+
+  private readonly _onUnauthenticated = (): void => this._leave("expired")
+
+  private readonly _onDeleted = (): void => this._leave("deleted")
 
   private readonly _onSignedIn = (): void => {
     this._session = this._loadSession()
@@ -118,7 +153,7 @@ export class OrwApp extends LitElement {
 
   private readonly _signOut = async (): Promise<void> => {
     await this.runtime.runPromise(Effect.ignore(logout))
-    this._onUnauthenticated()
+    this._leave("signed-out")
   }
 
   protected override updated(): void {
@@ -131,7 +166,16 @@ export class OrwApp extends LitElement {
   override render() {
     return html`
       <orw-header email=${this._me?.email ?? ""} path=${window.location.pathname}></orw-header>
+      ${
+        this._waiting.size === 0
+          ? nothing
+          : html`<p class="offline" role="status">
+              <strong>Offline, retrying…</strong> The server cannot be reached; the figures shown are the last ones
+              loaded and refresh as soon as it answers again.
+            </p>`
+      }
       <main tabindex="-1">${this._router.outlet()}</main>
+      <orw-footer></orw-footer>
     `
   }
 }

@@ -50,6 +50,24 @@ export class OrwHeader extends LitElement {
     .who {
       color: var(--muted);
       font-size: 0.9rem;
+      overflow-wrap: anywhere;
+    }
+    /* A phone: the name and "Sign out" on the first line, the pages on a line of their own below. */
+    @media (max-width: 720px) {
+      header {
+        gap: 0.5rem 1rem;
+        padding: 0.75rem;
+      }
+      .brand {
+        flex: 1;
+      }
+      nav {
+        order: 3;
+        flex-basis: 100%;
+      }
+      .who {
+        display: none;
+      }
     }
     button {
       font: inherit;

@@ -7,13 +7,32 @@ import { EffectTask, errorMessage } from "../controllers/effect-task.js"
 import { type AppServices, rpc } from "../runtime.js"
 import { shared } from "../styles.js"
 
-/** Fired with the sentence that tells what changed (`detail`) after an action on a key succeeded. */
+/**
+ * Fired after an action on a key was answered, with the sentence that tells what happened (`detail`):
+ * `failed` when the answer is bad news (a sync that found the key invalid or failed), so the page shows
+ * it as an error, never in the success box.
+ */
 export const KEY_CHANGED_EVENT = "orw-key-changed"
+export interface KeyChanged {
+  readonly message: string
+  readonly failed: boolean
+}
 
-const syncSentence = (key: KeyRow, { outcome, error, recorded }: SyncResponse) =>
+/** Fired when an action on a key starts: the page clears what the previous one said. */
+export const KEY_ACTION_STARTED_EVENT = "orw-key-action-started"
+
+const syncOutcome = (key: KeyRow, { outcome, error, recorded }: SyncResponse): KeyChanged =>
   outcome === "ok"
-    ? `Synced ${key.name}: ${recorded.length === 0 ? "nothing new" : `${recorded.length} new facts recorded`}.`
-    : `Sync of ${key.name} ${outcome === "invalid" ? "found the key invalid" : "failed"}: ${error ?? "unknown error"}`
+    ? {
+        message: `Synced ${key.name}: ${recorded.length === 0 ? "nothing new" : `${recorded.length} new facts recorded`}.`,
+        failed: false
+      }
+    : {
+        message: `Sync of ${key.name} ${outcome === "invalid" ? "found the key invalid" : "failed"}: ${error ?? "unknown error"}`,
+        failed: true
+      }
+
+const done = (message: string): KeyChanged => ({ message, failed: false })
 
 /**
  * What can be done to one key: sync now (not for an inactive key, which the server refuses to sync),
@@ -24,8 +43,18 @@ export class OrwKeyActions extends LitElement {
   static override styles = [
     shared,
     css`
+      :host {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.25rem;
+      }
+      p.error,
+      div[role="group"] {
+        flex-basis: 100%;
+      }
       button {
-        margin: 0 0.25rem 0.25rem 0;
+        padding: 0.3rem 0.6rem;
+        font-size: 0.85rem;
       }
       input {
         width: 12rem;
@@ -40,14 +69,15 @@ export class OrwKeyActions extends LitElement {
 
   private readonly _action = new EffectTask(this, {
     autoRun: false,
-    effect: ([action]: readonly [Effect.Effect<string, unknown, AppServices>]) => action,
-    onComplete: (sentence) => {
+    effect: ([action]: readonly [Effect.Effect<KeyChanged, unknown, AppServices>]) => action,
+    onComplete: (changed) => {
       this._mode = "buttons"
-      this.dispatchEvent(new CustomEvent(KEY_CHANGED_EVENT, { detail: sentence, bubbles: true, composed: true }))
+      this.dispatchEvent(new CustomEvent(KEY_CHANGED_EVENT, { detail: changed, bubbles: true, composed: true }))
     }
   })
 
-  private _do(action: Effect.Effect<string, unknown, AppServices>): void {
+  private _do(action: Effect.Effect<KeyChanged, unknown, AppServices>): void {
+    this.dispatchEvent(new Event(KEY_ACTION_STARTED_EVENT, { bubbles: true, composed: true }))
     void this._action.run([action])
   }
 
@@ -62,7 +92,7 @@ export class OrwKeyActions extends LitElement {
     this._do(
       Effect.as(
         rpc((c) => c.renameKey({ key_id: key.id, name })),
-        `Renamed ${key.name} to ${name}.`
+        done(`Renamed ${key.name} to ${name}.`)
       )
     )
   }
@@ -70,11 +100,11 @@ export class OrwKeyActions extends LitElement {
   private _buttons(key: KeyRow, busy: boolean) {
     const sync = Effect.map(
       rpc((c) => c.syncKey({ key_id: key.id })),
-      (result) => syncSentence(key, result)
+      (result) => syncOutcome(key, result)
     )
     const toggle = Effect.as(
       rpc((c) => c.setKeyActive({ key_id: key.id, is_active: !key.is_active })),
-      `${key.is_active ? "Deactivated" : "Activated"} ${key.name}.`
+      done(`${key.is_active ? "Deactivated" : "Activated"} ${key.name}.`)
     )
     const verb = key.is_active ? "Deactivate" : "Activate"
     return html`
@@ -124,7 +154,9 @@ export class OrwKeyActions extends LitElement {
     this._do(
       Effect.as(
         rpc((c) => c.setKeyLimit({ key_id: key.id, limit, limit_reset })),
-        limit === null ? `Removed the limit of ${key.name} at OpenRouter.` : `Set ${key.name}'s limit at OpenRouter.`
+        done(
+          limit === null ? `Removed the limit of ${key.name} at OpenRouter.` : `Set ${key.name}'s limit at OpenRouter.`
+        )
       )
     )
   }
@@ -147,7 +179,7 @@ export class OrwKeyActions extends LitElement {
   private _confirmDelete(key: KeyRow, busy: boolean) {
     const remove = Effect.as(
       rpc((c) => c.deleteKey({ key_id: key.id })),
-      `Deleted ${key.name}.`
+      done(`Deleted ${key.name}.`)
     )
     return html`<div role="group" aria-label="Confirm deletion of ${key.name}">
       <p>Delete ${key.name}? Its stored key is destroyed.</p>
@@ -180,6 +212,6 @@ declare global {
     "orw-key-actions": OrwKeyActions
   }
   interface HTMLElementEventMap {
-    [KEY_CHANGED_EVENT]: CustomEvent<string>
+    [KEY_CHANGED_EVENT]: CustomEvent<KeyChanged>
   }
 }

@@ -6,6 +6,7 @@ import { customElement } from "lit/decorators.js"
 import { EffectTask, errorMessage } from "../controllers/effect-task.js"
 import { rpc } from "../runtime.js"
 import { shared } from "../styles.js"
+import { KEY_ACTION_STARTED_EVENT, KEY_CHANGED_EVENT, type KeyChanged } from "./orw-key-actions.js"
 
 /** Fired with the new key's row (`detail`) once a key is stored. */
 export const KEY_ADDED_EVENT = "orw-key-added"
@@ -22,12 +23,16 @@ export class OrwKeyAdd extends LitElement {
     onComplete: (row: KeyRow) => {
       this.renderRoot.querySelector("form")?.reset()
       this.dispatchEvent(new CustomEvent<KeyRow>(KEY_ADDED_EVENT, { detail: row, bubbles: true, composed: true }))
+      // Said by the page's one status line, which the next action on any key clears.
+      const added: KeyChanged = { message: `Added ${row.name} (${row.label}).`, failed: false }
+      this.dispatchEvent(new CustomEvent(KEY_CHANGED_EVENT, { detail: added, bubbles: true, composed: true }))
     }
   })
 
   private readonly _onSubmit = (event: SubmitEvent): void => {
     event.preventDefault()
     const data = new FormData(event.currentTarget as HTMLFormElement)
+    this.dispatchEvent(new Event(KEY_ACTION_STARTED_EVENT, { bubbles: true, composed: true }))
     void this._add.run([String(data.get("name") ?? "").trim(), String(data.get("key") ?? "").trim()])
   }
 
@@ -55,10 +60,7 @@ export class OrwKeyAdd extends LitElement {
         Starts with <code>sk-or-v1-</code> followed by 64 hex characters. It is encrypted at rest and never shown again;
         add a management key too to see per-model usage and your balance.
       </span>
-      ${this._add.render({
-        error: (error) => html`<p class="error" role="alert">${errorMessage(error)}</p>`,
-        complete: (row) => html`<p class="notice" role="status">Added ${row.name} (${row.label}).</p>`
-      })}
+      ${this._add.render({ error: (error) => html`<p class="error" role="alert">${errorMessage(error)}</p>` })}
       <div>
         <button class="primary" type="submit" ?disabled=${pending}>${pending ? "Adding…" : "Add key"}</button>
       </div>

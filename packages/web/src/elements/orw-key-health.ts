@@ -5,7 +5,7 @@ import { NEAR_LIMIT, remainingShare, usd } from "../format.js"
 import { shared } from "../styles.js"
 import "./orw-status-badge.js"
 
-const ORDER: ReadonlyArray<KeyStatus> = ["active", "failing", "invalid", "inactive"]
+const ORDER: ReadonlyArray<KeyStatus> = ["active", "limit reached", "failing", "invalid", "inactive"]
 
 /** How the user's keys are doing: how many per health status, and which keys are close to their limit. */
 @customElement("orw-key-health")
@@ -50,7 +50,11 @@ export class OrwKeyHealth extends LitElement {
           : html`<p><strong>Near their limit</strong> (under ${NEAR_LIMIT * 100}% left):</p>
               <ul>
                 ${near.map((key) => {
-                  const left = `${usd(key.limit_remaining ?? 0)} of ${usd(key.limit ?? 0)} left (${key.limit_reset ?? "never resets"})`
+                  const reset = key.limit_reset === null ? "never resets" : `resets ${key.limit_reset}`
+                  const left =
+                    key.limit_remaining === 0
+                      ? `limit of ${usd(key.limit ?? 0)} reached (${reset})`
+                      : `${usd(key.limit_remaining ?? 0)} of ${usd(key.limit ?? 0)} left (${reset})`
                   return html`<li class="near">${key.name}: ${left}</li>`
                 })}
               </ul>`

@@ -3,7 +3,7 @@ import { html, LitElement, nothing } from "lit"
 import { customElement } from "lit/decorators.js"
 import { login } from "../auth.js"
 import { EffectTask, errorMessage } from "../controllers/effect-task.js"
-import { SIGNED_IN_EVENT } from "../navigation.js"
+import { LOGIN_NOTICES, type LoginNotice, SIGNED_IN_EVENT } from "../navigation.js"
 import { shared } from "../styles.js"
 
 /** The sign-in form; on success the server sets the session cookie and the app opens the dashboard. */
@@ -25,14 +25,16 @@ export class OrwLogin extends LitElement {
 
   override render() {
     const pending = this._login.status === TaskStatus.PENDING
+    const query = new URLSearchParams(window.location.search)
+    // The notice is about how the user got here: gone once they try to sign in.
+    const notice =
+      this._login.status === TaskStatus.INITIAL
+        ? (Object.keys(LOGIN_NOTICES) as Array<LoginNotice>).find((key) => query.has(key))
+        : undefined
     return html`
       <section class="card narrow" aria-labelledby="login-title">
         <h1 id="login-title">Sign in</h1>
-        ${
-          new URLSearchParams(window.location.search).has("registered")
-            ? html`<p class="notice" role="status">Your account is ready: sign in with it.</p>`
-            : nothing
-        }
+        ${notice === undefined ? nothing : html`<p class="notice" role="status">${LOGIN_NOTICES[notice]}</p>`}
         <form @submit=${this._onSubmit}>
           <label>Email <input name="email" type="email" autocomplete="username" required autofocus /></label>
           <label>Password <input name="password" type="password" autocomplete="current-password" required /></label>

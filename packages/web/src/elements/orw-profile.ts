@@ -4,10 +4,11 @@ import type { UserResponse } from "@orw/domain/Rpc"
 import { Effect, Redacted } from "effect"
 import { html, LitElement, nothing } from "lit"
 import { customElement, state } from "lit/decorators.js"
-import { login, logout } from "../auth.js"
+import { deleteAccount, login } from "../auth.js"
 import { sessionContext } from "../contexts/session-context.js"
-import { EffectTask, errorMessage, UNAUTHENTICATED_EVENT } from "../controllers/effect-task.js"
+import { EffectTask, errorMessage } from "../controllers/effect-task.js"
 import { day } from "../format.js"
+import { ACCOUNT_DELETED_EVENT } from "../navigation.js"
 import { rpc } from "../runtime.js"
 import { shared } from "../styles.js"
 import "./orw-password-rules.js"
@@ -43,9 +44,8 @@ export class OrwProfile extends LitElement {
 
   private readonly _delete = new EffectTask(this, {
     autoRun: false,
-    effect: ([password]: readonly [string]) =>
-      rpc((c) => c.deleteAccount({ password: Redacted.make(password) })).pipe(Effect.zipRight(Effect.ignore(logout))),
-    onComplete: () => this.dispatchEvent(new Event(UNAUTHENTICATED_EVENT, { bubbles: true, composed: true }))
+    effect: ([password]: readonly [string]) => deleteAccount(password),
+    onComplete: () => this.dispatchEvent(new Event(ACCOUNT_DELETED_EVENT, { bubbles: true, composed: true }))
   })
 
   private readonly _onChange = (event: SubmitEvent): void => {

@@ -15,6 +15,9 @@ export class OrwTokens extends LitElement {
   static override styles = [
     shared,
     css`
+      code {
+        overflow-wrap: anywhere;
+      }
       code.secret {
         display: block;
         word-break: break-all;
@@ -33,6 +36,12 @@ export class OrwTokens extends LitElement {
   /** The token just created: its secret stays on screen until dismissed or the page is left. */
   @state() accessor _created: CreatedToken | null = null
   @state() accessor _copied = false
+  /** The token whose revocation awaits a "Yes, revoke". */
+  @state() accessor _confirming = ""
+  /** The action started last: only its answer is shown (the previous one's no longer applies). */
+  @state() accessor _last: "create" | "revoke" | null = null
+  /** What the last revocation did. */
+  @state() accessor _revoked = ""
 
   private readonly _tokens = new EffectTask(this, { args: () => [] as const, effect: () => rpc((c) => c.listTokens()) })
 
@@ -54,11 +63,31 @@ export class OrwTokens extends LitElement {
         rpc((c) => c.revokeToken({ token_id: token.id })),
         token
       ),
-    onComplete: () => void this._tokens.run()
+    onComplete: (token) => {
+      this._revoked = `Revoked ${token.name}: it no longer opens the API.`
+      void this._tokens.run()
+    }
   })
+
+  /** Asks first; the keyboard lands on the answer. */
+  private _confirm(token: TokenRow): void {
+    this._confirming = token.id
+    void this.updateComplete.then(() =>
+      this.renderRoot.querySelector<HTMLElement>('[role="group"] button.danger')?.focus()
+    )
+  }
+
+  private _startRevoke(token: TokenRow): void {
+    this._last = "revoke"
+    this._confirming = ""
+    this._revoked = ""
+    void this._revoke.run([token])
+  }
 
   private readonly _onSubmit = (event: SubmitEvent): void => {
     event.preventDefault()
+    this._last = "create"
+    this._revoked = ""
     void this._create.run([String(new FormData(event.currentTarget as HTMLFormElement).get("name") ?? "").trim()])
   }
 
@@ -78,35 +107,42 @@ export class OrwTokens extends LitElement {
     </div>`
   }
 
+  private _actions(token: TokenRow) {
+    if (!token.is_active) return nothing
+    if (this._confirming === token.id)
+      return html`<div class="row" role="group" aria-label="Confirm revoking ${token.name}">
+        <span>Revoke ${token.name}? Whatever uses it stops working at once.</span>
+        <button type="button" class="danger" @click=${() => this._startRevoke(token)}>Yes, revoke</button>
+        <button type="button" @click=${() => (this._confirming = "")}>Cancel</button>
+      </div>`
+    return html`<button type="button" class="danger" aria-label="Revoke: ${token.name}"
+      ?disabled=${this._revoke.status === TaskStatus.PENDING} @click=${() => this._confirm(token)}>
+      Revoke
+    </button>`
+  }
+
   private _row(token: TokenRow) {
     return html`<tr class=${token.is_active ? "" : "revoked"}>
       <th scope="row">${token.name}</th>
-      <td>${day(token.created_at)}</td>
-      <td>${dateTime(token.last_used_at)}</td>
-      <td>${token.is_active ? "Active" : `Revoked ${day(token.revoked_at, "")}`}</td>
-      <td>
-        ${
-          token.is_active
-            ? html`<button type="button" class="danger" aria-label="Revoke: ${token.name}"
-                ?disabled=${this._revoke.status === TaskStatus.PENDING} @click=${() => void this._revoke.run([token])}>
-                Revoke
-              </button>`
-            : nothing
-        }
-      </td>
+      <td data-label="Created">${day(token.created_at)}</td>
+      <td data-label="Last used (UTC)">${dateTime(token.last_used_at)}</td>
+      <td data-label="Status">${token.is_active ? "Active" : `Revoked ${day(token.revoked_at, "")}`}</td>
+      <td>${this._actions(token)}</td>
     </tr>`
   }
 
   override render() {
-    const tokens = this._tokens.value ?? []
-    const error = [this._create, this._revoke, this._tokens].find((task) => task.status === TaskStatus.ERROR)?.error
+    // Active tokens first; revoked ones stay listed, marked, below them.
+    const tokens = [...(this._tokens.value ?? [])].sort((a, b) => Number(b.is_active) - Number(a.is_active))
+    const action = this._last === "create" ? this._create : this._last === "revoke" ? this._revoke : undefined
+    const error = [action, this._tokens].find((task) => task?.status === TaskStatus.ERROR)?.error
     return html`
       <h1>API tokens</h1>
       <section class="card">
         <form @submit=${this._onSubmit} aria-labelledby="create-title">
           <h2 id="create-title">Create a token</h2>
           <span class="hint">Tokens read your figures through the REST API (<code>/api/v1/*</code>, header
-            <code>Authorization: Bearer or_api_…</code>).</span>
+            <code>Authorization: Bearer or_api_…</code>); its reference is at <a href="/docs" rel="external">/docs</a>.</span>
           <div class="row">
             <label>Name <input name="name" required maxlength="100" placeholder="Grafana" /></label>
           </div>
@@ -115,12 +151,13 @@ export class OrwTokens extends LitElement {
         ${this._created === null ? nothing : this._shownOnce(this._created)}
       </section>
       ${error === undefined ? nothing : html`<p class="error" role="alert">${errorMessage(error)}</p>`}
+      <p class=${this._revoked === "" ? "" : "notice"} role="status">${this._revoked}</p>
       <section class="card" aria-labelledby="tokens-title">
         <h2 id="tokens-title">Your tokens</h2>
         ${
           tokens.length === 0
             ? html`<p class="muted">${this._tokens.value === undefined ? "Loading…" : "No tokens yet."}</p>`
-            : html`<table>
+            : html`<table class="cards">
                 <caption class="sr-only">Your API tokens</caption>
                 <thead><tr><th scope="col">Name</th><th scope="col">Created</th><th scope="col">Last used (UTC)</th>
                   <th scope="col">Status</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>

@@ -49,6 +49,10 @@ export class OrwWebhooks extends LitElement {
         box-sizing: border-box;
         min-width: 0;
       }
+      /* The two fields' boxes on one line, whatever their heights (a select is shorter than an input). */
+      .fields {
+        align-items: end;
+      }
       .url-field {
         flex: 1 1 16rem;
         min-width: 0;
@@ -177,7 +181,7 @@ export class OrwWebhooks extends LitElement {
             <button type="button" @click=${() => (this._deleting = "")}>Cancel</button>
           </div>`
         : html`<div class="row">
-            <button type="button" aria-label="Send a test to ${hook.url}" ?disabled=${busy} @click=${() => this._test(hook)}>
+            <button type="button" aria-label="Send test to ${hook.url}" ?disabled=${busy} @click=${() => this._test(hook)}>
               Send test
             </button>
             <button type="button" class="danger" aria-label="Delete the webhook ${hook.url}"
@@ -205,7 +209,7 @@ export class OrwWebhooks extends LitElement {
         <form @submit=${this._onSubmit} aria-labelledby="add-title">
           <h2 id="add-title">Add a webhook</h2>
           <span class="hint">Every alert is POSTed to each webhook, signed with its secret, and retried until a 2xx (up to 24 h).</span>
-          <div class="row">
+          <div class="row fields">
             <label class="url-field">URL <input name="url" type="url" required placeholder="https://hooks.example.com/orw" /></label>
             <label>Format
               <select name="format">${FORMATS.map((f) => html`<option value=${f.value}>${f.label}</option>`)}</select>

@@ -1,4 +1,4 @@
-import { type SyncCommands, UtcDate, usdToMicros } from "@orw/domain"
+import { nanosToMicros, type SyncCommands, UtcDate, usdToNanos } from "@orw/domain"
 import { DateTime, Duration, Effect, RateLimiter, type Redacted } from "effect"
 import { OpenRouterClient } from "../Client.js"
 import type { OpenRouterError } from "../Errors.js"
@@ -34,29 +34,36 @@ type Totals = SyncCommands.ActivityTotals
 
 /**
  * Analytics rows as the domain records them, summed per (UTC date, model): cost = total_usage − byok_usage
- * (total_usage includes BYOK inference), byok_cost = byok_usage, requests, tokens in and out. Each row goes
- * to micro-dollars before summing, so the sum of exact integers stays exact. Rows without a bucket are dropped.
+ * (total_usage includes BYOK inference), byok_cost = byok_usage, requests, tokens in and out. Money is summed
+ * in nano-dollars and rounded to micro-dollars once per (date, model) (the domain's `usdToNanos`: hourly rows
+ * rounded one by one drifted). Rows without a bucket are dropped.
  */
 export const analyticsTotals = (rows: ReadonlyArray<AnalyticsRow>): ReadonlyArray<Totals> => {
-  const sums = new Map<string, Totals>()
+  const sums = new Map<string, { totals: Totals; costNanos: number; byokNanos: number }>()
   for (const row of rows) {
     const bucket = bucketOf(row)
     if (bucket === undefined) continue
     const date = UtcDate.make(bucket.slice(0, 10))
     const slot = `${date}|${row.model}`
     const before = sums.get(slot)
-    const byok = usdToMicros(row.byok_usage)
+    const byok = usdToNanos(row.byok_usage)
+    const costNanos = (before?.costNanos ?? 0) + usdToNanos(row.total_usage) - byok
+    const byokNanos = (before?.byokNanos ?? 0) + byok
     sums.set(slot, {
-      date,
-      model: row.model,
-      requests: (before?.requests ?? 0) + Math.round(row.request_count),
-      tokensInput: (before?.tokensInput ?? 0) + Math.round(row.tokens_prompt),
-      tokensOutput: (before?.tokensOutput ?? 0) + Math.round(row.tokens_completion),
-      cost: (before?.cost ?? 0) + usdToMicros(row.total_usage) - byok,
-      byokCost: (before?.byokCost ?? 0) + byok
+      costNanos,
+      byokNanos,
+      totals: {
+        date,
+        model: row.model,
+        requests: (before?.totals.requests ?? 0) + Math.round(row.request_count),
+        tokensInput: (before?.totals.tokensInput ?? 0) + Math.round(row.tokens_prompt),
+        tokensOutput: (before?.totals.tokensOutput ?? 0) + Math.round(row.tokens_completion),
+        cost: nanosToMicros(costNanos),
+        byokCost: nanosToMicros(byokNanos)
+      }
     })
   }
-  return [...sums.values()].sort((a, b) => (a.date + a.model).localeCompare(b.date + b.model))
+  return [...sums.values()].map((s) => s.totals).sort((a, b) => (a.date + a.model).localeCompare(b.date + b.model))
 }
 
 const iso = (at: DateTime.Utc) => DateTime.formatIso(at).replace(/\.\d{3}Z$/, "Z")

@@ -1,5 +1,13 @@
 /** The endpoints the simulator serves, relative to its base path. */
-export type Endpoint = "/key" | "/activity" | "/keys" | "/credits" | "/models" | "/analytics/query" | "/keys/{hash}"
+export type Endpoint =
+  | "/key"
+  | "/activity"
+  | "/keys"
+  | "/credits"
+  | "/models"
+  | "/analytics/query"
+  | "/chat/completions"
+  | "/keys/{hash}"
 
 /** A fault the simulator injects instead of (or on top of) the normal response. */
 export type Fault =

@@ -1,3 +1,4 @@
+import { charge } from "./Completions.js"
 import type { Scenario, SimActivityRow, SimKey, SimModel } from "./Scenario.js"
 import { addKey, emptyScenario, generateKey, toNano } from "./Scenario.js"
 import { addUsage, daysBefore, usageWindows } from "./Usage.js"
@@ -92,21 +93,6 @@ const spendOnce = (scenario: Scenario, simKey: SimKey, rng: Rng, now: Date, date
   )
 }
 
-/** What a key is still allowed to spend in its limit's window, in nano-dollars (Infinity without a limit). */
-const headroom = (k: SimKey, now: Date): number => {
-  if (k.limit === null) return Number.POSITIVE_INFINITY
-  const u = usageWindows(k, now, "usage")
-  const used =
-    k.limit_reset === "daily"
-      ? u.daily
-      : k.limit_reset === "weekly"
-        ? u.weekly
-        : k.limit_reset === "monthly"
-          ? u.monthly
-          : u.total
-  return Math.max(0, toNano(k.limit) - used)
-}
-
 /** A key's average day over the 90 completed days before `now`: nano-dollars, requests, tokens. */
 const averageDay = (k: SimKey, now: Date) => {
   const from = daysBefore(now, 90)
@@ -124,20 +110,20 @@ const averageDay = (k: SimKey, now: Date) => {
 /**
  * Live traffic for the demo at a realistic rate: each tick is `share` of a day (tick length / 24 h), and
  * spends that share of a random key's average day (so today's bar ends in scale with the 90 days before
- * it), with whole requests drawn to the same rate. Like OpenRouter, a key past its limit stops spending
- * (its calls would get 402): spend never exceeds what the limit leaves.
+ * it), with whole requests drawn to the same rate. It spends through the simulator's one rule (`charge`, as
+ * `POST /chat/completions` does): a key past its limit is refused (402) and its spend stops growing.
  */
 export const trafficTick = (scenario: Scenario, rng: Rng, now: Date, share = 3 / 86_400): void => {
-  const keys = scenario.keys.filter((k) => !k.is_management_key && !k.disabled && headroom(k, now) > 0)
+  const keys = scenario.keys.filter((k) => !k.is_management_key && !k.disabled)
   if (keys.length === 0) return
   const key = pick(rng, keys)
   const day = averageDay(key, now)
   const scale = share * keys.length * (0.5 + rng())
-  const usage = Math.min(Math.round(day.usage * scale), headroom(key, now))
+  const usage = Math.round(day.usage * scale)
   const requests = Math.floor(day.requests * scale + rng())
   if (usage <= 0 && requests === 0) return
   const model = pick(rng, scenario.models)
-  addUsage(
+  charge(
     scenario,
     key,
     usage / 1e9,

@@ -1,6 +1,7 @@
 import { type AnalyticsOptions, queryAnalytics } from "./Analytics.js"
+import { chatCompletion, headroom } from "./Completions.js"
 import type { Scenario, SimKey } from "./Scenario.js"
-import { fromNano, toNano } from "./Scenario.js"
+import { fromNano } from "./Scenario.js"
 import { daysBefore, usageWindows } from "./Usage.js"
 
 /** What a route answers, before faults are applied. */
@@ -35,17 +36,23 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/
 /** Answers one request from the scenario at `now`. */
 export const route = (scenario: Scenario, now: Date, req: RouteRequest, analytics: AnalyticsOptions): Reply => {
   const patch = /^\/keys\/([0-9a-f]{64})$/.exec(req.endpoint)
-  const method = patch !== null ? "PATCH" : req.endpoint === "/analytics/query" ? "POST" : "GET"
+  const method =
+    patch !== null
+      ? "PATCH"
+      : req.endpoint === "/analytics/query" || req.endpoint === "/chat/completions"
+        ? "POST"
+        : "GET"
   if (req.endpoint === "/models" && req.method === "GET") {
     return { status: 200, body: { data: scenario.models.map(modelJson) } }
   }
-  const known = ["/key", "/activity", "/keys", "/credits", "/analytics/query"]
+  const known = ["/key", "/activity", "/keys", "/credits", "/analytics/query", "/chat/completions"]
   if (!known.includes(req.endpoint) && patch === null) return errorReply(404, "Not Found")
   if (req.method !== method) return errorReply(405, "Method Not Allowed")
   if (req.bearer === undefined) return errorReply(401, "No auth credentials found")
   const caller = scenario.keys.find((k) => k.key === req.bearer)
   if (caller === undefined || caller.disabled || isExpired(caller, now)) return errorReply(401, "User not found.")
   if (req.endpoint === "/key") return { status: 200, body: { data: keyJson(caller, now) } }
+  if (req.endpoint === "/chat/completions") return chatCompletion(scenario, caller, now, req.body)
   if (!caller.is_management_key) return errorReply(403, "Only management keys can perform this operation")
   if (patch !== null) return patchKey(scenario, now, patch[1] ?? "", req.body)
   if (req.endpoint === "/analytics/query") return queryAnalytics(scenario, now, req.body, analytics)
@@ -65,12 +72,10 @@ const isExpired = (k: SimKey, now: Date): boolean =>
 export const usageFields = (k: SimKey, now: Date) => {
   const u = usageWindows(k, now, "usage")
   const b = usageWindows(k, now, "byok")
-  const window = k.limit_reset === "daily" ? "daily" : k.limit_reset === "weekly" ? "weekly" : "monthly"
-  const pick = k.limit_reset === null ? "total" : window
-  const used = u[pick] + (k.include_byok_in_limit ? b[pick] : 0)
   return {
     limit: k.limit,
-    limit_remaining: k.limit === null ? null : fromNano(Math.max(0, toNano(k.limit) - used)),
+    // The same figure the spending rule checks (Completions.ts): 0 means the key's calls get 402.
+    limit_remaining: k.limit === null ? null : fromNano(headroom(k, now)),
     limit_reset: k.limit_reset,
     include_byok_in_limit: k.include_byok_in_limit,
     usage: fromNano(u.total),
