@@ -14,6 +14,7 @@ export interface Benchmark {
 
 /** Every benchmark module; add yours here. */
 const modules: ReadonlyArray<() => Promise<{ benchmarks: ReadonlyArray<Benchmark> }>> = [
+  () => import("./http.js"),
   () => import("./sync.js"),
   () => import("./start.js"),
   () => import("./web.js"),

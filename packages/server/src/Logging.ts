@@ -44,12 +44,43 @@ export const jsonLogger = Logger.make<unknown, string>(
   }
 )
 
-/** {@link jsonLogger} writing its lines to stdout. */
+/**
+ * Lines on their way to stdout. A write to a pipe or file is a synchronous system call in Node, one per
+ * line was one per request (the access log): lines are gathered and written once per turn of the event
+ * loop (sooner past 64 KB), and whatever is left when the process exits, so none is lost on shutdown.
+ */
+const stdoutLines = (() => {
+  const pending: Array<string> = []
+  let bytes = 0
+  let scheduled = false
+  let hooked = false
+  const flush = () => {
+    scheduled = false
+    if (pending.length === 0) return
+    const chunk = pending.join("")
+    pending.length = 0
+    bytes = 0
+    process.stdout.write(chunk)
+  }
+  return (line: string) => {
+    if (!hooked) {
+      hooked = true
+      process.on("exit", flush)
+    }
+    pending.push(line)
+    bytes += line.length
+    if (bytes >= 65_536) flush()
+    else if (!scheduled) {
+      scheduled = true
+      setImmediate(flush)
+    }
+  }
+})()
+
+/** {@link jsonLogger} writing its lines to stdout, buffered (see `stdoutLines`). */
 export const json = Logger.replace(
   Logger.defaultLogger,
-  Logger.map(jsonLogger, (line) => {
-    process.stdout.write(`${line}\n`)
-  })
+  Logger.map(jsonLogger, (line) => stdoutLines(`${line}\n`))
 )
 
 /** Readable text: coloured when a person watches the terminal, logfmt (no colour codes) into a pipe or file. */

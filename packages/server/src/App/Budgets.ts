@@ -12,7 +12,6 @@ import {
   microsToUsd,
   periodOf,
   projectedSpend,
-  sumUsage,
   type UserId,
   usdToMicros
 } from "@orw/domain"
@@ -20,7 +19,7 @@ import { BudgetList, BudgetRow, type CreateBudgetRequest, type UpdateBudgetReque
 import { DateTime, Effect, Option } from "effect"
 import { Dispatcher } from "../Dispatcher.js"
 import * as Budgets from "../Projections/Budgets.js"
-import { effectiveUsage } from "../Projections/UsageStats.js"
+import * as UsageStats from "../Projections/UsageStats.js"
 import { metadataOf, type Origin } from "./Origin.js"
 
 /** A budget's current period and its spend, from the same effective rows and exact sums as /api/v1/stats. */
@@ -30,13 +29,13 @@ export const figuresOf = (
 ) =>
   Effect.gen(function* () {
     const window = periodOf(budget.period, now)
-    const lines = yield* effectiveUsage({
+    const sum = yield* UsageStats.total({
       userId: budget.userId,
       keyId: budget.keyId ?? undefined,
       startDate: window.start,
       endDate: addDays(window.end, -1)
     })
-    const spent = sumUsage(lines).cost
+    const spent = sum.cost
     return { window, spent, projected: projectedSpend(spent, window, now) }
   })
 

@@ -3,6 +3,7 @@ import { type HttpApp, HttpIncomingMessage, HttpServerRequest, HttpServerRespons
 import { Cause, Clock, Config, Effect, Option } from "effect"
 import { AppConfig } from "../Config.js"
 import * as Metrics from "../Metrics.js"
+import { compressResponse } from "./Compression.js"
 import { detailResponse, failureResponse } from "./Errors.js"
 import { interruptedResponse, tracked } from "./Lifecycle.js"
 import { routeLabeler, rpcTags } from "./Metrics.js"
@@ -26,8 +27,8 @@ const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,100}$/
 /**
  * The outermost middleware, around everything the router serves: a request id (`X-Request-Id`) and the
  * request's context, the Host check, the security headers on every response (errors and 404s too), the
- * `{"detail"}` answer to anything that failed (a defect is logged, never shown), an access log line and
- * the request counter.
+ * `{"detail"}` answer to anything that failed (a defect is logged, never shown), compression of the JSON
+ * answers (br/gzip as Accept-Encoding asks, see Compression.ts), an access log line and the request counter.
  */
 export const makeEdge = Effect.gen(function* () {
   const config = yield* AppConfig
@@ -63,7 +64,7 @@ export const makeEdge = Effect.gen(function* () {
             )
       // The RPC answers carry sessions' data and a created token's secret, like the API's.
       const noStore = (path.startsWith("/api/") || path === "/rpc") && response.headers["cache-control"] === undefined
-      const answered = HttpServerResponse.setHeaders(response, {
+      const answered = HttpServerResponse.setHeaders(compressResponse(response, request.headers["accept-encoding"]), {
         ...securityHeaders(path),
         ...(noStore ? { "cache-control": "no-store" } : {}),
         "x-request-id": requestId

@@ -10,6 +10,17 @@ export const RETRY_AFTER_SECONDS = 5
 
 type Phase = "starting" | "serving" | "draining"
 
+/** What the Node server and the app share about the server's life. */
+export interface LifecycleState {
+  phase: Phase
+  inFlight: number
+  /**
+   * Set by the app once it serves: answers a request before any `request` listener (and so before the
+   * Effect runtime) when it is one it handles alone, e.g. `GET /healthz`; returns whether it did.
+   */
+  probe?: ((request: NodeHttp.IncomingMessage, response: NodeHttp.ServerResponse) => boolean) | undefined
+}
+
 /**
  * The life of the Node server under the app: its phase, the requests in flight, and the deadline after
  * which a draining server answers what is still running with 503. Provided by `listen`; absent in tests
@@ -19,7 +30,7 @@ export class ServerLifecycle extends Context.Tag("orw/ServerLifecycle")<
   ServerLifecycle,
   {
     readonly server: NodeHttp.Server
-    readonly state: { phase: Phase; inFlight: number }
+    readonly state: LifecycleState
     /** Completed when the last in-flight request of a draining server is answered. */
     readonly idle: Deferred.Deferred<void>
     /** Completed when the drain's time is up. */

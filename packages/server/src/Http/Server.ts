@@ -4,7 +4,7 @@ import type * as NodeStream from "node:stream"
 import { HttpApiBuilder, type HttpRouter, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { OrwApi } from "@orw/domain/Api"
-import { Deferred, Effect, Layer } from "effect"
+import { Deferred, Effect, Layer, Option } from "effect"
 import { Accounts } from "../App/Accounts.js"
 import { AlertsService } from "../App/Alerts.js"
 import { BudgetsService } from "../App/Budgets.js"
@@ -14,6 +14,7 @@ import { Tokens } from "../App/Tokens.js"
 import { WebhooksService } from "../App/Webhooks.js"
 import { Jwt } from "../Auth/Jwt.js"
 import { Passwords } from "../Auth/Passwords.js"
+import { AppConfig } from "../Config.js"
 import * as Core from "../Core.js"
 import { SyncSupervisor } from "../OpenRouter/SyncSupervisor.js"
 import { ServerLock } from "../ServerLock.js"
@@ -26,9 +27,9 @@ import { AlertsHandlers, BudgetsHandlers, WebhooksHandlers } from "./Budgets.js"
 import { DocsRoutes } from "./Docs.js"
 import { makeEdge } from "./Edge.js"
 import { DecodeErrorsLive, JsonBodiesLive } from "./Errors.js"
-import { HealthRoutes } from "./Health.js"
+import { HealthRoutes, healthProbe } from "./Health.js"
 import { KeysHandlers } from "./Keys.js"
-import { answerWhileUnavailable, Drain, ServerLifecycle } from "./Lifecycle.js"
+import { answerWhileUnavailable, Drain, type LifecycleState, ServerLifecycle } from "./Lifecycle.js"
 import { MetricsRoute } from "./Metrics.js"
 import { RateLimits } from "./RateLimit.js"
 import { securityHeaders } from "./Security.js"
@@ -61,6 +62,8 @@ export const httpLive = <RE = never, RR = never>(routes: Layer.Layer<never, RE, 
     Effect.gen(function* () {
       const app = yield* HttpApiBuilder.httpApp
       const edge = yield* makeEdge
+      const lifecycle = yield* Effect.serviceOption(ServerLifecycle)
+      if (Option.isSome(lifecycle)) lifecycle.value.state.probe = healthProbe((yield* AppConfig).allowedHosts)
       return HttpServer.serve(edge(app))
     })
   ).pipe(
@@ -159,7 +162,7 @@ export const DEFAULT_LIMITS: ConnectionLimits = {
 }
 
 /** A Node HTTP server with {@link ConnectionLimits} whose own refusals answer like the app does. */
-const makeNodeServer = (limits: ConnectionLimits) => {
+const makeNodeServer = (limits: ConnectionLimits, state: LifecycleState) => {
   const server = NodeHttp.createServer({
     IncomingMessage: DrainedRequest,
     // A request without Host goes on to the app, whose Host check answers it like any other bad Host.
@@ -169,6 +172,15 @@ const makeNodeServer = (limits: ConnectionLimits) => {
     connectionsCheckingInterval: limits.checkIntervalMs
   })
   server.maxConnections = limits.maxConnections
+  // A request the app's probe answers alone (GET /healthz) is answered before any `request` listener,
+  // so it never reaches the platform's handler (which would start a fiber for it).
+  const emit = server.emit.bind(server) as (event: string | symbol, ...args: Array<unknown>) => boolean
+  server.emit = ((event: string | symbol, ...args: Array<unknown>) =>
+    event === "request" &&
+    state.phase === "serving" &&
+    state.probe?.(args[0] as NodeHttp.IncomingMessage, args[1] as NodeHttp.ServerResponse) === true
+      ? true
+      : emit(event, ...args)) as typeof server.emit
   server.on("clientError", answerClientError)
   // CONNECT (a proxy tunnel) is nothing this server does; without a listener Node closes the socket unanswered.
   server.on("connect", (_request: NodeHttp.IncomingMessage, socket: NodeStream.Duplex) => {
@@ -194,10 +206,10 @@ export const listen = (options: {
   readonly limits?: Partial<ConnectionLimits>
 }) => {
   let server: NodeHttp.Server | undefined
-  const state: ServerLifecycle["Type"]["state"] = { phase: "starting", inFlight: 0 }
+  const state: LifecycleState = { phase: "starting", inFlight: 0 }
   const primary = NodeHttpServer.layer(
     () => {
-      const made = makeNodeServer({ ...DEFAULT_LIMITS, ...options.limits })
+      const made = makeNodeServer({ ...DEFAULT_LIMITS, ...options.limits }, state)
       made.on("request", answerWhileUnavailable(made, state))
       server = made
       return made

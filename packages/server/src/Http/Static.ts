@@ -1,9 +1,18 @@
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
+import type * as NodeStream from "node:stream"
 import { fileURLToPath } from "node:url"
 import { HttpApiBuilder, HttpServerError, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import type { HttpPlatform } from "@effect/platform/HttpPlatform"
 import { Config, Effect } from "effect"
+import {
+  compressInBackground,
+  type Encoding,
+  isCompressible,
+  MIN_COMPRESS_BYTES,
+  negotiate,
+  withVary
+} from "./Compression.js"
 
 /** The single-page app's routes: each answers with its index.html. */
 export const SPA_ROUTES = [
@@ -77,6 +86,56 @@ export const isPageNavigation = (url: string, accept: string | undefined): boole
   return (accept ?? "").includes("text/html") && !NOT_PAGES.test(pathname) && !last.includes(".")
 }
 
+/** Compressed forms of the web app's text files, made once per version of a file (its mtime and size). */
+const compressed = new Map<string, { readonly version: string; readonly body: Promise<Buffer> }>()
+
+const compressedFile = (file: string, stat: NodeFs.Stats, encoding: Encoding) => {
+  const key = `${file}|${encoding}`
+  const version = `${stat.mtimeMs}|${stat.size}`
+  const hit = compressed.get(key)
+  if (hit?.version === version) return hit.body
+  const body = NodeFs.promises.readFile(file).then((raw) => compressInBackground(raw, encoding))
+  compressed.set(key, { version, body })
+  // A failed compression is not kept: the next request tries again.
+  body.catch(() => compressed.delete(key))
+  return body
+}
+
+/** An ETag names one representation: the compressed forms get their own. */
+const etagFor = (etag: string | undefined, encoding: Encoding) =>
+  etag?.endsWith('"') ? `${etag.slice(0, -1)}-${encoding}"` : etag
+
+/**
+ * `file` as `HttpServerResponse.file` serves it (ETag, Last-Modified, type, `cache-control`), and for a
+ * text file of 1 KB or more `Vary: Accept-Encoding`, br or gzip when the client takes it: compressed
+ * once at the best level and then answered from memory.
+ */
+const serveFile = (file: string, cacheControl: string) =>
+  Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const response = yield* Effect.orDie(HttpServerResponse.file(file, { headers: { "cache-control": cacheControl } }))
+    const stat = NodeFs.statSync(file, { throwIfNoEntry: false })
+    if (stat === undefined || stat.size < MIN_COMPRESS_BYTES || !isCompressible(response.headers["content-type"])) {
+      return response
+    }
+    const varied = HttpServerResponse.setHeader(response, "vary", withVary(response.headers.vary))
+    const encoding = negotiate(request.headers["accept-encoding"])
+    if (encoding === undefined) return varied
+    const body = yield* Effect.orDie(Effect.tryPromise(() => compressedFile(file, stat, encoding)))
+    // The file's stream is not sent: close it.
+    if (response.body._tag === "Raw") (response.body.body as NodeStream.Readable).destroy?.()
+    const { "content-length": _length, etag, ...headers } = varied.headers
+    return HttpServerResponse.uint8Array(body, {
+      status: response.status,
+      headers: {
+        ...headers,
+        ...(etag === undefined ? {} : { etag: etagFor(etag, encoding) }),
+        "content-encoding": encoding
+      },
+      contentType: response.headers["content-type"]
+    })
+  })
+
 /**
  * The Lit web app from its build folder, looked up per request so a build made while the server runs is
  * served: `/` redirects to /dashboard (to /docs while there is no build), the SPA routes answer with
@@ -92,10 +151,7 @@ export const StaticRoutes = HttpApiBuilder.Router.use((router) =>
         HttpServerResponse.HttpServerResponse,
         HttpServerError.RouteNotFound,
         HttpPlatform | HttpServerRequest.HttpServerRequest
-      > =>
-        isFile(index)
-          ? Effect.orDie(HttpServerResponse.file(index, { headers: { "cache-control": "no-cache" } }))
-          : notFound
+      > => (isFile(index) ? serveFile(index, "no-cache") : notFound)
     )
     yield* router.get(
       "/",
@@ -117,7 +173,7 @@ export const StaticRoutes = HttpApiBuilder.Router.use((router) =>
         if (file === undefined) return yield* notFound
         const immutable = file.startsWith(NodePath.join(dir, "assets") + NodePath.sep)
         const cacheControl = immutable ? "public, max-age=31536000, immutable" : "no-cache"
-        return yield* Effect.orDie(HttpServerResponse.file(file, { headers: { "cache-control": cacheControl } }))
+        return yield* serveFile(file, cacheControl)
       })
     )
   })

@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import type { Fragment } from "@effect/sql/Statement"
-import { ApiKeyId, isPolled, type KeyFlags, type KeySpend, keyHealth, keySpend, microsToUsd, UserId } from "@orw/domain"
+import { ApiKeyId, isPolled, type KeyFlags, type KeySpend, keyHealth, microsToUsd, UserId, zeroSum } from "@orw/domain"
 import { type Discrepancy, KeyRow } from "@orw/domain/Api"
 import { DateTime, Effect, Option } from "effect"
 import * as SyncStatus from "../SideTables/SyncStatus.js"
@@ -168,17 +168,17 @@ const select = (where: (sql: SqlClient.SqlClient) => Fragment) =>
       FROM api_keys WHERE ${where(sql)} ORDER BY created_at, id`
     const sync = yield* SyncStatus.ofKeys(rows.map((r) => r.id))
     const today = DateTime.formatIsoDateUtc(yield* DateTime.now)
-    const lines = yield* UsageStats.linesOfKeys(rows.map((r) => r.id))
+    const spends = yield* UsageStats.spendOfKeys(
+      rows.map((r) => r.id),
+      today
+    )
     const discrepancies = yield* Discrepancies.latestOfKeys(rows.map((r) => r.id))
     return rows.map((row) => ({
       owner: UserId.make(row.user_id),
       row: toKeyRow(
         row,
         sync.get(row.id),
-        keySpend(
-          lines.filter((l) => l.keyId === row.id),
-          today
-        ),
+        spends.get(row.id) ?? { today: zeroSum(), total: zeroSum() },
         discrepancies.get(row.id)
       )
     }))

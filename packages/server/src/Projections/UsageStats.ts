@@ -1,15 +1,18 @@
 import { SqlClient } from "@effect/sql"
-import { effectiveLines, type UsageLine } from "@orw/domain"
+import type { SqlError } from "@effect/sql/SqlError"
+import { type KeySpend, UsageEvents, type UsageFiguresSum, type UsageLine, zeroSum } from "@orw/domain"
 import { Effect } from "effect"
 import { defineProjection, iso } from "./Projection.js"
 
 /**
  * `usage_stats`: absolute totals per (key, date, model), cost in micro-dollars (64-bit). Readers get
- * the effective rows only (the domain's supersede rule, `effectiveLines`).
+ * sums of the effective rows only: the domain's supersede rule (`effectiveLines`) as a `NOT EXISTS`,
+ * tested against the domain function (packages/server/test/Projections/UsageStats.test.ts).
  */
 export const UsageStatsProjection = defineProjection({
   name: "usage_stats",
-  version: 1,
+  // 2: covering indexes for the SQL-side sums (every read groups in SQL, none loads the rows).
+  version: 2,
   table: "usage_stats",
   create: ({ sql, table }) => sql`CREATE TABLE ${table} (
     api_key_id TEXT NOT NULL,
@@ -25,7 +28,12 @@ export const UsageStatsProjection = defineProjection({
     PRIMARY KEY (api_key_id, date, model)
   )`,
   indexes: ({ sql, table, name }) => [
-    sql`CREATE INDEX ${name("by_user_date")} ON ${table} (user_id, date, model)`,
+    // Cover the reads below (no table lookups): a user's rows by date (ranges, per-day and per-(date, model)
+    // groups) and by model (the per-model sums, grouped in index order).
+    sql`CREATE INDEX ${name("by_user_date")} ON ${table}
+      (user_id, date, model, api_key_id, requests_count, tokens_input, tokens_output, cost_micros)`,
+    sql`CREATE INDEX ${name("by_user_model")} ON ${table}
+      (user_id, model, date, api_key_id, requests_count, tokens_input, tokens_output, cost_micros)`,
     sql`CREATE INDEX ${name("by_date")} ON ${table} (date)`
   ],
   on: {
@@ -50,7 +58,7 @@ export const UsageStatsProjection = defineProjection({
   }
 })
 
-/* ---- Queries: every read of `usage_stats` lives below. ---- */
+/* ---- Queries: every read of `usage_stats` lives below; each sums in SQL, exact integers. ---- */
 
 /** Which usage to read: one user's, optionally one key's, optionally between two dates (inclusive). */
 export interface UsageFilter {
@@ -60,55 +68,161 @@ export interface UsageFilter {
   readonly endDate?: string | undefined
 }
 
-interface Row {
-  readonly api_key_id: string
-  readonly date: string
-  readonly model: string
-  readonly requests: number
-  readonly tokens_input: number
-  readonly tokens_output: number
-  readonly cost_micros: number
+/** The sums every grouped read selects (PostgreSQL's SUM of BIGINT is NUMERIC: Sql.ts reads it as a number). */
+const SUMS = `SUM(u.requests_count) AS requests, SUM(u.tokens_input) AS tokens_input,
+  SUM(u.tokens_output) AS tokens_output, SUM(u.cost_micros) AS cost_micros`
+
+interface SumRow {
+  readonly requests: number | null
+  readonly tokens_input: number | null
+  readonly tokens_output: number | null
+  readonly cost_micros: number | null
 }
 
-const toLine = (r: Row): UsageLine => ({
-  keyId: r.api_key_id,
-  date: r.date,
-  model: r.model,
-  requests: Number(r.requests),
-  tokensInput: Number(r.tokens_input),
-  tokensOutput: Number(r.tokens_output),
-  cost: Number(r.cost_micros)
+const toSum = (r: SumRow): UsageFiguresSum => ({
+  requests: Number(r.requests ?? 0),
+  tokensInput: Number(r.tokens_input ?? 0),
+  tokensOutput: Number(r.tokens_output ?? 0),
+  cost: Number(r.cost_micros ?? 0)
 })
 
-/** Every recorded line of the given keys (supersede rule not applied: the domain's `keySpend` applies it). */
+/**
+ * The supersede rule of `effectiveLines` for a row `u`: an `unattributed` row counts only while its
+ * (key, date) has no per-model row. The rule looks only within a (key, date), and every filter keeps or
+ * drops a (key, date) whole, so filtering first or after gives the same rows.
+ */
+const effective = (sql: SqlClient.SqlClient) =>
+  sql`(u.model <> ${UsageEvents.UNATTRIBUTED} OR NOT EXISTS (SELECT 1 FROM usage_stats a
+    WHERE a.api_key_id = u.api_key_id AND a.date = u.date AND a.model <> ${UsageEvents.UNATTRIBUTED}))`
+
+const where = (sql: SqlClient.SqlClient, filter: UsageFilter) =>
+  sql.and([
+    sql`u.user_id = ${filter.userId}`,
+    ...(filter.keyId === undefined ? [] : [sql`u.api_key_id = ${filter.keyId}`]),
+    ...(filter.startDate === undefined ? [] : [sql`u.date >= ${filter.startDate}`]),
+    ...(filter.endDate === undefined ? [] : [sql`u.date <= ${filter.endDate}`]),
+    effective(sql)
+  ])
+
+const run = <A>(name: string, query: (sql: SqlClient.SqlClient) => Effect.Effect<A, SqlError>) =>
+  Effect.flatMap(SqlClient.SqlClient, query).pipe(Effect.orDie, Effect.withSpan(`UsageStats.${name}`))
+
+/** The effective sum of the filter's rows (a budget's spent figure). */
+export const total = (filter: UsageFilter) =>
+  run("total", (sql) =>
+    Effect.map(sql<SumRow>`SELECT ${sql.literal(SUMS)} FROM usage_stats u WHERE ${where(sql, filter)}`, (rows) =>
+      rows[0] === undefined ? zeroSum() : toSum(rows[0])
+    )
+  )
+
+/** Effective sums per model (in no particular order). */
+export const byModel = (filter: UsageFilter) =>
+  run("byModel", (sql) =>
+    Effect.map(
+      sql<SumRow & { readonly model: string }>`SELECT u.model AS model, ${sql.literal(SUMS)}
+        FROM usage_stats u WHERE ${where(sql, filter)} GROUP BY u.model`,
+      (rows) => rows.map((r) => ({ model: r.model, sum: toSum(r) }))
+    )
+  )
+
+/** Effective sums per key, by key id. */
+export const byKey = (filter: UsageFilter) =>
+  run("byKey", (sql) =>
+    Effect.map(
+      sql<SumRow & { readonly api_key_id: string }>`SELECT u.api_key_id AS api_key_id, ${sql.literal(SUMS)}
+        FROM usage_stats u WHERE ${where(sql, filter)} GROUP BY u.api_key_id`,
+      (rows) => new Map(rows.map((r) => [r.api_key_id, toSum(r)]))
+    )
+  )
+
+/** Effective sums per date, by date, and whether any of that date's effective rows is `unattributed`. */
+export const byDay = (filter: UsageFilter) =>
+  run("byDay", (sql) =>
+    Effect.map(
+      sql<SumRow & { readonly date: string; readonly unattributed: number }>`SELECT u.date AS date,
+        ${sql.literal(SUMS)}, MAX(CASE WHEN u.model = ${UsageEvents.UNATTRIBUTED} THEN 1 ELSE 0 END) AS unattributed
+        FROM usage_stats u WHERE ${where(sql, filter)} GROUP BY u.date`,
+      (rows) => new Map(rows.map((r) => [r.date, { sum: toSum(r), unattributed: Number(r.unattributed) === 1 }]))
+    )
+  )
+
+/** One page of effective sums per (date, model), ordered by date then model, and how many groups there are. */
+export const byDateModel = (filter: UsageFilter, page: { readonly offset: number; readonly limit: number }) =>
+  run("byDateModel", (sql) =>
+    Effect.all({
+      rows: sql<SumRow & { readonly date: string; readonly model: string }>`SELECT u.date AS date, u.model AS model,
+        ${sql.literal(SUMS)} FROM usage_stats u WHERE ${where(sql, filter)}
+        GROUP BY u.date, u.model ORDER BY u.date, u.model LIMIT ${page.limit} OFFSET ${page.offset}`,
+      count: sql<{ readonly n: number }>`SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM usage_stats u
+        WHERE ${where(sql, filter)} GROUP BY u.date, u.model) g`
+    }).pipe(
+      Effect.map(({ rows, count }) => ({
+        items: rows.map((r) => ({ date: r.date, model: r.model, sum: toSum(r) })),
+        total: Number(count[0]?.n ?? 0)
+      }))
+    )
+  )
+
+/** Each key's spend as `keySpend` defines it (the effective sums of `today` and of all time), by key id. */
+export const spendOfKeys = (keyIds: ReadonlyArray<string>, today: string) =>
+  keyIds.length === 0
+    ? Effect.succeed(new Map<string, KeySpend>())
+    : run("spendOfKeys", (sql) => {
+        const ofToday = (column: string) =>
+          sql`SUM(CASE WHEN u.date = ${today} THEN u.${sql.literal(column)} ELSE 0 END)`
+        return Effect.map(
+          sql<
+            SumRow & {
+              readonly api_key_id: string
+              readonly t_requests: number | null
+              readonly t_tokens_input: number | null
+              readonly t_tokens_output: number | null
+              readonly t_cost_micros: number | null
+            }
+          >`SELECT u.api_key_id AS api_key_id, ${sql.literal(SUMS)}, ${ofToday("requests_count")} AS t_requests,
+            ${ofToday("tokens_input")} AS t_tokens_input, ${ofToday("tokens_output")} AS t_tokens_output,
+            ${ofToday("cost_micros")} AS t_cost_micros
+            FROM usage_stats u WHERE u.api_key_id IN ${sql.in(keyIds)} AND ${effective(sql)} GROUP BY u.api_key_id`,
+          (rows) =>
+            new Map(
+              rows.map((r): [string, KeySpend] => [
+                r.api_key_id,
+                {
+                  total: toSum(r),
+                  today: toSum({
+                    requests: r.t_requests,
+                    tokens_input: r.t_tokens_input,
+                    tokens_output: r.t_tokens_output,
+                    cost_micros: r.t_cost_micros
+                  })
+                }
+              ])
+            )
+        )
+      })
+
+/** Every recorded line of some keys, unsummed and unfiltered: what the property test feeds the domain's rule. */
 export const linesOfKeys = (keyIds: ReadonlyArray<string>) =>
   keyIds.length === 0
     ? Effect.succeed<ReadonlyArray<UsageLine>>([])
-    : Effect.flatMap(
-        SqlClient.SqlClient,
-        (sql) => sql<Row>`SELECT api_key_id, date, model, requests_count AS requests, tokens_input, tokens_output,
-          cost_micros FROM usage_stats WHERE ${sql.in("api_key_id", keyIds)} ORDER BY date, model, api_key_id`
-      ).pipe(
-        Effect.map((rows) => rows.map(toLine)),
-        Effect.orDie
+    : run("linesOfKeys", (sql) =>
+        Effect.map(
+          sql<SumRow & { readonly api_key_id: string; readonly date: string; readonly model: string }>`SELECT
+            u.api_key_id AS api_key_id, u.date AS date, u.model AS model, u.requests_count AS requests,
+            u.tokens_input AS tokens_input, u.tokens_output AS tokens_output, u.cost_micros AS cost_micros
+            FROM usage_stats u WHERE u.api_key_id IN ${sql.in(keyIds)} ORDER BY u.date, u.model, u.api_key_id`,
+          (rows) => rows.map((r): UsageLine => ({ keyId: r.api_key_id, date: r.date, model: r.model, ...toSum(r) }))
+        )
       )
 
-/**
- * The usage rows that count, ordered by date, model and key: the recorded rows of the filter with the
- * domain's supersede rule applied (a day's `unattributed` row gives way to that day's per-model rows).
- */
+/** The effective rows of the filter themselves (supersede rule in SQL), ordered by date, model and key. */
 export const effectiveUsage = (filter: UsageFilter) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) => {
-    const conditions = [
-      sql`user_id = ${filter.userId}`,
-      ...(filter.keyId === undefined ? [] : [sql`api_key_id = ${filter.keyId}`]),
-      ...(filter.startDate === undefined ? [] : [sql`date >= ${filter.startDate}`]),
-      ...(filter.endDate === undefined ? [] : [sql`date <= ${filter.endDate}`])
-    ]
-    return sql<Row>`SELECT api_key_id, date, model, requests_count AS requests, tokens_input, tokens_output, cost_micros
-      FROM usage_stats WHERE ${sql.and(conditions)} ORDER BY date, model, api_key_id`
-  }).pipe(
-    Effect.map((rows) => effectiveLines(rows.map(toLine))),
-    Effect.orDie,
-    Effect.withSpan("UsageStats.effectiveUsage")
+  run("effectiveUsage", (sql) =>
+    Effect.map(
+      sql<SumRow & { readonly api_key_id: string; readonly date: string; readonly model: string }>`SELECT
+        u.api_key_id AS api_key_id, u.date AS date, u.model AS model, u.requests_count AS requests,
+        u.tokens_input AS tokens_input, u.tokens_output AS tokens_output, u.cost_micros AS cost_micros
+        FROM usage_stats u WHERE ${where(sql, filter)} ORDER BY u.date, u.model, u.api_key_id`,
+      (rows) => rows.map((r): UsageLine => ({ keyId: r.api_key_id, date: r.date, model: r.model, ...toSum(r) }))
+    )
   )

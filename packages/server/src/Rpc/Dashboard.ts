@@ -5,7 +5,7 @@ import {
   isEstimated,
   microsToUsd,
   sumUsage,
-  sumUsageBy,
+  UsageEvents,
   type UserId,
   type UtcDate,
   utcDateOf,
@@ -14,7 +14,7 @@ import {
 import { Dashboard, type DashboardQuery } from "@orw/domain/Rpc"
 import { DateTime, Effect } from "effect"
 import * as ApiKeys from "../Projections/ApiKeys.js"
-import { effectiveUsage } from "../Projections/UsageStats.js"
+import * as UsageStats from "../Projections/UsageStats.js"
 import * as Balances from "../SideTables/Balances.js"
 
 /** The default range: the last 30 UTC days, today included. */
@@ -39,18 +39,18 @@ const byCost = (a: Sum, b: Sum) => b.cost - a.cost || b.requests - a.requests
 
 /**
  * Spend of the user's keys over a date range, with the sync's supersede rule (per-model rows
- * replace a day's `unattributed` row). Sums are exact micro-dollars, converted to USD at the end.
+ * replace a day's `unattributed` row), summed in SQL. Sums are exact micro-dollars, converted to USD at the end.
  */
 export const dashboard = (userId: UserId, query: DashboardQuery) =>
   Effect.gen(function* () {
     const today = utcDateOf(yield* DateTime.now)
     const range = yield* resolveRange(query, today)
-    const rows = yield* effectiveUsage({ userId, keyId: query.key_id, startDate: range.start, endDate: range.end })
+    const filter = { userId, keyId: query.key_id, startDate: range.start, endDate: range.end }
+    const perModel = yield* UsageStats.byModel(filter)
+    const perKey = yield* UsageStats.byKey(filter)
+    const perDay = yield* UsageStats.byDay(filter)
     const keys = yield* ApiKeys.summariesOf(userId)
-    const perKey = sumUsageBy(rows, (l) => l.keyId)
-    const perModel = sumUsageBy(rows, (l) => l.model)
-    const perDay = sumUsageBy(rows, (l) => l.date)
-    const total = sumUsage(rows)
+    const total = sumUsage(perModel.map((m) => m.sum))
     const money = yield* Balances.of(userId)
     const shownKeys = keys.filter((key) => query.key_id === undefined || key.id === query.key_id)
     return new Dashboard({
@@ -65,7 +65,7 @@ export const dashboard = (userId: UserId, query: DashboardQuery) =>
         balance_updated_at: money.updatedAt
       },
       by_key: shownKeys
-        .map((key) => ({ key, sum: perKey.get(key.id)?.sum ?? zeroSum() }))
+        .map((key) => ({ key, sum: perKey.get(key.id) ?? zeroSum() }))
         .sort((a, b) => byCost(a.sum, b.sum))
         .map(({ key, sum }) => ({
           key_id: key.id,
@@ -74,17 +74,15 @@ export const dashboard = (userId: UserId, query: DashboardQuery) =>
           requests: sum.requests
         })),
       by_model: [...perModel]
-        .sort(([modelA, a], [modelB, b]) => byCost(a.sum, b.sum) || modelA.localeCompare(modelB))
-        .map(([model, { sum }]) => ({ model, cost: microsToUsd(sum.cost), requests: sum.requests })),
+        .sort((a, b) => byCost(a.sum, b.sum) || a.model.localeCompare(b.model))
+        .map(({ model, sum }) => ({ model, cost: microsToUsd(sum.cost), requests: sum.requests })),
       by_day: Array.from({ length: range.days }, (_, i) => {
         const date = addDays(range.start, i)
-        const sum = perDay.get(date)?.sum ?? zeroSum()
+        const day = perDay.get(date)
+        const sum = day?.sum ?? zeroSum()
+        // isEstimated of the day's effective rows: running, or known only as `unattributed` growth.
         const estimated =
-          date >= today ||
-          isEstimated(
-            rows.filter((l) => l.date === date),
-            today
-          )
+          date >= today || isEstimated(day?.unattributed ? [{ date, model: UsageEvents.UNATTRIBUTED }] : [], today)
         return { date, cost: microsToUsd(sum.cost), requests: sum.requests, estimated }
       })
     })
