@@ -1,9 +1,10 @@
 /**
- * Append and command-path throughput on PostgreSQL against the floor: the same event rows inserted by a
- * bare `pg` loop, one transaction per event, with the same commit durability (the cluster's defaults:
- * fsync on, synchronous_commit on). Sequential, 16 concurrent callers, and two instances (two pools,
- * 8 callers each). Prints figures and ratios; not a timed test.
- * Run: node --import tsx bench/postgres.ts [operations]    (starts and stops a throwaway cluster, or
+ * `pg.append.*` and `pg.command.*`: append and command-path throughput on PostgreSQL against the floor:
+ * the same event rows inserted by a bare `pg` loop, one transaction per event, with the same commit
+ * durability (the cluster's defaults: fsync on, synchronous_commit on). Sequential, 16 concurrent callers,
+ * and two instances (two pools, 8 callers each). Medians of 3 rounds, each figure run back to back with
+ * its floor. Part of `pnpm bench` (bench/run.ts); also runs alone, printing the old table:
+ * node --import tsx bench/postgres.ts [operations]    (starts and stops a throwaway cluster, or
  * uses BENCH_PG_URL, a superuser URL of an existing one)
  */
 
@@ -18,11 +19,13 @@ import * as Pg from "pg"
 import { addKey, register, testMetadata } from "../packages/server/test/support/Fixtures.js"
 // @ts-expect-error: a plain ES module script without type declarations
 import { start, stop } from "../scripts/pg-cluster.mjs"
+import { higher, type Row } from "./lib/results.js"
+import type { Benchmark } from "./run.js"
 
-const operations = Number(process.argv[2] ?? 600)
-const cluster: { dir: string; url: string } | undefined =
-  process.env.BENCH_PG_URL === undefined ? await start({ fast: false }) : undefined
-const adminUrl = process.env.BENCH_PG_URL ?? cluster!.url
+const standalone = process.argv[1] === new URL(import.meta.url).pathname
+const operations = Number((standalone ? process.argv[2] : undefined) ?? process.env.BENCH_PG_N ?? 600)
+const ROUNDS = 3
+let adminUrl = process.env.BENCH_PG_URL ?? ""
 
 const freshDatabase = async (name: string) => {
   const admin = new Pg.Client({ connectionString: adminUrl })
@@ -165,21 +168,70 @@ const ours = async (callers: number, instances: 1 | 2) => {
   return { append, command }
 }
 
-try {
-  console.log(`PostgreSQL bench: ${operations} operations per figure, fsync and synchronous_commit on`)
-  for (const [label, callers, instances] of [
-    ["sequential", 1, 1],
-    ["16 concurrent callers", 16, 1],
-    ["16 callers over two instances", 16, 2]
-  ] as const) {
-    const base = await floor(callers)
-    const { append, command } = await ours(callers, instances)
-    console.log(
-      `${label.padEnd(30)} floor ${base.toFixed(0).padStart(6)}/s | append ${append.toFixed(0).padStart(6)}/s (${(append / base).toFixed(2)}x) | command ${command.toFixed(0).padStart(6)}/s (${(command / base).toFixed(2)}x)`
-    )
+const configurations = [
+  { label: "sequential", name: "sequential", callers: 1, instances: 1 },
+  { label: "16 concurrent callers", name: "concurrent16", callers: 16, instances: 1 },
+  { label: "16 callers over two instances", name: "instances2", callers: 16, instances: 2 }
+] as const
+
+const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
+
+/** Every configuration, `rounds` times; the medians of floor, append and command. */
+const measure = async (rounds: number) => {
+  const cluster: { dir: string; url: string } | undefined =
+    process.env.BENCH_PG_URL === undefined ? await start({ fast: false }) : undefined
+  adminUrl = process.env.BENCH_PG_URL ?? cluster!.url
+  try {
+    console.log(`PostgreSQL bench: ${operations} operations per figure, fsync and synchronous_commit on`)
+    const results = []
+    for (const c of configurations) {
+      const figures: Array<{ base: number; append: number; command: number }> = []
+      for (let r = 0; r < rounds; r++) {
+        const base = await floor(c.callers)
+        const { append, command } = await ours(c.callers, c.instances)
+        figures.push({ base, append, command })
+        console.log(
+          `${c.label.padEnd(30)} floor ${base.toFixed(0).padStart(6)}/s | append ${append.toFixed(0).padStart(6)}/s (${(append / base).toFixed(2)}x) | command ${command.toFixed(0).padStart(6)}/s (${(command / base).toFixed(2)}x)`
+        )
+      }
+      results.push({
+        ...c,
+        base: median(figures.map((f) => f.base)),
+        append: median(figures.map((f) => f.append)),
+        command: median(figures.map((f) => f.command))
+      })
+    }
+    return results
+  } finally {
+    for (const scope of scopes.splice(0)) await Effect.runPromise(Scope.close(scope, Exit.void))
+    if (cluster !== undefined) stop(cluster.dir)
   }
-} finally {
-  for (const scope of scopes) await Effect.runPromise(Scope.close(scope, Exit.void))
-  if (cluster !== undefined) stop(cluster.dir)
 }
-process.exit(0)
+
+const run = async (): Promise<ReadonlyArray<Row>> =>
+  (await measure(ROUNDS)).flatMap((c) =>
+    (["append", "command"] as const).map((what) =>
+      higher({
+        name: `pg.${what}.${c.name}`,
+        value: c[what],
+        unit: what === "append" ? "appends/s" : "commands/s",
+        reference: `bare pg loop, one event row per transaction, ${c.callers === 1 ? "1 caller" : `${c.callers} callers`}, fsync + synchronous_commit on`,
+        reference_value: c.base,
+        target: ">= 0.5",
+        atLeast: 0.5,
+        note: `${what === "append" ? "EventStore.append (streams claim, event insert)" : "RecordUsage through the Dispatcher"}; ${c.instances} instance${c.instances === 1 ? "" : "s"}; median of ${ROUNDS} rounds of ${operations}`
+      })
+    )
+  )
+
+export const benchmarks: ReadonlyArray<Benchmark> = [
+  {
+    names: configurations.flatMap((c) => [`pg.append.${c.name}`, `pg.command.${c.name}`]),
+    run
+  }
+]
+
+if (standalone) {
+  await measure(1)
+  process.exit(0)
+}

@@ -12,13 +12,17 @@ export interface Benchmark {
   readonly run: () => Promise<ReadonlyArray<Row>>
 }
 
-/** Every benchmark module; add yours here. */
+/** Every benchmark module; add yours here, one line each (so that modules added side by side merge cleanly). */
+// biome-ignore format: one line per module
 const modules: ReadonlyArray<() => Promise<{ benchmarks: ReadonlyArray<Benchmark> }>> = [
+  () => import("./append.js"),
+  () => import("./rebuild.js"),
+  () => import("./postgres.js"),
   () => import("./http.js"),
   () => import("./sync.js"),
   () => import("./start.js"),
   () => import("./web.js"),
-  () => import("./web-chart.js")
+  () => import("./web-chart.js"),
 ]
 
 const wanted = process.argv.slice(2)

@@ -1,11 +1,10 @@
-import { SqlClient } from "@effect/sql"
+import type { SqlClient } from "@effect/sql"
 import { type DomainEvent, streamOf } from "@orw/domain"
 import { Clock, Effect, Random } from "effect"
-import { EventBus } from "./EventBus.js"
 import type { EventMetadata, StoredEvent, StreamWrite } from "./EventStore.js"
 import { ConcurrencyConflict, EventStore } from "./EventStore.js"
+import { GroupCommit } from "./GroupCommit.js"
 import * as Idempotency from "./Idempotency.js"
-import * as Metrics from "./Metrics.js"
 import { Projector } from "./Projector.js"
 
 /** Reads one stream and folds it into the state a decider needs; remembers the version read. */
@@ -35,7 +34,15 @@ export interface Executed<A> {
   readonly events: ReadonlyArray<StoredEvent>
 }
 
-const MAX_ATTEMPTS = 8
+/**
+ * Retries of a command that lost a race. Under group commit a batch lets one of the commands racing on a
+ * stream through and the others retry on the committed state, one round each: a race of n commands on
+ * one stream (25 key adds on one user, across instances) needs up to n rounds for the last of them.
+ */
+const MAX_ATTEMPTS = 16
+
+/** The backoff doubles from 2 ms up to this, so that the rounds stay frequent while the race lasts. */
+const MAX_DELAY_MS = 32
 
 /**
  * Waiting for a competing transaction is real time, not the command's time: the backoff sleeps on the
@@ -44,7 +51,7 @@ const MAX_ATTEMPTS = 8
  */
 const liveClock = Clock.make()
 
-/** Retries `effect` on a ConcurrencyConflict, `retries` times, with jittered exponential backoff from 2 ms. */
+/** Retries `effect` on a ConcurrencyConflict, `retries` times, with jittered exponential backoff from 2 ms (capped). */
 const retryConflicts = <A, E, R>(
   effect: Effect.Effect<A, E, R>,
   retries = MAX_ATTEMPTS,
@@ -56,9 +63,18 @@ const retryConflicts = <A, E, R>(
     () =>
       Random.nextRange(0.5, 1.5).pipe(
         Effect.flatMap((jitter) => Effect.withClock(Effect.sleep(delayMs * jitter), liveClock)),
-        Effect.zipRight(Effect.suspend(() => retryConflicts(effect, retries - 1, delayMs * 2)))
+        Effect.zipRight(Effect.suspend(() => retryConflicts(effect, retries - 1, Math.min(delayMs * 2, MAX_DELAY_MS))))
       )
   )
+/** An evolve function as the cache keys it. */
+type Evolve = (state: unknown, event: unknown) => unknown
+
+/** A stream a decision read: the version it was at and the states folded from it (by evolve function). */
+interface Read {
+  version: number
+  readonly folds: Array<{ readonly evolve: Evolve; readonly state: unknown }>
+}
+
 /** Folded stream states kept between commands; beyond this many, the oldest are dropped. */
 const CACHE_SIZE = 10_000
 
@@ -102,58 +118,59 @@ const makeStateCache = () => {
  */
 export class CommandHandler extends Effect.Service<CommandHandler>()("orw/CommandHandler", {
   effect: Effect.gen(function* () {
-    const sql = yield* SqlClient.SqlClient
     const store = yield* EventStore
     const projector = yield* Projector
-    const bus = yield* EventBus
+    const groupCommit = yield* GroupCommit
     const cache = makeStateCache()
 
     const attempt = <A, E, R>(decide: (load: Load) => Effect.Effect<Decision<A>, E, R>, options: ExecuteOptions) =>
       Effect.gen(function* () {
-        const versions = new Map<string, number>()
+        const reads = new Map<string, Read>()
         const load: Load = (streamId, initial, evolve) => {
           type S = ReturnType<typeof initial>
           const cached = cache.get(evolve, streamId)
           return Effect.map(store.readStream(streamId, cached?.version ?? 0), ({ version, events }) => {
-            versions.set(streamId, version)
             // A stream only holds events of its own aggregate, so the cast is the stream's contract.
             const state = events.reduce(
               (state, stored) => evolve(state, stored.event as Parameters<typeof evolve>[1]),
               cached === undefined ? initial() : (cached.state as S)
             )
             cache.set(evolve, streamId, version, state)
+            const read: Read = reads.get(streamId) ?? { version, folds: [] }
+            read.version = version
+            read.folds.push({ evolve: evolve as Evolve, state })
+            reads.set(streamId, read)
             return state
           })
         }
-        const decision = yield* decide(load)
+        const decision = yield* groupCommit.deciding(decide(load))
         const byStream = new Map<string, Array<DomainEvent>>()
         for (const event of decision.events) {
           const streamId = streamOf(event)
-          if (!versions.has(streamId)) return yield* Effect.dieMessage(`Decision wrote to unread stream ${streamId}`)
+          if (!reads.has(streamId)) return yield* Effect.dieMessage(`Decision wrote to unread stream ${streamId}`)
           byStream.set(streamId, [...(byStream.get(streamId) ?? []), event])
         }
         const writes: Array<StreamWrite> = [...byStream].map(([streamId, events]) => ({
           streamId,
-          expectedVersion: versions.get(streamId) ?? 0,
+          expectedVersion: reads.get(streamId)?.version ?? 0,
           events
         }))
-        const guards = [...versions]
+        const guards = [...reads]
           .filter(([streamId]) => !byStream.has(streamId))
-          .map(([streamId, expectedVersion]) => ({ streamId, expectedVersion }))
+          .map(([streamId, { version }]) => ({ streamId, expectedVersion: version }))
         if (writes.length === 0 && options.idempotencyKey === undefined) {
           return { result: decision.result, events: [] } satisfies Executed<A>
         }
         const { idempotencyKey } = options
-        const appended = yield* sql
-          .withTransaction(
-            projector.projectInline(
-              Effect.gen(function* () {
-                if (idempotencyKey !== undefined) yield* Idempotency.record(idempotencyKey)
-                const appended = yield* store.append(writes, options.metadata, guards)
-                if (options.inTransaction) yield* options.inTransaction(appended)
-                return appended
-              })
-            )
+        const appended = yield* groupCommit
+          .commit(
+            Effect.gen(function* () {
+              if (idempotencyKey !== undefined) yield* Idempotency.record(idempotencyKey)
+              const appended = yield* store.append(writes, options.metadata, guards)
+              if (options.inTransaction) yield* options.inTransaction(appended)
+              yield* projector.applyInline(appended)
+              return appended
+            })
           )
           .pipe(
             Effect.catchIf(
@@ -162,8 +179,16 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
               Effect.die
             )
           )
-        yield* bus.publish(appended)
-        yield* Metrics.recordAppended(appended.map((e) => e.type))
+        // The cache moves on with the events just committed: the next command on these streams reads nothing
+        // back (a stream another process moved meanwhile is still read: the cache only says where to resume).
+        for (const write of writes) {
+          const read = reads.get(write.streamId)
+          if (read === undefined) continue
+          const version = write.expectedVersion + write.events.length
+          for (const { evolve, state } of read.folds) {
+            cache.set(evolve, write.streamId, version, write.events.reduce(evolve, state))
+          }
+        }
         return { result: decision.result, events: appended } satisfies Executed<A>
       })
 
@@ -190,5 +215,5 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
 
     return { execute } as const
   }),
-  dependencies: [EventStore.Default, Projector.Default, EventBus.Default]
+  dependencies: [EventStore.Default, Projector.Default, GroupCommit.Default]
 }) {}

@@ -63,7 +63,11 @@ const loadKey = (load: Load, keyId: string) => load(Streams.key(keyId), initialA
 
 /** A key and its usage totals: what usage and sync commands decide on, both streams read in one decision. */
 const loadUsage = (load: Load, keyId: string) =>
-  Effect.all({ key: loadKey(load, keyId), usage: load(Streams.usage(keyId), initialUsageState, evolveUsage) })
+  Effect.all(
+    { key: loadKey(load, keyId), usage: load(Streams.usage(keyId), initialUsageState, evolveUsage) },
+    // Independent reads: on PostgreSQL they go out on two connections at once (one round trip, not two).
+    { concurrency: "unbounded" }
+  )
 
 /** The decider ignores a lower all-time usage than before; openrouter-api.md wants it logged. */
 const logDecrease = (command: SyncCommands.RecordKeySnapshot, ctx: SyncContext) =>
@@ -132,14 +136,17 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("orw/Dispatcher", {
           return Effect.map(loadBudget(load, command), (ctx) => decideBudget(command, ctx))
         case "EvaluateSpike":
           return Effect.map(
-            Effect.all({
-              key: loadKey(load, command.keyId),
-              usage: Effect.map(load(Streams.usage(command.keyId), initialUsageState, evolveUsage), (usage) => ({
-                keyId: command.keyId,
-                usage
-              })),
-              spike: load(Streams.spike(command.keyId), initialSpikeState, evolveSpike)
-            }),
+            Effect.all(
+              {
+                key: loadKey(load, command.keyId),
+                usage: Effect.map(load(Streams.usage(command.keyId), initialUsageState, evolveUsage), (usage) => ({
+                  keyId: command.keyId,
+                  usage
+                })),
+                spike: load(Streams.spike(command.keyId), initialSpikeState, evolveSpike)
+              },
+              { concurrency: "unbounded" }
+            ),
             (ctx) => decideSpike(command, ctx)
           )
         case "AddWebhook":

@@ -24,7 +24,11 @@ export interface ProjectionStatus {
   readonly lag: number
 }
 
-const BATCH = 500
+/** Events per read and per transaction when replaying. */
+const BATCH = 1000
+
+/** Events applied between two turns of the event loop when replaying. */
+const YIELD_EVERY = 100
 
 /**
  * Runs the projections: inline in the append's transaction, catch-up and rebuild at start,
@@ -95,9 +99,29 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
       projections.map((p) => p.name)
     )
 
+    /** Applies appended events to every live projection table (inside the append's transaction, under `lock`). */
+    const applyInline = (events: ReadonlyArray<StoredEvent>) =>
+      Effect.gen(function* () {
+        for (const projection of projections) {
+          for (const stored of events) yield* projection.apply(stored, projection.table)
+        }
+      })
+
+    /** Moves every checkpoint to `position`, the last one applied inline in this transaction. */
+    const moveCheckpoints = (position: number) =>
+      Effect.flatMap(
+        now,
+        (at) => sql`UPDATE projection_checkpoints SET position = ${position}, updated_at = ${at}
+          WHERE ${sql.in(
+            "name",
+            projections.map((p) => p.name)
+          )}`
+      )
+
     /**
      * Runs `append` inside the caller's transaction under the projection lock, then applies the
      * events it appended to every projection and moves their checkpoints, in that transaction.
+     * (The command handler's group commit does the same for a batch: one lock and one checkpoint move.)
      */
     const projectInline = <E, R>(append: Effect.Effect<ReadonlyArray<StoredEvent>, E, R>) =>
       Effect.gen(function* () {
@@ -105,51 +129,67 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
         const events = yield* append
         const last = events.at(-1)
         if (last === undefined) return events
-        for (const projection of projections) {
-          for (const stored of events) yield* projection.apply(stored, projection.table)
-        }
-        const at = yield* now
-        yield* sql`UPDATE projection_checkpoints SET position = ${last.position}, updated_at = ${at}
-          WHERE ${sql.in(
-            "name",
-            projections.map((p) => p.name)
-          )}`
+        yield* applyInline(events)
+        yield* moveCheckpoints(last.position)
         return events
       }).pipe(Effect.withSpan("Projector.projectInline"))
 
-    /** Replays events after `from` into `table`, in batches; returns the last position applied. */
-    const replay = (projection: Projection, table: string, from: number, to = Number.POSITIVE_INFINITY) =>
+    /**
+     * Replays events after `from` (up to `to`) into each target's table in one pass over the log: each
+     * batch is read and decoded once and applied to every table, in one transaction. Returns the last
+     * position applied. Memory stays bounded by the batch, whatever the length of the log.
+     */
+    const replay = (
+      targets: ReadonlyArray<{ readonly projection: Projection; readonly table: string }>,
+      from: number,
+      to = Number.POSITIVE_INFINITY
+    ) =>
       Effect.gen(function* () {
         let position = from
         while (position < to) {
           const batch = (yield* store.readAll(position, BATCH)).filter((e) => e.position <= to)
           if (batch.length === 0) break
-          yield* sql.withTransaction(Effect.forEach(batch, (e) => projection.apply(e, table), { discard: true }))
+          yield* sql.withTransaction(
+            Effect.forEach(
+              batch,
+              (e, i) =>
+                Effect.zipRight(
+                  // The SQLite driver is synchronous and Effect's scheduler yields to microtasks only: a real
+                  // timer now and then lets the event loop answer requests (503 while starting) during a rebuild.
+                  i % YIELD_EVERY === YIELD_EVERY - 1 ? Effect.sleep(Duration.zero) : Effect.void,
+                  Effect.forEach(targets, ({ projection, table }) => projection.apply(e, table), { discard: true })
+                ),
+              { discard: true }
+            )
+          )
           position = batch.at(-1)!.position
-          // The SQLite driver is synchronous and Effect's scheduler yields to microtasks only: a real timer
-          // between batches lets the event loop answer requests (503 while starting) during a long rebuild.
           yield* Effect.sleep(Duration.zero)
         }
         return position
       })
 
     /**
-     * Rebuilds one projection while others may keep appending: replay into a fresh table
-     * outside any transaction, then, holding the projection lock, catch up and swap it in.
+     * Rebuilds projections while others may keep appending: replay into fresh tables outside any
+     * transaction (one pass over the log for all of them), then, holding the projection lock, catch up
+     * and swap them in.
      */
-    const rebuildOne = Effect.fn("Projector.rebuild")(function* (projection: Projection) {
-      const fresh = `${projection.table}__rebuild`
-      yield* sql`DROP TABLE IF EXISTS ${sql(fresh)}`
-      yield* projection.create(fresh)
-      const replayed = yield* replay(projection, fresh, 0)
+    const rebuildMany = Effect.fn("Projector.rebuild")(function* (chosen: ReadonlyArray<Projection>) {
+      const targets = chosen.map((projection) => ({ projection, table: `${projection.table}__rebuild` }))
+      for (const { projection, table } of targets) {
+        yield* sql`DROP TABLE IF EXISTS ${sql(table)}`
+        yield* projection.create(table)
+      }
+      const replayed = yield* replay(targets, 0)
       return yield* sql.withTransaction(
         Effect.gen(function* () {
           yield* lock
-          const position = yield* replay(projection, fresh, replayed)
-          yield* sql`DROP TABLE IF EXISTS ${sql(projection.table)}`
-          yield* sql`ALTER TABLE ${sql(fresh)} RENAME TO ${sql(projection.table)}`
-          yield* projection.indexes(projection.table)
-          yield* saveCheckpoint(projection, position)
+          const position = yield* replay(targets, replayed)
+          for (const { projection, table } of targets) {
+            yield* sql`DROP TABLE IF EXISTS ${sql(projection.table)}`
+            yield* sql`ALTER TABLE ${sql(table)} RENAME TO ${sql(projection.table)}`
+            yield* projection.indexes(projection.table)
+            yield* saveCheckpoint(projection, position)
+          }
           return position
         })
       )
@@ -167,11 +207,8 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
         yield* ensureCheckpoints
         return yield* exclusively(
           Effect.gen(function* () {
-            const done: Array<{ name: string; position: number }> = []
-            for (const projection of chosen) {
-              done.push({ name: projection.name, position: yield* rebuildOne(projection) })
-            }
-            return done
+            const position = yield* rebuildMany(chosen)
+            return chosen.map((projection) => ({ name: projection.name, position }))
           })
         )
       })
@@ -189,19 +226,22 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
       // at this moment holds the same lock, so it is never dropped from under it, and leaves the live table as it was.
       for (const projection of projections) yield* sql`DROP TABLE IF EXISTS ${sql(`${projection.table}__rebuild`)}`
       const stored = yield* checkpoints
+      const stale = projections.filter((p) => stored.get(p.name)?.version !== p.version)
+      for (const projection of stale) {
+        yield* Effect.logInfo(`Rebuilding projection ${projection.name} (version ${projection.version})`)
+      }
+      if (stale.length > 0) yield* rebuildMany(stale)
       for (const projection of projections) {
         const checkpoint = stored.get(projection.name)
-        if (checkpoint === undefined || checkpoint.version !== projection.version) {
-          yield* Effect.logInfo(`Rebuilding projection ${projection.name} (version ${projection.version})`)
-          yield* rebuildOne(projection)
-        } else if (checkpoint.position < (yield* store.head)) {
+        if (checkpoint === undefined || stale.includes(projection)) continue
+        if (checkpoint.position < (yield* store.head)) {
           yield* sql.withTransaction(
             Effect.gen(function* () {
               // Lock, then re-read: another process may have applied these events inline since the
               // checkpoint was read above.
               yield* lock
               const current = (yield* checkpoints).get(projection.name)?.position ?? 0
-              const position = yield* replay(projection, projection.table, current)
+              const position = yield* replay([{ projection, table: projection.table }], current)
               yield* saveCheckpoint(projection, position)
             })
           )
@@ -228,6 +268,9 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
 
     return {
       projections,
+      lock,
+      applyInline,
+      moveCheckpoints,
       projectInline,
       rebuild,
       start: Effect.orDie(start),

@@ -1,0 +1,167 @@
+import { SqlClient } from "@effect/sql"
+import { Clock, Context, Deferred, Duration, Effect, Exit, Option, Queue } from "effect"
+import { EventBus } from "./EventBus.js"
+import type { StoredEvent } from "./EventStore.js"
+import * as Metrics from "./Metrics.js"
+import { Projector } from "./Projector.js"
+
+/** Commands committed together at most; a larger queue waits for the next transaction. */
+const MAX_BATCH = 256
+
+/** How many scheduler turns the writer gives deciding commands to join a batch before it commits without them. */
+const GATHER_TURNS = 16
+
+/** On PostgreSQL, how many milliseconds at most the writer then waits for commands still deciding. */
+const GATHER_MS_PG = 4
+
+const oneMs = Duration.millis(1)
+
+/**
+ * The wait is real time even when the core was built under a TestClock (whose time moves only when a test
+ * says so): the writer would otherwise never wake.
+ */
+const liveClock = Clock.make()
+
+interface Job {
+  /** The command's writes (idempotency row, append, its own extra writes, inline projections); SqlClient from the writer. */
+  readonly run: Effect.Effect<ReadonlyArray<StoredEvent>, unknown>
+  readonly done: Deferred.Deferred<ReadonlyArray<StoredEvent>, unknown>
+  /** The caller stopped waiting before the writer took the job: it is skipped, nothing of it commits. */
+  cancelled: boolean
+}
+
+/**
+ * Group commit: one writer per process drains the queue of decided commands into one transaction and one
+ * fsync. Each command runs in a savepoint of its own, so a conflict (a stream moved since it was read, an
+ * idempotency key already recorded, or a command earlier in the same batch that claimed the same stream)
+ * rolls back that command only, which its caller retries on fresh state after the commit. A caller is
+ * answered only after the transaction committed (durability as before: acknowledged after the fsync).
+ *
+ * The projection lock is taken once per batch, the checkpoints moved once, and the EventBus is published
+ * in commit order after the commit. Positions still commit in log order (the projector's invariant),
+ * also across instances on PostgreSQL: several writers there take turns on the lock, a batch each.
+ */
+export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit", {
+  scoped: Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const projector = yield* Projector
+    const bus = yield* EventBus
+    // At close, the commands still queued are answered (interrupted), not left waiting for a writer that is gone.
+    const queue = yield* Effect.acquireRelease(Queue.unbounded<Job>(), (queue) =>
+      Effect.zipRight(
+        Effect.flatMap(Queue.takeAll(queue), (jobs) => Effect.forEach(jobs, (job) => Deferred.interrupt(job.done))),
+        Queue.shutdown(queue)
+      )
+    )
+    /** Commands between their first read and their offer: the writer gives them a moment to join a batch. */
+    let deciding = 0
+
+    /** A batch of one needs no savepoint: its failure rolls back a transaction that holds nothing else. */
+    const writeOne = (job: Job) =>
+      Effect.map(
+        Effect.exit(
+          sql.withTransaction(
+            Effect.gen(function* () {
+              yield* projector.lock
+              const appended = yield* job.run
+              const last = appended.at(-1)
+              if (last !== undefined) yield* projector.moveCheckpoints(last.position)
+              return appended
+            })
+          )
+        ),
+        (exit) => [exit]
+      )
+
+    const writeBatch = (jobs: ReadonlyArray<Job>) =>
+      sql.withTransaction(
+        Effect.gen(function* () {
+          yield* projector.lock
+          const exits: Array<Exit.Exit<ReadonlyArray<StoredEvent>, unknown>> = []
+          let last = 0
+          for (const job of jobs) {
+            // A nested transaction is a savepoint: a failed command leaves the batch as it was before it.
+            const exit = yield* Effect.exit(sql.withTransaction(job.run))
+            if (Exit.isSuccess(exit)) last = Math.max(last, exit.value.at(-1)?.position ?? 0)
+            exits.push(exit)
+          }
+          if (last > 0) yield* projector.moveCheckpoints(last)
+          return exits
+        })
+      )
+
+    // PostgreSQL: deciders wait on the network, not on the scheduler; a few milliseconds gather them.
+    const gatherMs = sql.onDialectOrElse({ pg: () => GATHER_MS_PG, orElse: () => 0 })
+
+    const gather = Effect.gen(function* () {
+      const first = yield* Queue.take(queue)
+      for (let turn = 0; turn < GATHER_TURNS && deciding > 0; turn++) yield* Effect.yieldNow()
+      for (let ms = 0; ms < gatherMs && deciding > 0; ms++) yield* Effect.withClock(Effect.sleep(oneMs), liveClock)
+      const rest = yield* Queue.takeUpTo(queue, MAX_BATCH - 1)
+      return [first, ...rest].filter((job) => !job.cancelled)
+    })
+
+    const writeOnce = Effect.gen(function* () {
+      const jobs = yield* gather
+      if (jobs.length === 0) return
+      yield* Effect.onInterrupt(commitBatch(jobs), () => Effect.forEach(jobs, (job) => Deferred.interrupt(job.done)))
+    })
+
+    const commitBatch = (jobs: ReadonlyArray<Job>) =>
+      Effect.gen(function* () {
+        const batch = jobs.length === 1 ? Exit.succeed(yield* writeOne(jobs[0]!)) : yield* Effect.exit(writeBatch(jobs))
+        if (Exit.isFailure(batch)) {
+          // The commit itself failed (the database went away, a disk error): nothing of the batch is durable.
+          for (const job of jobs) yield* Deferred.failCause(job.done, batch.cause)
+          return
+        }
+        const appended = batch.value.flatMap((exit) => (Exit.isSuccess(exit) ? exit.value : []))
+        yield* bus.publish(appended)
+        yield* Metrics.recordAppended(appended.map((e) => e.type))
+        for (const [i, job] of jobs.entries()) yield* Deferred.done(job.done, batch.value[i]!)
+      })
+
+    yield* Effect.forkScoped(Effect.forever(writeOnce).pipe(Effect.interruptible))
+
+    /** Brackets a command's reads and decision, so the writer knows who may still join the batch it gathers. */
+    const deciding_ = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      Effect.acquireUseRelease(
+        Effect.sync(() => deciding++),
+        () => effect,
+        () => Effect.sync(() => deciding--)
+      )
+
+    /**
+     * Commits `writes` (which run inside a transaction) and answers once they are durable. A caller already
+     * inside a transaction of its own runs them there, as one would expect of a nested call.
+     */
+    const commit = <E, R>(writes: Effect.Effect<ReadonlyArray<StoredEvent>, E, R>) =>
+      Effect.gen(function* () {
+        const context = yield* Effect.context<R>()
+        if (Option.isSome(Context.getOption(context as Context.Context<never>, SqlClient.TransactionConnection))) {
+          const appended = yield* projector.projectInline(writes)
+          yield* bus.publish(appended)
+          yield* Metrics.recordAppended(appended.map((e) => e.type))
+          return appended
+        }
+        const clock = yield* Effect.clock
+        const done = yield* Deferred.make<ReadonlyArray<StoredEvent>, unknown>()
+        const job: Job = {
+          // The caller's services and clock (a TestClock's time is the events' time); the writer's transaction.
+          run: writes.pipe(
+            Effect.withClock(clock),
+            Effect.mapInputContext((writer: Context.Context<never>) => Context.merge(context, writer))
+          ) as Effect.Effect<ReadonlyArray<StoredEvent>, unknown>,
+          done,
+          cancelled: false
+        }
+        yield* Queue.offer(queue, job)
+        return yield* Deferred.await(done).pipe(
+          Effect.onInterrupt(() => Effect.sync(() => (job.cancelled = true)))
+        ) as Effect.Effect<ReadonlyArray<StoredEvent>, E>
+      })
+
+    return { commit, deciding: deciding_ } as const
+  }),
+  dependencies: [Projector.Default, EventBus.Default]
+}) {}
