@@ -19,6 +19,10 @@ const modules: ReadonlyArray<() => Promise<{ benchmarks: ReadonlyArray<Benchmark
   () => import("./rebuild.js"),
   () => import("./postgres.js"),
   () => import("./http.js"),
+  () => import("./sync.js"),
+  () => import("./start.js"),
+  () => import("./web.js"),
+  () => import("./web-chart.js"),
 ]
 
 const wanted = process.argv.slice(2)

@@ -2,11 +2,12 @@ import { Command, Options } from "@effect/cli"
 import { originOf } from "@orw/server/App/Origin"
 import * as Core from "@orw/server/Core"
 import { KeySync } from "@orw/server/OpenRouter/KeySync"
+import { SyncSettings } from "@orw/server/OpenRouter/SyncSettings"
 import * as ApiKeys from "@orw/server/Projections/ApiKeys"
 import * as Users from "@orw/server/Projections/Users"
 import * as Settings from "@orw/server/Settings"
 import * as Sync from "@orw/server/Sync"
-import { Effect, Layer, Option } from "effect"
+import { Effect, Layer, Option, Stream } from "effect"
 import * as Database from "../Database.js"
 import { CliError, describeError } from "../Failure.js"
 import { printLines } from "../Output.js"
@@ -36,7 +37,8 @@ const targets = (keyId: Option.Option<string>, email: Option.Option<string>) =>
  */
 const layer = Sync.layer.pipe(
   Layer.provideMerge(Database.onDatabase(Database.configuredDatabase, Core.layerDatabase)),
-  Layer.provide(Settings.layer()),
+  // provideMerge: the run reads SYNC_CONCURRENCY from the same settings.
+  Layer.provideMerge(Settings.layer()),
   Layer.catchAll((error) =>
     Layer.fail(error instanceof CliError ? error : new CliError({ message: describeError(error) }))
   )
@@ -49,34 +51,32 @@ const layer = Sync.layer.pipe(
 export const sync = Command.make("sync", { key, user, json }, (opts) =>
   Effect.gen(function* () {
     const keySync = yield* KeySync
+    const settings = yield* SyncSettings
     const chosen = yield* targets(opts.key, opts.user)
     // One correlation id for the whole run: its events are found together in the audit log.
     const cliOrigin = originOf("cli")
     // With --json, no keys is no lines: stdout stays JSON lines only.
     if (chosen.length === 0) return yield* printLines(opts.json ? [] : ["No keys to sync"])
     let failed = 0
-    for (const target of chosen) {
-      const synced = yield* keySync.syncKey(target.id, cliOrigin, "cli").pipe(
-        // The domain's rule: an inactive key is not synced. Asked for by id, that is an error, as over HTTP;
-        // among a user's keys, it is skipped.
-        Effect.map(Option.some),
-        Effect.catchTag("KeyInactive", (refusal) =>
-          Option.isSome(opts.key) ? new CliError({ message: refusal.message }) : Effect.succeedNone
+    const syncOne = (target: (typeof chosen)[number]) =>
+      Effect.gen(function* () {
+        const synced = yield* keySync.syncKey(target.id, cliOrigin, "cli").pipe(
+          // The domain's rule: an inactive key is not synced. Asked for by id, that is an error, as over HTTP;
+          // among a user's keys, it is skipped.
+          Effect.map(Option.some),
+          Effect.catchTag("KeyInactive", (refusal) =>
+            Option.isSome(opts.key) ? new CliError({ message: refusal.message }) : Effect.succeedNone
+          )
         )
-      )
-      if (Option.isNone(synced)) {
-        yield* printLines([
-          opts.json
+        if (Option.isNone(synced)) {
+          return opts.json
             ? JSON.stringify({ key_id: target.id, name: target.name, outcome: "skipped", error: null, recorded: [] })
             : `${target.id} (${target.name}): skipped - inactive`
-        ])
-        continue
-      }
-      const result = synced.value
-      if (result.outcome !== "ok") failed++
-      const recorded = result.recorded.map((e) => e.type)
-      yield* printLines([
-        opts.json
+        }
+        const result = synced.value
+        if (result.outcome !== "ok") failed++
+        const recorded = result.recorded.map((e) => e.type)
+        return opts.json
           ? JSON.stringify({
               key_id: target.id,
               name: target.name,
@@ -85,9 +85,13 @@ export const sync = Command.make("sync", { key, user, json }, (opts) =>
               recorded
             })
           : `${target.id} (${target.name}): ${result.outcome}${result.error === null ? "" : ` - ${result.error}`}; ` +
-            (recorded.length === 0 ? "nothing new" : `recorded ${recorded.join(", ")}`)
-      ])
-    }
+              (recorded.length === 0 ? "nothing new" : `recorded ${recorded.join(", ")}`)
+      })
+    // SYNC_CONCURRENCY keys at once, as the server's fibers; one line per key, in the order of the keys.
+    yield* Stream.fromIterable(chosen).pipe(
+      Stream.mapEffect(syncOne, { concurrency: settings.maxConcurrent }),
+      Stream.runForEach((line) => printLines([line]))
+    )
     if (failed > 0) return yield* new CliError({ message: `${failed} of ${chosen.length} key(s) did not sync` })
   }).pipe(
     Effect.mapError((error) => (error instanceof CliError ? error : new CliError({ message: describeError(error) })))

@@ -16,7 +16,7 @@ import {
   UtcDate,
   usdToMicros
 } from "@orw/domain"
-import { DateTime, Effect, flow, Option, type Redacted } from "effect"
+import { DateTime, Duration, Effect, flow, Option, type Redacted } from "effect"
 import { metadataOf, type Origin } from "../App/Origin.js"
 import { KeyVault } from "../Crypto/KeyVault.js"
 import { Dispatcher } from "../Dispatcher.js"
@@ -27,6 +27,7 @@ import * as Balances from "../SideTables/Balances.js"
 import * as SyncStatus from "../SideTables/SyncStatus.js"
 import { AnalyticsLimiter, importHistory, todaySoFar } from "./Analytics/History.js"
 import { OpenRouterClient } from "./Client.js"
+import { hashIn, makeKeyListing } from "./KeyListing.js"
 import { withUpstreamRetry } from "./Retry.js"
 import { toKeyStatus } from "./Schemas.js"
 import { SyncSettings } from "./SyncSettings.js"
@@ -57,6 +58,9 @@ const ACTIVITY_DAYS = 30
 
 /** Days of activity re-read after the first backfill: completed days can still be revised. */
 const REVISION_DAYS = 3
+
+/** How long the account's key list (`GET /keys`) is reused by the keys of a pass, at most. */
+const LISTING_TTL = Duration.minutes(5)
 
 const utcDay = (at: DateTime.Utc) => UtcDate.make(DateTime.formatIsoDateUtc(at))
 
@@ -92,11 +96,29 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
     const markSynced = (keyId: string, at: string, error: string | null) =>
       onDatabase(SyncStatus.recordAttempt(keyId, at, error))
 
+    const listAll = (mgmt: Redacted.Redacted<string>) =>
+      withUpstreamRetry(client.listAllKeys(mgmt, { includeDisabled: true }))
+
     /** How OpenRouter names `row` (its hash in `GET /keys`, every page): the SHA-256 when it is listed, else the one entry with its label. */
     const upstreamHash = (row: ApiKeys.SyncTarget, mgmt: Redacted.Redacted<string>) =>
-      Effect.map(withUpstreamRetry(client.listAllKeys(mgmt, { includeDisabled: true })), (listed) => {
-        const byLabel = listed.filter((k) => k.label === row.label)
-        return listed.find((k) => k.hash === row.keyHash)?.hash ?? (byLabel.length === 1 ? byLabel[0]?.hash : undefined)
+      Effect.map(listAll(mgmt), (listed) => hashIn(listed, row))
+
+    // The sync's mapping reads the account's list once per pass, shared by its keys (see KeyListing).
+    const listing = makeKeyListing(Duration.min(settings.interval, LISTING_TTL))
+
+    /**
+     * Writes that end a sync (its key_sync row): in the transaction of `command`'s append when it appends,
+     * else on their own (a sync that finds nothing new appends no event).
+     */
+    const dispatchEnding = <C extends Parameters<typeof dispatcher.dispatch>[0]>(
+      command: C,
+      metadata: EventMetadata,
+      ending: Effect.Effect<void, never, SqlClient.SqlClient>
+    ) =>
+      Effect.gen(function* () {
+        const events = yield* dispatcher.dispatch(command, { metadata, inTransaction: () => ending })
+        if (events.length === 0) yield* onDatabase(ending)
+        return events
       })
 
     /**
@@ -133,14 +155,22 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
       return yield* dispatcher.dispatch(command, { metadata: metadataOf(origin, userId) })
     })
 
-    /** Per-model activity of `row`, read through the user's management key, if they stored one. */
-    const syncActivity = (row: ApiKeys.SyncTarget, at: DateTime.Utc, metadata: EventMetadata) =>
+    /**
+     * Per-model activity of `row`, read through the user's management key `manager`; `ending` is written
+     * with its append (or alone when nothing is appended or there is nothing to read).
+     */
+    const syncActivity = (
+      row: ApiKeys.SyncTarget,
+      manager: ApiKeys.SyncTarget,
+      at: DateTime.Utc,
+      metadata: EventMetadata,
+      ending: Effect.Effect<void, never, SqlClient.SqlClient>
+    ) =>
       Effect.gen(function* () {
-        const manager = yield* onDatabase(ApiKeys.managementKeyOf(row.userId, row.id))
-        if (Option.isNone(manager) || row.isManagementKey) return []
-        const mgmt = yield* openKey(manager.value)
-        const hash = yield* upstreamHash(row, mgmt)
-        if (hash === undefined) return []
+        const nothing = Effect.as(onDatabase(ending), [])
+        const mgmt = yield* openKey(manager)
+        const hash = yield* listing.hashOf(manager.id, listAll(mgmt), row)
+        if (hash === undefined) return yield* nothing
         const activity = yield* withUpstreamRetry(client.getActivity(mgmt, hash))
         const backfilled = yield* onDatabase(SyncStatus.activityBackfilled(row.id))
         const imported = yield* onDatabase(SyncStatus.historyImported(row.id))
@@ -160,12 +190,13 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
         const fromActivity = sumActivity(activity).filter((t) => t.date < today && (!backfilled || t.date >= since))
         const totals = [...history, ...fromActivity, ...running]
         const command = new SyncCommands.RecordActivity({ keyId: ApiKeyId.make(row.id), totals, at })
-        const events = yield* dispatcher.dispatch(command, { metadata })
-        if (!backfilled) {
-          yield* onDatabase(SyncStatus.markActivityBackfilled(row.id, DateTime.formatIso(at)))
-        }
-        if (!imported) yield* onDatabase(SyncStatus.markHistoryImported(row.id, DateTime.formatIso(at)))
-        return events
+        const stamp = DateTime.formatIso(at)
+        // The key's bookkeeping commits with its activity: marks of the backfill and the import, its key_sync row.
+        const marks = Effect.zipRight(
+          backfilled ? Effect.void : SyncStatus.markActivityBackfilled(row.id, stamp),
+          imported ? Effect.void : SyncStatus.markHistoryImported(row.id, stamp)
+        )
+        return yield* dispatchEnding(command, metadata, Effect.zipRight(marks, ending))
       })
 
     /** The account balance, through a management key; 403 or an all-zero answer = unknown. */
@@ -194,6 +225,7 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
       const key = yield* openKey(row)
       const at = yield* DateTime.now
       const metadata = metadataOf(origin, actor)
+      const attempt = (error: string | null) => SyncStatus.recordAttempt(row.id, DateTime.formatIso(at), error)
       const recorded: Array<StoredEvent> = []
       const id = ApiKeyId.make(row.id)
       const info = yield* Effect.either(withUpstreamRetry(client.getKey(key)))
@@ -203,20 +235,31 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
           error._tag === "OpenRouterUnauthorized"
             ? new ApiKeyCommands.MarkKeyInvalid({ keyId: id, at })
             : new ApiKeyCommands.RecordSyncFailure({ keyId: id, error: describe(error), at })
-        recorded.push(...(yield* dispatcher.dispatch(command, { metadata })))
-        yield* markSynced(row.id, DateTime.formatIso(at), describe(error))
+        recorded.push(...(yield* dispatchEnding(command, metadata, attempt(describe(error)))))
         const outcome = error._tag === "OpenRouterUnauthorized" ? "invalid" : "failed"
         return { keyId, outcome, error: describe(error), recorded } satisfies SyncResult
       }
       const status = toKeyStatus(info.right)
       const snapshot = new SyncCommands.RecordKeySnapshot({ keyId: id, status, at, day: utcDay(at) })
+      const ok = { keyId, outcome: "ok", error: null, recorded } satisfies SyncResult
+      // Activity is read through the user's management key, for the user's other keys only.
+      const manager = status.isManagementKey
+        ? Option.none<ApiKeys.SyncTarget>()
+        : yield* onDatabase(ApiKeys.managementKeyOf(row.userId, row.id))
+      if (!status.isManagementKey && Option.isNone(manager)) {
+        // The snapshot is the sync's last write: its key_sync row commits with it.
+        recorded.push(...(yield* dispatchEnding(snapshot, metadata, attempt(null))))
+        return ok
+      }
       recorded.push(...(yield* dispatcher.dispatch(snapshot, { metadata })))
       const rowNow: ApiKeys.SyncTarget = { ...row, isManagementKey: status.isManagementKey, label: status.label }
       const extra = yield* Effect.either(
-        Effect.zipRight(
-          status.isManagementKey ? syncBalance(rowNow, key, at) : Effect.void,
-          syncActivity(rowNow, at, metadata)
-        )
+        Option.isSome(manager)
+          ? syncActivity(rowNow, manager.value, at, metadata, attempt(null))
+          : Effect.zipRight(
+              syncBalance(rowNow, key, at),
+              Effect.as(markSynced(row.id, DateTime.formatIso(at), null), [])
+            )
       )
       if (extra._tag === "Left" && extra.left._tag !== "KeyNotFound") {
         const message = `activity: ${describe(extra.left)}`
@@ -224,8 +267,9 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
         return { keyId, outcome: "failed", error: message, recorded } satisfies SyncResult
       }
       if (extra._tag === "Right") recorded.push(...extra.right)
-      yield* markSynced(row.id, DateTime.formatIso(at), null)
-      return { keyId, outcome: "ok", error: null, recorded } satisfies SyncResult
+      // A management key removed meanwhile (KeyNotFound): the sync of this key itself went well.
+      else yield* markSynced(row.id, DateTime.formatIso(at), null)
+      return ok
     })
 
     /**
@@ -238,7 +282,8 @@ export class KeySync extends Effect.Service<KeySync>()("orw/KeySync", {
         const manager = yield* onDatabase(ApiKeys.managementKeyOf(row.userId, row.id))
         if (Option.isNone(manager) || row.isManagementKey) return Option.none()
         const mgmt = yield* openKey(manager.value)
-        const hash = yield* upstreamHash(row, mgmt)
+        // The pass's shared key list: a daily pass over every key must not list the account once per key.
+        const hash = yield* listing.hashOf(manager.value.id, listAll(mgmt), row)
         if (hash === undefined) return Option.none()
         const activity = yield* withUpstreamRetry(client.getActivity(mgmt, hash))
         const today = utcDay(at)
