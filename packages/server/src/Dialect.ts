@@ -35,6 +35,16 @@ export const positionColumn = (sql: SqlClient.SqlClient): Fragment =>
   )
 
 /**
+ * `column` in an ORDER BY, compared byte by byte on both engines. SQLite's default collation (BINARY)
+ * already does; a PostgreSQL database may have been created with a linguistic collation (en_US.UTF-8 or
+ * ICU, the default of most managed servers), which orders "Z" after "a" and skips punctuation, so the same
+ * query would page differently there. `COLLATE "C"` keeps the API's answers byte-identical on either.
+ * `column` is SQL of ours (a column name), never input.
+ */
+export const byteOrder = (sql: SqlClient.SqlClient, column: string): Fragment =>
+  sql.literal(sql.onDialectOrElse({ pg: () => `${column} COLLATE "C"`, orElse: () => column }))
+
+/**
  * Locks the rows of `table` whose `column` is one of `keys` until the transaction ends; concurrent
  * lockers wait. Call it first in the transaction, before anything it protects is read or written.
  *

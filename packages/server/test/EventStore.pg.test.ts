@@ -15,7 +15,7 @@ const rawInsert = (row: Record<string, unknown>) =>
       sql`INSERT INTO events ${sql.insert({ ...row, metadata: JSON.stringify(testMetadata()), recorded_at: "2026-01-01T00:00:00.000Z" })}`
   )
 
-const fresh = Effect.promise(freshDatabase)
+const fresh = Effect.promise(() => freshDatabase())
 
 /** A fresh, empty database on the test cluster, with the core over its own pool. */
 const makeLayer = () => Layer.unwrapEffect(Effect.map(fresh, ({ database }) => Core.layerDatabase(database)))

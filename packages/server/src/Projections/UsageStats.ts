@@ -2,6 +2,7 @@ import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { type KeySpend, UsageEvents, type UsageFiguresSum, type UsageLine, zeroSum } from "@orw/domain"
 import { Effect } from "effect"
+import { byteOrder } from "../Dialect.js"
 import { defineProjection, iso } from "./Projection.js"
 
 /**
@@ -152,7 +153,7 @@ export const byDateModel = (filter: UsageFilter, page: { readonly offset: number
     Effect.all({
       rows: sql<SumRow & { readonly date: string; readonly model: string }>`SELECT u.date AS date, u.model AS model,
         ${sql.literal(SUMS)} FROM usage_stats u WHERE ${where(sql, filter)}
-        GROUP BY u.date, u.model ORDER BY u.date, u.model LIMIT ${page.limit} OFFSET ${page.offset}`,
+        GROUP BY u.date, u.model ORDER BY u.date, ${byteOrder(sql, "u.model")} LIMIT ${page.limit} OFFSET ${page.offset}`,
       count: sql<{ readonly n: number }>`SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM usage_stats u
         WHERE ${where(sql, filter)} GROUP BY u.date, u.model) g`
     }).pipe(
@@ -210,7 +211,7 @@ export const linesOfKeys = (keyIds: ReadonlyArray<string>) =>
           sql<SumRow & { readonly api_key_id: string; readonly date: string; readonly model: string }>`SELECT
             u.api_key_id AS api_key_id, u.date AS date, u.model AS model, u.requests_count AS requests,
             u.tokens_input AS tokens_input, u.tokens_output AS tokens_output, u.cost_micros AS cost_micros
-            FROM usage_stats u WHERE u.api_key_id IN ${sql.in(keyIds)} ORDER BY u.date, u.model, u.api_key_id`,
+            FROM usage_stats u WHERE u.api_key_id IN ${sql.in(keyIds)} ORDER BY u.date, ${byteOrder(sql, "u.model")}, u.api_key_id`,
           (rows) => rows.map((r): UsageLine => ({ keyId: r.api_key_id, date: r.date, model: r.model, ...toSum(r) }))
         )
       )
@@ -222,7 +223,7 @@ export const effectiveUsage = (filter: UsageFilter) =>
       sql<SumRow & { readonly api_key_id: string; readonly date: string; readonly model: string }>`SELECT
         u.api_key_id AS api_key_id, u.date AS date, u.model AS model, u.requests_count AS requests,
         u.tokens_input AS tokens_input, u.tokens_output AS tokens_output, u.cost_micros AS cost_micros
-        FROM usage_stats u WHERE ${where(sql, filter)} ORDER BY u.date, u.model, u.api_key_id`,
+        FROM usage_stats u WHERE ${where(sql, filter)} ORDER BY u.date, ${byteOrder(sql, "u.model")}, u.api_key_id`,
       (rows) => rows.map((r): UsageLine => ({ keyId: r.api_key_id, date: r.date, model: r.model, ...toSum(r) }))
     )
   )

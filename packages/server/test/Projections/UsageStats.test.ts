@@ -15,7 +15,8 @@ import { freshDatabase, onPostgres } from "../support/Postgres.js"
 const owner: Record<string, string> = { k0: "u0", k1: "u0", k2: "u0", k3: "u1" }
 const keys = Object.keys(owner)
 const dates = ["2026-01-30", "2026-01-31", "2026-02-01", "2026-02-02"]
-const models = ["unattributed", "anthropic/claude-sonnet-4", "openai/gpt-4.1", "z-ai/glm-4"]
+// Upper case and punctuation too: a linguistic collation orders these unlike the bytes do.
+const models = ["unattributed", "anthropic/claude-sonnet-4", "openai/gpt-4.1", "z-ai/glm-4", "Zeta/x", "z_ai/a", "za/b"]
 // Beyond 2^32 micro-dollars, so a sum that went through 32-bit ints or floats would show.
 const figure = fc.oneof(fc.integer({ min: 0, max: 1_000 }), fc.integer({ min: 0, max: 2 ** 40 }))
 
@@ -45,8 +46,10 @@ const matches = (f: UsageStats.UsageFilter) => (l: UsageLine) =>
   (f.startDate === undefined || l.date >= f.startDate) &&
   (f.endDate === undefined || l.date <= f.endDate)
 
+/** The order the API pages in: byte by byte (SQLite's BINARY, `COLLATE "C"` on PostgreSQL), not the locale's. */
+const bytes = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 const byDateModel = (a: UsageLine, b: UsageLine) =>
-  a.date.localeCompare(b.date) || a.model.localeCompare(b.model) || a.keyId.localeCompare(b.keyId)
+  bytes(a.date, b.date) || bytes(a.model, b.model) || bytes(a.keyId, b.keyId)
 
 const store = (rows: ReadonlyArray<UsageLine>) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
@@ -132,4 +135,13 @@ it.live.skipIf(!onPostgres())("usage_stats' SQL sums equal the domain's supersed
     const { database } = yield* Effect.promise(() => freshDatabase())
     yield* Effect.provide(property(60), Core.layerDatabase(database))
   })
+)
+
+it.live.skipIf(!onPostgres())(
+  "the same answers, in the same order, on a PostgreSQL database with a linguistic collation (ICU en-US)",
+  () =>
+    Effect.gen(function* () {
+      const { database } = yield* Effect.promise(() => freshDatabase({ linguistic: true }))
+      yield* Effect.provide(property(40), Core.layerDatabase(database))
+    })
 )

@@ -37,9 +37,19 @@ const withAdmin = async <A>(f: (client: Pg.Client) => Promise<A>): Promise<A> =>
 }
 
 /** A new, empty database on the test cluster: its URL (as a string and as a Database). */
-export const freshDatabase = async (): Promise<{ readonly url: string; readonly database: Database }> => {
+export const freshDatabase = async (
+  options: {
+    /**
+     * A linguistic collation (ICU en-US, as managed servers default to) instead of the test cluster's C:
+     * for the tests that hold answers byte-identical whatever the database's collation.
+     */
+    readonly linguistic?: boolean
+  } = {}
+): Promise<{ readonly url: string; readonly database: Database }> => {
   const name = `orw_${NodeCrypto.randomBytes(6).toString("hex")}`
-  await withAdmin((client) => client.query(`CREATE DATABASE ${name}`))
+  const collation =
+    options.linguistic === true ? " TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C'" : ""
+  await withAdmin((client) => client.query(`CREATE DATABASE ${name}${collation}`))
   const url = new URL(adminUrl())
   url.pathname = `/${name}`
   return { url: url.href, database: Database.Postgres({ url: Redacted.make(url.href) }) }
