@@ -170,6 +170,7 @@ describe("authorization matrix: the web RPC", () => {
       updateBudget: { budget_id: alice.budgetId, amount: 6 },
       deleteBudget: { budget_id: alice.budgetId },
       listAlerts: { page: 1, limit: 10 },
+      usage: { start_date: "2026-11-01", end_date: "2026-11-30", key_ids: [keyId] },
       createWebhook: { url: "https://hooks.example.com/rpc", format: "generic" },
       deleteWebhook: { webhook_id: alice.webhookId },
       testWebhook: { webhook_id: alice.webhookId },
