@@ -191,7 +191,7 @@ describe.skipIf(!HAVE_CHROMIUM)("budgets, alerts and webhooks in the web UI", ()
     const alerts = await rows(page, "Alerts, newest first")
     // One sync crossed all three at once: same time, any order among them.
     const byThreshold = (a: Array<string>, b: Array<string>) =>
-      Number.parseInt(b[2] ?? "") - Number.parseInt(a[2] ?? "")
+      Number.parseInt(b[2] ?? "", 10) - Number.parseInt(a[2] ?? "", 10)
     expect(alerts.map((cells) => cells.slice(1)).sort(byThreshold)).toEqual(
       [100, 80, 50].map((threshold) => [
         "Threshold",
