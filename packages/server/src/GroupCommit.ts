@@ -1,5 +1,5 @@
 import { SqlClient } from "@effect/sql"
-import { Clock, Context, Deferred, Duration, Effect, Exit, Option, Queue } from "effect"
+import { Clock, Context, Deferred, Duration, Effect, Exit, FiberId, Option, Queue } from "effect"
 import { EventBus } from "./EventBus.js"
 import type { StoredEvent } from "./EventStore.js"
 import * as Metrics from "./Metrics.js"
@@ -26,7 +26,12 @@ interface Job {
   /** The command's writes (idempotency row, append, its own extra writes, inline projections); SqlClient from the writer. */
   readonly run: Effect.Effect<ReadonlyArray<StoredEvent>, unknown>
   readonly done: Deferred.Deferred<ReadonlyArray<StoredEvent>, unknown>
-  /** The caller stopped waiting before the writer took the job: it is skipped, nothing of it commits. */
+  /**
+   * The caller stopped waiting (interrupted) before its writes ran: they are skipped, nothing of it commits.
+   * Once they ran, the batch commits them: a caller interrupted during the commit itself may then see an
+   * interruption for a command that is durable (as a client may after any commit whose answer it lost);
+   * an Idempotency-Key makes its retry safe.
+   */
   cancelled: boolean
 }
 
@@ -80,6 +85,11 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
           const exits: Array<Exit.Exit<ReadonlyArray<StoredEvent>, unknown>> = []
           let last = 0
           for (const job of jobs) {
+            // Its caller stopped waiting while earlier commands ran: nothing of it is written.
+            if (job.cancelled) {
+              exits.push(Exit.interrupt(FiberId.none))
+              continue
+            }
             // A nested transaction is a savepoint: a failed command leaves the batch as it was before it.
             const exit = yield* Effect.exit(sql.withTransaction(job.run))
             if (Exit.isSuccess(exit)) last = Math.max(last, exit.value.at(-1)?.position ?? 0)
@@ -93,18 +103,27 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
     // PostgreSQL: deciders wait on the network, not on the scheduler; a few milliseconds gather them.
     const gatherMs = sql.onDialectOrElse({ pg: () => GATHER_MS_PG, orElse: () => 0 })
 
-    const gather = Effect.gen(function* () {
-      const first = yield* Queue.take(queue)
-      for (let turn = 0; turn < GATHER_TURNS && deciding > 0; turn++) yield* Effect.yieldNow()
-      for (let ms = 0; ms < gatherMs && deciding > 0; ms++) yield* Effect.withClock(Effect.sleep(oneMs), liveClock)
-      const rest = yield* Queue.takeUpTo(queue, MAX_BATCH - 1)
-      return [first, ...rest].filter((job) => !job.cancelled)
-    })
+    /** Takes the next batch off the queue into `taken` (so that an interruption while it waits answers them). */
+    const gather = (taken: Array<Job>) =>
+      Effect.gen(function* () {
+        taken.push(yield* Queue.take(queue))
+        for (let turn = 0; turn < GATHER_TURNS && deciding > 0; turn++) yield* Effect.yieldNow()
+        for (let ms = 0; ms < gatherMs && deciding > 0; ms++) yield* Effect.withClock(Effect.sleep(oneMs), liveClock)
+        taken.push(...(yield* Queue.takeUpTo(queue, MAX_BATCH - 1)))
+      })
 
-    const writeOnce = Effect.gen(function* () {
-      const jobs = yield* gather
-      if (jobs.length === 0) return
-      yield* Effect.onInterrupt(commitBatch(jobs), () => Effect.forEach(jobs, (job) => Deferred.interrupt(job.done)))
+    // Every job the writer took off the queue is answered, also when the writer is interrupted (shutdown) while
+    // it gathers or commits: its caller must not wait for an answer that will never come.
+    const writeOnce = Effect.suspend(() => {
+      const taken: Array<Job> = []
+      return Effect.onInterrupt(
+        Effect.gen(function* () {
+          yield* gather(taken)
+          const jobs = taken.filter((job) => !job.cancelled)
+          if (jobs.length > 0) yield* commitBatch(jobs)
+        }),
+        () => Effect.forEach(taken, (job) => Deferred.interrupt(job.done))
+      )
     })
 
     const commitBatch = (jobs: ReadonlyArray<Job>) =>
