@@ -35,6 +35,16 @@ export const startOfDay = (date: UtcDate): DateTime.Utc => DateTime.unsafeMake(`
 /** The day `days` after `date` (before, when negative). */
 export const addDays = (date: UtcDate, days: number): UtcDate => utcDateOf(DateTime.add(startOfDay(date), { days }))
 
+/** The longest range the dashboard and the usage explorer answer for: a year, a leap day included. */
+export const MAX_RANGE_DAYS = 366
+
+/**
+ * Whether `start`..`end` (both included, calendar days as `isCalendarDay` checks) is a range the server
+ * answers for: `start` not after `end`, at most MAX_RANGE_DAYS days. The web app checks it before asking.
+ */
+export const isAnsweredRange = (start: string, end: string): boolean =>
+  start <= end && Date.parse(`${end}T00:00:00Z`) - Date.parse(`${start}T00:00:00Z`) < MAX_RANGE_DAYS * 86_400_000
+
 /** How many days from `start` to `end` (negative when `end` is earlier). */
 export const daysBetween = (start: UtcDate, end: UtcDate): number =>
   Math.round(DateTime.distance(startOfDay(start), startOfDay(end)) / 86_400_000)

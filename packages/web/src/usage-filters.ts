@@ -1,4 +1,4 @@
-import { isCalendarDay } from "@orw/domain/Dates"
+import { isAnsweredRange, isCalendarDay } from "@orw/domain/Dates"
 import {
   GRANULARITIES,
   type Granularity,
@@ -84,13 +84,14 @@ const unique = (values: ReadonlyArray<string>) => [...new Set(values.filter((v) 
 
 /**
  * The filters a URL's query holds. Anything unknown or malformed falls back to its default, so an edited or
- * stale link still opens; a custom range needs two real days, the first not after the second.
+ * stale link still opens; a custom range needs two real days, the first not after the second, at most a
+ * year apart (what the server answers for).
  */
 export const parseFilters = (search: string): UsageFilters => {
   const params = new URLSearchParams(search)
   const from = params.get("from") ?? ""
   const to = params.get("to") ?? ""
-  const custom = isCalendarDay(from) && isCalendarDay(to) && from <= to
+  const custom = isCalendarDay(from) && isCalendarDay(to) && isAnsweredRange(from, to)
   const page = Number(params.get("page"))
   return {
     range: custom

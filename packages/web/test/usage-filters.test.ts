@@ -14,6 +14,13 @@ import {
 const TODAY = "2026-03-15"
 
 describe("the explorer's filters in the URL", () => {
+  it("a custom range the server would refuse (over a year, or backwards) is not taken from a link", () => {
+    // 2025-12-02 .. 2026-12-02 is 366 days, both included: the longest the server answers for.
+    expect(parseFilters("?from=2025-12-02&to=2026-12-02").range).toBe("custom")
+    expect(parseFilters("?from=2025-12-01&to=2026-12-02").range).toBe(DEFAULT_FILTERS.range)
+    expect(parseFilters("?from=2026-12-02&to=2026-12-01").range).toBe(DEFAULT_FILTERS.range)
+  })
+
   it("the defaults make a bare /usage, and a bare /usage reads as the defaults", () => {
     expect(filtersToSearch(DEFAULT_FILTERS)).toBe("")
     expect(parseFilters("")).toEqual(DEFAULT_FILTERS)

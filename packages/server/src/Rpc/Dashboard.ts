@@ -3,6 +3,7 @@ import {
   daysBetween,
   InvalidDateRange,
   isEstimated,
+  MAX_RANGE_DAYS,
   microsToUsd,
   sumUsage,
   UsageEvents,
@@ -19,7 +20,7 @@ import * as Balances from "../SideTables/Balances.js"
 
 /** The default range: the last 30 UTC days, today included. */
 export const DEFAULT_DAYS = 30
-const MAX_DAYS = 366
+const MAX_DAYS = MAX_RANGE_DAYS
 
 /** The range a query asks for, with its defaults; fails when start is after end or it is too long. */
 export const resolveRange = (query: DashboardQuery, today: UtcDate) => {

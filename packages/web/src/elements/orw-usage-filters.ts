@@ -1,6 +1,6 @@
-import { isCalendarDay } from "@orw/domain/Dates"
+import { isAnsweredRange, isCalendarDay, MAX_RANGE_DAYS } from "@orw/domain/Dates"
 import type { Granularity, SplitBy } from "@orw/domain/Usage/Explorer"
-import { css, html, LitElement } from "lit"
+import { css, html, LitElement, nothing } from "lit"
 import { customElement, property, state } from "lit/decorators.js"
 import { shared } from "../styles.js"
 import { PRESETS, type RangePreset, resolveRange, type UsageFilters, utcToday } from "../usage-filters.js"
@@ -85,6 +85,8 @@ export class OrwUsageFilters extends LitElement {
 
   /** Custom dates being typed, sent once both are real days in order. */
   @state() accessor _custom = false
+  /** Why the custom dates were not applied (a range the server would refuse), or null. */
+  @state() accessor _datesProblem: string | null = null
 
   private _emit(change: Partial<UsageFilters>): void {
     if (this.filters === undefined) return
@@ -100,7 +102,15 @@ export class OrwUsageFilters extends LitElement {
   private _dates(): void {
     const start = this.renderRoot.querySelector<HTMLInputElement>("#from")?.value ?? ""
     const end = this.renderRoot.querySelector<HTMLInputElement>("#to")?.value ?? ""
-    if (isCalendarDay(start) && isCalendarDay(end) && start <= end) this._emit({ range: "custom", start, end })
+    if (!isCalendarDay(start) || !isCalendarDay(end)) return
+    // Not sent when the server would refuse it: say why next to the dates instead.
+    this._datesProblem =
+      start > end
+        ? "The first day is after the last."
+        : isAnsweredRange(start, end)
+          ? null
+          : `At most ${MAX_RANGE_DAYS} days: pick a shorter range.`
+    if (this._datesProblem === null) this._emit({ range: "custom", start, end })
   }
 
   private _toggle(list: "keys" | "models", value: string, on: boolean): void {
@@ -161,6 +171,7 @@ export class OrwUsageFilters extends LitElement {
           ? html`<div class="dates">
               <label>From <input id="from" type="date" .value=${start} max=${end} @change=${this._dates} /></label>
               <label>To <input id="to" type="date" .value=${end} min=${start} @change=${this._dates} /></label>
+              ${this._datesProblem === null ? nothing : html`<p class="error" role="alert">${this._datesProblem}</p>`}
             </div>`
           : html``
       }
