@@ -137,8 +137,11 @@ describe.skipIf(!HAVE_CHROMIUM)("the web UI, in Chromium against the real server
     await page.getByRole("alert").filter({ hasText: "Invalid API key format" }).waitFor()
     await addKey(page, "Management", keys.management)
     await page.getByText("Added Management").waitFor()
+    // Not known as a management key before its first sync: no limit can be written yet, so none is offered.
+    await page.locator('button[aria-label="Set limit: Management"][disabled]').waitFor()
     await page.getByRole("button", { name: "Sync now: Management" }).click()
     await page.getByText(/Synced Management: \d+ new facts recorded/).waitFor()
+    await page.locator('button[aria-label="Set limit: Management"]:not([disabled])').waitFor()
     await addKey(page, "Production", keys.production)
     await page.getByText("Added Production").waitFor()
     await page.getByRole("button", { name: "Sync now: Production" }).click()

@@ -64,6 +64,8 @@ export class OrwKeyActions extends LitElement {
 
   /** The key acted upon. */
   @property({ attribute: false }) accessor key: KeyRow | undefined
+  /** Whether the user has an active management key, without which OpenRouter's limit cannot be written. */
+  @property({ attribute: false }) accessor canSetLimit = true
 
   @state() accessor _mode: "buttons" | "rename" | "delete" | "limit" = "buttons"
 
@@ -121,7 +123,8 @@ export class OrwKeyActions extends LitElement {
       <button
         type="button"
         aria-label="Set limit: ${key.name}"
-        title="Set the key's limit at OpenRouter (needs a management key)"
+        title=${this.canSetLimit ? "Set the key's limit at OpenRouter" : "Add an active management key to set limits from here"}
+        ?disabled=${!this.canSetLimit}
         @click=${() => (this._mode = "limit")}
       >
         Set limit

@@ -120,7 +120,7 @@ export class OrwKeys extends LitElement {
     this.removeEventListener(KEY_CHANGED_EVENT, this._onChanged)
   }
 
-  private _row(key: KeyRow) {
+  private _row(key: KeyRow, canSetLimit: boolean) {
     const near = (remainingShare(key) ?? 1) < NEAR_LIMIT
     const management = key.is_management_key === true ? html` <span class="hint">(management)</span>` : nothing
     return html`<tr class=${near ? "near" : ""}>
@@ -149,11 +149,13 @@ export class OrwKeys extends LitElement {
         }
       </td>
       <td data-label="Last synced (UTC)">${syncText(key)}</td>
-      <td><orw-key-actions .key=${key}></orw-key-actions></td>
+      <td><orw-key-actions .key=${key} .canSetLimit=${canSetLimit}></orw-key-actions></td>
     </tr>`
   }
 
   private _table(keys: ReadonlyArray<KeyRow>) {
+    // Limits are written through a management key (PUT /api/keys/{id}/limit answers 400 without one).
+    const canSetLimit = keys.some((k) => k.is_management_key === true && k.is_active)
     return html`<table class="cards">
       <caption class="sr-only">Your OpenRouter keys</caption>
       <thead>
@@ -174,7 +176,7 @@ export class OrwKeys extends LitElement {
           <th scope="col">Actions</th>
         </tr>
       </thead>
-      <tbody>${keys.map((key) => this._row(key))}</tbody>
+      <tbody>${keys.map((key) => this._row(key, canSetLimit))}</tbody>
     </table>`
   }
 
