@@ -123,8 +123,16 @@ const seed = async () => {
     limitReset: "daily",
     usage: { total: 1, daily: 1, weekly: 1, monthly: 1 }
   })
+  // A long name and a large limit: the figures a phone's card must wrap rather than overflow.
+  const big = keys.simulator.addKey({
+    name: "Batch",
+    limit: 5000,
+    limitReset: "monthly",
+    usage: { total: 1234.56, daily: 0, weekly: 0, monthly: 1234.56 }
+  })
   for (const [name, key, sync] of [
     ["Exhausted", exhausted, true],
+    ["Nightly-batch-summaries-for-the-whole-analytics-team", big, true],
     ["Refused", keys.simulator.addKey({ name: "Refused", disabled: true }), true],
     ["Fresh", keys.simulator.addKey({ name: "Fresh" }), false]
   ] as const) {
@@ -262,7 +270,24 @@ describe.skipIf(!HAVE_CHROMIUM)("every page, light and dark, 375 and 1280 px (is
           await page.setViewportSize({ width: 375, height: 800 })
           await page.waitForTimeout(50)
           const width = await page.evaluate(() => document.documentElement.scrollWidth)
-          widths.set(`${spec.name} (${theme})`, width)
+          // Too wide: name the innermost elements past the screen's edge, so a failure says what to fix.
+          const culprits =
+            width <= 375
+              ? ""
+              : await page.evaluate(() => {
+                  const all = (root: Document | ShadowRoot): Array<Element> =>
+                    [...root.querySelectorAll("*")].flatMap((el) => [el, ...(el.shadowRoot ? all(el.shadowRoot) : [])])
+                  const past = all(document).filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
+                  return past
+                    .filter((el) => !past.some((other) => other !== el && el.contains(other)))
+                    .slice(0, 5)
+                    .map(
+                      (el) =>
+                        `${el.tagName.toLowerCase()}.${[...el.classList].join(".")}: ${Math.round(el.getBoundingClientRect().right)}`
+                    )
+                    .join(", ")
+                })
+          widths.set(`${spec.name} (${theme})${culprits === "" ? "" : ` [${culprits}]`}`, width)
           // A table may not hide its overflow in a scrolling box either: it fits, or becomes cards.
           const tables = await page.evaluate(() => {
             const all = (root: Document | ShadowRoot): Array<Element> =>

@@ -50,6 +50,12 @@ export const shared = css`
     max-width: 100%;
     box-sizing: border-box;
   }
+  /* A select is as wide as its longest option (a long key name): it shrinks to the screen instead. */
+  select {
+    max-width: 100%;
+    min-width: 0;
+    text-overflow: ellipsis;
+  }
   .hint {
     font-weight: 400;
     color: var(--muted);
@@ -92,11 +98,18 @@ export const shared = css`
     padding: 0.45rem 0.5rem;
     border-bottom: 1px solid var(--line);
     vertical-align: top;
+    /* A long key or model name wraps inside its cell rather than widening the page past a phone's screen. */
+    overflow-wrap: anywhere;
+  }
+  li {
+    overflow-wrap: anywhere;
   }
   td.num,
   th.num {
     text-align: right;
     font-variant-numeric: tabular-nums;
+    /* A figure stays whole; the name beside it wraps instead. */
+    overflow-wrap: normal;
   }
   .error {
     color: var(--bad);
@@ -117,6 +130,9 @@ export const shared = css`
     gap: 0.5rem;
     flex-wrap: wrap;
     align-items: center;
+    /* Never wider than where it sits: its items wrap instead. */
+    min-width: 0;
+    max-width: 100%;
   }
   /* On a narrow screen a table of many columns becomes one card per row, each cell with its column's name (data-label). */
   @media (max-width: 720px) {
@@ -150,6 +166,15 @@ export const shared = css`
     table.cards td[data-label] {
       display: flow-root;
       padding-left: 8.5rem;
+    }
+    /* A card's value column is narrow: long figures and names wrap there instead of overflowing the screen. */
+    table.cards td,
+    table.cards tbody th {
+      overflow-wrap: anywhere;
+    }
+    table.cards .nowrap,
+    table.cards .reset {
+      white-space: normal;
     }
     table.cards td[data-label]::before {
       content: attr(data-label);

@@ -106,7 +106,8 @@ export class OrwDashboard extends LitElement {
         border-radius: 6px;
         background: var(--card);
         color: var(--fg);
-        max-width: 100%;
+        /* As wide as its longest option (a key's name) otherwise, which can be wider than a phone. */
+        max-width: min(100%, 16rem);
       }
     `
   ]
