@@ -198,3 +198,19 @@ export const shared = css`
     white-space: nowrap;
   }
 `
+
+/** The filter bars of the dashboard and the usage explorer: range toggles that are on, and their selects. */
+export const filterControls = css`
+  button[aria-pressed="true"] {
+    background: var(--accent);
+    border-color: var(--accent);
+    color: #fff;
+  }
+  select {
+    font: inherit;
+    padding: 0.4rem;
+    border-radius: 6px;
+    background: var(--card);
+    color: var(--fg);
+  }
+`

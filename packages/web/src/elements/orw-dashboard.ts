@@ -11,7 +11,7 @@ import { IntervalController } from "../controllers/interval-controller.js"
 import { type DashboardFilters, dashboardSearch, parseDashboard, RANGES, replaceSearch } from "../dashboard-filters.js"
 import { NEAR_LIMIT, remainingShare, usd } from "../format.js"
 import { rpc } from "../runtime.js"
-import { shared } from "../styles.js"
+import { filterControls, shared } from "../styles.js"
 import { addDays, utcToday } from "../usage-filters.js"
 import "./orw-budget-watch.js"
 import "./orw-chart.js"
@@ -76,6 +76,7 @@ const charts = (dashboard: Dashboard, usage: UsageExplorer) => {
 export class OrwDashboard extends LitElement {
   static override styles = [
     shared,
+    filterControls,
     css`
       .head {
         display: flex;
@@ -95,17 +96,7 @@ export class OrwDashboard extends LitElement {
         grid-template-columns: repeat(auto-fit, minmax(min(100%, 420px), 1fr));
         gap: 1rem;
       }
-      button[aria-pressed="true"] {
-        background: var(--accent);
-        border-color: var(--accent);
-        color: #fff;
-      }
       select {
-        font: inherit;
-        padding: 0.4rem;
-        border-radius: 6px;
-        background: var(--card);
-        color: var(--fg);
         /* As wide as its longest option (a key's name) otherwise, which can be wider than a phone. */
         max-width: min(100%, 16rem);
       }

@@ -2,7 +2,7 @@ import { isAnsweredRange, isCalendarDay, MAX_RANGE_DAYS } from "@orw/domain/Date
 import type { Granularity, SplitBy } from "@orw/domain/Usage/Explorer"
 import { css, html, LitElement, nothing } from "lit"
 import { customElement, property, state } from "lit/decorators.js"
-import { shared } from "../styles.js"
+import { filterControls, shared } from "../styles.js"
 import { PRESETS, type RangePreset, resolveRange, type UsageFilters, utcToday } from "../usage-filters.js"
 
 /** Fired (bubbling) with the new filters in `detail` whenever the user changes one. */
@@ -23,6 +23,7 @@ export interface KeyChoice {
 export class OrwUsageFilters extends LitElement {
   static override styles = [
     shared,
+    filterControls,
     css`
       .controls {
         display: flex;
@@ -43,19 +44,6 @@ export class OrwUsageFilters extends LitElement {
       }
       .picks {
         flex: 1 1 14rem;
-      }
-      button[aria-pressed="true"] {
-        background: var(--accent);
-        border-color: var(--accent);
-        color: #fff;
-      }
-      select {
-        font: inherit;
-        padding: 0.4rem;
-        border-radius: 6px;
-        background: var(--card);
-        color: var(--fg);
-        max-width: 100%;
       }
       .choices {
         display: grid;
