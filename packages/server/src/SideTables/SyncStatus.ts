@@ -56,61 +56,46 @@ export const recordAttempt = (keyId: string, at: string, error: string | null) =
         state = excluded.state, last_synced_at = COALESCE(excluded.last_synced_at, key_sync.last_synced_at)`
   ).pipe(Effect.asVoid, Effect.orDie)
 
-/** Whether the key's 30 days of activity were taken once (afterwards only the last days are re-read). */
-export const activityBackfilled = (keyId: string) =>
+/** The columns of key_sync that note when something was done once for a key (ISO 8601 UTC, null: not yet). */
+type Mark = "activity_backfilled_at" | "history_imported_at" | "reconciled_at"
+
+/** When `mark` was noted for the key, if ever. */
+const markedAt = (keyId: string, mark: Mark) =>
   Effect.flatMap(
     SqlClient.SqlClient,
-    (sql) => sql<{ activity_backfilled_at: string | null }>`SELECT activity_backfilled_at FROM key_sync
-      WHERE key_id = ${keyId}`
+    (sql) => sql<Record<Mark, string | null>>`SELECT ${sql(mark)} FROM key_sync WHERE key_id = ${keyId}`
   ).pipe(
-    Effect.map((rows) => rows[0]?.activity_backfilled_at != null),
+    Effect.map((rows) => rows[0]?.[mark] ?? null),
     Effect.orDie
   )
 
-/** Notes that the key's activity was backfilled at `at`. */
-export const markActivityBackfilled = (keyId: string, at: string) =>
+/** Notes `mark` for the key at `at` (ISO 8601 UTC). */
+const noteMark = (keyId: string, mark: Mark, at: string) =>
   Effect.flatMap(
     SqlClient.SqlClient,
-    (sql) => sql`INSERT INTO key_sync (key_id, activity_backfilled_at) VALUES (${keyId}, ${at})
-      ON CONFLICT (key_id) DO UPDATE SET activity_backfilled_at = excluded.activity_backfilled_at`
+    (sql) => sql`INSERT INTO key_sync (key_id, ${sql(mark)}) VALUES (${keyId}, ${at})
+      ON CONFLICT (key_id) DO UPDATE SET ${sql(mark)} = excluded.${sql(mark)}`
   ).pipe(Effect.asVoid, Effect.orDie)
+
+/** Whether the key's 30 days of activity were taken once (afterwards only the last days are re-read). */
+export const activityBackfilled = (keyId: string) =>
+  Effect.map(markedAt(keyId, "activity_backfilled_at"), (at) => at !== null)
+
+/** Notes that the key's activity was backfilled at `at`. */
+export const markActivityBackfilled = (keyId: string, at: string) => noteMark(keyId, "activity_backfilled_at", at)
 
 /** Whether the key's year of analytics was imported (openrouter-api.md, item 5). */
 export const historyImported = (keyId: string) =>
-  Effect.flatMap(
-    SqlClient.SqlClient,
-    (sql) =>
-      sql<{ history_imported_at: string | null }>`SELECT history_imported_at FROM key_sync WHERE key_id = ${keyId}`
-  ).pipe(
-    Effect.map((rows) => rows[0]?.history_imported_at != null),
-    Effect.orDie
-  )
+  Effect.map(markedAt(keyId, "history_imported_at"), (at) => at !== null)
 
 /** Notes that the key's year of analytics was imported at `at`. */
-export const markHistoryImported = (keyId: string, at: string) =>
-  Effect.flatMap(
-    SqlClient.SqlClient,
-    (sql) => sql`INSERT INTO key_sync (key_id, history_imported_at) VALUES (${keyId}, ${at})
-      ON CONFLICT (key_id) DO UPDATE SET history_imported_at = excluded.history_imported_at`
-  ).pipe(Effect.asVoid, Effect.orDie)
+export const markHistoryImported = (keyId: string, at: string) => noteMark(keyId, "history_imported_at", at)
 
 /** Notes that the key was reconciled at `at` (ISO 8601 UTC). */
-export const markReconciled = (keyId: string, at: string) =>
-  Effect.flatMap(
-    SqlClient.SqlClient,
-    (sql) => sql`INSERT INTO key_sync (key_id, reconciled_at) VALUES (${keyId}, ${at})
-      ON CONFLICT (key_id) DO UPDATE SET reconciled_at = excluded.reconciled_at`
-  ).pipe(Effect.asVoid, Effect.orDie)
+export const markReconciled = (keyId: string, at: string) => noteMark(keyId, "reconciled_at", at)
 
 /** When the key was last reconciled (ISO 8601 UTC), if ever. */
-export const reconciledAt = (keyId: string) =>
-  Effect.flatMap(
-    SqlClient.SqlClient,
-    (sql) => sql<{ reconciled_at: string | null }>`SELECT reconciled_at FROM key_sync WHERE key_id = ${keyId}`
-  ).pipe(
-    Effect.map((rows) => rows[0]?.reconciled_at ?? null),
-    Effect.orDie
-  )
+export const reconciledAt = (keyId: string) => markedAt(keyId, "reconciled_at")
 
 /**
  * Of `keyIds`, those due for the daily reconciliation: synced at least once, and not reconciled since
