@@ -3,7 +3,6 @@ import * as NodePath from "node:path"
 import { SqlClient } from "@effect/sql"
 import * as Migrator from "@effect/sql/Migrator"
 import { PgClient } from "@effect/sql-pg"
-import { SqliteClient } from "@effect/sql-sqlite-node"
 import { Effect, Layer, type Redacted, Schema } from "effect"
 import * as Pg from "pg"
 import { withAdvisoryLock } from "./Dialect.js"
@@ -14,6 +13,7 @@ import Streams0004 from "./migrations/0004_streams.js"
 import WebhookDeliveries0005 from "./migrations/0005_webhook_deliveries.js"
 import EndedSessions0006 from "./migrations/0006_ended_sessions.js"
 import SyncPasses0007 from "./migrations/0007_sync_passes.js"
+import * as SqliteClient from "./SqliteClient.js"
 
 /**
  * Durability: WAL with `synchronous = FULL`. Every acknowledged append is fsynced before
@@ -137,7 +137,7 @@ export const layerFile = (filename: string) =>
     Layer.provideMerge(
       Layer.suspend(() => {
         securePaths(filename)
-        return SqliteClient.layer({ filename })
+        return SqliteClient.layer(filename)
       })
     )
   )
