@@ -18,6 +18,10 @@ const httpDuration = Metric.histogram(
   SECONDS,
   "Time to answer an HTTP request, by method, route and status"
 )
+const cachedAnswers = Metric.counter("orw_http_answers_cached_total", {
+  description: "Public-API answers sent again from the answer cache (the log had not moved), by route",
+  incremental: true
+})
 const eventsAppended = Metric.counter("orw_events_appended_total", {
   description: "Events appended to the log (committed), by type",
   incremental: true
@@ -50,6 +54,9 @@ export const recordRequest = (method: string, route: string, status: number, sec
     Metric.update(labelled(httpDuration, labels), seconds)
   )
 }
+
+/** An answer the answer cache sent (see Http/AnswerCache.ts); also counted as a request. */
+export const recordCachedAnswer = (route: string) => Metric.increment(labelled(cachedAnswers, { route }))
 
 /** Events committed to the log. */
 export const recordAppended = (types: ReadonlyArray<string>) =>

@@ -88,6 +88,7 @@ export const ApiTokenAuthLive = Layer.effect(
           yield* withRateLimitHeaders(decision)
           if (!decision.allowed) return yield* Effect.fail(new TooManyRequests({ detail: "Rate limit exceeded" }))
           if (Option.isNone(owner)) return yield* Effect.flatMap(unauthorized, Effect.fail)
+          request.token.id = owner.value.tokenId
           return { userId: UserId.make(owner.value.userId), via: "token" as const }
         })
     })

@@ -67,6 +67,28 @@ export const withVary = (vary: string | undefined) =>
       : `${vary}, Accept-Encoding`
 
 /**
+ * How an answer made in memory is sent to a client with `acceptEncoding`: nothing to do (undefined) unless it
+ * is a text body of {@link MIN_COMPRESS_BYTES} or more not encoded already; then it says `Vary` either way, and
+ * carries the encoding to compress with when the client takes one.
+ */
+export const encodeFor = (
+  contentType: string | undefined,
+  byteLength: number,
+  headers: Readonly<Record<string, string | undefined>>,
+  acceptEncoding: string | undefined
+) => {
+  if (byteLength < MIN_COMPRESS_BYTES || !isCompressible(contentType) || headers["content-encoding"] !== undefined) {
+    return undefined
+  }
+  const encoding = negotiate(acceptEncoding)
+  return {
+    vary: withVary(headers.vary),
+    encoding,
+    compress: (body: Uint8Array) => (encoding === undefined ? body : compress(body, encoding, "dynamic"))
+  }
+}
+
+/**
  * A response made in memory (JSON, the RPC's answers) compressed for a client that accepts it: only text
  * bodies of {@link MIN_COMPRESS_BYTES} or more, never one already encoded. Such a response says
  * `Vary: Accept-Encoding` either way, so a shared cache keeps the two forms apart.
@@ -76,13 +98,13 @@ export const compressResponse = (
   acceptEncoding: string | undefined
 ): HttpServerResponse.HttpServerResponse => {
   const body = response.body
-  if (body._tag !== "Uint8Array" || body.body.byteLength < MIN_COMPRESS_BYTES) return response
-  if (!isCompressible(body.contentType) || response.headers["content-encoding"] !== undefined) return response
-  const vary = HttpServerResponse.setHeader(response, "vary", withVary(response.headers.vary))
-  const encoding = negotiate(acceptEncoding)
-  if (encoding === undefined) return vary
+  if (body._tag !== "Uint8Array") return response
+  const how = encodeFor(body.contentType, body.body.byteLength, response.headers, acceptEncoding)
+  if (how === undefined) return response
+  const vary = HttpServerResponse.setHeader(response, "vary", how.vary)
+  if (how.encoding === undefined) return vary
   return HttpServerResponse.setBody(
-    HttpServerResponse.setHeader(vary, "content-encoding", encoding),
-    HttpBody.uint8Array(compress(body.body, encoding, "dynamic"), body.contentType)
+    HttpServerResponse.setHeader(vary, "content-encoding", how.encoding),
+    HttpBody.uint8Array(how.compress(body.body), body.contentType)
   )
 }

@@ -3,13 +3,14 @@ import { type HttpApp, HttpIncomingMessage, HttpServerRequest, HttpServerRespons
 import { Cause, Clock, Config, Effect, Option } from "effect"
 import { AppConfig } from "../Config.js"
 import * as Metrics from "../Metrics.js"
+import { AnswerCache, type EdgeFinish } from "./AnswerCache.js"
 import { compressResponse } from "./Compression.js"
 import { detailResponse, failureResponse } from "./Errors.js"
 import { interruptedResponse, tracked } from "./Lifecycle.js"
 import { routeLabeler, rpcTags } from "./Metrics.js"
 import { CurrentRequest, type RequestInfo } from "./RequestContext.js"
 import { routePath } from "./Routes.js"
-import { clientIp, hostAllowed, isSecure, securityHeaders } from "./Security.js"
+import { clientIp, clientIpOf, hostAllowed, isSecure, securityHeaders } from "./Security.js"
 
 /** Request bodies above this are refused with 413. */
 export const MAX_BODY_BYTES = 1024 * 1024
@@ -34,6 +35,35 @@ export const makeEdge = Effect.gen(function* () {
   const config = yield* AppConfig
   const settings = yield* EdgeSettings
   const label = routeLabeler()
+  const answers = Option.filter(yield* Effect.serviceOption(AnswerCache), (cache) => cache.enabled)
+
+  /** The edge's own headers on every answer. The API's and the RPC's answers carry sessions' data and tokens. */
+  const headers = (path: string, cacheControl: string | undefined, requestId: string) => ({
+    ...securityHeaders(path),
+    ...((path.startsWith("/api/") || path === "/rpc") && cacheControl === undefined
+      ? { "cache-control": "no-store" }
+      : {}),
+    "x-request-id": requestId
+  })
+
+  /** The request counter and the access log line of an answer (annotated with the request id by the caller). */
+  const record = (method: string, route: string, path: string, status: number, elapsedMs: number, ip: string) =>
+    Effect.zipRight(
+      Metrics.recordRequest(method, route, status, elapsedMs / 1000),
+      Effect.logInfo(`${method} ${path} ${status} ${elapsedMs}ms`).pipe(Effect.annotateLogs({ clientIp: ip }))
+    )
+
+  /** What the answer cache does as the edge would, for the requests it answers without the router. */
+  const finish: EdgeFinish = {
+    headers,
+    record: (method, path, status, elapsedMs, ip, requestId) =>
+      Effect.annotateLogs(
+        record(method, label(method, path, status), path, status, elapsedMs, ip),
+        "requestId",
+        requestId
+      ),
+    clientIp: (forwardedFor, remoteAddress) => clientIpOf(forwardedFor, remoteAddress, settings.trustProxy)
+  }
 
   const handle = <E, R>(app: HttpApp.Default<E, R>, request: HttpServerRequest.HttpServerRequest, requestId: string) =>
     Effect.gen(function* () {
@@ -44,10 +74,13 @@ export const makeEdge = Effect.gen(function* () {
         requestId,
         correlationId: correlation !== undefined && CORRELATION_ID.test(correlation) ? correlation : requestId,
         clientIp: clientIp(request, settings.trustProxy),
-        secure: isSecure(request, settings.cookieSecure)
+        secure: isSecure(request, settings.cookieSecure),
+        token: { id: undefined }
       }
       const declared = Number(request.headers["content-length"] ?? 0)
-      const response = !hostAllowed(request, config.allowedHosts)
+      const allowed = hostAllowed(request, config.allowedHosts)
+      const slot = allowed && Option.isSome(answers) ? yield* answers.value.slot(request) : undefined
+      const response = !allowed
         ? detailResponse(400, "Invalid host header")
         : declared > MAX_BODY_BYTES
           ? detailResponse(413, "Request body too large")
@@ -62,26 +95,28 @@ export const makeEdge = Effect.gen(function* () {
                   : failureResponse(cause, requestId)
               )
             )
-      // The RPC answers carry sessions' data and a created token's secret, like the API's.
-      const noStore = (path.startsWith("/api/") || path === "/rpc") && response.headers["cache-control"] === undefined
-      const answered = HttpServerResponse.setHeaders(compressResponse(response, request.headers["accept-encoding"]), {
-        ...securityHeaders(path),
-        ...(noStore ? { "cache-control": "no-store" } : {}),
-        "x-request-id": requestId
-      })
+      if (slot !== undefined && Option.isSome(answers)) yield* answers.value.keep(slot, response, info.token.id)
+      const answered = HttpServerResponse.setHeaders(
+        compressResponse(response, request.headers["accept-encoding"]),
+        headers(path, response.headers["cache-control"], requestId)
+      )
       const elapsed = (yield* Clock.currentTimeMillis) - started
       const rpc = path === "/rpc" && answered.status < 400 ? yield* rpcTags(request) : []
-      const route = label(request.method, path, answered.status, rpc)
-      yield* Metrics.recordRequest(request.method, route, answered.status, elapsed / 1000)
-      yield* Effect.logInfo(`${request.method} ${path} ${answered.status} ${elapsed}ms`).pipe(
-        Effect.annotateLogs({ clientIp: info.clientIp })
+      yield* record(
+        request.method,
+        label(request.method, path, answered.status, rpc),
+        path,
+        answered.status,
+        elapsed,
+        info.clientIp
       )
       return answered
     })
 
-  return <E, R>(app: HttpApp.Default<E, R>) =>
+  const edge = <E, R>(app: HttpApp.Default<E, R>) =>
     Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
       const requestId = NodeCrypto.randomUUID()
       return Effect.annotateLogs(tracked(handle(app, request, requestId)), "requestId", requestId)
     })
+  return Object.assign(edge, { finish })
 })

@@ -1,5 +1,5 @@
 import { HttpApp, HttpServerResponse } from "@effect/platform"
-import { Cache, Clock, Duration, Effect, Ref } from "effect"
+import { Clock, Duration, Effect } from "effect"
 import { AppConfig } from "../Config.js"
 
 /** What one request got from a limiter. */
@@ -20,39 +20,30 @@ const CAPACITY = 50_000
 
 /**
  * A fixed-window limiter: a key's window opens with its first request and lasts `window`; at most
- * `limit` requests pass in it. Windows live in an Effect `Cache` whose time to live is the window, so
- * an expired window is simply looked up anew and memory stays bounded by {@link CAPACITY}.
+ * `limit` requests pass in it; a refusal counts nothing. Windows live in a Map in least recently used order,
+ * so memory stays bounded by {@link CAPACITY} (an expired window is simply opened anew). The time is the
+ * Clock's (a test moves it with TestClock).
  */
 export const makeLimiter = (limit: number, window: Duration.Duration) =>
-  Effect.gen(function* () {
+  Effect.sync(() => {
     const windowMs = Duration.toMillis(window)
-    const windows = yield* Cache.make({
-      capacity: CAPACITY,
-      timeToLive: window,
-      lookup: (_key: string) =>
-        Effect.map(Clock.currentTimeMillis, (now) => ({ resetAt: now + windowMs, used: Ref.unsafeMake(0) }))
-    })
-    const current = (key: string) =>
-      Effect.gen(function* () {
-        const found = yield* windows.get(key)
-        if (found.resetAt > (yield* Clock.currentTimeMillis)) return found
-        yield* windows.invalidate(key)
-        return yield* windows.get(key)
-      })
-    const limiter: Limiter = (key) =>
-      Effect.gen(function* () {
-        const { resetAt, used } = yield* current(key)
-        const [allowed, count] = yield* Ref.modify(used, (n): [[boolean, number], number] =>
-          n < limit ? [[true, n + 1], n + 1] : [[false, n], n]
-        )
-        const now = yield* Clock.currentTimeMillis
-        return {
-          allowed,
-          limit,
-          remaining: Math.max(0, limit - count),
-          resetSeconds: Math.max(1, Math.ceil((resetAt - now) / 1000))
-        } satisfies RateLimitDecision
-      })
+    const windows = new Map<string, { readonly resetAt: number; used: number }>()
+    const take = (key: string, now: number): RateLimitDecision => {
+      let found = windows.get(key)
+      if (found === undefined || found.resetAt <= now) found = { resetAt: now + windowMs, used: 0 }
+      windows.delete(key)
+      windows.set(key, found)
+      if (windows.size > CAPACITY) windows.delete(windows.keys().next().value as string)
+      const allowed = found.used < limit
+      if (allowed) found.used++
+      return {
+        allowed,
+        limit,
+        remaining: Math.max(0, limit - found.used),
+        resetSeconds: Math.max(1, Math.ceil((found.resetAt - now) / 1000))
+      }
+    }
+    const limiter: Limiter = (key) => Effect.map(Clock.currentTimeMillis, (now) => take(key, now))
     return limiter
   })
 

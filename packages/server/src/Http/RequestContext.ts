@@ -12,11 +12,19 @@ export interface RequestInfo {
   readonly clientIp: string
   /** Served over https (directly or per `X-Forwarded-Proto`): cookies get `Secure`. */
   readonly secure: boolean
+  /** The API token the request authenticated with, once the API's token middleware accepted it. */
+  readonly token: { id: string | undefined }
 }
 
 /** The current request's {@link RequestInfo}; a placeholder outside a request (e.g. in unit tests). */
 export class CurrentRequest extends Context.Reference<CurrentRequest>()("orw/Http/CurrentRequest", {
-  defaultValue: (): RequestInfo => ({ requestId: "none", correlationId: "none", clientIp: "unknown", secure: false })
+  defaultValue: (): RequestInfo => ({
+    requestId: "none",
+    correlationId: "none",
+    clientIp: "unknown",
+    secure: false,
+    token: { id: undefined }
+  })
 }) {}
 
 /** The origin of commands issued by this request. */

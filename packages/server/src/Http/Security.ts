@@ -64,15 +64,21 @@ export const normalizeIp = (ip: string): string => {
  * Where the request comes from (see {@link normalizeIp}): the socket's address, or with TRUST_PROXY the first `X-Forwarded-For`
  * hop (only behind a proxy that sets it: otherwise a client could pick its own rate-limit bucket).
  */
-export const clientIp = (request: HttpServerRequest.HttpServerRequest, trustProxy: boolean) => {
-  const forwarded = trustProxy ? request.headers["x-forwarded-for"]?.split(",")[0]?.trim() : undefined
-  return normalizeIp(
-    forwarded !== undefined && forwarded !== ""
-      ? forwarded
-      : request.remoteAddress._tag === "Some"
-        ? request.remoteAddress.value
-        : "unknown"
+export const clientIp = (request: HttpServerRequest.HttpServerRequest, trustProxy: boolean) =>
+  clientIpOf(
+    request.headers["x-forwarded-for"],
+    request.remoteAddress._tag === "Some" ? request.remoteAddress.value : undefined,
+    trustProxy
   )
+
+/** {@link clientIp} from the raw `X-Forwarded-For` header and the socket's address. */
+export const clientIpOf = (
+  forwardedFor: string | undefined,
+  remoteAddress: string | undefined,
+  trustProxy: boolean
+) => {
+  const forwarded = trustProxy ? forwardedFor?.split(",")[0]?.trim() : undefined
+  return normalizeIp(forwarded !== undefined && forwarded !== "" ? forwarded : (remoteAddress ?? "unknown"))
 }
 
 /** Served over https: the request's own URL, or `X-Forwarded-Proto: https` from a proxy (or COOKIE_SECURE). */

@@ -22,6 +22,7 @@ import * as Sync from "../Sync.js"
 import * as Alerting from "../Webhooks/Background.js"
 import { Wake } from "../Webhooks/Wake.js"
 import { AccountHandlers, AuthHandlers } from "./Accounts.js"
+import { AnswerCache } from "./AnswerCache.js"
 import { ApiTokenAuthLive, AuthRateLimitLive, SessionAuthLive } from "./Auth.js"
 import { AlertsHandlers, BudgetsHandlers, WebhooksHandlers } from "./Budgets.js"
 import { DocsRoutes } from "./Docs.js"
@@ -65,7 +66,16 @@ export const httpLive = <RE = never, RR = never>(routes: Layer.Layer<never, RE, 
       const app = yield* HttpApiBuilder.httpApp
       const edge = yield* makeEdge
       const lifecycle = yield* Effect.serviceOption(ServerLifecycle)
-      if (Option.isSome(lifecycle)) lifecycle.value.state.probe = healthProbe((yield* AppConfig).allowedHosts)
+      if (Option.isSome(lifecycle)) {
+        const health = healthProbe((yield* AppConfig).allowedHosts)
+        const answers = yield* Effect.serviceOption(AnswerCache)
+        const cached =
+          Option.isSome(answers) && answers.value.enabled
+            ? answers.value.answerer(yield* Effect.runtime<never>(), edge.finish)
+            : undefined
+        lifecycle.value.state.probe =
+          cached === undefined ? health : (request, response) => health(request, response) || cached(request, response)
+      }
       return HttpServer.serve(edge(app))
     })
   ).pipe(
@@ -83,17 +93,21 @@ export const httpLive = <RE = never, RR = never>(routes: Layer.Layer<never, RE, 
   )
 
 /** The application services the handlers use. */
-const Services = Layer.mergeAll(
-  Accounts.Default,
-  Keys.Default,
-  Tokens.Default,
-  Stats.Default,
-  RateLimits.Default,
-  BudgetsService.Default,
-  AlertsService.Default,
-  WebhooksService.Default,
-  Alerting.Services
-).pipe(Layer.provideMerge(Wake.Default))
+const Services = AnswerCache.Default.pipe(
+  Layer.provideMerge(
+    Layer.mergeAll(
+      Accounts.Default,
+      Keys.Default,
+      Tokens.Default,
+      Stats.Default,
+      RateLimits.Default,
+      BudgetsService.Default,
+      AlertsService.Default,
+      WebhooksService.Default,
+      Alerting.Services
+    ).pipe(Layer.provideMerge(Wake.Default))
+  )
+)
 
 /**
  * A request whose body is left unread part way (the body reader stopped at MAX_BODY_BYTES) is drained

@@ -9,6 +9,7 @@ import { DateTime, Duration, Effect } from "effect"
 
 /** A token's last use is written at most this often. */
 export const LAST_USED_RESOLUTION = Duration.minutes(1)
+export const LAST_USED_MILLIS = Duration.toMillis(LAST_USED_RESOLUTION)
 
 /** The last use of each of `tokenIds` that was used. */
 export const lastUsed = (tokenIds: ReadonlyArray<string>) =>
