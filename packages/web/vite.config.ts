@@ -1,4 +1,3 @@
-import { fileURLToPath } from "node:url"
 import { defineConfig } from "vite"
 import { bundleSize } from "./bundle-size.js"
 
@@ -13,17 +12,13 @@ export default defineConfig({
   plugins: [bundleSize()],
   // Lit's standard decorators need ES2022 class semantics.
   esbuild: { target: "es2022" },
-  resolve: {
-    // JSON is the only RPC serialization the app uses: see src/stubs/msgpackr.ts.
-    alias: { msgpackr: fileURLToPath(new URL("./src/stubs/msgpackr.ts", import.meta.url)) }
-  },
   build: {
     target: "es2022",
     outDir: "dist",
     emptyOutDir: true,
     // No source maps in the build the server serves: they would publish the whole source (issue 13).
     sourcemap: false,
-    // Terser packs Effect's modules about 4 % tighter than esbuild (gzipped), for some seconds more per build.
+    // Terser packs the bundle tighter than esbuild (gzipped), for some seconds more per build.
     minify: "terser",
     // Keep every asset a file: an inlined data: URL would need a CSP exception.
     assetsInlineLimit: 0

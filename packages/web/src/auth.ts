@@ -1,17 +1,24 @@
-import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { Effect, Schema } from "effect"
 import { tooManyAttempts } from "./registration.js"
 
 /** A refusal of the JSON auth API, with the server's `detail` as the message. */
-export class AuthError extends Schema.TaggedError<AuthError>()("AuthError", {
-  message: Schema.String,
+export class AuthError extends Error {
+  readonly _tag = "AuthError"
   /** Field-level problems of a 422 (or the password rules broken), when the server listed them. */
-  problems: Schema.Array(Schema.String),
+  readonly problems: ReadonlyArray<string>
   /** Set when the server could not be reached at all (nothing was decided). */
-  unreachable: Schema.optional(Schema.Boolean)
-}) {}
+  readonly unreachable?: boolean
 
-const Detail = Schema.Struct({ detail: Schema.Unknown })
+  constructor(props: {
+    readonly message: string
+    readonly problems: ReadonlyArray<string>
+    readonly unreachable?: true
+  }) {
+    super(props.message)
+    this.name = "AuthError"
+    this.problems = props.problems
+    if (props.unreachable !== undefined) this.unreachable = props.unreachable
+  }
+}
 
 /** `detail` is a string, or a list of `{msg}` / strings for validation errors. */
 const problemsOf = (detail: unknown): Array<string> =>
@@ -21,37 +28,50 @@ const problemsOf = (detail: unknown): Array<string> =>
       )
     : []
 
-const send = (method: "POST" | "DELETE", path: string, body?: Record<string, string>) =>
-  Effect.gen(function* () {
-    const client = yield* HttpClient.HttpClient
-    const request = HttpClientRequest.make(method)(path, { acceptJson: true })
-    const response = yield* client.execute(
-      body === undefined ? request : HttpClientRequest.bodyUnsafeJson(request, body)
-    )
-    // Read the body to its end even when nothing in it is needed: a body left unread is cancelled when the
-    // request's scope closes, and the browser then shows the sign-in as an aborted request.
-    if (response.status >= 200 && response.status < 300) return yield* Effect.asVoid(Effect.ignore(response.text))
-    // The rate limit says when the next attempt is allowed; say it rather than "try again later".
-    if (response.status === 429)
-      return yield* new AuthError({
-        message: tooManyAttempts(response.headers["retry-after"], new Date()),
-        problems: []
-      })
-    const parsed = yield* response.json.pipe(Effect.flatMap(Schema.decodeUnknown(Detail)), Effect.option)
-    const detail = parsed._tag === "Some" ? parsed.value.detail : undefined
-    const problems = problemsOf(detail)
-    const message =
-      typeof detail === "string"
-        ? detail
-        : problems.length > 0
-          ? problems.join("; ")
-          : `The server answered ${response.status}`
-    return yield* new AuthError({ message, problems })
-  }).pipe(
-    Effect.catchTag("RequestError", "ResponseError", () =>
-      Effect.fail(new AuthError({ message: "The server cannot be reached", problems: [], unreachable: true }))
-    )
-  )
+/** The `detail` of a JSON body `{detail}`, undefined when the body is not that. */
+const detailOf = async (response: Response): Promise<unknown> => {
+  try {
+    const body: unknown = await response.json()
+    return typeof body === "object" && body !== null && "detail" in body ? body.detail : undefined
+  } catch {
+    return undefined
+  }
+}
+
+const send = async (method: "POST" | "DELETE", path: string, body?: Record<string, string>): Promise<void> => {
+  let response: Response
+  try {
+    response = await fetch(path, {
+      method,
+      credentials: "same-origin",
+      headers:
+        body === undefined
+          ? { accept: "application/json" }
+          : { accept: "application/json", "content-type": "application/json" },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) })
+    })
+  } catch {
+    throw new AuthError({ message: "The server cannot be reached", problems: [], unreachable: true })
+  }
+  // Read the body to its end even when nothing in it is needed, so the browser never shows the sign-in as an
+  // aborted request.
+  if (response.status >= 200 && response.status < 300) {
+    await response.text().catch(() => undefined)
+    return
+  }
+  // The rate limit says when the next attempt is allowed; say it rather than "try again later".
+  if (response.status === 429)
+    throw new AuthError({ message: tooManyAttempts(response.headers.get("retry-after"), new Date()), problems: [] })
+  const detail = await detailOf(response)
+  const problems = problemsOf(detail)
+  const message =
+    typeof detail === "string"
+      ? detail
+      : problems.length > 0
+        ? problems.join("; ")
+        : `The server answered ${response.status}`
+  throw new AuthError({ message, problems })
+}
 
 const post = (path: string, body?: Record<string, string>) => send("POST", path, body)
 
@@ -63,7 +83,7 @@ export const register = (email: string, password: string, passwordConfirm: strin
   post("/api/auth/register", { email, password, password_confirm: passwordConfirm })
 
 /** Signs out: the server clears the session cookie. */
-export const logout = post("/api/auth/logout")
+export const logout = () => post("/api/auth/logout")
 
 /**
  * Deletes the account (the password confirms it). Through the JSON API, not the RPC: its answer clears the

@@ -1,4 +1,4 @@
-import { isAnsweredRange, isCalendarDay } from "@orw/domain/Dates"
+import { isAnsweredRange, isCalendarDay } from "@orw/domain/Plain"
 import {
   GRANULARITIES,
   type Granularity,

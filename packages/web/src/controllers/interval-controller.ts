@@ -1,5 +1,5 @@
 import type { ReactiveController, ReactiveControllerHost } from "lit"
-import { isRetrying } from "./effect-task.js"
+import { isRetrying } from "./server-task.js"
 
 /**
  * Calls `tick` every `ms` while the host is on the page and the tab is visible, so a page can

@@ -41,7 +41,7 @@ export const isUnreachable = (error: unknown): boolean => {
 export const retryDelay = (failures: number): number =>
   Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.max(0, failures - 1))
 
-/** One attempt's outcome, as `ManagedRuntime.runPromiseExit` gives it once squashed. */
+/** One attempt's outcome: the value of a call, or what it rejected with. */
 export type Attempt<A> = { readonly ok: true; readonly value: A } | { readonly ok: false; readonly error: unknown }
 
 export interface RetryHooks {

@@ -1,12 +1,11 @@
 import { TaskStatus } from "@lit/task"
 import type { AlertKind, AlertList, AlertRow, KeyRow } from "@orw/domain/Rpc"
-import { Effect } from "effect"
 import { css, html, LitElement, nothing } from "lit"
 import { customElement, state } from "lit/decorators.js"
-import { EffectTask, errorMessage } from "../controllers/effect-task.js"
+import { errorMessage, ServerTask } from "../controllers/server-task.js"
 import { dateTime, day } from "../format.js"
 import { money } from "../money.js"
-import { rpc } from "../runtime.js"
+import { rpc } from "../rpc-client.js"
 import { shared } from "../styles.js"
 
 /** Alerts per page. */
@@ -40,15 +39,15 @@ export class OrwAlerts extends LitElement {
   /** The page shown, from 1. */
   @state() accessor _page = 1
 
-  private readonly _alerts = new EffectTask(this, {
+  private readonly _alerts = new ServerTask(this, {
     args: () => [this._page] as const,
-    effect: ([page]) =>
-      rpc((c) =>
-        Effect.all(
-          { alerts: c.listAlerts({ page, limit: ALERTS_PER_PAGE }), keys: c.listKeys() },
-          { concurrency: "unbounded" }
-        )
-      )
+    task: async ([page], signal) => {
+      const [alerts, keys] = await Promise.all([
+        rpc.listAlerts({ page, limit: ALERTS_PER_PAGE }, signal),
+        rpc.listKeys(undefined, signal)
+      ])
+      return { alerts, keys }
+    }
   })
 
   private _row(alert: AlertRow, keys: ReadonlyArray<KeyRow>) {

@@ -1,16 +1,14 @@
 import { provide } from "@lit/context"
 import { Router } from "@lit-labs/router"
 import type { UserResponse } from "@orw/domain/Rpc"
-import { Effect } from "effect"
 import { css, html, LitElement, nothing } from "lit"
 import { customElement, state } from "lit/decorators.js"
 import { logout } from "../auth.js"
-import { runtimeContext } from "../contexts/runtime-context.js"
 import { sessionContext } from "../contexts/session-context.js"
-import { CONNECTIVITY_EVENT, type Connectivity, UNAUTHENTICATED_EVENT } from "../controllers/effect-task.js"
 import { markOffline, markSettled, type Waiting } from "../controllers/retry.js"
+import { CONNECTIVITY_EVENT, type Connectivity, UNAUTHENTICATED_EVENT } from "../controllers/server-task.js"
 import { ACCOUNT_DELETED_EVENT, type LoginNotice, navigate, SIGNED_IN_EVENT } from "../navigation.js"
-import { type AppRuntime, makeRuntime, rpc } from "../runtime.js"
+import { rpc } from "../rpc-client.js"
 import "./orw-dashboard.js"
 import "./orw-footer.js"
 import { SIGN_OUT_EVENT } from "./orw-header.js"
@@ -19,7 +17,7 @@ import "./orw-not-found.js"
 import "./orw-register.js"
 
 /**
- * The application shell: provides the Effect runtime and the session to every page, routes
+ * The application shell: provides the session to every page, routes
  * between them, and sends anyone without a session to /login.
  */
 @customElement("orw-app")
@@ -51,10 +49,6 @@ export class OrwApp extends LitElement {
       border: 1px solid var(--warn);
     }
   `
-
-  /** The page's one Effect runtime (RPC client and HTTP), for every element below. */
-  @provide({ context: runtimeContext })
-  accessor runtime: AppRuntime = makeRuntime()
 
   @provide({ context: sessionContext })
   @state()
@@ -131,8 +125,14 @@ export class OrwApp extends LitElement {
   }
 
   private _loadSession(): Promise<UserResponse | null> {
-    const me = rpc((client) => client.me()).pipe(Effect.orElseSucceed(() => null))
-    return this.runtime.runPromise(me).then((me) => (this._me = me))
+    // A refusal or no answer is "signed out"; a defect the server sent is not (as `Effect.orElseSucceed`).
+    return rpc
+      .me()
+      .catch((error: unknown) => {
+        if (typeof error === "object" && error !== null && "_tag" in error) return null
+        throw error
+      })
+      .then((me) => (this._me = me))
   }
 
   private async _redirect(): Promise<boolean> {
@@ -178,7 +178,7 @@ export class OrwApp extends LitElement {
   }
 
   private readonly _signOut = async (): Promise<void> => {
-    await this.runtime.runPromise(Effect.ignore(logout))
+    await logout().catch(() => undefined)
     this._leave("signed-out")
   }
 

@@ -1,13 +1,11 @@
 import { TaskStatus } from "@lit/task"
-import { ApiKeyId } from "@orw/domain/Ids"
 import type { BudgetRow } from "@orw/domain/Rpc"
-import { Effect } from "effect"
 import { css, html, LitElement, nothing, type PropertyValues } from "lit"
 import { customElement, property, state } from "lit/decorators.js"
 import { localAndUtc, PERIODS, type Period, parseThresholds } from "../budgets.js"
-import { EffectTask, errorMessage } from "../controllers/effect-task.js"
+import { type Action, errorMessage, ServerTask } from "../controllers/server-task.js"
 import { usd } from "../format.js"
-import { type AppServices, rpc } from "../runtime.js"
+import { rpc } from "../rpc-client.js"
 import { shared } from "../styles.js"
 import "./orw-budget-bar.js"
 
@@ -74,9 +72,9 @@ export class OrwBudgetEditor extends LitElement {
   /** A refusal found before anything was sent. */
   @state() accessor _invalid = ""
 
-  private readonly _action = new EffectTask(this, {
+  private readonly _action = new ServerTask(this, {
     autoRun: false,
-    effect: ([action]: readonly [Effect.Effect<string, unknown, AppServices>]) => action,
+    task: ([action]: readonly [Action<string>], signal) => action(signal),
     onComplete: (sentence) => {
       this._done = sentence
       this._editing = ""
@@ -86,7 +84,7 @@ export class OrwBudgetEditor extends LitElement {
     }
   })
 
-  private _do(action: Effect.Effect<string, unknown, AppServices>): void {
+  private _do(action: Action<string>): void {
     this._done = ""
     this._invalid = ""
     void this._action.run([action])
@@ -119,13 +117,12 @@ export class OrwBudgetEditor extends LitElement {
     const read = this._read(event.currentTarget as HTMLFormElement)
     const period = PERIODS.find((p) => p === read?.period)
     if (read === undefined || period === undefined) return
-    const scope =
-      this.keyId === "" ? { scope: "account" as const } : { scope: "key" as const, key_id: ApiKeyId.make(this.keyId) }
-    this._do(
-      Effect.as(
-        rpc((c) => c.createBudget({ ...scope, period, amount: read.amount, thresholds: read.thresholds })),
-        `Set a ${period} budget of ${usd(read.amount)} for ${this.name}.`
-      )
+    const scope = this.keyId === "" ? { scope: "account" as const } : { scope: "key" as const, key_id: this.keyId }
+    const sentence = `Set a ${period} budget of ${usd(read.amount)} for ${this.name}.`
+    this._do((signal) =>
+      rpc
+        .createBudget({ ...scope, period, amount: read.amount, thresholds: read.thresholds }, signal)
+        .then(() => sentence)
     )
   }
 
@@ -133,21 +130,17 @@ export class OrwBudgetEditor extends LitElement {
     event.preventDefault()
     const read = this._read(event.currentTarget as HTMLFormElement)
     if (read === undefined) return
-    this._do(
-      Effect.as(
-        rpc((c) => c.updateBudget({ budget_id: budget.id, amount: read.amount, thresholds: read.thresholds })),
-        `Changed the ${budget.period} budget of ${this.name} to ${usd(read.amount)}.`
-      )
+    const sentence = `Changed the ${budget.period} budget of ${this.name} to ${usd(read.amount)}.`
+    this._do((signal) =>
+      rpc
+        .updateBudget({ budget_id: budget.id, amount: read.amount, thresholds: read.thresholds }, signal)
+        .then(() => sentence)
     )
   }
 
   private _delete(budget: BudgetRow): void {
-    this._do(
-      Effect.as(
-        rpc((c) => c.deleteBudget({ budget_id: budget.id })),
-        `Deleted the ${budget.period} budget of ${this.name}.`
-      )
-    )
+    const sentence = `Deleted the ${budget.period} budget of ${this.name}.`
+    this._do((signal) => rpc.deleteBudget({ budget_id: budget.id }, signal).then(() => sentence))
   }
 
   private _fields(budget: BudgetRow | undefined, id: string) {

@@ -3,8 +3,8 @@ import type { KeyRow } from "@orw/domain/Rpc"
 import { css, html, LitElement, nothing } from "lit"
 import { customElement, property } from "lit/decorators.js"
 import { budgetState, localAndUtc, NEAR_BUDGET } from "../budgets.js"
-import { EffectTask, errorMessage } from "../controllers/effect-task.js"
-import { rpc } from "../runtime.js"
+import { errorMessage, ServerTask } from "../controllers/server-task.js"
+import { rpc } from "../rpc-client.js"
 import { shared } from "../styles.js"
 import "./orw-budget-bar.js"
 
@@ -30,9 +30,9 @@ export class OrwBudgetWatch extends LitElement {
   /** The user's keys, to name key budgets; a new list reads the budgets again. */
   @property({ attribute: false }) accessor keys: ReadonlyArray<KeyRow> = []
 
-  private readonly _budgets = new EffectTask(this, {
+  private readonly _budgets = new ServerTask(this, {
     args: () => [this.keys] as const,
-    effect: () => rpc((c) => c.listBudgets())
+    task: (_, signal) => rpc.listBudgets(undefined, signal)
   })
 
   override render() {

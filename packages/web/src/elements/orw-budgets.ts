@@ -2,8 +2,8 @@ import { TaskStatus } from "@lit/task"
 import type { KeyRow } from "@orw/domain/Rpc"
 import { css, html, LitElement, nothing } from "lit"
 import { customElement, property } from "lit/decorators.js"
-import { EffectTask, errorMessage } from "../controllers/effect-task.js"
-import { rpc } from "../runtime.js"
+import { errorMessage, ServerTask } from "../controllers/server-task.js"
+import { rpc } from "../rpc-client.js"
 import { shared } from "../styles.js"
 import "./orw-budget-editor.js"
 
@@ -37,9 +37,9 @@ export class OrwBudgets extends LitElement {
   /** The user's keys, each of which gets its own budgets. */
   @property({ attribute: false }) accessor keys: ReadonlyArray<KeyRow> = []
 
-  private readonly _budgets = new EffectTask(this, {
+  private readonly _budgets = new ServerTask(this, {
     args: () => [this.keys] as const,
-    effect: () => rpc((c) => c.listBudgets())
+    task: (_, signal) => rpc.listBudgets(undefined, signal)
   })
 
   private readonly _onChanged = (): void => void this._budgets.run()

@@ -1,16 +1,14 @@
 import { TaskStatus } from "@lit/task"
-import { ApiKeyId, UtcDate } from "@orw/domain/Ids"
+import { UNATTRIBUTED } from "@orw/domain/Plain"
 import type { Dashboard, KeyRow, UsageExplorer } from "@orw/domain/Rpc"
-import { UNATTRIBUTED } from "@orw/domain/Usage/Events"
-import { Effect } from "effect"
 import { css, html, LitElement, nothing } from "lit"
 import { customElement, state } from "lit/decorators.js"
 import { addUsd, daysFrom, exactUsd, seriesBy, totalPer } from "../chart-data.js"
-import { EffectTask, errorMessage } from "../controllers/effect-task.js"
 import { IntervalController } from "../controllers/interval-controller.js"
+import { errorMessage, ServerTask } from "../controllers/server-task.js"
 import { type DashboardFilters, dashboardSearch, parseDashboard, RANGES, replaceSearch } from "../dashboard-filters.js"
 import { NEAR_LIMIT, remainingShare, usd } from "../format.js"
-import { rpc } from "../runtime.js"
+import { rpc } from "../rpc-client.js"
 import { filterControls, shared } from "../styles.js"
 import { addDays, utcToday } from "../usage-filters.js"
 import "./orw-budget-watch.js"
@@ -25,32 +23,20 @@ export const REFRESH_MS = 30_000
 /** Usage seen only as growth of a key's total (e.g. today, before OpenRouter reports it per model). */
 export const modelName = (model: string) => (model === UNATTRIBUTED ? "Not split by model yet" : model)
 
-const load = (filters: DashboardFilters) => {
+const load = async (filters: DashboardFilters, signal: AbortSignal) => {
   const end = utcToday()
   const start = addDays(end, -(filters.days - 1))
-  const keyIds = filters.keyId === "" ? [] : [ApiKeyId.make(filters.keyId)]
-  return rpc((client) =>
-    Effect.all(
-      {
-        dashboard: client.dashboard({
-          start_date: UtcDate.make(start),
-          end_date: UtcDate.make(end),
-          ...(keyIds.length === 0 ? {} : { key_id: keyIds[0] })
-        }),
-        // The same effective usage per day and model (or key) as /api/v1/usage, for the stacked charts.
-        usage: client.usage({
-          start_date: UtcDate.make(start),
-          end_date: UtcDate.make(end),
-          key_ids: keyIds,
-          models: [],
-          granularity: "day",
-          split: filters.split
-        }),
-        keys: client.listKeys()
-      },
-      { concurrency: "unbounded" }
-    )
-  )
+  const keyIds = filters.keyId === "" ? [] : [filters.keyId]
+  const [dashboard, usage, keys] = await Promise.all([
+    rpc.dashboard({ start_date: start, end_date: end, ...(keyIds.length === 0 ? {} : { key_id: keyIds[0] }) }, signal),
+    // The same effective usage per day and model (or key) as /api/v1/usage, for the stacked charts.
+    rpc.usage(
+      { start_date: start, end_date: end, key_ids: keyIds, models: [], granularity: "day", split: filters.split },
+      signal
+    ),
+    rpc.listKeys(undefined, signal)
+  ])
+  return { dashboard, usage, keys }
 }
 
 /** The charts of a range: spend and requests per day stacked by model or key, tokens in and out per day. */
@@ -112,9 +98,9 @@ export class OrwDashboard extends LitElement {
     new IntervalController(this, REFRESH_MS, () => this._tick++)
   }
 
-  private readonly _data = new EffectTask(this, {
+  private readonly _data = new ServerTask(this, {
     args: () => [this._filters, this._tick] as const,
-    effect: ([filters]) => load(filters)
+    task: ([filters], signal) => load(filters, signal)
   })
 
   private _set(change: Partial<DashboardFilters>): void {

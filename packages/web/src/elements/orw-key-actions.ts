@@ -1,10 +1,9 @@
 import { TaskStatus } from "@lit/task"
 import type { KeyRow, SyncResponse } from "@orw/domain/Rpc"
-import { Effect } from "effect"
 import { css, html, LitElement, nothing, type PropertyValues } from "lit"
 import { customElement, property, state } from "lit/decorators.js"
-import { EffectTask, errorMessage } from "../controllers/effect-task.js"
-import { type AppServices, rpc } from "../runtime.js"
+import { type Action, errorMessage, ServerTask } from "../controllers/server-task.js"
+import { rpc } from "../rpc-client.js"
 import { shared } from "../styles.js"
 
 /**
@@ -69,16 +68,16 @@ export class OrwKeyActions extends LitElement {
 
   @state() accessor _mode: "buttons" | "rename" | "delete" | "limit" = "buttons"
 
-  private readonly _action = new EffectTask(this, {
+  private readonly _action = new ServerTask(this, {
     autoRun: false,
-    effect: ([action]: readonly [Effect.Effect<KeyChanged, unknown, AppServices>]) => action,
+    task: ([action]: readonly [Action<KeyChanged>], signal) => action(signal),
     onComplete: (changed) => {
       this._mode = "buttons"
       this.dispatchEvent(new CustomEvent(KEY_CHANGED_EVENT, { detail: changed, bubbles: true, composed: true }))
     }
   })
 
-  private _do(action: Effect.Effect<KeyChanged, unknown, AppServices>): void {
+  private _do(action: Action<KeyChanged>): void {
     this.dispatchEvent(new Event(KEY_ACTION_STARTED_EVENT, { bubbles: true, composed: true }))
     void this._action.run([action])
   }
@@ -91,23 +90,18 @@ export class OrwKeyActions extends LitElement {
   private _onRename(key: KeyRow, event: SubmitEvent): void {
     event.preventDefault()
     const name = String(new FormData(event.currentTarget as HTMLFormElement).get("name") ?? "").trim()
-    this._do(
-      Effect.as(
-        rpc((c) => c.renameKey({ key_id: key.id, name })),
-        done(`Renamed ${key.name} to ${name}.`)
-      )
+    this._do((signal) =>
+      rpc.renameKey({ key_id: key.id, name }, signal).then(() => done(`Renamed ${key.name} to ${name}.`))
     )
   }
 
   private _buttons(key: KeyRow, busy: boolean) {
-    const sync = Effect.map(
-      rpc((c) => c.syncKey({ key_id: key.id })),
-      (result) => syncOutcome(key, result)
-    )
-    const toggle = Effect.as(
-      rpc((c) => c.setKeyActive({ key_id: key.id, is_active: !key.is_active })),
-      done(`${key.is_active ? "Deactivated" : "Activated"} ${key.name}.`)
-    )
+    const sync: Action<KeyChanged> = (signal) =>
+      rpc.syncKey({ key_id: key.id }, signal).then((result) => syncOutcome(key, result))
+    const toggle: Action<KeyChanged> = (signal) =>
+      rpc
+        .setKeyActive({ key_id: key.id, is_active: !key.is_active }, signal)
+        .then(() => done(`${key.is_active ? "Deactivated" : "Activated"} ${key.name}.`))
     const verb = key.is_active ? "Deactivate" : "Activate"
     return html`
       <button
@@ -154,13 +148,16 @@ export class OrwKeyActions extends LitElement {
     const reset = String(form.get("limit_reset") ?? "")
     const limit = amount === "" ? null : Number(amount)
     const limit_reset = reset === "daily" || reset === "weekly" || reset === "monthly" ? reset : null
-    this._do(
-      Effect.as(
-        rpc((c) => c.setKeyLimit({ key_id: key.id, limit, limit_reset })),
-        done(
-          limit === null ? `Removed the limit of ${key.name} at OpenRouter.` : `Set ${key.name}'s limit at OpenRouter.`
+    this._do((signal) =>
+      rpc
+        .setKeyLimit({ key_id: key.id, limit, limit_reset }, signal)
+        .then(() =>
+          done(
+            limit === null
+              ? `Removed the limit of ${key.name} at OpenRouter.`
+              : `Set ${key.name}'s limit at OpenRouter.`
+          )
         )
-      )
     )
   }
 
@@ -180,10 +177,8 @@ export class OrwKeyActions extends LitElement {
   }
 
   private _confirmDelete(key: KeyRow, busy: boolean) {
-    const remove = Effect.as(
-      rpc((c) => c.deleteKey({ key_id: key.id })),
-      done(`Deleted ${key.name}.`)
-    )
+    const remove: Action<KeyChanged> = (signal) =>
+      rpc.deleteKey({ key_id: key.id }, signal).then(() => done(`Deleted ${key.name}.`))
     return html`<div role="group" aria-label="Confirm deletion of ${key.name}">
       <p>Delete ${key.name}? Its stored key is destroyed.</p>
       <button type="button" class="danger" ?disabled=${busy} @click=${() => this._do(remove)}>Yes, delete</button>

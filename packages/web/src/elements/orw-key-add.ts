@@ -1,10 +1,9 @@
 import { TaskStatus } from "@lit/task"
 import type { KeyRow } from "@orw/domain/Rpc"
-import { Redacted } from "effect"
 import { html, LitElement } from "lit"
 import { customElement } from "lit/decorators.js"
-import { EffectTask, errorMessage } from "../controllers/effect-task.js"
-import { rpc } from "../runtime.js"
+import { errorMessage, ServerTask } from "../controllers/server-task.js"
+import { rpc } from "../rpc-client.js"
 import { shared } from "../styles.js"
 import { KEY_ACTION_STARTED_EVENT, KEY_CHANGED_EVENT, type KeyChanged } from "./orw-key-actions.js"
 
@@ -16,10 +15,9 @@ export const KEY_ADDED_EVENT = "orw-key-added"
 export class OrwKeyAdd extends LitElement {
   static override styles = [shared]
 
-  private readonly _add = new EffectTask(this, {
+  private readonly _add = new ServerTask(this, {
     autoRun: false,
-    effect: ([name, key]: readonly [string, string]) =>
-      rpc((client) => client.addKey({ name, key: Redacted.make(key) })),
+    task: ([name, key]: readonly [string, string], signal) => rpc.addKey({ name, key }, signal),
     onComplete: (row: KeyRow) => {
       this.renderRoot.querySelector("form")?.reset()
       this.dispatchEvent(new CustomEvent<KeyRow>(KEY_ADDED_EVENT, { detail: row, bubbles: true, composed: true }))

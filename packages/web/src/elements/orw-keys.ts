@@ -2,10 +2,10 @@ import { TaskStatus } from "@lit/task"
 import type { KeyRow } from "@orw/domain/Rpc"
 import { css, html, LitElement, nothing } from "lit"
 import { customElement, state } from "lit/decorators.js"
-import { EffectTask, errorMessage } from "../controllers/effect-task.js"
+import { errorMessage, ServerTask } from "../controllers/server-task.js"
 import { dateTime, NEAR_LIMIT, remainingShare } from "../format.js"
 import { moneyOr } from "../money.js"
-import { rpc } from "../runtime.js"
+import { rpc } from "../rpc-client.js"
 import { shared } from "../styles.js"
 import "./orw-budgets.js"
 import { KEY_ACTION_STARTED_EVENT, KEY_CHANGED_EVENT, type KeyChanged } from "./orw-key-actions.js"
@@ -96,7 +96,10 @@ export class OrwKeys extends LitElement {
   /** What the last action did, announced politely (or as an error, when it is bad news). */
   @state() accessor _done: KeyChanged | null = null
 
-  private readonly _keys = new EffectTask(this, { args: () => [] as const, effect: () => rpc((c) => c.listKeys()) })
+  private readonly _keys = new ServerTask(this, {
+    args: () => [] as const,
+    task: (_, signal) => rpc.listKeys(undefined, signal)
+  })
 
   private readonly _onChanged = (event: CustomEvent<KeyChanged>): void => {
     this._done = event.detail

@@ -2,7 +2,7 @@ import { TaskStatus } from "@lit/task"
 import { html, LitElement, nothing } from "lit"
 import { customElement } from "lit/decorators.js"
 import { login } from "../auth.js"
-import { EffectTask, errorMessage } from "../controllers/effect-task.js"
+import { errorMessage, ServerTask } from "../controllers/server-task.js"
 import { LOGIN_NOTICES, type LoginNotice, SIGNED_IN_EVENT } from "../navigation.js"
 import { shared } from "../styles.js"
 
@@ -11,9 +11,9 @@ import { shared } from "../styles.js"
 export class OrwLogin extends LitElement {
   static override styles = [shared]
 
-  private readonly _login = new EffectTask(this, {
+  private readonly _login = new ServerTask(this, {
     autoRun: false,
-    effect: ([email, password]: readonly [string, string]) => login(email, password),
+    task: ([email, password]: readonly [string, string]) => login(email, password),
     onComplete: () => this.dispatchEvent(new Event(SIGNED_IN_EVENT, { bubbles: true, composed: true }))
   })
 

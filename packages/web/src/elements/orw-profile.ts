@@ -1,15 +1,14 @@
 import { consume } from "@lit/context"
 import { TaskStatus } from "@lit/task"
 import type { UserResponse } from "@orw/domain/Rpc"
-import { Effect, Redacted } from "effect"
 import { html, LitElement, nothing } from "lit"
 import { customElement, state } from "lit/decorators.js"
 import { deleteAccount, login } from "../auth.js"
 import { sessionContext } from "../contexts/session-context.js"
-import { EffectTask, errorMessage } from "../controllers/effect-task.js"
+import { errorMessage, ServerTask } from "../controllers/server-task.js"
 import { day } from "../format.js"
 import { ACCOUNT_DELETED_EVENT } from "../navigation.js"
-import { rpc } from "../runtime.js"
+import { rpc } from "../rpc-client.js"
 import { shared } from "../styles.js"
 import "./orw-password-rules.js"
 
@@ -26,25 +25,21 @@ export class OrwProfile extends LitElement {
 
   @state() accessor _password = ""
 
-  private readonly _change = new EffectTask(this, {
+  private readonly _change = new ServerTask(this, {
     autoRun: false,
-    effect: ([email, current, next, confirm]: readonly [string, string, string, string]) =>
-      rpc((c) =>
-        c.changePassword({
-          current_password: Redacted.make(current),
-          new_password: Redacted.make(next),
-          new_password_confirm: Redacted.make(confirm)
-        })
-      ).pipe(Effect.zipRight(login(email, next))),
+    task: async ([email, current, next, confirm]: readonly [string, string, string, string], signal) => {
+      await rpc.changePassword({ current_password: current, new_password: next, new_password_confirm: confirm }, signal)
+      await login(email, next)
+    },
     onComplete: () => {
       this.renderRoot.querySelector<HTMLFormElement>("#password-form")?.reset()
       this._password = ""
     }
   })
 
-  private readonly _delete = new EffectTask(this, {
+  private readonly _delete = new ServerTask(this, {
     autoRun: false,
-    effect: ([password]: readonly [string]) => deleteAccount(password),
+    task: ([password]: readonly [string]) => deleteAccount(password),
     onComplete: () => this.dispatchEvent(new Event(ACCOUNT_DELETED_EVENT, { bubbles: true, composed: true }))
   })
 

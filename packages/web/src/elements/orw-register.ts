@@ -2,7 +2,7 @@ import { TaskStatus } from "@lit/task"
 import { html, LitElement, nothing } from "lit"
 import { customElement, state } from "lit/decorators.js"
 import { register } from "../auth.js"
-import { EffectTask, errorMessage } from "../controllers/effect-task.js"
+import { errorMessage, ServerTask } from "../controllers/server-task.js"
 import { navigate } from "../navigation.js"
 import { isSendable, type RegistrationProblems, registrationProblems } from "../registration.js"
 import { shared } from "../styles.js"
@@ -21,9 +21,9 @@ export class OrwRegister extends LitElement {
   /** What the last submit found wrong, per field; shown until the next submit. */
   @state() accessor _problems: RegistrationProblems = {}
 
-  private readonly _register = new EffectTask(this, {
+  private readonly _register = new ServerTask(this, {
     autoRun: false,
-    effect: ([email, password, confirm]: readonly [string, string, string]) => register(email, password, confirm),
+    task: ([email, password, confirm]: readonly [string, string, string]) => register(email, password, confirm),
     onComplete: () => navigate("/login?registered=1")
   })
 

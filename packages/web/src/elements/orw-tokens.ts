@@ -1,12 +1,11 @@
 import { TaskStatus } from "@lit/task"
 import type { CreatedToken, TokenRow } from "@orw/domain/Rpc"
-import { Effect } from "effect"
 import { css, html, LitElement, nothing } from "lit"
 import { customElement, state } from "lit/decorators.js"
 import { copyShownSecret } from "../clipboard.js"
-import { EffectTask, errorMessage } from "../controllers/effect-task.js"
+import { errorMessage, ServerTask } from "../controllers/server-task.js"
 import { dateTime, day } from "../format.js"
-import { rpc } from "../runtime.js"
+import { rpc } from "../rpc-client.js"
 import { shared } from "../styles.js"
 
 /** Tokens for the public REST API: create one (its secret is shown once, with a copy button), list, revoke. */
@@ -43,11 +42,14 @@ export class OrwTokens extends LitElement {
   /** What the last revocation did. */
   @state() accessor _revoked = ""
 
-  private readonly _tokens = new EffectTask(this, { args: () => [] as const, effect: () => rpc((c) => c.listTokens()) })
+  private readonly _tokens = new ServerTask(this, {
+    args: () => [] as const,
+    task: (_, signal) => rpc.listTokens(undefined, signal)
+  })
 
-  private readonly _create = new EffectTask(this, {
+  private readonly _create = new ServerTask(this, {
     autoRun: false,
-    effect: ([name]: readonly [string]) => rpc((c) => c.createToken({ name })),
+    task: ([name]: readonly [string], signal) => rpc.createToken({ name }, signal),
     onComplete: (created) => {
       this._created = created
       this._copied = false
@@ -56,13 +58,9 @@ export class OrwTokens extends LitElement {
     }
   })
 
-  private readonly _revoke = new EffectTask(this, {
+  private readonly _revoke = new ServerTask(this, {
     autoRun: false,
-    effect: ([token]: readonly [TokenRow]) =>
-      Effect.as(
-        rpc((c) => c.revokeToken({ token_id: token.id })),
-        token
-      ),
+    task: ([token]: readonly [TokenRow], signal) => rpc.revokeToken({ token_id: token.id }, signal).then(() => token),
     onComplete: (token) => {
       this._revoked = `Revoked ${token.name}: it no longer opens the API.`
       void this._tokens.run()

@@ -1,4 +1,4 @@
-import { isAnsweredRange, isCalendarDay, MAX_RANGE_DAYS } from "@orw/domain/Dates"
+import { isAnsweredRange, isCalendarDay, MAX_RANGE_DAYS } from "@orw/domain/Plain"
 import type { Granularity, SplitBy } from "@orw/domain/Usage/Explorer"
 import { css, html, LitElement, nothing } from "lit"
 import { customElement, property, state } from "lit/decorators.js"

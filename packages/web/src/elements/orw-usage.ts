@@ -1,14 +1,13 @@
 import { TaskStatus } from "@lit/task"
-import { ApiKeyId, UtcDate } from "@orw/domain/Ids"
 import type { UsageExplorer } from "@orw/domain/Rpc"
 import { periodStart } from "@orw/domain/Usage/Explorer"
 import { css, html, LitElement, nothing } from "lit"
 import { customElement, state } from "lit/decorators.js"
 import { addUsd, daysFrom, exactUsd, seriesBy } from "../chart-data.js"
-import { EffectTask, errorMessage } from "../controllers/effect-task.js"
+import { errorMessage, ServerTask } from "../controllers/server-task.js"
 import { replaceSearch } from "../dashboard-filters.js"
 import { usd } from "../format.js"
-import { rpc } from "../runtime.js"
+import { rpc } from "../rpc-client.js"
 import { shared } from "../styles.js"
 import { csvHref, explorerQuery, filtersToSearch, parseFilters, type UsageFilters, utcToday } from "../usage-filters.js"
 import "./orw-chart.js"
@@ -64,17 +63,9 @@ export class OrwUsage extends LitElement {
     return this._query
   }
 
-  private readonly _data = new EffectTask(this, {
+  private readonly _data = new ServerTask(this, {
     args: () => [this._currentQuery()] as const,
-    effect: ([query]) =>
-      rpc((client) =>
-        client.usage({
-          ...query,
-          start_date: UtcDate.make(query.start_date),
-          end_date: UtcDate.make(query.end_date),
-          key_ids: query.key_ids.map((id) => ApiKeyId.make(id))
-        })
-      )
+    task: ([query], signal) => rpc.usage(query, signal)
   })
 
   override connectedCallback(): void {

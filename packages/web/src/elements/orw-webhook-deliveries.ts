@@ -1,12 +1,11 @@
 import { TaskStatus } from "@lit/task"
-import { WebhookId } from "@orw/domain/Ids"
 import type { DeliveryList } from "@orw/domain/Rpc"
 import { css, html, LitElement } from "lit"
 import { customElement, property, state } from "lit/decorators.js"
-import { EffectTask, errorMessage } from "../controllers/effect-task.js"
 import { IntervalController } from "../controllers/interval-controller.js"
+import { errorMessage, ServerTask } from "../controllers/server-task.js"
 import { dateTime } from "../format.js"
-import { rpc } from "../runtime.js"
+import { rpc } from "../rpc-client.js"
 import { shared } from "../styles.js"
 
 /** While a delivery is pending, its list is read again this often. */
@@ -54,9 +53,9 @@ export class OrwWebhookDeliveries extends LitElement {
     })
   }
 
-  private readonly _deliveries = new EffectTask(this, {
+  private readonly _deliveries = new ServerTask(this, {
     args: () => [this.webhookId, this.refresh, this._tick] as const,
-    effect: ([id]) => rpc((c) => c.listDeliveries({ webhook_id: WebhookId.make(id) }))
+    task: ([id], signal) => rpc.listDeliveries({ webhook_id: id }, signal)
   })
 
   private _pending(list: DeliveryList | undefined): boolean {

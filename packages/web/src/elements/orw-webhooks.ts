@@ -1,11 +1,10 @@
 import { TaskStatus } from "@lit/task"
 import type { CreatedWebhook, WebhookList } from "@orw/domain/Rpc"
-import { Effect } from "effect"
 import { css, html, LitElement, nothing, type PropertyValues } from "lit"
 import { customElement, state } from "lit/decorators.js"
-import { EffectTask, errorMessage } from "../controllers/effect-task.js"
+import { type Action, errorMessage, ServerTask } from "../controllers/server-task.js"
 import { day } from "../format.js"
-import { type AppServices, rpc } from "../runtime.js"
+import { rpc } from "../rpc-client.js"
 import { shared } from "../styles.js"
 import "./orw-webhook-deliveries.js"
 import { copyShownSecret } from "../clipboard.js"
@@ -80,15 +79,15 @@ export class OrwWebhooks extends LitElement {
   /** Which of the two actions ran last: only its refusal is shown. */
   @state() accessor _last: "create" | "action" = "action"
 
-  private readonly _hooks = new EffectTask(this, {
+  private readonly _hooks = new ServerTask(this, {
     args: () => [] as const,
-    effect: () => rpc((c) => c.listWebhooks())
+    task: (_, signal) => rpc.listWebhooks(undefined, signal)
   })
 
-  private readonly _create = new EffectTask(this, {
+  private readonly _create = new ServerTask(this, {
     autoRun: false,
-    effect: ([url, format]: readonly [string, "generic" | "slack" | "discord"]) =>
-      rpc((c) => c.createWebhook({ url, format })),
+    task: ([url, format]: readonly [string, "generic" | "slack" | "discord"], signal) =>
+      rpc.createWebhook({ url, format }, signal),
     onComplete: (created) => {
       this._created = created
       this._copied = false
@@ -97,9 +96,9 @@ export class OrwWebhooks extends LitElement {
     }
   })
 
-  private readonly _action = new EffectTask(this, {
+  private readonly _action = new ServerTask(this, {
     autoRun: false,
-    effect: ([action]: readonly [Effect.Effect<string, unknown, AppServices>]) => action,
+    task: ([action]: readonly [Action<string>], signal) => action(signal),
     onComplete: (sentence) => {
       this._done = sentence
       this._deleting = ""
@@ -126,32 +125,26 @@ export class OrwWebhooks extends LitElement {
     void this._create.run([url, format])
   }
 
-  private _do(action: Effect.Effect<string, unknown, AppServices>): void {
+  private _do(action: Action<string>): void {
     this._start("action")
     void this._action.run([action])
   }
 
   private _test(hook: Webhook): void {
-    this._do(
-      Effect.map(
-        rpc((c) => c.testWebhook({ webhook_id: hook.id })),
-        () => {
-          this._refresh = { ...this._refresh, [hook.id]: (this._refresh[hook.id] ?? 0) + 1 }
-          return `Test queued for ${hook.url}: its delivery shows below.`
-        }
-      )
+    this._do((signal) =>
+      rpc.testWebhook({ webhook_id: hook.id }, signal).then(() => {
+        this._refresh = { ...this._refresh, [hook.id]: (this._refresh[hook.id] ?? 0) + 1 }
+        return `Test queued for ${hook.url}: its delivery shows below.`
+      })
     )
   }
 
   private _delete(hook: Webhook): void {
-    this._do(
-      Effect.map(
-        rpc((c) => c.deleteWebhook({ webhook_id: hook.id })),
-        () => {
-          void this._hooks.run()
-          return `Deleted the webhook ${hook.url}; its secret is destroyed.`
-        }
-      )
+    this._do((signal) =>
+      rpc.deleteWebhook({ webhook_id: hook.id }, signal).then(() => {
+        void this._hooks.run()
+        return `Deleted the webhook ${hook.url}; its secret is destroyed.`
+      })
     )
   }
 

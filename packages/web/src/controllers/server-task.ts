@@ -1,9 +1,5 @@
-import { ContextConsumer } from "@lit/context"
 import { Task, type TaskConfig } from "@lit/task"
-import { Cause, type Effect, Exit, Option } from "effect"
 import type { ReactiveControllerHost } from "lit"
-import { runtimeContext } from "../contexts/runtime-context.js"
-import type { AppServices } from "../runtime.js"
 import { type Attempt, isUnreachable, markOffline, markSettled, sleep, untilAnswered, type Waiting } from "./retry.js"
 
 /** Fired (bubbling, composed) when a call finds the session gone; `<orw-app>` sends the user to /login. */
@@ -26,9 +22,10 @@ let waiting: Waiting = new Set()
 /** Whether some read is retrying an unreachable server: a periodic refresh then has nothing to add. */
 export const isRetrying = (): boolean => waiting.size > 0
 
-/** Options of an {@link EffectTask}: @lit/task's, with an Effect in place of the async function. */
-export interface EffectTaskConfig<T extends ReadonlyArray<unknown>, A, E> {
-  readonly effect: (args: T) => Effect.Effect<A, E, AppServices>
+/** Options of a {@link ServerTask}: @lit/task's, the task being a call to the server. */
+export interface ServerTaskConfig<T extends ReadonlyArray<unknown>, A> {
+  /** The call: `signal` aborts it (a superseded run, `abort()`, the host leaving the page). */
+  readonly task: (args: T, signal: AbortSignal) => Promise<A>
   readonly args?: () => T
   /**
    * Defaults to true: a read, retried while the server is unreachable (the figures already shown stay,
@@ -39,21 +36,19 @@ export interface EffectTaskConfig<T extends ReadonlyArray<unknown>, A, E> {
   readonly onComplete?: (value: A) => unknown
 }
 
-/** The error a failed effect rejects with: its typed failure (a readable `message`), else the squashed defect. */
-const rejection = (cause: Cause.Cause<unknown>): unknown =>
-  Option.getOrElse(Cause.failureOption(cause), () => Cause.squash(cause))
+/** An action run by a task with `autoRun: false`: the call, made when the task runs it. */
+export type Action<A> = (signal: AbortSignal) => Promise<A>
 
 const isUnauthenticated = (error: unknown) =>
   typeof error === "object" && error !== null && "_tag" in error && error._tag === "Unauthenticated"
 
 /**
- * The bridge between Lit and Effect: a @lit/task that runs an Effect on the runtime provided
- * through `runtimeContext`. Lit's AbortSignal interrupts the fiber, so a superseded run, an
- * explicit `abort()` or the host leaving the page cancels the in-flight call.
+ * A @lit/task that calls the server: a read retries while the server cannot be reached (announcing it on
+ * `window` for the offline notice), a session gone sends the user to /login. Lit's AbortSignal cancels the
+ * call, so a superseded run, an explicit `abort()` or the host leaving the page cancels the request in flight.
  */
-export class EffectTask<const T extends ReadonlyArray<unknown>, A, E = never> extends Task<T, A> {
-  constructor(host: ReactiveControllerHost & HTMLElement, config: EffectTaskConfig<T, A, E>) {
-    const runtime = new ContextConsumer(host, { context: runtimeContext })
+export class ServerTask<const T extends ReadonlyArray<unknown>, A> extends Task<T, A> {
+  constructor(host: ReactiveControllerHost & HTMLElement, config: ServerTaskConfig<T, A>) {
     const id = nextId++
     const announce = (offline: boolean) => {
       waiting = offline ? markOffline(waiting, id) : markSettled(waiting, id)
@@ -64,17 +59,14 @@ export class EffectTask<const T extends ReadonlyArray<unknown>, A, E = never> ex
     const options: TaskConfig<T, A> = {
       autoRun: config.autoRun ?? true,
       task: async (args, { signal }) => {
-        const attempt = async (): Promise<Attempt<A>> => {
-          if (runtime.value === undefined) throw new Error("No Effect runtime: render inside <orw-app>")
-          const exit = await runtime.value.runPromiseExit(config.effect(args), { signal })
-          return Exit.isSuccess(exit) ? { ok: true, value: exit.value } : { ok: false, error: rejection(exit.cause) }
-        }
+        const attempt = (): Promise<Attempt<A>> =>
+          config.task(args, signal).then(
+            (value) => ({ ok: true, value }),
+            (error: unknown) => ({ ok: false, error })
+          )
         const value = retries
           ? untilAnswered(attempt, signal, { offline: () => announce(true), settled: () => announce(false), sleep })
-          : attempt().then((outcome) => {
-              if (outcome.ok) return outcome.value
-              throw outcome.error
-            })
+          : config.task(args, signal)
         return value.catch((error: unknown) => {
           if (isUnauthenticated(error))
             host.dispatchEvent(new Event(UNAUTHENTICATED_EVENT, { bubbles: true, composed: true }))
@@ -87,7 +79,7 @@ export class EffectTask<const T extends ReadonlyArray<unknown>, A, E = never> ex
     super(host, options)
   }
 
-  /** Leaving the page interrupts whatever is still running. */
+  /** Leaving the page cancels whatever is still running. */
   hostDisconnected(): void {
     this.abort()
   }
