@@ -2,8 +2,8 @@ import { Schema } from "effect"
 import { ApiKeyId, UserId, UtcDate } from "../Ids.js"
 import { NonNegativeMicros } from "../Money.js"
 
-/** The model name of usage seen only as growth of a key's all-time total (not split by model yet). */
-export const UNATTRIBUTED = "unattributed"
+/** The model name of usage seen only as growth of a key's all-time total (not split by model yet): in Plain.ts. */
+export { UNATTRIBUTED } from "../Plain.js"
 
 /** Totals of one (key, date, model): absolute, so a re-sync that revises a day is exact. */
 export const UsageTotals = Schema.Struct({
