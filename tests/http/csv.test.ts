@@ -149,6 +149,21 @@ describe("GET /api/v1/usage as CSV", () => {
     })
     expect(json.headers.get("content-type")).toContain("application/json")
     expect(json.body.pagination.total).toBeGreaterThan(0)
+    // Accept with weights: CSV only where text/csv is wanted at least as much as JSON.
+    for (const [accept, csv] of [
+      ["text/csv;q=0", false],
+      ["application/json, text/csv;q=0.5", false],
+      ["*/*", false],
+      ["text/csv;q=0.9, application/json;q=0.5", true],
+      ["TEXT/CSV", true],
+      ["text/*, application/json;q=0.1", true]
+    ] as const) {
+      const r = await api.request("GET", "/api/v1/usage", { bearer: alice.token, headers: { accept } })
+      expect([accept, r.headers.get("content-type")?.split(";")[0]]).toEqual([
+        accept,
+        csv ? "text/csv" : "application/json"
+      ])
+    }
     const cases = [
       ["format=csv&key_id=no-such-key", 404],
       [`format=csv&start_date=${day(1)}&end_date=${day(2)}`, 400],

@@ -15,7 +15,33 @@ export const toCsv = (header: ReadonlyArray<string>, rows: ReadonlyArray<Readonl
 
 /** Whether the client asked for CSV: `format=csv`, or no `format` and an `Accept` naming `text/csv`. */
 export const wantsCsv = (format: "json" | "csv" | undefined, accept: string | undefined): boolean =>
-  format === "csv" || (format === undefined && (accept ?? "").toLowerCase().includes("text/csv"))
+  format === "csv" || (format === undefined && prefersCsv(accept))
+
+/**
+ * Whether an `Accept` header asks for CSV: `text/csv` (or `text/*`) with a weight above 0 and at least the
+ * weight it gives JSON (`application/json`, `application/*`; a bare `*` counts for both), so that
+ * `text/csv;q=0` or `application/json, text/csv;q=0.5` stay JSON. Without `Accept` the answer is JSON.
+ */
+export const prefersCsv = (accept: string | undefined): boolean => {
+  if (accept === undefined) return false
+  const weights = new Map<string, number>()
+  for (const part of accept.toLowerCase().split(",")) {
+    const [range = "", ...params] = part.trim().split(";")
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith("q="))
+    const weight = q === undefined ? 1 : Number(q.slice(2))
+    weights.set(range.trim(), Number.isFinite(weight) ? weight : 0)
+  }
+  const weightOf = (...ranges: ReadonlyArray<string>) => {
+    for (const range of ranges) {
+      const weight = weights.get(range)
+      if (weight !== undefined) return weight
+    }
+    return 0
+  }
+  const csv = weightOf("text/csv", "text/*")
+  if (csv <= 0 || (!weights.has("text/csv") && !weights.has("text/*"))) return false
+  return csv >= weightOf("application/json", "application/*", "*/*")
+}
 
 /** A CSV answer, downloaded as `filename`. */
 export const csvAnswer = (filename: string, body: string) =>
