@@ -132,7 +132,14 @@ export class AnswerCache extends Effect.Service<AnswerCache>()("orw/Http/AnswerC
           const statement = () => prepare("SELECT MAX(position) AS head FROM events")
           // The connection is synchronous: a read between another fiber's statements sees its uncommitted
           // events at worst, a head no answer was kept at (answers are kept at committed heads only).
-          return () => Number((statement().get() as { head: number | null } | undefined)?.head ?? 0)
+          // A connection busy elsewhere (a statement iterating) says nothing here: no head, the router answers.
+          return () => {
+            try {
+              return Number((statement().get() as { head: number | null } | undefined)?.head ?? 0)
+            } catch {
+              return -1
+            }
+          }
         }
       })
       return (request: NodeHttp.IncomingMessage, response: NodeHttp.ServerResponse): boolean => {
