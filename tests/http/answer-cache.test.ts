@@ -1,10 +1,9 @@
 import * as NodeHttp from "node:http"
-import { ApiKeyId, UsageCommands, UtcDate } from "@orw/domain"
-import { Dispatcher } from "@orw/server/Dispatcher"
-import { DateTime, Effect } from "effect"
+import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type Answer, client } from "./support/client.js"
 import { startServer, type TestServer } from "./support/server.js"
+import { recordUsage } from "./support/usage.js"
 
 /*
  * GET /api/v1/stats|usage|keys asked again while the log has not moved is answered without the router
@@ -15,22 +14,7 @@ const onSqlite = process.env.ORW_TEST_DB !== "pg"
 
 const day = (daysAgo: number) => new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10)
 
-const record = (keyId: string, date: string, model: string, micros: number) =>
-  Effect.flatMap(Dispatcher, (dispatcher) =>
-    Effect.flatMap(DateTime.now, (at) =>
-      dispatcher.dispatch(
-        new UsageCommands.RecordUsage({
-          keyId: ApiKeyId.make(keyId),
-          date: UtcDate.make(date),
-          model,
-          mode: "absolute",
-          figures: { requests: 1, tokensInput: 10, tokensOutput: 20, cost: micros, byokCost: 0 },
-          at
-        }),
-        { metadata: { actor: null, source: "cli", correlationId: "seed", causationId: null, requestId: null } }
-      )
-    )
-  )
+const record = (keyId: string, date: string, model: string, micros: number) => recordUsage(keyId, date, model, micros)
 
 /** The headers that differ per request by design: the request id and the rate limit's count. */
 const PER_REQUEST = new Set(["x-request-id", "x-ratelimit-remaining", "x-ratelimit-reset", "date"])

@@ -1,10 +1,10 @@
-import { ApiKeyId, UsageCommands, UtcDate, usdToMicros } from "@orw/domain"
-import { Dispatcher } from "@orw/server/Dispatcher"
+import { usdToMicros } from "@orw/domain"
 import { Fault } from "@orw/server/OpenRouter/Simulator"
-import { DateTime, Effect } from "effect"
+import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { client } from "./support/client.js"
 import { startServer, type TestServer } from "./support/server.js"
+import { recordUsage } from "./support/usage.js"
 
 let server: TestServer
 let api: ReturnType<typeof client>
@@ -218,22 +218,7 @@ describe("pagination over seeded events", () => {
     const k1 = await api.addKey(carol.jwt)
     const k2 = await api.addKey(carol.jwt)
     token = (await api.apiToken(carol.jwt)).token
-    const record = (keyId: string, date: string, model: string, micros: number, requests: number) =>
-      Effect.flatMap(Dispatcher, (dispatcher) =>
-        Effect.flatMap(DateTime.now, (at) =>
-          dispatcher.dispatch(
-            new UsageCommands.RecordUsage({
-              keyId: ApiKeyId.make(keyId),
-              date: UtcDate.make(date),
-              model,
-              mode: "absolute",
-              figures: { requests, tokensInput: 10, tokensOutput: 20, cost: micros, byokCost: 0 },
-              at
-            }),
-            { metadata: { actor: null, source: "cli", correlationId: "seed", causationId: null, requestId: null } }
-          )
-        )
-      )
+    const record = recordUsage
     await server.run(
       Effect.forEach(DATES, (date) =>
         Effect.forEach(MODELS, (model) =>
