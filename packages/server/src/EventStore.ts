@@ -9,6 +9,7 @@ import {
 } from "@orw/domain"
 import { DateTime, Effect, Layer, Schema } from "effect"
 import { isUniqueViolation } from "./Dialect.js"
+import { appendPg } from "./EventStorePg.js"
 
 /** Where a command came from; stored on every event it appends. */
 export const EventSource = Schema.Literal("web", "api", "rpc", "cli", "sync", "system")
@@ -166,6 +167,48 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
             : Effect.fail(new ConcurrencyConflict({ streamId, expectedVersion: expected }))
       ).pipe(Effect.catchTag("SqlError", Effect.die))
 
+    const isPg = sql.onDialectOrElse({ pg: () => true, orElse: () => false })
+
+    /** The rows of the writes, encoded (before any statement), inserted with the claims in one statement. */
+    const appendOnPg = (
+      writes: ReadonlyArray<StreamWrite>,
+      claims: Parameters<typeof appendPg>[1],
+      metadata: EventMetadata,
+      metadataJson: string,
+      recordedAt: string
+    ) => {
+      const rows = writes.flatMap((write) =>
+        write.events.map((event, i) => {
+          const { _tag, ...data } = encodeEvent(event) as { _tag: string } & Record<string, unknown>
+          return {
+            stream_id: write.streamId,
+            stream_version: write.expectedVersion + i + 1,
+            type: _tag,
+            schema_version: schemas.currentVersion(_tag),
+            data: JSON.stringify(data),
+            metadata: metadataJson,
+            recorded_at: recordedAt,
+            event
+          }
+        })
+      )
+      const expectedOf = (streamId: string) => writes.find((w) => w.streamId === streamId)?.expectedVersion ?? 0
+      return Effect.map(appendPg(sql, claims, rows, expectedOf), (positions) =>
+        rows.map(
+          (row, i): StoredEvent => ({
+            position: positions[i]!,
+            streamId: row.stream_id,
+            streamVersion: row.stream_version,
+            type: row.type,
+            schemaVersion: row.schema_version,
+            recordedAt,
+            metadata,
+            event: row.event
+          })
+        )
+      )
+    }
+
     /**
      * Appends the writes if every stream they and the guards name is still at the version read.
      * All streams are claimed first, in stream id order, so two appends that share streams lock
@@ -186,10 +229,12 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
         ...writes.map((w) => ({ ...w, next: w.expectedVersion + w.events.length })),
         ...guards.map((g) => ({ ...g, next: g.expectedVersion }))
       ].sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0))
-      for (const c of claims) yield* claim(c.streamId, c.expectedVersion, c.next)
-
       const recordedAt = DateTime.formatIso(yield* DateTime.now)
       const metadataJson = JSON.stringify(Schema.encodeSync(EventMetadata)(metadata))
+      // PostgreSQL: the claims and the inserts in one statement (one round trip), EventStorePg.ts.
+      if (isPg) return yield* appendOnPg(writes, claims, metadata, metadataJson, recordedAt)
+      for (const c of claims) yield* claim(c.streamId, c.expectedVersion, c.next)
+
       const appended: Array<StoredEvent> = []
       for (const write of writes) {
         let version = write.expectedVersion
