@@ -7,9 +7,9 @@ import {
   upcasters as domainUpcasters,
   streamOf
 } from "@orw/domain"
-import { DateTime, Effect, Layer, Schema } from "effect"
+import { DateTime, Effect, Layer, Option, Schema } from "effect"
 import { isUniqueViolation } from "./Dialect.js"
-import { appendPg } from "./EventStorePg.js"
+import { appendPg, makeCoalescedReads } from "./EventStorePg.js"
 
 /** Where a command came from; stored on every event it appends. */
 export const EventSource = Schema.Literal("web", "api", "rpc", "cli", "sync", "system")
@@ -123,6 +123,8 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
       }
     }
 
+    const coalesced = sql.onDialectOrElse({ pg: () => makeCoalescedReads<EventRow>(sql), orElse: () => undefined })
+
     const decodeRows = (rows: ReadonlyArray<EventRow>) => Effect.sync(() => rows.map(toStored))
 
     /**
@@ -130,7 +132,11 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
      * stream's version (0 when empty).
      */
     const readStream = Effect.fn("EventStore.readStream")(function* (streamId: string, afterVersion = 0) {
-      const rows = yield* sql<EventRow>`SELECT * FROM events WHERE stream_id = ${streamId}
+      // PostgreSQL, outside a transaction: concurrent reads share one statement (EventStorePg.ts).
+      const rows =
+        coalesced !== undefined && Option.isNone(yield* Effect.serviceOption(SqlClient.TransactionConnection))
+          ? yield* coalesced(streamId, afterVersion)
+          : yield* sql<EventRow>`SELECT * FROM events WHERE stream_id = ${streamId}
         AND stream_version > ${afterVersion} ORDER BY stream_version`
       const events = yield* decodeRows(rows)
       return { version: events.at(-1)?.streamVersion ?? afterVersion, events }

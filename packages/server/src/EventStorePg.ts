@@ -16,7 +16,7 @@
 import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { ConcurrencyConflict } from "@orw/domain"
-import { Effect } from "effect"
+import { Effect, Exit } from "effect"
 import { isUniqueViolation } from "./Dialect.js"
 
 export interface PgClaim {
@@ -116,4 +116,64 @@ export const appendPg = (
         return Effect.succeed(positions)
       })
     )
+}
+
+interface PendingRead<Row> {
+  readonly streamId: string
+  readonly after: number
+  readonly resume: (effect: Effect.Effect<ReadonlyArray<Row>, SqlError>) => void
+  cancelled: boolean
+}
+
+/**
+ * Stream reads outside a transaction, coalesced: the reads asked for in one turn of the event loop (a
+ * decision loads its streams concurrently: a key and its usage, or the three streams of a spike) go out as
+ * one statement, `(stream_id = ? AND stream_version > ?) OR ...`, instead of one each on a connection of its
+ * own. Each caller gets exactly the rows its own query would have given, in stream_version order (all of
+ * them from one snapshot). A read inside a transaction must see that transaction: the caller keeps those.
+ */
+export const makeCoalescedReads = <Row extends { readonly stream_id: string; readonly stream_version: number }>(
+  sql: SqlClient.SqlClient
+) => {
+  let pending: Array<PendingRead<Row>> = []
+  const flush = () => {
+    const batch = pending.filter((read) => !read.cancelled)
+    pending = []
+    if (batch.length === 0) return
+    const params: Array<unknown> = []
+    const where = batch
+      .map((read) => {
+        params.push(read.streamId, read.after)
+        return `(stream_id = $${params.length - 1} AND stream_version > $${params.length})`
+      })
+      .join(" OR ")
+    Effect.runFork(
+      Effect.flatMap(
+        Effect.exit(sql.unsafe<Row>(`SELECT * FROM events WHERE ${where} ORDER BY stream_version`, params)),
+        (exit) =>
+          Effect.sync(() => {
+            for (const read of batch) {
+              read.resume(
+                Exit.isSuccess(exit)
+                  ? Effect.succeed(
+                      exit.value.filter(
+                        (row) => row.stream_id === read.streamId && Number(row.stream_version) > read.after
+                      )
+                    )
+                  : Effect.failCause(exit.cause)
+              )
+            }
+          })
+      )
+    )
+  }
+  return (streamId: string, after: number): Effect.Effect<ReadonlyArray<Row>, SqlError> =>
+    Effect.async<ReadonlyArray<Row>, SqlError>((resume) => {
+      const read: PendingRead<Row> = { streamId, after, resume, cancelled: false }
+      pending.push(read)
+      if (pending.length === 1) setImmediate(flush)
+      return Effect.sync(() => {
+        read.cancelled = true
+      })
+    })
 }

@@ -137,6 +137,55 @@ describe("PostgreSQL append in one statement", () => {
   )
 })
 
+describe("PostgreSQL stream reads, coalesced", () => {
+  it.scoped(
+    "concurrent reads (streams and starting versions mixed) each get exactly their own events; a read in a transaction sees it",
+    () =>
+      Effect.gen(function* () {
+        const { database } = yield* fresh
+        const core = yield* Layer.build(Core.layerDatabase(database))
+        yield* Effect.provide(
+          Effect.gen(function* () {
+            const store = yield* EventStore
+            const sql = yield* SqlClient.SqlClient
+            yield* appendIn([write("a", 0, 3), write("b", 0, 2), write("c", 0, 1)])
+            const asked = [
+              ["a", 0],
+              ["b", 1],
+              ["a", 2],
+              ["c", 1],
+              ["none", 0],
+              ["b", 0]
+            ] as const
+            const reads = yield* Effect.all(
+              asked.map(([id, after]) => store.readStream(Streams.user(id), after)),
+              { concurrency: "unbounded" }
+            )
+            expect(reads.map((r) => [r.version, r.events.map((e) => `${e.streamId}@${e.streamVersion}`)])).toEqual([
+              [3, [`${Streams.user("a")}@1`, `${Streams.user("a")}@2`, `${Streams.user("a")}@3`]],
+              [2, [`${Streams.user("b")}@2`]],
+              [3, [`${Streams.user("a")}@3`]],
+              [1, []],
+              [0, []],
+              [2, [`${Streams.user("b")}@1`, `${Streams.user("b")}@2`]]
+            ])
+            // Inside a transaction the read is the transaction's: it sees the append not yet committed.
+            const inside = yield* sql.withTransaction(
+              Effect.zipRight(
+                store.append([write("c", 1, 1)], testMetadata()),
+                Effect.all([store.readStream(Streams.user("c")), store.readStream(Streams.user("a"), 3)], {
+                  concurrency: "unbounded"
+                })
+              )
+            )
+            expect(inside.map((r) => r.version)).toEqual([2, 3])
+          }),
+          core
+        )
+      })
+  )
+})
+
 describe("PostgreSQL group commit transaction", () => {
   const usage = (i: number) =>
     new UsageCommands.RecordUsage({
