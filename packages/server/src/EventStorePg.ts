@@ -118,6 +118,9 @@ export const appendPg = (
     )
 }
 
+/** Stream reads in one statement at most. */
+const MAX_COALESCED = 64
+
 interface PendingRead<Row> {
   readonly streamId: string
   readonly after: number
@@ -137,9 +140,11 @@ export const makeCoalescedReads = <Row extends { readonly stream_id: string; rea
 ) => {
   let pending: Array<PendingRead<Row>> = []
   const flush = () => {
-    const batch = pending.filter((read) => !read.cancelled)
+    const reads = pending.filter((read) => !read.cancelled)
     pending = []
-    if (batch.length === 0) return
+    for (let i = 0; i < reads.length; i += MAX_COALESCED) readTogether(reads.slice(i, i + MAX_COALESCED))
+  }
+  const readTogether = (batch: ReadonlyArray<PendingRead<Row>>) => {
     const params: Array<unknown> = []
     const where = batch
       .map((read) => {

@@ -169,6 +169,12 @@ describe("PostgreSQL stream reads, coalesced", () => {
               [0, []],
               [2, [`${Streams.user("b")}@1`, `${Streams.user("b")}@2`]]
             ])
+            // More reads at once than one statement takes (64): every one answered, each with its own stream.
+            const many = yield* Effect.all(
+              Array.from({ length: 150 }, (_, i) => store.readStream(Streams.user(i % 2 === 0 ? "a" : "b"))),
+              { concurrency: "unbounded" }
+            )
+            expect(many.map((r) => r.version)).toEqual(Array.from({ length: 150 }, (_, i) => (i % 2 === 0 ? 3 : 2)))
             // Inside a transaction the read is the transaction's: it sees the append not yet committed.
             const inside = yield* sql.withTransaction(
               Effect.zipRight(
