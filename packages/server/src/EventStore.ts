@@ -7,8 +7,9 @@ import {
   upcasters as domainUpcasters,
   streamOf
 } from "@orw/domain"
-import { DateTime, Effect, Layer, Schema } from "effect"
+import { DateTime, Effect, Layer, Option, Schema } from "effect"
 import { isUniqueViolation } from "./Dialect.js"
+import { appendPg, makeCoalescedReads } from "./EventStorePg.js"
 
 /** Where a command came from; stored on every event it appends. */
 export const EventSource = Schema.Literal("web", "api", "rpc", "cli", "sync", "system")
@@ -122,6 +123,8 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
       }
     }
 
+    const coalesced = sql.onDialectOrElse({ pg: () => makeCoalescedReads<EventRow>(sql), orElse: () => undefined })
+
     const decodeRows = (rows: ReadonlyArray<EventRow>) => Effect.sync(() => rows.map(toStored))
 
     /**
@@ -129,7 +132,11 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
      * stream's version (0 when empty).
      */
     const readStream = Effect.fn("EventStore.readStream")(function* (streamId: string, afterVersion = 0) {
-      const rows = yield* sql<EventRow>`SELECT * FROM events WHERE stream_id = ${streamId}
+      // PostgreSQL, outside a transaction: concurrent reads share one statement (EventStorePg.ts).
+      const rows =
+        coalesced !== undefined && Option.isNone(yield* Effect.serviceOption(SqlClient.TransactionConnection))
+          ? yield* coalesced(streamId, afterVersion)
+          : yield* sql<EventRow>`SELECT * FROM events WHERE stream_id = ${streamId}
         AND stream_version > ${afterVersion} ORDER BY stream_version`
       const events = yield* decodeRows(rows)
       return { version: events.at(-1)?.streamVersion ?? afterVersion, events }
@@ -166,6 +173,48 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
             : Effect.fail(new ConcurrencyConflict({ streamId, expectedVersion: expected }))
       ).pipe(Effect.catchTag("SqlError", Effect.die))
 
+    const isPg = sql.onDialectOrElse({ pg: () => true, orElse: () => false })
+
+    /** The rows of the writes, encoded (before any statement), inserted with the claims in one statement. */
+    const appendOnPg = (
+      writes: ReadonlyArray<StreamWrite>,
+      claims: Parameters<typeof appendPg>[1],
+      metadata: EventMetadata,
+      metadataJson: string,
+      recordedAt: string
+    ) => {
+      const rows = writes.flatMap((write) =>
+        write.events.map((event, i) => {
+          const { _tag, ...data } = encodeEvent(event) as { _tag: string } & Record<string, unknown>
+          return {
+            stream_id: write.streamId,
+            stream_version: write.expectedVersion + i + 1,
+            type: _tag,
+            schema_version: schemas.currentVersion(_tag),
+            data: JSON.stringify(data),
+            metadata: metadataJson,
+            recorded_at: recordedAt,
+            event
+          }
+        })
+      )
+      const expectedOf = (streamId: string) => writes.find((w) => w.streamId === streamId)?.expectedVersion ?? 0
+      return Effect.map(appendPg(sql, claims, rows, expectedOf), (positions) =>
+        rows.map(
+          (row, i): StoredEvent => ({
+            position: positions[i]!,
+            streamId: row.stream_id,
+            streamVersion: row.stream_version,
+            type: row.type,
+            schemaVersion: row.schema_version,
+            recordedAt,
+            metadata,
+            event: row.event
+          })
+        )
+      )
+    }
+
     /**
      * Appends the writes if every stream they and the guards name is still at the version read.
      * All streams are claimed first, in stream id order, so two appends that share streams lock
@@ -186,10 +235,12 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
         ...writes.map((w) => ({ ...w, next: w.expectedVersion + w.events.length })),
         ...guards.map((g) => ({ ...g, next: g.expectedVersion }))
       ].sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0))
-      for (const c of claims) yield* claim(c.streamId, c.expectedVersion, c.next)
-
       const recordedAt = DateTime.formatIso(yield* DateTime.now)
       const metadataJson = JSON.stringify(Schema.encodeSync(EventMetadata)(metadata))
+      // PostgreSQL: the claims and the inserts in one statement (one round trip), EventStorePg.ts.
+      if (isPg) return yield* appendOnPg(writes, claims, metadata, metadataJson, recordedAt)
+      for (const c of claims) yield* claim(c.streamId, c.expectedVersion, c.next)
+
       const appended: Array<StoredEvent> = []
       for (const write of writes) {
         let version = write.expectedVersion

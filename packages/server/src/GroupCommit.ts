@@ -2,6 +2,7 @@ import { SqlClient } from "@effect/sql"
 import { Clock, Context, Deferred, Duration, Effect, Exit, FiberId, Option, Queue } from "effect"
 import { EventBus } from "./EventBus.js"
 import type { StoredEvent } from "./EventStore.js"
+import { makePgTransaction } from "./GroupCommitPg.js"
 import * as Metrics from "./Metrics.js"
 import { Projector } from "./Projector.js"
 
@@ -61,44 +62,72 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
     /** Commands between their first read and their offer: the writer gives them a moment to join a batch. */
     let deciding = 0
 
+    // PostgreSQL: BEGIN with the lock, and the checkpoint move with COMMIT, one round trip each (GroupCommitPg.ts).
+    const pgTransaction = sql.onDialectOrElse({
+      pg: () =>
+        makePgTransaction(
+          sql,
+          projector.projections.map((p) => p.name)
+        ),
+      orElse: () => undefined
+    })
+    const lastPosition = (appended: ReadonlyArray<StoredEvent>) => appended.at(-1)?.position ?? 0
+
     /** A batch of one needs no savepoint: its failure rolls back a transaction that holds nothing else. */
     const writeOne = (job: Job) =>
       Effect.map(
         Effect.exit(
-          sql.withTransaction(
-            Effect.gen(function* () {
-              yield* projector.lock
-              const appended = yield* job.run
-              const last = appended.at(-1)
-              if (last !== undefined) yield* projector.moveCheckpoints(last.position)
-              return appended
-            })
-          )
+          pgTransaction !== undefined
+            ? pgTransaction(job.run, lastPosition)
+            : sql.withTransaction(
+                Effect.gen(function* () {
+                  yield* projector.lock
+                  const appended = yield* job.run
+                  const last = appended.at(-1)
+                  if (last !== undefined) yield* projector.moveCheckpoints(last.position)
+                  return appended
+                })
+              )
         ),
         (exit) => [exit]
       )
 
-    const writeBatch = (jobs: ReadonlyArray<Job>) =>
-      sql.withTransaction(
-        Effect.gen(function* () {
-          yield* projector.lock
-          const exits: Array<Exit.Exit<ReadonlyArray<StoredEvent>, unknown>> = []
-          let last = 0
-          for (const job of jobs) {
-            // Its caller stopped waiting while earlier commands ran: nothing of it is written.
-            if (job.cancelled) {
-              exits.push(Exit.interrupt(FiberId.none))
-              continue
-            }
-            // A nested transaction is a savepoint: a failed command leaves the batch as it was before it.
-            const exit = yield* Effect.exit(sql.withTransaction(job.run))
-            if (Exit.isSuccess(exit)) last = Math.max(last, exit.value.at(-1)?.position ?? 0)
-            exits.push(exit)
+    /** The commands of a batch, each in a savepoint; their exits and the last position appended. */
+    const runJobs = (jobs: ReadonlyArray<Job>) =>
+      Effect.gen(function* () {
+        const exits: Array<Exit.Exit<ReadonlyArray<StoredEvent>, unknown>> = []
+        let last = 0
+        for (const job of jobs) {
+          // Its caller stopped waiting while earlier commands ran: nothing of it is written.
+          if (job.cancelled) {
+            exits.push(Exit.interrupt(FiberId.none))
+            continue
           }
-          if (last > 0) yield* projector.moveCheckpoints(last)
-          return exits
-        })
+          // A nested transaction is a savepoint: a failed command leaves the batch as it was before it.
+          const exit = yield* Effect.exit(sql.withTransaction(job.run))
+          if (Exit.isSuccess(exit)) last = Math.max(last, exit.value.at(-1)?.position ?? 0)
+          exits.push(exit)
+        }
+        return { exits, last }
+      })
+
+    const writeBatchPg = (jobs: ReadonlyArray<Job>, transaction: NonNullable<typeof pgTransaction>) =>
+      Effect.map(
+        transaction(runJobs(jobs), (run) => run.last),
+        (run) => run.exits
       )
+
+    const writeBatch = (jobs: ReadonlyArray<Job>) =>
+      pgTransaction !== undefined
+        ? writeBatchPg(jobs, pgTransaction)
+        : sql.withTransaction(
+            Effect.gen(function* () {
+              yield* projector.lock
+              const { exits, last } = yield* runJobs(jobs)
+              if (last > 0) yield* projector.moveCheckpoints(last)
+              return exits
+            })
+          )
 
     // PostgreSQL: deciders wait on the network, not on the scheduler; a few milliseconds gather them.
     const gatherMs = sql.onDialectOrElse({ pg: () => GATHER_MS_PG, orElse: () => 0 })

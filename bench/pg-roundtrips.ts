@@ -1,0 +1,136 @@
+/**
+ * Where a PostgreSQL append and command spend their time, in figures that do not depend on the machine's
+ * load: statements sent (each one a network round trip) and CPU per operation, beside the wall clock.
+ * Not a benchmark with a target (bench/postgres.ts has those): a diagnostic for before/after comparisons.
+ *
+ *   BENCH_PG_URL=<superuser url> node --import tsx bench/pg-roundtrips.ts [operations]
+ *
+ * (a cluster from `node scripts/pg-cluster.mjs start`; makes and drops a database of its own). It runs
+ * `EventStore.append` in a transaction of its own (the `pg.append.*` op), then RecordUsage through the
+ * Dispatcher (the `pg.command.*` op), sequentially and with 16 callers, after a warm-up.
+ */
+import { SqlClient } from "@effect/sql"
+import { ApiKeyId, type Micros, Streams, UsageCommands, UserEvents, UserId, UtcDate } from "@orw/domain"
+import * as Core from "@orw/server/Core"
+import { Database } from "@orw/server/DatabaseUrl"
+import { Dispatcher } from "@orw/server/Dispatcher"
+import { EventStore } from "@orw/server/EventStore"
+import { type Context, DateTime, Effect, Exit, Layer, Logger, LogLevel, Redacted, Scope } from "effect"
+import * as Pg from "pg"
+import { addKey, register, testMetadata } from "../packages/server/test/support/Fixtures.js"
+
+const adminUrl = process.env.BENCH_PG_URL
+if (adminUrl === undefined) throw new Error("BENCH_PG_URL: a superuser URL of a throwaway cluster")
+const operations = Number(process.argv[2] ?? 200)
+const name = "bench_roundtrips"
+
+const admin = new Pg.Client({ connectionString: adminUrl })
+await admin.connect()
+await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+await admin.query(`CREATE DATABASE ${name}`)
+const url = new URL(adminUrl)
+url.pathname = `/${name}`
+
+const scope = Effect.runSync(Scope.make())
+const core = await Effect.runPromise(
+  Layer.buildWithScope(Core.layerDatabase(Database.Postgres({ url: Redacted.make(url.href) })), scope).pipe(
+    Effect.provide(Logger.minimumLogLevel(LogLevel.Warning))
+  )
+)
+const on = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient | EventStore | Dispatcher>) =>
+  Effect.runPromise(Effect.provide(effect, core as Context.Context<SqlClient.SqlClient | EventStore | Dispatcher>))
+
+// Every statement of every pool goes through pg's Client.prototype.query (one round trip each).
+let statements = 0
+const prototype = Pg.Client.prototype as unknown as { query: (...args: Array<unknown>) => unknown }
+const query = prototype.query
+prototype.query = function (this: unknown, ...args: Array<unknown>) {
+  statements++
+  return query.apply(this, args)
+}
+
+const append = (i: number) =>
+  on(
+    Effect.flatMap(SqlClient.SqlClient, (sql) =>
+      sql.withTransaction(
+        Effect.flatMap(EventStore, (store) =>
+          store.append(
+            [
+              {
+                streamId: Streams.user(`a${i}`),
+                expectedVersion: 0,
+                events: [
+                  new UserEvents.PasswordChanged({
+                    userId: UserId.make(`a${i}`),
+                    passwordHash: `h${i}`,
+                    at: DateTime.unsafeNow()
+                  })
+                ]
+              }
+            ],
+            testMetadata()
+          )
+        )
+      )
+    )
+  )
+
+const command = (i: number) =>
+  on(
+    Effect.flatMap(Dispatcher, (d) =>
+      d.dispatch(
+        new UsageCommands.RecordUsage({
+          keyId: ApiKeyId.make(`k${i % 16}`),
+          date: UtcDate.make(new Date(Date.UTC(2026, 0, 1) + (i % 300) * 86_400_000).toISOString().slice(0, 10)),
+          model: `model-${i % 7}`,
+          mode: "increment",
+          figures: { requests: 1, tokensInput: 100, tokensOutput: 50, cost: 1234 as Micros, byokCost: 0 },
+          at: DateTime.unsafeNow()
+        }),
+        { metadata: testMetadata() }
+      )
+    )
+  )
+
+/** `n` operations from `callers` concurrent callers: statements and CPU per operation, and the rate. */
+const measure = async (label: string, callers: number, from: number, op: (i: number) => Promise<unknown>) => {
+  statements = 0
+  let next = 0
+  const cpu = process.cpuUsage()
+  const started = performance.now()
+  await Promise.all(
+    Array.from({ length: callers }, async () => {
+      for (let i = next++; i < operations; i = next++) await op(from + i)
+    })
+  )
+  const wall = performance.now() - started
+  const used = process.cpuUsage(cpu)
+  console.log(
+    `${label.padEnd(24)} ${((operations / wall) * 1000).toFixed(0).padStart(5)}/s | ${(statements / operations).toFixed(2)} statements/op | CPU ${((used.user + used.system) / 1000 / operations).toFixed(2)} ms/op | wall ${(wall / operations).toFixed(2)} ms/op`
+  )
+}
+
+await on(
+  Effect.flatMap(Dispatcher, (d) => d.dispatch(register("owner", "bench@example.com"), { metadata: testMetadata() }))
+)
+for (let k = 0; k < 16; k++) {
+  await on(
+    Effect.flatMap(Dispatcher, (d) => d.dispatch(addKey(`k${k}`, "owner", { max: 100 }), { metadata: testMetadata() }))
+  )
+}
+for (let i = 0; i < 50; i++) await append(1_000_000 + i)
+for (let i = 0; i < 50; i++) await command(1_000_000 + i)
+console.log(
+  `${operations} operations each, load average ${(await import("node:os"))
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ")}`
+)
+await measure("append, sequential", 1, 0, append)
+await measure("append, 16 callers", 16, operations, append)
+await measure("command, sequential", 1, 0, command)
+await measure("command, 16 callers", 16, operations, command)
+await Effect.runPromise(Scope.close(scope, Exit.void))
+await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+await admin.end()
+process.exit(0)
