@@ -21,18 +21,21 @@ export const evaluateUsage = (
   appended: ReadonlyArray<StoredEvent>,
   metadata: EventMetadata,
   spikeFactor: number
-) =>
-  Effect.gen(function* () {
-    const keys = new Map<ApiKeyId, UserId>()
-    for (const { event } of appended) if (event._tag === "UsageRecorded") keys.set(event.keyId, event.userId)
-    if (keys.size === 0) return
+): Effect.Effect<void, never, SqlClient.SqlClient> => {
+  const keys = new Map<ApiKeyId, UserId>()
+  for (const { event } of appended) if (event._tag === "UsageRecorded") keys.set(event.keyId, event.userId)
+  // Most commands record no usage: nothing to evaluate, no span either.
+  if (keys.size === 0) return Effect.void
+  return Effect.gen(function* () {
     const at = yield* DateTime.now
     const budgets = new Set<BudgetId>()
     for (const [keyId, userId] of keys) for (const id of yield* Budgets.touching(userId, keyId)) budgets.add(id)
     const followUp: ExecuteOptions = { metadata: { ...metadata, actor: null } }
+    // Made of values already checked (ids of committed events, the clock's time): not validated again.
+    const checked = { disableValidation: true }
     const commands: Array<DomainCommand> = [
-      ...[...budgets].map((budgetId) => new BudgetCommands.EvaluateBudget({ budgetId, at })),
-      ...[...keys.keys()].map((keyId) => new BudgetCommands.EvaluateSpike({ keyId, factor: spikeFactor, at }))
+      ...[...budgets].map((budgetId) => new BudgetCommands.EvaluateBudget({ budgetId, at }, checked)),
+      ...[...keys.keys()].map((keyId) => new BudgetCommands.EvaluateSpike({ keyId, factor: spikeFactor, at }, checked))
     ]
     for (const command of commands) {
       yield* dispatch(command, followUp).pipe(
@@ -44,3 +47,4 @@ export const evaluateUsage = (
       )
     }
   }).pipe(Effect.withSpan("Alerting.evaluateUsage"))
+}

@@ -7,8 +7,10 @@ import {
   upcasters as domainUpcasters,
   streamOf
 } from "@orw/domain"
-import { DateTime, Effect, Layer, Schema } from "effect"
+import { DateTime, Effect, Layer, Option, Schema } from "effect"
 import { isUniqueViolation } from "./Dialect.js"
+import { makeSqliteStore } from "./EventStoreSqlite.js"
+import { SqliteHandle } from "./SqliteClient.js"
 
 /** Where a command came from; stored on every event it appends. */
 export const EventSource = Schema.Literal("web", "api", "rpc", "cli", "sync", "system")
@@ -83,6 +85,7 @@ interface EventRow {
 const encodeEvent = Schema.encodeSync(DomainEvent)
 const decodeEvent = Schema.decodeUnknownSync(DomainEvent)
 const decodeMetadata = Schema.decodeUnknownSync(Schema.parseJson(EventMetadata))
+const encodeMetadata = (metadata: EventMetadata) => JSON.stringify(Schema.encodeSync(EventMetadata)(metadata))
 
 /**
  * The event store, in SQL that SQLite and PostgreSQL both run. `append` must run inside a
@@ -189,7 +192,7 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
       for (const c of claims) yield* claim(c.streamId, c.expectedVersion, c.next)
 
       const recordedAt = DateTime.formatIso(yield* DateTime.now)
-      const metadataJson = JSON.stringify(Schema.encodeSync(EventMetadata)(metadata))
+      const metadataJson = encodeMetadata(metadata)
       const appended: Array<StoredEvent> = []
       for (const write of writes) {
         let version = write.expectedVersion
@@ -231,11 +234,18 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
       return appended as ReadonlyArray<StoredEvent>
     })
 
+    // SQLite: the command path's reads and appends as one synchronous step each (EventStoreSqlite.ts).
+    const sqlite = Option.map(yield* Effect.serviceOption(SqliteHandle), (handle) =>
+      makeSqliteStore({ handle, schemas, decodeMetadata, encodeMetadata })
+    )
+
     return {
-      readStream: (streamId: string, afterVersion?: number) => Effect.orDie(readStream(streamId, afterVersion)),
+      readStream: Option.isSome(sqlite)
+        ? sqlite.value.readStream
+        : (streamId: string, afterVersion?: number) => Effect.orDie(readStream(streamId, afterVersion)),
       readAll: (after: number, limit: number) => Effect.orDie(readAll(after, limit)),
       head: Effect.orDie(head),
-      append
+      append: Option.isSome(sqlite) ? sqlite.value.append : append
     } as const
   }),
   dependencies: [EventSchemas.Default]
