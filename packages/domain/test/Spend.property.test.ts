@@ -10,6 +10,7 @@ import {
   initialUsageState,
   type KeyUsage,
   periodOf,
+  shiftDays,
   spentIn,
   spentOn,
   trailingWeek,
@@ -80,6 +81,16 @@ describe("the usage date index: a few days read, the same figures as the whole h
           expect(spentOn(lines, today)).toBe(spentOn(full, today))
           expect(trailingWeek(lines, today)).toBe(trailingWeek(full, today))
         }
+      }),
+      { numRuns: 300 }
+    )
+  })
+
+  it("shifting a day by whole days is addDays", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -800, max: 800 }), fc.integer({ min: -400, max: 400 }), (offset, days) => {
+        const day = dayAt(offset)
+        expect(shiftDays(day, days)).toBe(addDays(day, days))
       }),
       { numRuns: 300 }
     )

@@ -1,6 +1,6 @@
 import { type DateTime, Either, Match } from "effect"
 import type { ApiKeyState } from "../ApiKey/Decider.js"
-import { addDays, utcDateOf } from "../Dates.js"
+import { utcDateOf } from "../Dates.js"
 import {
   AlreadyExists,
   BudgetAlreadyExists,
@@ -35,7 +35,7 @@ import {
   KeySpendSpiked
 } from "./Events.js"
 import { type BudgetPeriod, type PeriodWindow, periodOf, projectedSpend, reaches } from "./Period.js"
-import { type KeyUsage, spentIn, spentOn, trailingWeek, usageLinesBetween } from "./Spend.js"
+import { type KeyUsage, shiftDays, spentIn, spentOn, trailingWeek, usageLinesBetween } from "./Spend.js"
 
 export interface ActiveBudget {
   readonly _tag: "Active"
@@ -347,7 +347,7 @@ export const decideSpike = (
   const today = utcDateOf(cmd.at)
   if (ctx.spike.lastDate === today) return Either.right([])
   // Today and the 7 days before it, off the usage's date index: not the key's whole history.
-  const lines = usageLinesBetween([ctx.usage], addDays(today, -7), addDays(today, 1))
+  const lines = usageLinesBetween([ctx.usage], shiftDays(today, -7), shiftDays(today, 1))
   const spent = spentOn(lines, today)
   const week = trailingWeek(lines, today)
   // No baseline, no spike: a key seen for the first time (nothing in the trailing week) is not "spiking".

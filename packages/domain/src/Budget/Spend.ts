@@ -1,5 +1,5 @@
 import { HashMap } from "effect"
-import { addDays, type UtcDate } from "../Dates.js"
+import type { UtcDate } from "../Dates.js"
 import type { ApiKeyId } from "../Ids.js"
 import type { UsageState } from "../Usage/Decider.js"
 import { effectiveLines, sumUsage, type UsageLine } from "../Usage/Effective.js"
@@ -32,6 +32,13 @@ export const usageLines = (keys: ReadonlyArray<KeyUsage>): ReadonlyArray<UsageLi
   )
 
 const DAY_MS = 86_400_000
+
+/**
+ * The day `days` after `date` (before, when negative): `addDays` in plain date arithmetic, without a
+ * DateTime or a check of the result (a calendar day shifted by whole days is one), for the hot path.
+ */
+export const shiftDays = (date: UtcDate, days: number): UtcDate =>
+  new Date(Date.parse(`${date}T00:00:00.000Z`) + days * DAY_MS).toISOString().slice(0, 10) as UtcDate
 
 /** The calendar days from `from` up to `until` (excluded), oldest first. */
 export const daysFrom = (from: UtcDate, until: UtcDate): ReadonlyArray<string> => {
@@ -78,6 +85,6 @@ export const spentOn = (lines: ReadonlyArray<UsageLine>, date: UtcDate): number 
 
 /** The spend of the 7 completed days before `date`. */
 export const trailingWeek = (lines: ReadonlyArray<UsageLine>, date: UtcDate): number => {
-  const from = addDays(date, -7)
+  const from = shiftDays(date, -7)
   return sumUsage(effectiveLines(lines.filter((l) => l.date >= from && l.date < date))).cost
 }
