@@ -1,4 +1,4 @@
-import type { SqlClient } from "@effect/sql"
+import { SqlClient } from "@effect/sql"
 import { type DomainEvent, streamOf } from "@orw/domain"
 import { Clock, Effect, Option, Random } from "effect"
 import type { EventMetadata, StoredEvent, StreamWrite } from "./EventStore.js"
@@ -138,6 +138,9 @@ const makeStateCache = () => {
   }
 }
 
+/** How many command handlers run on each SQLite connection (see `refresh`). */
+const handlersOf = new WeakMap<object, { count: number }>()
+
 /**
  * load -> decide -> append (+ inline projections) in one transaction; a lost race is
  * retried with fresh state, so the loser gets the ordinary business answer.
@@ -156,6 +159,14 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
      * PostgreSQL: every load reads its stream (nothing tells what other instances committed).
      */
     let dataVersion = -1
+    // The cache is current only as the one command path of its connection: a second handler on the same
+    // connection would commit without this cache seeing it (and data_version does not move for either).
+    const handlers = Option.map(handle, (sqlite) => {
+      const known = handlersOf.get(sqlite) ?? { count: 0 }
+      known.count++
+      handlersOf.set(sqlite, known)
+      return known
+    })
     const refresh: Effect.Effect<boolean> = Option.match(handle, {
       onNone: () => Effect.succeed(false),
       // Read outside the connection's lock: it is no data, and another fiber's open transaction leaves it as it is.
@@ -166,13 +177,16 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
             dataVersion = seen
             cache.invalidate()
           }
-          return true
+          return Option.isSome(handlers) && handlers.value.count === 1
         })
     })
 
     const attempt = <A, E, R>(decide: (load: Load) => Effect.Effect<Decision<A>, E, R>, options: ExecuteOptions) =>
       Effect.gen(function* () {
-        const trusting = yield* refresh
+        // Inside a caller's transaction a read may see its uncommitted writes, which may yet roll back: the
+        // decision reads every stream, and what it reads is not kept (the cache holds committed states only).
+        const inTransaction = Option.isSome(yield* Effect.serviceOption(SqlClient.TransactionConnection))
+        const trusting = (yield* refresh) && !inTransaction
         const reads = new Map<string, Read>()
         const remember = (streamId: string, version: number, evolve: Evolve, state: unknown) => {
           const read: Read = reads.get(streamId) ?? { version, folds: [] }
@@ -193,7 +207,7 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
               (state, stored) => evolve(state, stored.event as Parameters<typeof evolve>[1]),
               cached === undefined ? initial() : (cached.state as S)
             )
-            cache.set(evolve, streamId, version, state, trusting)
+            if (!inTransaction) cache.set(evolve, streamId, version, state, trusting)
             remember(streamId, version, evolve as Evolve, state)
             return state
           })
@@ -219,15 +233,15 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
         const { idempotencyKey } = options
         // The cache moves on with the events just committed (the writer runs this before anyone is answered):
         // the next command on these streams reads nothing back. Inside a caller's transaction, which may yet
-        // roll back, the entries stay at the versions read and are no longer current: the next load reads.
+        // roll back, it keeps the committed states it has, none of them current: the next loads read.
         const committed = (durable: boolean) => {
+          if (!durable) return cache.invalidate()
           for (const write of writes) {
             const read = reads.get(write.streamId)
             if (read === undefined) continue
             const version = write.expectedVersion + write.events.length
             for (const { evolve, state } of read.folds) {
-              if (durable) cache.set(evolve, write.streamId, version, write.events.reduce(evolve, state), true)
-              else cache.set(evolve, write.streamId, write.expectedVersion, state, false)
+              cache.set(evolve, write.streamId, version, write.events.reduce(evolve, state), true)
             }
           }
         }

@@ -105,4 +105,40 @@ describe("the command handler's state cache on SQLite", () => {
       expect(Number(versions[0]?.version)).toBe(9)
     })
   )
+
+  it.scoped("what a decision read inside a transaction that rolled back is not taken for the stream's state", () =>
+    Effect.gen(function* () {
+      const ctx = yield* Layer.build(Core.layerFile(tempFile()))
+      yield* on(
+        ctx,
+        Effect.flatMap(Dispatcher, (d) =>
+          Effect.zipRight(
+            d.dispatch(register("u1", "u1@example.com"), { metadata: testMetadata() }),
+            d.dispatch(addKey("k1", "u1"), { metadata: testMetadata() })
+          )
+        )
+      )
+      yield* dispatch(ctx, record(5))
+      // Inside a transaction: 7 is written, then 7 again decides nothing (it reads the uncommitted 7); rolled back.
+      const inside = yield* on(
+        ctx,
+        Effect.flatMap(SqlClient.SqlClient, (sql) =>
+          Effect.either(
+            sql.withTransaction(
+              Effect.gen(function* () {
+                expect((yield* dispatch(ctx, record(7))).length).toBe(1)
+                expect((yield* dispatch(ctx, record(7))).length).toBe(0)
+                return yield* Effect.fail("roll back")
+              })
+            )
+          )
+        )
+      )
+      expect(Either.isLeft(inside)).toBe(true)
+      expect(yield* lastCost(ctx)).toBe(5)
+      // The stream is at 5: setting 7 appends.
+      expect((yield* dispatch(ctx, record(7))).length).toBe(1)
+      expect(yield* lastCost(ctx)).toBe(7)
+    })
+  )
 })
