@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { DateTime, Either, HashMap } from "effect"
+import { DateTime, Either } from "effect"
 import { evolveApiKey, initialApiKeyState } from "../src/ApiKey/Decider.js"
 import { KeyAdded } from "../src/ApiKey/Events.js"
 import { ChangeBudget, CreateBudget, DeleteBudget, EvaluateBudget, EvaluateSpike } from "../src/Budget/Commands.js"
@@ -31,7 +31,7 @@ import { type BudgetPeriod, periodOf, projectedSpend } from "../src/Budget/Perio
 import { BudgetAlreadyExists, BudgetForbidden, BudgetNotFound, InvalidBudget, KeyForbidden } from "../src/Errors.js"
 import { ApiKeyId, BudgetId, UserId, UtcDate } from "../src/Ids.js"
 import { Micros } from "../src/Money.js"
-import type { UsageState } from "../src/Usage/Decider.js"
+import { type UsageState, usageStateOf } from "../src/Usage/Decider.js"
 import type { UsageTotals } from "../src/Usage/Events.js"
 import { UNATTRIBUTED } from "../src/Usage/Events.js"
 import { evolveUser, initialUserState } from "../src/User/Decider.js"
@@ -55,9 +55,8 @@ const totals = (cost: number): UsageTotals => ({
   byokCost: Micros.make(0)
 })
 /** A key's usage stream folded: cost per `date|model`. */
-const usageOf = (rows: Record<string, number>): UsageState => ({
-  totals: HashMap.fromIterable(Object.entries(rows).map(([slot, cost]) => [slot, totals(cost)] as const))
-})
+const usageOf = (rows: Record<string, number>): UsageState =>
+  usageStateOf(Object.entries(rows).map(([slot, cost]) => [slot, totals(cost)] as const))
 
 const registered = new UserRegistered({ userId: alice, email: "a@example.com", passwordHash: "h", at: created })
 const attached = new KeyAttached({ userId: alice, keyId: k1, at: created })

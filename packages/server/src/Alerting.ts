@@ -1,14 +1,34 @@
 import type { SqlClient } from "@effect/sql"
-import { type ApiKeyId, BudgetCommands, type BudgetId, type DomainCommand, type UserId } from "@orw/domain"
-import { DateTime, Effect } from "effect"
+import { type ApiKeyId, BudgetCommands, BudgetId, type DomainCommand, type UserId } from "@orw/domain"
+import { DateTime, Effect, Option } from "effect"
 import type { ExecuteOptions } from "./CommandHandler.js"
 import type { EventMetadata, StoredEvent } from "./EventStore.js"
 import * as Budgets from "./Projections/Budgets.js"
+import { SqliteHandle } from "./SqliteClient.js"
 
 type Dispatch = (
   command: DomainCommand,
   options: ExecuteOptions
 ) => Effect.Effect<unknown, unknown, SqlClient.SqlClient>
+
+/** Budgets.touching's statement, run on SQLite as one synchronous step on the connection (no span, no fiber). */
+const TOUCHING = "SELECT id FROM budgets WHERE user_id = ? AND (scope = 'account' OR key_id = ?) ORDER BY id"
+
+const touching = (
+  userId: UserId,
+  keyId: ApiKeyId
+): Effect.Effect<ReadonlyArray<BudgetId>, never, SqlClient.SqlClient> =>
+  Effect.flatMap(Effect.serviceOption(SqliteHandle), (sqlite) =>
+    Option.isNone(sqlite)
+      ? Budgets.touching(userId, keyId)
+      : Effect.orDie(
+          sqlite.value.use((_, prepare) =>
+            (prepare(TOUCHING).all(userId, keyId) as ReadonlyArray<{ readonly id: string }>).map((row) =>
+              BudgetId.make(row.id)
+            )
+          )
+        )
+  )
 
 /**
  * Usage changed: every budget it counts toward is decided again, and each key's spike rule, each as a
@@ -21,18 +41,21 @@ export const evaluateUsage = (
   appended: ReadonlyArray<StoredEvent>,
   metadata: EventMetadata,
   spikeFactor: number
-) =>
-  Effect.gen(function* () {
-    const keys = new Map<ApiKeyId, UserId>()
-    for (const { event } of appended) if (event._tag === "UsageRecorded") keys.set(event.keyId, event.userId)
-    if (keys.size === 0) return
+): Effect.Effect<void, never, SqlClient.SqlClient> => {
+  const keys = new Map<ApiKeyId, UserId>()
+  for (const { event } of appended) if (event._tag === "UsageRecorded") keys.set(event.keyId, event.userId)
+  // Most commands record no usage: nothing to evaluate, no span either.
+  if (keys.size === 0) return Effect.void
+  return Effect.gen(function* () {
     const at = yield* DateTime.now
     const budgets = new Set<BudgetId>()
-    for (const [keyId, userId] of keys) for (const id of yield* Budgets.touching(userId, keyId)) budgets.add(id)
+    for (const [keyId, userId] of keys) for (const id of yield* touching(userId, keyId)) budgets.add(id)
     const followUp: ExecuteOptions = { metadata: { ...metadata, actor: null } }
+    // Made of values already checked (ids of committed events, the clock's time): not validated again.
+    const checked = { disableValidation: true }
     const commands: Array<DomainCommand> = [
-      ...[...budgets].map((budgetId) => new BudgetCommands.EvaluateBudget({ budgetId, at })),
-      ...[...keys.keys()].map((keyId) => new BudgetCommands.EvaluateSpike({ keyId, factor: spikeFactor, at }))
+      ...[...budgets].map((budgetId) => new BudgetCommands.EvaluateBudget({ budgetId, at }, checked)),
+      ...[...keys.keys()].map((keyId) => new BudgetCommands.EvaluateSpike({ keyId, factor: spikeFactor, at }, checked))
     ]
     for (const command of commands) {
       yield* dispatch(command, followUp).pipe(
@@ -44,3 +67,4 @@ export const evaluateUsage = (
       )
     }
   }).pipe(Effect.withSpan("Alerting.evaluateUsage"))
+}

@@ -1,11 +1,12 @@
-import type { SqlClient } from "@effect/sql"
+import { SqlClient } from "@effect/sql"
 import { type DomainEvent, streamOf } from "@orw/domain"
-import { Clock, Effect, Random } from "effect"
+import { Clock, Effect, Option, Random } from "effect"
 import type { EventMetadata, StoredEvent, StreamWrite } from "./EventStore.js"
 import { ConcurrencyConflict, EventStore } from "./EventStore.js"
 import { GroupCommit } from "./GroupCommit.js"
 import * as Idempotency from "./Idempotency.js"
 import { Projector } from "./Projector.js"
+import { SqliteHandle } from "./SqliteClient.js"
 
 /** Reads one stream and folds it into the state a decider needs; remembers the version read. */
 export type Load = <S, E>(streamId: string, initial: () => S, evolve: (state: S, event: E) => S) => Effect.Effect<S>
@@ -75,32 +76,57 @@ interface Read {
   readonly folds: Array<{ readonly evolve: Evolve; readonly state: unknown }>
 }
 
-/** Folded stream states kept between commands; beyond this many, the oldest are dropped. */
+/** Folded states kept between commands; beyond this many, the oldest are dropped. */
 const CACHE_SIZE = 10_000
+
+interface Entry {
+  readonly version: number
+  readonly state: unknown
+  /** The generation of the cache this entry is known current in (see {@link makeStateCache}); -1: never. */
+  readonly generation: number
+}
 
 /**
  * Folded states by evolve function and stream, so a command reads only the events appended
  * since its stream was last folded (streams such as a key's usage grow for years). States
  * are immutable values and the version says where to resume, so a stale entry is only slower,
  * never wrong: events written by another process are read like any others.
+ *
+ * On SQLite the cache can also say that nothing was appended since: an entry is *current* while its
+ * generation is the cache's, and the generation moves on whenever a stream may have moved without this
+ * cache seeing it (another connection committed: SQLite's `data_version` changed; a command lost a race).
+ * The commands of this process move the entries of the streams they append to when their transaction
+ * commits, before their callers are answered; a current entry is used without reading the stream.
  */
 const makeStateCache = () => {
-  const byEvolve = new WeakMap<object, Map<string, { readonly version: number; readonly state: unknown }>>()
+  const byEvolve = new WeakMap<object, Map<string, Entry>>()
   let size = 0
+  let generation = 0
   const entries = (evolve: object) => {
     const known = byEvolve.get(evolve)
     if (known !== undefined) return known
-    const map = new Map<string, { readonly version: number; readonly state: unknown }>()
+    const map = new Map<string, Entry>()
     byEvolve.set(evolve, map)
     return map
   }
   return {
     get: (evolve: object, streamId: string) => entries(evolve).get(streamId),
-    set: (evolve: object, streamId: string, version: number, state: unknown) => {
+    isCurrent: (entry: Entry) => entry.generation === generation,
+    /** Every entry may be behind its stream from now on: the next load of each reads the stream again. */
+    invalidate: () => {
+      generation++
+    },
+    /**
+     * Keeps the state of a stream at `version`, current when `current` (it was read, or committed, just
+     * now), unless a later version is kept already (a reader overtaken by a commit cannot take it back).
+     */
+    set: (evolve: object, streamId: string, version: number, state: unknown, current: boolean) => {
       const map = entries(evolve)
-      if (!map.has(streamId)) size++
+      const known = map.get(streamId)
+      if (known !== undefined && known.version > version) return
+      if (known === undefined) size++
       map.delete(streamId)
-      map.set(streamId, { version, state })
+      map.set(streamId, { version, state, generation: current ? generation : -1 })
       if (size > CACHE_SIZE) {
         const oldest = map.keys().next().value
         if (oldest !== undefined && oldest !== streamId) {
@@ -112,6 +138,9 @@ const makeStateCache = () => {
   }
 }
 
+/** How many command handlers run on each SQLite connection (see `refresh`). */
+const handlersOf = new WeakMap<object, { count: number }>()
+
 /**
  * load -> decide -> append (+ inline projections) in one transaction; a lost race is
  * retried with fresh state, so the loser gets the ordinary business answer.
@@ -121,25 +150,65 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
     const store = yield* EventStore
     const projector = yield* Projector
     const groupCommit = yield* GroupCommit
+    const handle = yield* Effect.serviceOption(SqliteHandle)
     const cache = makeStateCache()
+
+    /**
+     * SQLite: whether another connection committed since the last look (`PRAGMA data_version` moves when
+     * one did, never for this connection's own commits); if one did, no entry of the cache is current.
+     * PostgreSQL: every load reads its stream (nothing tells what other instances committed).
+     */
+    let dataVersion = -1
+    // The cache is current only as the one command path of its connection: a second handler on the same
+    // connection would commit without this cache seeing it (and data_version does not move for either).
+    const handlers = Option.map(handle, (sqlite) => {
+      const known = handlersOf.get(sqlite) ?? { count: 0 }
+      known.count++
+      handlersOf.set(sqlite, known)
+      return known
+    })
+    const refresh: Effect.Effect<boolean> = Option.match(handle, {
+      onNone: () => Effect.succeed(false),
+      // Read outside the connection's lock: it is no data, and another fiber's open transaction leaves it as it is.
+      onSome: (sqlite) =>
+        Effect.sync(() => {
+          const seen = Number(sqlite.prepare("PRAGMA data_version").pluck().get())
+          if (seen !== dataVersion) {
+            dataVersion = seen
+            cache.invalidate()
+          }
+          return Option.isSome(handlers) && handlers.value.count === 1
+        })
+    })
 
     const attempt = <A, E, R>(decide: (load: Load) => Effect.Effect<Decision<A>, E, R>, options: ExecuteOptions) =>
       Effect.gen(function* () {
+        // Inside a caller's transaction a read may see its uncommitted writes, which may yet roll back: the
+        // decision reads every stream, and what it reads is not kept (the cache holds committed states only).
+        const inTransaction = Option.isSome(yield* Effect.serviceOption(SqlClient.TransactionConnection))
+        const trusting = (yield* refresh) && !inTransaction
         const reads = new Map<string, Read>()
+        const remember = (streamId: string, version: number, evolve: Evolve, state: unknown) => {
+          const read: Read = reads.get(streamId) ?? { version, folds: [] }
+          read.version = version
+          read.folds.push({ evolve, state })
+          reads.set(streamId, read)
+        }
         const load: Load = (streamId, initial, evolve) => {
           type S = ReturnType<typeof initial>
           const cached = cache.get(evolve, streamId)
+          if (trusting && cached !== undefined && cache.isCurrent(cached)) {
+            remember(streamId, cached.version, evolve as Evolve, cached.state)
+            return Effect.succeed(cached.state as S)
+          }
           return Effect.map(store.readStream(streamId, cached?.version ?? 0), ({ version, events }) => {
             // A stream only holds events of its own aggregate, so the cast is the stream's contract.
             const state = events.reduce(
               (state, stored) => evolve(state, stored.event as Parameters<typeof evolve>[1]),
               cached === undefined ? initial() : (cached.state as S)
             )
-            cache.set(evolve, streamId, version, state)
-            const read: Read = reads.get(streamId) ?? { version, folds: [] }
-            read.version = version
-            read.folds.push({ evolve: evolve as Evolve, state })
-            reads.set(streamId, read)
+            if (!inTransaction) cache.set(evolve, streamId, version, state, trusting)
+            remember(streamId, version, evolve as Evolve, state)
             return state
           })
         }
@@ -162,6 +231,20 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
           return { result: decision.result, events: [] } satisfies Executed<A>
         }
         const { idempotencyKey } = options
+        // The cache moves on with the events just committed (the writer runs this before anyone is answered):
+        // the next command on these streams reads nothing back. Inside a caller's transaction, which may yet
+        // roll back, it keeps the committed states it has, none of them current: the next loads read.
+        const committed = (durable: boolean) => {
+          if (!durable) return cache.invalidate()
+          for (const write of writes) {
+            const read = reads.get(write.streamId)
+            if (read === undefined) continue
+            const version = write.expectedVersion + write.events.length
+            for (const { evolve, state } of read.folds) {
+              cache.set(evolve, write.streamId, version, write.events.reduce(evolve, state), true)
+            }
+          }
+        }
         const appended = yield* groupCommit
           .commit(
             Effect.gen(function* () {
@@ -170,25 +253,20 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
               if (options.inTransaction) yield* options.inTransaction(appended)
               yield* projector.applyInline(appended)
               return appended
-            })
+            }),
+            committed
           )
           .pipe(
             Effect.catchIf(
               (error): error is Exclude<typeof error, ConcurrencyConflict | Idempotency.KeyAlreadyUsed> =>
                 !(error instanceof ConcurrencyConflict || error instanceof Idempotency.KeyAlreadyUsed),
               Effect.die
+            ),
+            // A lost race: a stream moved past what the cache holds. The retry reads every stream again.
+            Effect.tapError((error: unknown) =>
+              error instanceof ConcurrencyConflict ? Effect.sync(() => cache.invalidate()) : Effect.void
             )
           )
-        // The cache moves on with the events just committed: the next command on these streams reads nothing
-        // back (a stream another process moved meanwhile is still read: the cache only says where to resume).
-        for (const write of writes) {
-          const read = reads.get(write.streamId)
-          if (read === undefined) continue
-          const version = write.expectedVersion + write.events.length
-          for (const { evolve, state } of read.folds) {
-            cache.set(evolve, write.streamId, version, write.events.reduce(evolve, state))
-          }
-        }
         return { result: decision.result, events: appended } satisfies Executed<A>
       })
 
@@ -209,8 +287,7 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
         Effect.catchIf(
           (error): error is Idempotency.KeyAlreadyUsed => error instanceof Idempotency.KeyAlreadyUsed,
           () => Effect.fail(new ConcurrencyConflict({ streamId: "idempotency", expectedVersion: 0 }))
-        ),
-        Effect.withSpan("CommandHandler.execute")
+        )
       )
 
     return { execute } as const

@@ -53,6 +53,7 @@ import { CommandHandler } from "./CommandHandler.js"
 import { AppConfig } from "./Config.js"
 import { shredDataKeys } from "./Crypto/KeyVault.js"
 import type { StoredEvent } from "./EventStore.js"
+import { SqliteHandle } from "./SqliteClient.js"
 
 const loadUser = (load: Load, userId: string | null) =>
   userId === null
@@ -61,13 +62,16 @@ const loadUser = (load: Load, userId: string | null) =>
 
 const loadKey = (load: Load, keyId: string) => load(Streams.key(keyId), initialApiKeyState, evolveApiKey)
 
+/**
+ * How a decision's independent reads run: at once on PostgreSQL (on several connections, one round trip
+ * instead of several); one after the other on SQLite, whose reads are synchronous steps on its one
+ * connection (or no read at all, from the state cache): a fiber each would only cost.
+ */
+type Together = { readonly concurrency?: "unbounded" }
+
 /** A key and its usage totals: what usage and sync commands decide on, both streams read in one decision. */
-const loadUsage = (load: Load, keyId: string) =>
-  Effect.all(
-    { key: loadKey(load, keyId), usage: load(Streams.usage(keyId), initialUsageState, evolveUsage) },
-    // Independent reads: on PostgreSQL they go out on two connections at once (one round trip, not two).
-    { concurrency: "unbounded" }
-  )
+const loadUsage = (load: Load, keyId: string, together: Together) =>
+  Effect.all({ key: loadKey(load, keyId), usage: load(Streams.usage(keyId), initialUsageState, evolveUsage) }, together)
 
 /** The decider ignores a lower all-time usage than before; openrouter-api.md wants it logged. */
 const logDecrease = (command: SyncCommands.RecordKeySnapshot, ctx: SyncContext) =>
@@ -97,6 +101,10 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("orw/Dispatcher", {
       onSome: (config) => config.spikeFactor
     })
 
+    const together: Together = Option.isSome(yield* Effect.serviceOption(SqliteHandle))
+      ? {}
+      : { concurrency: "unbounded" }
+
     const decideWith = (command: DomainCommand, load: Load): Effect.Effect<Outcome> => {
       switch (command._tag) {
         case "RegisterUser":
@@ -108,14 +116,14 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("orw/Dispatcher", {
         case "DeleteUser":
           return decideUserCommand(load, command)
         case "RecordUsage":
-          return Effect.map(loadUsage(load, command.keyId), (ctx) => decideUsage(command, ctx))
+          return Effect.map(loadUsage(load, command.keyId, together), (ctx) => decideUsage(command, ctx))
         case "RecordKeySnapshot":
-          return loadUsage(load, command.keyId).pipe(
+          return loadUsage(load, command.keyId, together).pipe(
             Effect.tap((ctx) => logDecrease(command, ctx)),
             Effect.map((ctx) => decideSync(command, ctx))
           )
         case "RecordActivity":
-          return Effect.map(loadUsage(load, command.keyId), (ctx) => decideSync(command, ctx))
+          return Effect.map(loadUsage(load, command.keyId, together), (ctx) => decideSync(command, ctx))
         case "ReconcileUsage":
           return Effect.map(
             Effect.all({
@@ -145,7 +153,7 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("orw/Dispatcher", {
                 })),
                 spike: load(Streams.spike(command.keyId), initialSpikeState, evolveSpike)
               },
-              { concurrency: "unbounded" }
+              together
             ),
             (ctx) => decideSpike(command, ctx)
           )

@@ -10,6 +10,8 @@ import {
 import { DateTime, Effect, Layer, Option, Schema } from "effect"
 import { isUniqueViolation } from "./Dialect.js"
 import { appendPg, makeCoalescedReads } from "./EventStorePg.js"
+import { makeSqliteStore } from "./EventStoreSqlite.js"
+import { SqliteHandle } from "./SqliteClient.js"
 
 /** Where a command came from; stored on every event it appends. */
 export const EventSource = Schema.Literal("web", "api", "rpc", "cli", "sync", "system")
@@ -84,6 +86,7 @@ interface EventRow {
 const encodeEvent = Schema.encodeSync(DomainEvent)
 const decodeEvent = Schema.decodeUnknownSync(DomainEvent)
 const decodeMetadata = Schema.decodeUnknownSync(Schema.parseJson(EventMetadata))
+const encodeMetadata = (metadata: EventMetadata) => JSON.stringify(Schema.encodeSync(EventMetadata)(metadata))
 
 /**
  * The event store, in SQL that SQLite and PostgreSQL both run. `append` must run inside a
@@ -236,7 +239,7 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
         ...guards.map((g) => ({ ...g, next: g.expectedVersion }))
       ].sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0))
       const recordedAt = DateTime.formatIso(yield* DateTime.now)
-      const metadataJson = JSON.stringify(Schema.encodeSync(EventMetadata)(metadata))
+      const metadataJson = encodeMetadata(metadata)
       // PostgreSQL: the claims and the inserts in one statement (one round trip), EventStorePg.ts.
       if (isPg) return yield* appendOnPg(writes, claims, metadata, metadataJson, recordedAt)
       for (const c of claims) yield* claim(c.streamId, c.expectedVersion, c.next)
@@ -282,11 +285,18 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
       return appended as ReadonlyArray<StoredEvent>
     })
 
+    // SQLite: the command path's reads and appends as one synchronous step each (EventStoreSqlite.ts).
+    const sqlite = Option.map(yield* Effect.serviceOption(SqliteHandle), (handle) =>
+      makeSqliteStore({ handle, schemas, decodeMetadata, encodeMetadata })
+    )
+
     return {
-      readStream: (streamId: string, afterVersion?: number) => Effect.orDie(readStream(streamId, afterVersion)),
+      readStream: Option.isSome(sqlite)
+        ? sqlite.value.readStream
+        : (streamId: string, afterVersion?: number) => Effect.orDie(readStream(streamId, afterVersion)),
       readAll: (after: number, limit: number) => Effect.orDie(readAll(after, limit)),
       head: Effect.orDie(head),
-      append
+      append: Option.isSome(sqlite) ? sqlite.value.append : append
     } as const
   }),
   dependencies: [EventSchemas.Default]

@@ -5,6 +5,7 @@ import type { StoredEvent } from "./EventStore.js"
 import { makePgTransaction } from "./GroupCommitPg.js"
 import * as Metrics from "./Metrics.js"
 import { Projector } from "./Projector.js"
+import { SqliteHandle } from "./SqliteClient.js"
 
 /** Commands committed together at most; a larger queue waits for the next transaction. */
 const MAX_BATCH = 256
@@ -34,6 +35,8 @@ interface Job {
    * an Idempotency-Key makes its retry safe.
    */
   cancelled: boolean
+  /** Run by the writer once the command's writes are durable, before any caller of the batch is answered. */
+  readonly committed: ((durable: boolean) => void) | undefined
 }
 
 /**
@@ -92,6 +95,29 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
         (exit) => [exit]
       )
 
+    /**
+     * A job in a savepoint of its own. SQLite: the savepoint's statements straight on the connection (prepared
+     * once, no span each), inside the batch's transaction; elsewhere a nested transaction of the client.
+     */
+    const inSavepoint = Option.match(yield* Effect.serviceOption(SqliteHandle), {
+      onNone: () => (run: Job["run"]) => Effect.exit(sql.withTransaction(run)),
+      onSome: (sqlite) => {
+        const step = (statements: ReadonlyArray<string>) =>
+          Effect.orDie(
+            sqlite.use((_, prepare) => {
+              for (const statement of statements) prepare(statement).run()
+            })
+          )
+        const release = step(["RELEASE orw_job"])
+        const rollback = step(["ROLLBACK TO orw_job", "RELEASE orw_job"])
+        return (run: Job["run"]) =>
+          Effect.zipRight(
+            step(["SAVEPOINT orw_job"]),
+            Effect.flatMap(Effect.exit(run), (exit) => Effect.as(Exit.isSuccess(exit) ? release : rollback, exit))
+          )
+      }
+    })
+
     /** The commands of a batch, each in a savepoint; their exits and the last position appended. */
     const runJobs = (jobs: ReadonlyArray<Job>) =>
       Effect.gen(function* () {
@@ -103,8 +129,8 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
             exits.push(Exit.interrupt(FiberId.none))
             continue
           }
-          // A nested transaction is a savepoint: a failed command leaves the batch as it was before it.
-          const exit = yield* Effect.exit(sql.withTransaction(job.run))
+          // A savepoint: a failed command leaves the batch as it was before it.
+          const exit = yield* inSavepoint(job.run)
           if (Exit.isSuccess(exit)) last = Math.max(last, exit.value.at(-1)?.position ?? 0)
           exits.push(exit)
         }
@@ -163,6 +189,8 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
           for (const job of jobs) yield* Deferred.failCause(job.done, batch.cause)
           return
         }
+        // In commit order, before anyone is answered: whoever learns of a commit finds its callback's effects.
+        for (const [i, job] of jobs.entries()) if (Exit.isSuccess(batch.value[i]!)) job.committed?.(true)
         const appended = batch.value.flatMap((exit) => (Exit.isSuccess(exit) ? exit.value : []))
         yield* bus.publish(appended)
         yield* Metrics.recordAppended(appended.map((e) => e.type))
@@ -181,13 +209,19 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
 
     /**
      * Commits `writes` (which run inside a transaction) and answers once they are durable. A caller already
-     * inside a transaction of its own runs them there, as one would expect of a nested call.
+     * inside a transaction of its own runs them there, as one would expect of a nested call. `committed`
+     * runs once they succeeded, with `durable` true when they committed (run by the writer, before the
+     * batch's callers are answered), false when they are in the caller's transaction, which may still roll back.
      */
-    const commit = <E, R>(writes: Effect.Effect<ReadonlyArray<StoredEvent>, E, R>) =>
+    const commit = <E, R>(
+      writes: Effect.Effect<ReadonlyArray<StoredEvent>, E, R>,
+      committed?: (durable: boolean) => void
+    ) =>
       Effect.gen(function* () {
         const context = yield* Effect.context<R>()
         if (Option.isSome(Context.getOption(context as Context.Context<never>, SqlClient.TransactionConnection))) {
           const appended = yield* projector.projectInline(writes)
+          committed?.(false)
           yield* bus.publish(appended)
           yield* Metrics.recordAppended(appended.map((e) => e.type))
           return appended
@@ -201,7 +235,8 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
             Effect.mapInputContext((writer: Context.Context<never>) => Context.merge(context, writer))
           ) as Effect.Effect<ReadonlyArray<StoredEvent>, unknown>,
           done,
-          cancelled: false
+          cancelled: false,
+          committed
         }
         yield* Queue.offer(queue, job)
         return yield* Deferred.await(done).pipe(

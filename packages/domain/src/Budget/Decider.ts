@@ -35,7 +35,7 @@ import {
   KeySpendSpiked
 } from "./Events.js"
 import { type BudgetPeriod, type PeriodWindow, periodOf, projectedSpend, reaches } from "./Period.js"
-import { type KeyUsage, spentIn, spentOn, trailingWeek, usageLines } from "./Spend.js"
+import { type KeyUsage, shiftDays, spentIn, spentOn, trailingWeek, usageLinesBetween } from "./Spend.js"
 
 export interface ActiveBudget {
   readonly _tag: "Active"
@@ -177,7 +177,8 @@ export const budgetFigures = (
   at: DateTime.DateTime
 ) => {
   const window = periodOf(budget.period, at)
-  const spent = spentIn(usageLines(usage), window)
+  // The period's days only (the usage's date index): the same lines spentIn would keep out of the whole history.
+  const spent = spentIn(usageLinesBetween(usage, window.start, window.end), window)
   return { window, spent, projected: projectedSpend(spent, window, at) }
 }
 
@@ -345,7 +346,8 @@ export const decideSpike = (
   if (ctx.key._tag !== "Present") return Either.right([])
   const today = utcDateOf(cmd.at)
   if (ctx.spike.lastDate === today) return Either.right([])
-  const lines = usageLines([ctx.usage])
+  // Today and the 7 days before it, off the usage's date index: not the key's whole history.
+  const lines = usageLinesBetween([ctx.usage], shiftDays(today, -7), shiftDays(today, 1))
   const spent = spentOn(lines, today)
   const week = trailingWeek(lines, today)
   // No baseline, no spike: a key seen for the first time (nothing in the trailing week) is not "spiking".

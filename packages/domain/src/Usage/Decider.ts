@@ -6,16 +6,45 @@ import type { RecordUsage } from "./Commands.js"
 import type { UsageTotals } from "./Events.js"
 import { UsageRecorded } from "./Events.js"
 
-/** Totals per `date|model` of one key. */
-export type UsageState = { readonly totals: HashMap.HashMap<string, UsageTotals> }
+/**
+ * Totals per `date|model` of one key, and the same totals indexed by date (then model), so that a
+ * decision about a few days (a budget's period, the spike rule's week) reads those days, not the key's
+ * whole history.
+ */
+export type UsageState = {
+  readonly totals: HashMap.HashMap<string, UsageTotals>
+  readonly byDate: HashMap.HashMap<string, HashMap.HashMap<string, UsageTotals>>
+}
 
-export const initialUsageState = (): UsageState => ({ totals: HashMap.empty() })
+export const initialUsageState = (): UsageState => ({ totals: HashMap.empty(), byDate: HashMap.empty() })
 
 const slot = (date: string, model: string) => `${date}|${model}`
 
-export const evolveUsage = (state: UsageState, event: UsageRecorded): UsageState => ({
-  totals: HashMap.set(state.totals, slot(event.date, event.model), event.totals)
+const withTotals = (state: UsageState, date: string, model: string, totals: UsageTotals): UsageState => ({
+  totals: HashMap.set(state.totals, slot(date, model), totals),
+  byDate: HashMap.set(
+    state.byDate,
+    date,
+    HashMap.set(
+      Option.getOrElse(HashMap.get(state.byDate, date), () => HashMap.empty<string, UsageTotals>()),
+      model,
+      totals
+    )
+  )
 })
+
+export const evolveUsage = (state: UsageState, event: UsageRecorded): UsageState =>
+  withTotals(state, event.date, event.model, event.totals)
+
+/** A usage state holding these totals per `date|model` slot (tests, tools that build one without events). */
+export const usageStateOf = (slots: Iterable<readonly [string, UsageTotals]>): UsageState => {
+  let state = initialUsageState()
+  for (const [key, totals] of slots) {
+    const cut = key.indexOf("|")
+    state = withTotals(state, key.slice(0, cut), key.slice(cut + 1), totals)
+  }
+  return state
+}
 
 export interface UsageContext {
   readonly key: ApiKeyState

@@ -1,0 +1,223 @@
+/**
+ * The event store's hot path on SQLite: a stream read, and an append (every claim, then every insert),
+ * each as one synchronous step on the connection ({@link SqliteHandle}), with prepared statements and
+ * no per-statement span, scope or fiber. Same statements, same order, same answers as the portable
+ * store in EventStore.ts (which PostgreSQL keeps running), same rules: inside the caller's transaction
+ * when there is one, under the connection's lock otherwise.
+ */
+import { ConcurrencyConflict, DomainEvent, streamOf } from "@orw/domain"
+import { DateTime, Effect, Schema } from "effect"
+import type {
+  EventMetadata as EventMetadataType,
+  EventSchemasShape,
+  StoredEvent,
+  StreamGuard,
+  StreamWrite
+} from "./EventStore.js"
+import type { SqliteHandleShape } from "./SqliteClient.js"
+
+interface EventRow {
+  readonly position: number
+  readonly stream_id: string
+  readonly stream_version: number
+  readonly type: string
+  readonly schema_version: number
+  readonly data: string
+  readonly metadata: string
+  readonly recorded_at: string
+}
+
+type Encoded = { _tag: string } & Record<string, unknown>
+
+/**
+ * Encoders and decoders per event type, each the schema of that one type (a TaggedClass), found the first
+ * time through the whole DomainEvent union: the union's answer for each value, without matching the value
+ * against every member of the union each time.
+ */
+const makeEventCodec = () => {
+  const encodeAny = Schema.encodeSync(DomainEvent)
+  const decodeAny = Schema.decodeUnknownSync(DomainEvent)
+  const encoders = new Map<unknown, (event: DomainEvent) => Encoded>()
+  const decoders = new Map<string, (data: unknown) => DomainEvent>()
+  return {
+    encode: (event: DomainEvent): Encoded => {
+      const known = encoders.get(event.constructor)
+      if (known !== undefined) return known(event)
+      const encoded = encodeAny(event) as Encoded
+      encoders.set(
+        event.constructor,
+        Schema.encodeSync(event.constructor as unknown as Schema.Schema<DomainEvent, Encoded>)
+      )
+      return encoded
+    },
+    decode: (tag: string, data: Record<string, unknown>): DomainEvent => {
+      const value = { ...data, _tag: tag }
+      const known = decoders.get(tag)
+      if (known !== undefined) return known(value)
+      const decoded = decodeAny(value)
+      if (decoded._tag === tag) {
+        decoders.set(
+          tag,
+          Schema.decodeUnknownSync(decoded.constructor as unknown as Schema.Schema<DomainEvent, Encoded>)
+        )
+      }
+      return decoded
+    }
+  }
+}
+
+/** What the store's SQLite path needs of the store: the codecs of the portable one where they are shared. */
+export interface SqliteStoreOptions {
+  readonly handle: SqliteHandleShape
+  readonly schemas: EventSchemasShape
+  readonly decodeMetadata: (json: string) => EventMetadataType
+  readonly encodeMetadata: (metadata: EventMetadataType) => string
+}
+
+const READ_STREAM = "SELECT * FROM events WHERE stream_id = ? AND stream_version > ? ORDER BY stream_version"
+const CLAIM_NEW = `INSERT INTO streams (stream_id, version) VALUES (?, ?)
+  ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version WHERE streams.version = 0 RETURNING version`
+const CLAIM = "UPDATE streams SET version = ? WHERE stream_id = ? AND version = ? RETURNING version"
+const INSERT = `INSERT INTO events ("stream_id","stream_version","type","schema_version","data","metadata","recorded_at")
+  VALUES (?,?,?,?,?,?,?) RETURNING position`
+
+/** SQLite reports a duplicate key as one of these (see Dialect.isUniqueViolation). */
+const isUnique = (cause: unknown) => {
+  const code = typeof cause === "object" && cause !== null ? Reflect.get(cause, "code") : undefined
+  return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY"
+}
+
+export const makeSqliteStore = ({ handle, schemas, decodeMetadata, encodeMetadata }: SqliteStoreOptions) => {
+  const codec = makeEventCodec()
+
+  const toStored = (row: EventRow): StoredEvent => {
+    let data = JSON.parse(row.data) as Record<string, unknown>
+    let version = Number(row.schema_version)
+    const target = schemas.currentVersion(row.type)
+    while (version < target) {
+      const from = version
+      const upcaster = schemas.upcasters.find((u) => u.type === row.type && u.fromVersion === from)
+      if (upcaster === undefined) throw new Error(`No upcaster for ${row.type} v${from}`)
+      data = upcaster.up(data)
+      version++
+    }
+    return {
+      position: Number(row.position),
+      streamId: row.stream_id,
+      streamVersion: Number(row.stream_version),
+      type: row.type,
+      schemaVersion: version,
+      recordedAt: row.recorded_at,
+      metadata: decodeMetadata(row.metadata),
+      event: codec.decode(row.type, data)
+    }
+  }
+
+  /** The events of one stream after `afterVersion`, oldest first, and the stream's version. */
+  const readStream = (
+    streamId: string,
+    afterVersion = 0
+  ): Effect.Effect<{ readonly version: number; readonly events: ReadonlyArray<StoredEvent> }> =>
+    Effect.orDie(
+      handle.use((_, prepare) => {
+        const rows = prepare(READ_STREAM).all(streamId, afterVersion) as ReadonlyArray<EventRow>
+        const events = rows.map(toStored)
+        return { version: events.at(-1)?.streamVersion ?? afterVersion, events }
+      })
+    )
+
+  /** A lost race, found inside the synchronous step: answered as a ConcurrencyConflict outside it. */
+  type Outcome =
+    | { readonly _tag: "Appended"; readonly appended: ReadonlyArray<StoredEvent> }
+    | { readonly _tag: "Conflict"; readonly streamId: string; readonly expectedVersion: number }
+
+  /** As EventStore.append: every stream claimed in stream id order, then the events inserted. */
+  const append = (
+    writes: ReadonlyArray<StreamWrite>,
+    metadata: EventMetadataType,
+    guards: ReadonlyArray<StreamGuard> = []
+  ): Effect.Effect<ReadonlyArray<StoredEvent>, ConcurrencyConflict> =>
+    Effect.suspend(() => {
+      for (const write of writes) {
+        const stranger = write.events.find((event) => streamOf(event) !== write.streamId)
+        if (stranger !== undefined) {
+          return Effect.dieMessage(`${stranger._tag} does not belong to stream ${write.streamId}`)
+        }
+      }
+      const claims = [
+        ...writes.map((w) => ({
+          streamId: w.streamId,
+          expected: w.expectedVersion,
+          next: w.expectedVersion + w.events.length
+        })),
+        ...guards.map((g) => ({ streamId: g.streamId, expected: g.expectedVersion, next: g.expectedVersion }))
+      ].sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0))
+      // Encoded before the transaction's step: a defect in an event is a defect, not a failed statement.
+      const metadataJson = encodeMetadata(metadata)
+      const rows = writes.map((write) => write.events.map((event) => codec.encode(event)))
+      return Effect.flatMap(DateTime.now, (now) => {
+        const recordedAt = DateTime.formatIso(now)
+        return Effect.flatMap(
+          // A failed statement other than a lost race is a defect, as on the portable path.
+          Effect.orDie(
+            handle.use((_, prepare): Outcome => {
+              for (const c of claims) {
+                const claimed =
+                  c.expected === 0
+                    ? prepare(CLAIM_NEW).get(c.streamId, c.next)
+                    : prepare(CLAIM).get(c.next, c.streamId, c.expected)
+                if (claimed === undefined)
+                  return { _tag: "Conflict", streamId: c.streamId, expectedVersion: c.expected }
+              }
+              const insert = prepare(INSERT)
+              const appended: Array<StoredEvent> = []
+              for (const [w, write] of writes.entries()) {
+                let version = write.expectedVersion
+                for (const [i, event] of write.events.entries()) {
+                  version++
+                  const { _tag, ...data } = rows[w]![i]!
+                  const schemaVersion = schemas.currentVersion(_tag)
+                  let inserted: { readonly position: number } | undefined
+                  try {
+                    inserted = insert.get(
+                      write.streamId,
+                      version,
+                      _tag,
+                      schemaVersion,
+                      JSON.stringify(data),
+                      metadataJson,
+                      recordedAt
+                    ) as { readonly position: number } | undefined
+                  } catch (cause) {
+                    if (isUnique(cause)) {
+                      return { _tag: "Conflict", streamId: write.streamId, expectedVersion: write.expectedVersion }
+                    }
+                    throw cause
+                  }
+                  appended.push({
+                    position: Number(inserted?.position),
+                    streamId: write.streamId,
+                    streamVersion: version,
+                    type: _tag,
+                    schemaVersion,
+                    recordedAt,
+                    metadata,
+                    event
+                  })
+                }
+              }
+              return { _tag: "Appended", appended }
+            })
+          ),
+          (outcome) =>
+            outcome._tag === "Appended"
+              ? Effect.succeed(outcome.appended)
+              : Effect.fail(
+                  new ConcurrencyConflict({ streamId: outcome.streamId, expectedVersion: outcome.expectedVersion })
+                )
+        )
+      })
+    })
+
+  return { readStream, append } as const
+}
