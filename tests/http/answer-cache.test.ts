@@ -96,6 +96,15 @@ describe.runIf(onSqlite)("the answer cache", () => {
     }
   })
 
+  it("a CSV export is not kept: every row of a range, asked for rarely", async () => {
+    const before = await cachedCount(server.url, "/api/v1/usage")
+    const first = await api.request("GET", "/api/v1/usage?format=csv", { bearer: token })
+    const again = await api.request("GET", "/api/v1/usage?format=csv", { bearer: token })
+    expect(first.headers.get("content-type")).toContain("text/csv")
+    expect(again.text).toBe(first.text)
+    expect(await cachedCount(server.url, "/api/v1/usage")).toBe(before)
+  })
+
   it("a usage change is seen by the next request: the log moved", async () => {
     const path = `/api/v1/stats?start_date=${day(30)}&end_date=${day(1)}`
     const before = await api.request("GET", path, { bearer: token })

@@ -17,6 +17,12 @@ const CACHED_PATHS = new Set(["/api/v1/stats", "/api/v1/usage", "/api/v1/keys"])
 /** Answers kept (least recently used go first); a year's /stats answer is ~5 KB. */
 const CAPACITY = 512
 
+/** Bytes kept at most, bodies and their compressed forms together; answers go least recently used first. */
+const BUDGET_BYTES = 16 * 1024 * 1024
+
+/** A larger answer (a page of 1,000 rows) is not kept: it is asked for rarely and would crowd out the rest. */
+const MAX_BODY_BYTES = 256 * 1024
+
 /** The headers a kept answer is sent without: made per request (rate limit) or by the edge (its own). */
 const PER_REQUEST = new Set(["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "retry-after"])
 
@@ -74,6 +80,27 @@ export class AnswerCache extends Effect.Service<AnswerCache>()("orw/Http/AnswerC
     const { allowedHosts } = yield* AppConfig
     const answers = new Map<string, Answer>()
     const enabled = Option.isSome(handle)
+    let bytes = 0
+
+    const sizeOf = (answer: Answer) => {
+      let size = answer.body.byteLength
+      for (const encoded of answer.encoded.values()) size += encoded.byteLength
+      return size
+    }
+    const drop = (key: string) => {
+      const answer = answers.get(key)
+      if (answer === undefined) return
+      answers.delete(key)
+      bytes -= sizeOf(answer)
+    }
+    /** Least recently used first, until both bounds hold. */
+    const trim = () => {
+      while (answers.size > CAPACITY || bytes > BUDGET_BYTES) {
+        const oldest = answers.keys().next()
+        if (oldest.done === true) return
+        drop(oldest.value)
+      }
+    }
 
     const keyOf = (method: string, url: string, authorization: string, accept: string | undefined, now: number) =>
       NodeCrypto.createHash("sha256")
@@ -100,11 +127,13 @@ export class AnswerCache extends Effect.Service<AnswerCache>()("orw/Http/AnswerC
       Effect.gen(function* () {
         const body = response.body
         if (response.status !== 200 || body._tag !== "Uint8Array" || tokenId === undefined) return
+        // JSON only (never a CSV export: every row of a range), and not the largest pages.
+        if (!body.contentType.startsWith("application/json") || body.body.byteLength > MAX_BODY_BYTES) return
         const used = (yield* TokenUse.lastUsed([tokenId])).get(tokenId)
         if (used === undefined) return
         const headers: Record<string, string> = {}
         for (const [name, value] of Object.entries(response.headers)) if (!PER_REQUEST.has(name)) headers[name] = value
-        answers.delete(slot.key)
+        drop(slot.key)
         answers.set(slot.key, {
           head: slot.head,
           tokenId,
@@ -114,10 +143,8 @@ export class AnswerCache extends Effect.Service<AnswerCache>()("orw/Http/AnswerC
           body: body.body,
           encoded: new Map()
         })
-        if (answers.size > CAPACITY) {
-          const oldest = answers.keys().next()
-          if (oldest.done !== true) answers.delete(oldest.value)
-        }
+        bytes += body.body.byteLength
+        trim()
       })
 
     /**
@@ -128,12 +155,13 @@ export class AnswerCache extends Effect.Service<AnswerCache>()("orw/Http/AnswerC
       const runSync = Runtime.runSync(runtime)
       const head = Option.match(handle, {
         onNone: () => () => -1,
-        onSome: ({ prepare }) => {
+        onSome: ({ db, prepare }) => {
           const statement = () => prepare("SELECT MAX(position) AS head FROM events")
-          // The connection is synchronous: a read between another fiber's statements sees its uncommitted
-          // events at worst, a head no answer was kept at (answers are kept at committed heads only).
-          // A connection busy elsewhere (a statement iterating) says nothing here: no head, the router answers.
+          // Read only between transactions: inside one (another fiber's, open between its statements) the head
+          // is that transaction's, its uncommitted events included and other processes' commits since it began
+          // left out. Nor while the connection is busy elsewhere (a statement iterating): then the router answers.
           return () => {
+            if (db.inTransaction) return -1
             try {
               return Number((statement().get() as { head: number | null } | undefined)?.head ?? 0)
             } catch {
@@ -142,7 +170,7 @@ export class AnswerCache extends Effect.Service<AnswerCache>()("orw/Http/AnswerC
           }
         }
       })
-      return (request: NodeHttp.IncomingMessage, response: NodeHttp.ServerResponse): boolean => {
+      const tryAnswer = (request: NodeHttp.IncomingMessage, response: NodeHttp.ServerResponse): boolean => {
         const started = performance.now()
         const method = request.method ?? ""
         const url = request.url ?? ""
@@ -155,7 +183,14 @@ export class AnswerCache extends Effect.Service<AnswerCache>()("orw/Http/AnswerC
         const now = Date.now()
         const key = keyOf(method, url, authorization, accept, now)
         const answer = answers.get(key)
-        if (answer === undefined || answer.touchedUntil <= now || answer.head !== head()) return false
+        if (answer === undefined) return false
+        const current = head()
+        if (current === -1) return false
+        // Kept at an older head, or its last use is due to be written: the router answers (and keeps anew).
+        if (answer.head !== current || answer.touchedUntil <= now) {
+          drop(key)
+          return false
+        }
         const decision = runSync(limits.api(`token:${answer.tokenId}`))
         if (!decision.allowed) return false
         answers.delete(key)
@@ -176,7 +211,11 @@ export class AnswerCache extends Effect.Service<AnswerCache>()("orw/Http/AnswerC
           if (encoding.encoding !== undefined) {
             const known = answer.encoded.get(encoding.encoding)
             body = known ?? encoding.compress(answer.body)
-            if (known === undefined) answer.encoded.set(encoding.encoding, body)
+            if (known === undefined) {
+              answer.encoded.set(encoding.encoding, body)
+              bytes += body.byteLength
+              trim()
+            }
             headers["content-encoding"] = encoding.encoding
           }
         }
@@ -198,6 +237,15 @@ export class AnswerCache extends Effect.Service<AnswerCache>()("orw/Http/AnswerC
           )
         )
         return true
+      }
+      // Nothing thrown here may reach the Node listener (it would end the process): before the answer is
+      // written the router answers instead; after it, the request has had its answer.
+      return (request: NodeHttp.IncomingMessage, response: NodeHttp.ServerResponse): boolean => {
+        try {
+          return tryAnswer(request, response)
+        } catch {
+          return response.headersSent
+        }
       }
     }
 

@@ -147,6 +147,13 @@ export class OrwKeyActions extends LitElement {
     const amount = String(form.get("limit") ?? "").trim()
     const reset = String(form.get("limit_reset") ?? "")
     const limit = amount === "" ? null : Number(amount)
+    // A number the field accepts but that overflows (1e309) would be sent as null: "no limit". Say so instead.
+    if (limit !== null && !Number.isFinite(limit)) {
+      const input = (event.currentTarget as HTMLFormElement).elements.namedItem("limit") as HTMLInputElement | null
+      input?.setCustomValidity("Enter an amount in USD, or leave it empty for no limit")
+      input?.reportValidity()
+      return
+    }
     const limit_reset = reset === "daily" || reset === "weekly" || reset === "monthly" ? reset : null
     this._do((signal) =>
       rpc
@@ -164,7 +171,8 @@ export class OrwKeyActions extends LitElement {
   private _limit(key: KeyRow) {
     return html`<form class="row" @submit=${(event: SubmitEvent) => this._onLimit(key, event)}>
       <label for="limit">Limit (USD, empty = none)</label>
-      <input id="limit" name="limit" type="number" min="0" step="0.01" .value=${key.limit === null ? "" : String(key.limit)} />
+      <input id="limit" name="limit" type="number" min="0" step="0.01" .value=${key.limit === null ? "" : String(key.limit)}
+        @input=${(event: InputEvent) => (event.currentTarget as HTMLInputElement).setCustomValidity("")} />
       <label for="limit_reset">Resets</label>
       <select id="limit_reset" name="limit_reset">
         ${["never", "daily", "weekly", "monthly"].map(
