@@ -48,3 +48,14 @@ export const remainingShare = (key: { limit: number | null; limit_remaining: num
 
 /** Below this share of its limit left, a key is "near its limit". */
 export const NEAR_LIMIT = 0.2
+
+/**
+ * A limit typed in USD: null for an empty field (no limit), the amount when it is a finite number of at least 0,
+ * undefined otherwise (a number that overflows, such as 1e309, would be sent as null: no limit).
+ */
+export const limitOf = (typed: string): number | null | undefined => {
+  const text = typed.trim()
+  if (text === "") return null
+  const amount = Number(text)
+  return Number.isFinite(amount) && amount >= 0 ? amount : undefined
+}

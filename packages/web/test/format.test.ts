@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { usd, usdExact, usdOrUnknown } from "../src/format.js"
+import { limitOf, usd, usdExact, usdOrUnknown } from "../src/format.js"
 
 describe("money: cents in every column, the exact figure on hover", () => {
   it("always two decimals, whatever the size", () => {
@@ -35,5 +35,19 @@ describe("money: cents in every column, the exact figure on hover", () => {
     expect(usdOrUnknown(null)).toBe("unknown")
     expect(usdOrUnknown(null, "–")).toBe("–")
     expect(usdOrUnknown(3)).toBe("$3.00")
+  })
+})
+
+describe("limitOf: the limit field", () => {
+  it("empty is no limit; a finite amount of 0 or more is itself; anything else is refused", () => {
+    expect(["", "  ", "0", "12.5", " 3 ", "1e3"].map(limitOf)).toEqual([null, null, 0, 12.5, 3, 1000])
+    // 1e309 overflows to Infinity, which JSON would send as null: no limit. It must be refused instead.
+    expect(["1e309", "-1", "abc", "Infinity", "NaN"].map(limitOf)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined
+    ])
   })
 })

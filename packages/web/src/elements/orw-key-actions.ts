@@ -3,6 +3,7 @@ import type { KeyRow, SyncResponse } from "@orw/domain/Rpc"
 import { css, html, LitElement, nothing, type PropertyValues } from "lit"
 import { customElement, property, state } from "lit/decorators.js"
 import { type Action, errorMessage, ServerTask } from "../controllers/server-task.js"
+import { limitOf } from "../format.js"
 import { rpc } from "../rpc-client.js"
 import { shared } from "../styles.js"
 
@@ -144,11 +145,10 @@ export class OrwKeyActions extends LitElement {
   private _onLimit(key: KeyRow, event: SubmitEvent): void {
     event.preventDefault()
     const form = new FormData(event.currentTarget as HTMLFormElement)
-    const amount = String(form.get("limit") ?? "").trim()
     const reset = String(form.get("limit_reset") ?? "")
-    const limit = amount === "" ? null : Number(amount)
+    const limit = limitOf(String(form.get("limit") ?? ""))
     // A number the field accepts but that overflows (1e309) would be sent as null: "no limit". Say so instead.
-    if (limit !== null && !Number.isFinite(limit)) {
+    if (limit === undefined) {
       const input = (event.currentTarget as HTMLFormElement).elements.namedItem("limit") as HTMLInputElement | null
       input?.setCustomValidity("Enter an amount in USD, or leave it empty for no limit")
       input?.reportValidity()
