@@ -11,8 +11,8 @@ import {
   upcasters,
   WebhookEvents
 } from "@orw/domain"
-import { Arbitrary, DateTime, Schema, SchemaAST } from "effect"
-import fc from "fast-check"
+import { Arbitrary, DateTime, FastCheck as fc, Schema, SchemaAST } from "effect"
+
 import { describe, expect, it } from "vitest"
 import { EventMetadata } from "../src/EventStore.js"
 import { checkedTypes, isCanonicalIso, type LogRow, makeDecoder } from "../src/LogReader.js"
@@ -45,17 +45,18 @@ const eventSchemas = [
     (v): v is Schema.Struct<Schema.Struct.Fields> & { fields: Schema.Struct.Fields } =>
       typeof v === "function" && "fields" in v && "_tag" in (v as { fields: object }).fields
   )
-  .map((cls) =>
-    Schema.Struct(
-      Object.fromEntries(
-        Object.entries(cls.fields).map(([name, field]) => {
-          const ast = (field as Schema.Schema.Any).ast
-          if (ast === UtcDate.ast) return [name, Day]
-          if (SchemaAST.isUnion(ast) && ast.types.includes(UtcDate.ast)) return [name, Schema.NullOr(Day)]
-          return [name, field]
-        })
-      )
-    )
+  .map(
+    (cls): Schema.Schema<Record<string, unknown>, Record<string, unknown>> =>
+      Schema.Struct(
+        Object.fromEntries(
+          Object.entries(cls.fields).map(([name, field]) => {
+            const ast = (field as Schema.Schema.Any).ast
+            if (ast === UtcDate.ast) return [name, Day]
+            if (SchemaAST.isUnion(ast) && ast.types.includes(UtcDate.ast)) return [name, Schema.NullOr(Day)]
+            return [name, field]
+          })
+        ) as Schema.Struct.Fields
+      ) as never
   )
 
 /** Any event of any type, as its JSON (`_tag` included), decodable by DomainEvent. */
@@ -109,8 +110,11 @@ describe("LogReader: the replay's cheap decode", () => {
     fc.assert(
       fc.property(events, metadata, (event, meta) => {
         const row = rowOf(event, meta)
+        // A number the JSON cannot hold (a factor of Infinity is written as null) makes an event no store reads.
+        const stored = outcome(() => storeDecode(row))
+        if ("error" in stored) return expect(outcome(() => decode(row))).toEqual(stored)
+        const full = stored.ok
         const replayed = decode(row)
-        const full = storeDecode(row)
         expect(replayed.tag).toBe(full._tag)
         expect(replayed.at).toBe(DateTime.formatIso(full.at))
         // The cheap path hands on the JSON itself: exactly the encoded event, its tag included.
