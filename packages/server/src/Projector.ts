@@ -74,6 +74,8 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
     // on PostgreSQL, statements through the client (in the caller's transaction as well).
     const handle = Option.getOrUndefined(yield* Effect.serviceOption(SqliteHandle))
     const live: Tables = projections.map((p) => p.writes(p.table))
+    // Through the client (PostgreSQL, or an SQLite client without the handle): the dialect's placeholders.
+    const text = sql.onDialectOrElse({ pg: () => "pg" as const, orElse: () => "sqlite" as const })
 
     /** Applies `events` to `tables`, event by event (and in each event, table by table). */
     const write = (events: ReadonlyArray<Applied>, tables: Tables): Effect.Effect<void, SqlError> =>
@@ -95,7 +97,7 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
                   const w = table.get(e.tag)
                   return w === undefined
                     ? Effect.void
-                    : sql.unsafe(w.pg, w.params(e.fields, e.at) as ReadonlyArray<never>)
+                    : sql.unsafe(w[text], w.params(e.fields, e.at) as ReadonlyArray<never>)
                 },
                 { discard: true }
               ),
