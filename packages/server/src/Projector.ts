@@ -1,10 +1,14 @@
 import { SqlClient } from "@effect/sql"
-import { DateTime, Duration, Effect, Schema } from "effect"
+import type { SqlError } from "@effect/sql/SqlError"
+import { DateTime, Effect, Option, Schema } from "effect"
 import { lockRows, withAdvisoryLock } from "./Dialect.js"
 import type { StoredEvent } from "./EventStore.js"
-import { EventStore } from "./EventStore.js"
+import { EventSchemas, EventStore } from "./EventStore.js"
+import { LOG_COLUMNS, type LogRow, makeDecoder, type ReplayedEvent } from "./LogReader.js"
 import type { Projection } from "./Projections/index.js"
 import { allProjections } from "./Projections/index.js"
+import type { TableWrite } from "./Projections/Projection.js"
+import { SqliteHandle } from "./SqliteClient.js"
 
 /** No projection of that name. */
 export class UnknownProjection extends Schema.TaggedError<UnknownProjection>()("UnknownProjection", {
@@ -25,10 +29,29 @@ export interface ProjectionStatus {
 }
 
 /** Events per read and per transaction when replaying. */
-const BATCH = 1000
+const BATCH = 2000
 
 /** Events applied between two turns of the event loop when replaying. */
-const YIELD_EVERY = 100
+const YIELD_EVERY = 250
+
+/** The last position a replay may read when it has no upper bound. */
+const NO_BOUND = Number.MAX_SAFE_INTEGER
+
+/**
+ * A turn of the event loop (its I/O callbacks included): the SQLite driver is synchronous and Effect's
+ * scheduler yields to microtasks only, so a replay lets the server answer requests (503 while starting)
+ * between its steps. `setImmediate`, not a timer: a zero timer waits ~1 ms, thousands of times a rebuild.
+ */
+const eventLoopTurn = Effect.async<void>((resume) => {
+  const immediate = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(immediate))
+})
+
+/** An event as the writes read it (the fields of a decided or replayed event, its time as ISO text). */
+type Applied = Pick<ReplayedEvent, "tag" | "fields" | "at">
+
+/** The writes of some tables, one map (event type → statement) per table. */
+type Tables = ReadonlyArray<ReadonlyMap<string, TableWrite>>
 
 /**
  * Runs the projections: inline in the append's transaction, catch-up and rebuild at start,
@@ -45,7 +68,56 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const store = yield* EventStore
+    const decode = makeDecoder(yield* EventSchemas)
     const projections = allProjections
+    // On SQLite, the writes are prepared statements run synchronously, a slice of events in one step;
+    // on PostgreSQL, statements through the client (in the caller's transaction as well).
+    const handle = Option.getOrUndefined(yield* Effect.serviceOption(SqliteHandle))
+    const live: Tables = projections.map((p) => p.writes(p.table))
+    // Through the client (PostgreSQL, or an SQLite client without the handle): the dialect's placeholders.
+    const text = sql.onDialectOrElse({ pg: () => "pg" as const, orElse: () => "sqlite" as const })
+
+    /** Applies `events` to `tables`, event by event (and in each event, table by table). */
+    const write = (events: ReadonlyArray<Applied>, tables: Tables): Effect.Effect<void, SqlError> =>
+      handle !== undefined
+        ? handle.use((_, prepare) => {
+            for (const e of events) {
+              for (const table of tables) {
+                const w = table.get(e.tag)
+                if (w !== undefined) prepare(w.sqlite).run(w.params(e.fields, e.at))
+              }
+            }
+          })
+        : Effect.forEach(
+            events,
+            (e) =>
+              Effect.forEach(
+                tables,
+                (table) => {
+                  const w = table.get(e.tag)
+                  return w === undefined
+                    ? Effect.void
+                    : sql.unsafe(w[text], w.params(e.fields, e.at) as ReadonlyArray<never>)
+                },
+                { discard: true }
+              ),
+            { discard: true }
+          )
+
+    /** Up to `limit` rows of the log after `after`, up to `to`, in log order, decoded (a defect if one cannot be). */
+    const read = (after: number, to: number, limit: number) =>
+      Effect.flatMap(
+        handle !== undefined
+          ? handle.use(
+              (_, prepare) =>
+                prepare(
+                  `SELECT ${LOG_COLUMNS} FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?`
+                ).all(after, to, limit) as ReadonlyArray<LogRow>
+            )
+          : sql<LogRow>`SELECT ${sql.literal(LOG_COLUMNS)} FROM events WHERE position > ${after}
+              AND position <= ${to} ORDER BY position LIMIT ${limit}`,
+        (rows) => Effect.sync(() => rows.map(decode))
+      )
     const now = Effect.map(DateTime.now, DateTime.formatIso)
 
     /** The checkpoints of the projections that were built (a version-0 row only holds the lock's place). */
@@ -101,11 +173,10 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
 
     /** Applies appended events to every live projection table (inside the append's transaction, under `lock`). */
     const applyInline = (events: ReadonlyArray<StoredEvent>) =>
-      Effect.gen(function* () {
-        for (const projection of projections) {
-          for (const stored of events) yield* projection.apply(stored, projection.table)
-        }
-      })
+      write(
+        events.map(({ event }) => ({ tag: event._tag, fields: event, at: DateTime.formatIso(event.at) })),
+        live
+      )
 
     /** Moves every checkpoint to `position`, the last one applied inline in this transaction. */
     const moveCheckpoints = (position: number) =>
@@ -142,28 +213,23 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
     const replay = (
       targets: ReadonlyArray<{ readonly projection: Projection; readonly table: string }>,
       from: number,
-      to = Number.POSITIVE_INFINITY
+      to = NO_BOUND
     ) =>
       Effect.gen(function* () {
+        const tables = targets.map(({ projection, table }) => projection.writes(table))
         let position = from
         while (position < to) {
-          const batch = (yield* store.readAll(position, BATCH)).filter((e) => e.position <= to)
+          const batch = yield* read(position, to, BATCH)
           if (batch.length === 0) break
           yield* sql.withTransaction(
-            Effect.forEach(
-              batch,
-              (e, i) =>
-                Effect.zipRight(
-                  // The SQLite driver is synchronous and Effect's scheduler yields to microtasks only: a real
-                  // timer now and then lets the event loop answer requests (503 while starting) during a rebuild.
-                  i % YIELD_EVERY === YIELD_EVERY - 1 ? Effect.sleep(Duration.zero) : Effect.void,
-                  Effect.forEach(targets, ({ projection, table }) => projection.apply(e, table), { discard: true })
-                ),
-              { discard: true }
-            )
+            Effect.gen(function* () {
+              for (let i = 0; i < batch.length; i += YIELD_EVERY) {
+                yield* write(batch.slice(i, i + YIELD_EVERY), tables)
+                yield* eventLoopTurn
+              }
+            })
           )
           position = batch.at(-1)!.position
-          yield* Effect.sleep(Duration.zero)
         }
         return position
       })
@@ -277,5 +343,5 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
       status: Effect.orDie(status)
     } as const
   }),
-  dependencies: [EventStore.Default]
+  dependencies: [EventStore.Default, EventSchemas.Default]
 }) {}

@@ -1,12 +1,12 @@
 import { SqlClient } from "@effect/sql"
 import type { AlertEvent } from "@orw/domain"
 import { Effect } from "effect"
-import { defineProjection, iso } from "./Projection.js"
+import { defineProjection, type Fields, iso, write } from "./Projection.js"
 
 export type AlertKind = "threshold" | "spike" | "forecast"
 
-/** The alert row of an alert event: what the API lists and the webhooks carry. */
-export const alertRowOf = (e: AlertEvent) => {
+/** The alert row of an alert event fired at `at` (ISO 8601 UTC). */
+const alertRow = (e: Fields<AlertEvent>, at: string) => {
   switch (e._tag) {
     case "BudgetThresholdCrossed":
       return {
@@ -20,7 +20,7 @@ export const alertRowOf = (e: AlertEvent) => {
         spent_micros: e.spent,
         period: e.period,
         period_start: e.periodStart,
-        fired_at: iso(e.at)
+        fired_at: at
       }
     case "BudgetForecastExceeded":
       return {
@@ -34,7 +34,7 @@ export const alertRowOf = (e: AlertEvent) => {
         spent_micros: e.spent,
         period: e.period,
         period_start: e.periodStart,
-        fired_at: iso(e.at)
+        fired_at: at
       }
     case "KeySpendSpiked":
       // `amount` of a spike: the spend it exceeded (factor × the trailing average).
@@ -49,11 +49,37 @@ export const alertRowOf = (e: AlertEvent) => {
         spent_micros: e.spent,
         period: "daily" as const,
         period_start: e.date,
-        fired_at: iso(e.at)
+        fired_at: at
       }
   }
 }
+
+/** The alert row of an alert event: what the API lists and the webhooks carry. */
+export const alertRowOf = (e: AlertEvent) => alertRow(e, iso(e.at))
 export type AlertRecord = ReturnType<typeof alertRowOf>
+
+/** The columns of an alert row, in the order the INSERT lists them. */
+const ALERT_COLUMNS = [
+  "id",
+  "user_id",
+  "kind",
+  "budget_id",
+  "key_id",
+  "threshold",
+  "amount_micros",
+  "spent_micros",
+  "period",
+  "period_start",
+  "fired_at"
+] as const satisfies ReadonlyArray<keyof AlertRecord>
+
+const insertAlert = write<AlertEvent>(
+  (t) => `INSERT INTO ${t} (${ALERT_COLUMNS.join(", ")}) VALUES (${ALERT_COLUMNS.map(() => "?").join(", ")})`,
+  (e, at) => {
+    const row = alertRow(e, at)
+    return ALERT_COLUMNS.map((column) => row[column])
+  }
+)
 
 /** `alerts`: every alert that fired, kept when its budget is deleted (it did fire); gone with its user. */
 export const AlertsProjection = defineProjection({
@@ -75,10 +101,13 @@ export const AlertsProjection = defineProjection({
   )`,
   indexes: ({ sql, table, name }) => [sql`CREATE INDEX ${name("by_user")} ON ${table} (user_id, fired_at)`],
   on: {
-    BudgetThresholdCrossed: (e, { sql, table }) => sql`INSERT INTO ${table} ${sql.insert(alertRowOf(e))}`,
-    BudgetForecastExceeded: (e, { sql, table }) => sql`INSERT INTO ${table} ${sql.insert(alertRowOf(e))}`,
-    KeySpendSpiked: (e, { sql, table }) => sql`INSERT INTO ${table} ${sql.insert(alertRowOf(e))}`,
-    UserDeleted: (e, { sql, table }) => sql`DELETE FROM ${table} WHERE user_id = ${e.userId}`
+    BudgetThresholdCrossed: insertAlert,
+    BudgetForecastExceeded: insertAlert,
+    KeySpendSpiked: insertAlert,
+    UserDeleted: write(
+      (t) => `DELETE FROM ${t} WHERE user_id = ?`,
+      (e) => [e.userId]
+    )
   }
 })
 

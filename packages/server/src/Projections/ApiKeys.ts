@@ -5,7 +5,7 @@ import { type Discrepancy, KeyRow } from "@orw/domain/Api"
 import { DateTime, Effect, Option } from "effect"
 import * as SyncStatus from "../SideTables/SyncStatus.js"
 import * as Discrepancies from "./Discrepancies.js"
-import { defineProjection, flag, iso } from "./Projection.js"
+import { defineProjection, flag, insert, write } from "./Projection.js"
 import * as UsageStats from "./UsageStats.js"
 
 /**
@@ -44,45 +44,74 @@ export const ApiKeysProjection = defineProjection({
   )`,
   indexes: ({ sql, table, name }) => [sql`CREATE INDEX ${name("by_user")} ON ${table} (user_id)`],
   on: {
-    KeyAdded: (e, { sql, table }) =>
-      sql`INSERT INTO ${table} ${sql.insert({
-        id: e.keyId,
-        user_id: e.userId,
-        name: e.name,
-        label: e.label,
-        key_hash: e.keyHash,
-        key_ciphertext: e.ciphertext,
-        is_active: 1,
-        is_invalid: 0,
-        is_failing: 0,
-        created_at: iso(e.at),
-        updated_at: iso(e.at)
-      })}`,
-    KeyRenamed: (e, { sql, table }) =>
-      sql`UPDATE ${table} SET name = ${e.name}, updated_at = ${iso(e.at)} WHERE id = ${e.keyId}`,
-    KeyActiveSet: (e, { sql, table }) =>
-      sql`UPDATE ${table} SET is_active = ${flag(e.isActive)}, is_invalid = 0, is_failing = 0, last_error = NULL,
-        updated_at = ${iso(e.at)} WHERE id = ${e.keyId}`,
-    KeyDeleted: (e, { sql, table }) => sql`DELETE FROM ${table} WHERE id = ${e.keyId}`,
-    UserDeleted: (e, { sql, table }) => sql`DELETE FROM ${table} WHERE user_id = ${e.userId}`,
-    KeyStatusRecorded: ({ status: s, ...e }, { sql, table }) =>
-      sql`UPDATE ${table} SET label = ${s.label}, is_management_key = ${flag(s.isManagementKey)},
-        limit_micros = ${s.limit}, limit_remaining_micros = ${s.limitRemaining}, limit_reset = ${s.limitReset},
-        usage_total_micros = ${s.usage}, usage_daily_micros = ${s.usageDaily}, usage_weekly_micros = ${s.usageWeekly},
-        usage_monthly_micros = ${s.usageMonthly}, expires_at = ${s.expiresAt}, status_recorded_at = ${iso(e.at)},
-        is_failing = 0, is_invalid = 0, last_error = NULL, updated_at = ${iso(e.at)} WHERE id = ${e.keyId}`,
-    KeyMarkedInvalid: (e, { sql, table }) =>
-      sql`UPDATE ${table} SET is_invalid = 1, last_error = ${"OpenRouter rejected the key (401)"},
-        updated_at = ${iso(e.at)} WHERE id = ${e.keyId}`,
+    KeyAdded: insert({
+      id: (e) => e.keyId,
+      user_id: (e) => e.userId,
+      name: (e) => e.name,
+      label: (e) => e.label,
+      key_hash: (e) => e.keyHash,
+      key_ciphertext: (e) => e.ciphertext,
+      is_active: () => 1,
+      is_invalid: () => 0,
+      is_failing: () => 0,
+      created_at: (_, at) => at,
+      updated_at: (_, at) => at
+    }),
+    KeyRenamed: write(
+      (t) => `UPDATE ${t} SET name = ?, updated_at = ? WHERE id = ?`,
+      (e, at) => [e.name, at, e.keyId]
+    ),
+    KeyActiveSet: write(
+      (t) => `UPDATE ${t} SET is_active = ?, is_invalid = 0, is_failing = 0, last_error = NULL,
+        updated_at = ? WHERE id = ?`,
+      (e, at) => [flag(e.isActive), at, e.keyId]
+    ),
+    KeyDeleted: write(
+      (t) => `DELETE FROM ${t} WHERE id = ?`,
+      (e) => [e.keyId]
+    ),
+    UserDeleted: write(
+      (t) => `DELETE FROM ${t} WHERE user_id = ?`,
+      (e) => [e.userId]
+    ),
+    KeyStatusRecorded: write(
+      (t) => `UPDATE ${t} SET label = ?, is_management_key = ?, limit_micros = ?, limit_remaining_micros = ?,
+        limit_reset = ?, usage_total_micros = ?, usage_daily_micros = ?, usage_weekly_micros = ?,
+        usage_monthly_micros = ?, expires_at = ?, status_recorded_at = ?, is_failing = 0, is_invalid = 0,
+        last_error = NULL, updated_at = ? WHERE id = ?`,
+      ({ status: s, keyId }, at) => [
+        s.label,
+        flag(s.isManagementKey),
+        s.limit,
+        s.limitRemaining,
+        s.limitReset,
+        s.usage,
+        s.usageDaily,
+        s.usageWeekly,
+        s.usageMonthly,
+        s.expiresAt,
+        at,
+        at,
+        keyId
+      ]
+    ),
+    KeyMarkedInvalid: write(
+      (t) => `UPDATE ${t} SET is_invalid = 1, last_error = ?, updated_at = ? WHERE id = ?`,
+      (e, at) => ["OpenRouter rejected the key (401)", at, e.keyId]
+    ),
     // Shown at once; the next /key snapshot confirms it (limit_remaining follows from OpenRouter then).
-    KeyLimitSet: (e, { sql, table }) =>
-      sql`UPDATE ${table} SET limit_micros = ${e.limit}, limit_reset = ${e.limitReset}, updated_at = ${iso(e.at)}
-        WHERE id = ${e.keyId}`,
-    KeySyncFailed: (e, { sql, table }) =>
-      sql`UPDATE ${table} SET is_failing = 1, last_error = ${e.error}, updated_at = ${iso(e.at)} WHERE id = ${e.keyId}`,
-    UsageRecorded: (e, { sql, table }) =>
-      sql`UPDATE ${table} SET last_used_at = ${iso(e.at)} WHERE id = ${e.keyId}
-        AND (last_used_at IS NULL OR last_used_at < ${iso(e.at)})`
+    KeyLimitSet: write(
+      (t) => `UPDATE ${t} SET limit_micros = ?, limit_reset = ?, updated_at = ? WHERE id = ?`,
+      (e, at) => [e.limit, e.limitReset, at, e.keyId]
+    ),
+    KeySyncFailed: write(
+      (t) => `UPDATE ${t} SET is_failing = 1, last_error = ?, updated_at = ? WHERE id = ?`,
+      (e, at) => [e.error, at, e.keyId]
+    ),
+    UsageRecorded: write(
+      (t) => `UPDATE ${t} SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
+      (e, at) => [at, e.keyId, at]
+    )
   }
 })
 

@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { ApiTokenId, UserId } from "@orw/domain"
 import { Effect } from "effect"
-import { defineProjection, iso } from "./Projection.js"
+import { defineProjection, insert, write } from "./Projection.js"
 
 /**
  * `api_tokens`: issued tokens by SHA-256. Revoked tokens stay listed as inactive; their last use lives
@@ -25,18 +25,22 @@ export const ApiTokensProjection = defineProjection({
     sql`CREATE INDEX ${name("by_hash")} ON ${table} (token_hash)`
   ],
   on: {
-    TokenIssued: (e, { sql, table }) =>
-      sql`INSERT INTO ${table} ${sql.insert({
-        id: e.tokenId,
-        user_id: e.userId,
-        name: e.name,
-        token_hash: e.tokenHash,
-        is_active: 1,
-        created_at: iso(e.at)
-      })}`,
-    TokenRevoked: (e, { sql, table }) =>
-      sql`UPDATE ${table} SET is_active = 0, revoked_at = ${iso(e.at)} WHERE id = ${e.tokenId}`,
-    UserDeleted: (e, { sql, table }) => sql`DELETE FROM ${table} WHERE user_id = ${e.userId}`
+    TokenIssued: insert({
+      id: (e) => e.tokenId,
+      user_id: (e) => e.userId,
+      name: (e) => e.name,
+      token_hash: (e) => e.tokenHash,
+      is_active: () => 1,
+      created_at: (_, at) => at
+    }),
+    TokenRevoked: write(
+      (t) => `UPDATE ${t} SET is_active = 0, revoked_at = ? WHERE id = ?`,
+      (e, at) => [at, e.tokenId]
+    ),
+    UserDeleted: write(
+      (t) => `DELETE FROM ${t} WHERE user_id = ?`,
+      (e) => [e.userId]
+    )
   }
 })
 

@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { ApiKeyId, BudgetId, type BudgetPeriod, type BudgetScope, UserId } from "@orw/domain"
 import { Effect, Option } from "effect"
-import { defineProjection, iso } from "./Projection.js"
+import { defineProjection, insert, write } from "./Projection.js"
 
 /**
  * `budgets`: the users' live budgets (amount in micro-dollars, thresholds as a JSON array). Spent and
@@ -24,24 +24,33 @@ export const BudgetsProjection = defineProjection({
   )`,
   indexes: ({ sql, table, name }) => [sql`CREATE INDEX ${name("by_user")} ON ${table} (user_id)`],
   on: {
-    BudgetCreated: (e, { sql, table }) =>
-      sql`INSERT INTO ${table} ${sql.insert({
-        id: e.budgetId,
-        user_id: e.userId,
-        scope: e.scope,
-        key_id: e.keyId,
-        amount_micros: e.amount,
-        period: e.period,
-        thresholds: JSON.stringify(e.thresholds),
-        created_at: iso(e.at),
-        updated_at: iso(e.at)
-      })}`,
-    BudgetChanged: (e, { sql, table }) =>
-      sql`UPDATE ${table} SET amount_micros = ${e.amount}, thresholds = ${JSON.stringify(e.thresholds)},
-        updated_at = ${iso(e.at)} WHERE id = ${e.budgetId}`,
-    BudgetDeleted: (e, { sql, table }) => sql`DELETE FROM ${table} WHERE id = ${e.budgetId}`,
-    KeyDeleted: (e, { sql, table }) => sql`DELETE FROM ${table} WHERE key_id = ${e.keyId}`,
-    UserDeleted: (e, { sql, table }) => sql`DELETE FROM ${table} WHERE user_id = ${e.userId}`
+    BudgetCreated: insert({
+      id: (e) => e.budgetId,
+      user_id: (e) => e.userId,
+      scope: (e) => e.scope,
+      key_id: (e) => e.keyId,
+      amount_micros: (e) => e.amount,
+      period: (e) => e.period,
+      thresholds: (e) => JSON.stringify(e.thresholds),
+      created_at: (_, at) => at,
+      updated_at: (_, at) => at
+    }),
+    BudgetChanged: write(
+      (t) => `UPDATE ${t} SET amount_micros = ?, thresholds = ?, updated_at = ? WHERE id = ?`,
+      (e, at) => [e.amount, JSON.stringify(e.thresholds), at, e.budgetId]
+    ),
+    BudgetDeleted: write(
+      (t) => `DELETE FROM ${t} WHERE id = ?`,
+      (e) => [e.budgetId]
+    ),
+    KeyDeleted: write(
+      (t) => `DELETE FROM ${t} WHERE key_id = ?`,
+      (e) => [e.keyId]
+    ),
+    UserDeleted: write(
+      (t) => `DELETE FROM ${t} WHERE user_id = ?`,
+      (e) => [e.userId]
+    )
   }
 })
 

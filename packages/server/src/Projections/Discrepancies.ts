@@ -2,7 +2,7 @@ import { SqlClient } from "@effect/sql"
 import { ApiKeyId, microsToUsd } from "@orw/domain"
 import { Discrepancy } from "@orw/domain/Api"
 import { Effect } from "effect"
-import { defineProjection, iso } from "./Projection.js"
+import { defineProjection, insert, write } from "./Projection.js"
 
 /**
  * `usage_discrepancies`: every difference the daily reconciliation found (UsageDiscrepancyFound), money in
@@ -27,19 +27,24 @@ export const DiscrepanciesProjection = defineProjection({
     sql`CREATE INDEX ${name("by_user")} ON ${table} (user_id)`
   ],
   on: {
-    UsageDiscrepancyFound: (e, { sql, table }) =>
-      sql`INSERT INTO ${table} ${sql.insert({
-        key_id: e.keyId,
-        user_id: e.userId,
-        found_at: iso(e.at),
-        scope: e.scope,
-        date: e.date,
-        model: e.model,
-        recorded_micros: e.recorded,
-        upstream_micros: e.upstream
-      })}`,
-    KeyDeleted: (e, { sql, table }) => sql`DELETE FROM ${table} WHERE key_id = ${e.keyId}`,
-    UserDeleted: (e, { sql, table }) => sql`DELETE FROM ${table} WHERE user_id = ${e.userId}`
+    UsageDiscrepancyFound: insert({
+      key_id: (e) => e.keyId,
+      user_id: (e) => e.userId,
+      found_at: (_, at) => at,
+      scope: (e) => e.scope,
+      date: (e) => e.date,
+      model: (e) => e.model,
+      recorded_micros: (e) => e.recorded,
+      upstream_micros: (e) => e.upstream
+    }),
+    KeyDeleted: write(
+      (t) => `DELETE FROM ${t} WHERE key_id = ?`,
+      (e) => [e.keyId]
+    ),
+    UserDeleted: write(
+      (t) => `DELETE FROM ${t} WHERE user_id = ?`,
+      (e) => [e.userId]
+    )
   }
 })
 

@@ -3,7 +3,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { type KeySpend, UsageEvents, type UsageFiguresSum, type UsageLine, zeroSum } from "@orw/domain"
 import { Effect } from "effect"
 import { byteOrder } from "../Dialect.js"
-import { defineProjection, iso } from "./Projection.js"
+import { defineProjection, insert, write } from "./Projection.js"
 
 /**
  * `usage_stats`: absolute totals per (key, date, model), cost in micro-dollars (64-bit). Readers get
@@ -38,24 +38,32 @@ export const UsageStatsProjection = defineProjection({
     sql`CREATE INDEX ${name("by_date")} ON ${table} (date)`
   ],
   on: {
-    UsageRecorded: (e, { sql, table }) =>
-      sql`INSERT INTO ${table} ${sql.insert({
-        api_key_id: e.keyId,
-        user_id: e.userId,
-        date: e.date,
-        model: e.model,
-        requests_count: e.totals.requests,
-        tokens_input: e.totals.tokensInput,
-        tokens_output: e.totals.tokensOutput,
-        cost_micros: e.totals.cost,
-        byok_cost_micros: e.totals.byokCost,
-        updated_at: iso(e.at)
-      })} ON CONFLICT (api_key_id, date, model) DO UPDATE SET
+    UsageRecorded: insert(
+      {
+        api_key_id: (e) => e.keyId,
+        user_id: (e) => e.userId,
+        date: (e) => e.date,
+        model: (e) => e.model,
+        requests_count: (e) => e.totals.requests,
+        tokens_input: (e) => e.totals.tokensInput,
+        tokens_output: (e) => e.totals.tokensOutput,
+        cost_micros: (e) => e.totals.cost,
+        byok_cost_micros: (e) => e.totals.byokCost,
+        updated_at: (_, at) => at
+      },
+      `ON CONFLICT (api_key_id, date, model) DO UPDATE SET
         requests_count = excluded.requests_count, tokens_input = excluded.tokens_input,
         tokens_output = excluded.tokens_output, cost_micros = excluded.cost_micros,
-        byok_cost_micros = excluded.byok_cost_micros, updated_at = excluded.updated_at`,
-    KeyDeleted: (e, { sql, table }) => sql`DELETE FROM ${table} WHERE api_key_id = ${e.keyId}`,
-    UserDeleted: (e, { sql, table }) => sql`DELETE FROM ${table} WHERE user_id = ${e.userId}`
+        byok_cost_micros = excluded.byok_cost_micros, updated_at = excluded.updated_at`
+    ),
+    KeyDeleted: write(
+      (t) => `DELETE FROM ${t} WHERE api_key_id = ?`,
+      (e) => [e.keyId]
+    ),
+    UserDeleted: write(
+      (t) => `DELETE FROM ${t} WHERE user_id = ?`,
+      (e) => [e.userId]
+    )
   }
 })
 

@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { normalizeEmail, UserId } from "@orw/domain"
 import { Effect, Option } from "effect"
-import { defineProjection, iso } from "./Projection.js"
+import { defineProjection, insert, write } from "./Projection.js"
 
 /** `users`: one row per registered, not deleted account. */
 export const UsersProjection = defineProjection({
@@ -19,23 +19,32 @@ export const UsersProjection = defineProjection({
     updated_at TEXT NOT NULL
   )`,
   on: {
-    UserRegistered: (e, { sql, table }) =>
-      sql`INSERT INTO ${table} ${sql.insert({
-        id: e.userId,
-        email: e.email,
-        password_hash: e.passwordHash,
-        password_changed_at: iso(e.at),
-        is_active: 1,
-        key_count: 0,
-        created_at: iso(e.at),
-        updated_at: iso(e.at)
-      })}`,
-    PasswordChanged: (e, { sql, table }) =>
-      sql`UPDATE ${table} SET password_hash = ${e.passwordHash}, password_changed_at = ${iso(e.at)},
-        updated_at = ${iso(e.at)} WHERE id = ${e.userId}`,
-    UserDeleted: (e, { sql, table }) => sql`DELETE FROM ${table} WHERE id = ${e.userId}`,
-    KeyAttached: (e, { sql, table }) => sql`UPDATE ${table} SET key_count = key_count + 1 WHERE id = ${e.userId}`,
-    KeyDetached: (e, { sql, table }) => sql`UPDATE ${table} SET key_count = key_count - 1 WHERE id = ${e.userId}`
+    UserRegistered: insert({
+      id: (e) => e.userId,
+      email: (e) => e.email,
+      password_hash: (e) => e.passwordHash,
+      password_changed_at: (_, at) => at,
+      is_active: () => 1,
+      key_count: () => 0,
+      created_at: (_, at) => at,
+      updated_at: (_, at) => at
+    }),
+    PasswordChanged: write(
+      (t) => `UPDATE ${t} SET password_hash = ?, password_changed_at = ?, updated_at = ? WHERE id = ?`,
+      (e, at) => [e.passwordHash, at, at, e.userId]
+    ),
+    UserDeleted: write(
+      (t) => `DELETE FROM ${t} WHERE id = ?`,
+      (e) => [e.userId]
+    ),
+    KeyAttached: write(
+      (t) => `UPDATE ${t} SET key_count = key_count + 1 WHERE id = ?`,
+      (e) => [e.userId]
+    ),
+    KeyDetached: write(
+      (t) => `UPDATE ${t} SET key_count = key_count - 1 WHERE id = ?`,
+      (e) => [e.userId]
+    )
   }
 })
 

@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { UserId, type WebhookFormat, WebhookId } from "@orw/domain"
 import { Effect, Option } from "effect"
-import { defineProjection, iso } from "./Projection.js"
+import { defineProjection, insert, write } from "./Projection.js"
 
 /** `webhooks`: the users' endpoints, with the secret only as the KeyVault sealed it. */
 export const WebhooksProjection = defineProjection({
@@ -18,17 +18,22 @@ export const WebhooksProjection = defineProjection({
   )`,
   indexes: ({ sql, table, name }) => [sql`CREATE INDEX ${name("by_user")} ON ${table} (user_id)`],
   on: {
-    WebhookAdded: (e, { sql, table }) =>
-      sql`INSERT INTO ${table} ${sql.insert({
-        id: e.webhookId,
-        user_id: e.userId,
-        url: e.url,
-        format: e.format,
-        secret_ciphertext: e.ciphertext,
-        created_at: iso(e.at)
-      })}`,
-    WebhookDeleted: (e, { sql, table }) => sql`DELETE FROM ${table} WHERE id = ${e.webhookId}`,
-    UserDeleted: (e, { sql, table }) => sql`DELETE FROM ${table} WHERE user_id = ${e.userId}`
+    WebhookAdded: insert({
+      id: (e) => e.webhookId,
+      user_id: (e) => e.userId,
+      url: (e) => e.url,
+      format: (e) => e.format,
+      secret_ciphertext: (e) => e.ciphertext,
+      created_at: (_, at) => at
+    }),
+    WebhookDeleted: write(
+      (t) => `DELETE FROM ${t} WHERE id = ?`,
+      (e) => [e.webhookId]
+    ),
+    UserDeleted: write(
+      (t) => `DELETE FROM ${t} WHERE user_id = ?`,
+      (e) => [e.userId]
+    )
   }
 })
 
