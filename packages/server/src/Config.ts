@@ -77,7 +77,10 @@ const positiveNumber = (name: string, fallback: number) =>
   Config.number(name).pipe(
     Config.withDefault(fallback),
     Config.mapOrFail((n) =>
-      n > 0 ? Either.right(n) : Either.left(ConfigError.InvalidData([name], `Expected a positive number, got ${n}`))
+      // Finite too: SPIKE_FACTOR=Infinity (or 1e999) would be written into KeySpendSpiked as JSON null.
+      Number.isFinite(n) && n > 0
+        ? Either.right(n)
+        : Either.left(ConfigError.InvalidData([name], `Expected a positive number, got ${n}`))
     )
   )
 

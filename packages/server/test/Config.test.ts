@@ -79,6 +79,10 @@ describe("AppConfig", () => {
       expect(error.message).not.toContain("\n")
       const zero = yield* Effect.flip(loadWith({ DATA_DIR: dir, MAX_API_KEYS_PER_USER: "0", ...strong }, dir))
       expect(zero.message).toMatch(/^MAX_API_KEYS_PER_USER: /)
+      for (const factor of ["Infinity", "1e999", "-2", "0"]) {
+        const refused = yield* Effect.flip(loadWith({ DATA_DIR: dir, SPIKE_FACTOR: factor, ...strong }, dir))
+        expect(refused.message).toMatch(/^SPIKE_FACTOR: /)
+      }
     })
   )
 
