@@ -142,6 +142,23 @@ describe("GET /api/v1/usage as CSV", () => {
     expect(r.text).toContain(`${day(3)},openai/gpt-4.1,6,60,18,0.123457\r\n`)
   })
 
+  it("page and limit do not apply to the CSV, whatever their values; they still do to the JSON", async () => {
+    const all = await api.request("GET", "/api/v1/usage?format=csv", { bearer: alice.token })
+    expect(all.status).toBe(200)
+    for (const query of ["format=csv&page=0&limit=5000", "limit=1&format=csv&page=2", "format=csv&page=x"]) {
+      const r = await api.request("GET", `/api/v1/usage?${query}`, { bearer: alice.token })
+      expect([query, r.status, r.text]).toEqual([query, 200, all.text])
+    }
+    const byAccept = await api.request("GET", "/api/v1/usage?limit=5000", {
+      bearer: alice.token,
+      headers: { accept: "text/csv" }
+    })
+    expect(byAccept.text).toBe(all.text)
+    const json = await api.request("GET", "/api/v1/usage?limit=5000", { bearer: alice.token })
+    expect(json.status).toBe(422)
+    expect(json.body.detail).toContain("limit")
+  })
+
   it("format=json and no Accept stay JSON; errors stay {detail} JSON", async () => {
     const json = await api.request("GET", "/api/v1/usage?format=json", {
       bearer: alice.token,

@@ -1,4 +1,5 @@
-import { HttpServerResponse } from "@effect/platform"
+import { type HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { routePath } from "./Routes.js"
 
 /** One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break; quotes doubled. */
 export const csvField = (value: string | number): string => {
@@ -41,6 +42,31 @@ export const prefersCsv = (accept: string | undefined): boolean => {
   const csv = weightOf("text/csv", "text/*")
   if (csv <= 0 || (!weights.has("text/csv") && !weights.has("text/*"))) return false
   return csv >= weightOf("application/json", "application/*", "*/*")
+}
+
+/** The public API's usage, the one answer whose CSV form holds every row of the range. */
+const V1_USAGE = "/api/v1/usage"
+
+/**
+ * `GET /api/v1/usage` asking for CSV with `page` or `limit` in its query, without them: for the CSV "page and
+ * limit do not apply" (design.md section 9), so their values are not checked either (`limit=5000` is no 422).
+ * Any other request as it is.
+ */
+export const withoutPagingForCsv = (
+  request: HttpServerRequest.HttpServerRequest
+): HttpServerRequest.HttpServerRequest => {
+  if (request.method !== "GET" || routePath(request.url) !== V1_USAGE) return request
+  const query = request.url.indexOf("?")
+  if (query === -1) return request
+  const params = new URLSearchParams(request.url.slice(query + 1))
+  if (!params.has("page") && !params.has("limit")) return request
+  const format = params.getAll("format")
+  const csv = format.length === 0 ? prefersCsv(request.headers.accept) : format.length === 1 && format[0] === "csv"
+  if (!csv) return request
+  params.delete("page")
+  params.delete("limit")
+  const rest = params.toString()
+  return request.modify({ url: `${request.url.slice(0, query)}${rest === "" ? "" : `?${rest}`}` })
 }
 
 /** A CSV answer, downloaded as `filename`. */

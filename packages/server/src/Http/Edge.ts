@@ -5,6 +5,7 @@ import { AppConfig } from "../Config.js"
 import * as Metrics from "../Metrics.js"
 import { AnswerCache, type EdgeFinish } from "./AnswerCache.js"
 import { compressResponse } from "./Compression.js"
+import { withoutPagingForCsv } from "./Csv.js"
 import { detailResponse, failureResponse } from "./Errors.js"
 import { interruptedResponse, tracked } from "./Lifecycle.js"
 import { routeLabeler, rpcTags } from "./Metrics.js"
@@ -86,6 +87,7 @@ export const makeEdge = Effect.gen(function* () {
           ? detailResponse(413, "Request body too large")
           : yield* app.pipe(
               Effect.provideService(CurrentRequest, info),
+              Effect.provideService(HttpServerRequest.HttpServerRequest, withoutPagingForCsv(request)),
               HttpIncomingMessage.withMaxBodySize(Option.some(MAX_BODY_BYTES)),
               // Work interrupted under a request that is itself still running (the sync fibers stopping at
               // shutdown, say) is a 503 with a detail, never a 500.
