@@ -9,15 +9,15 @@
  * `EventStore.append` in a transaction of its own (the `pg.append.*` op), then RecordUsage through the
  * Dispatcher (the `pg.command.*` op), sequentially and with 16 callers, after a warm-up.
  */
-import { SqlClient } from "@effect/sql"
-import { ApiKeyId, type Micros, Streams, UsageCommands, UserEvents, UserId, UtcDate } from "@orw/domain"
+import type { SqlClient } from "@effect/sql"
 import * as Core from "@orw/server/Core"
 import { Database } from "@orw/server/DatabaseUrl"
 import { Dispatcher } from "@orw/server/Dispatcher"
-import { EventStore } from "@orw/server/EventStore"
-import { type Context, DateTime, Effect, Exit, Layer, Logger, LogLevel, Redacted, Scope } from "effect"
+import type { EventStore } from "@orw/server/EventStore"
+import { type Context, Effect, Exit, Layer, Logger, LogLevel, Redacted, Scope } from "effect"
 import * as Pg from "pg"
 import { addKey, register, testMetadata } from "../packages/server/test/support/Fixtures.js"
+import { appendOne, recordOne } from "./lib/operations.js"
 
 const adminUrl = process.env.BENCH_PG_URL
 if (adminUrl === undefined) throw new Error("BENCH_PG_URL: a superuser URL of a throwaway cluster")
@@ -49,48 +49,9 @@ prototype.query = function (this: unknown, ...args: Array<unknown>) {
   return query.apply(this, args)
 }
 
-const append = (i: number) =>
-  on(
-    Effect.flatMap(SqlClient.SqlClient, (sql) =>
-      sql.withTransaction(
-        Effect.flatMap(EventStore, (store) =>
-          store.append(
-            [
-              {
-                streamId: Streams.user(`a${i}`),
-                expectedVersion: 0,
-                events: [
-                  new UserEvents.PasswordChanged({
-                    userId: UserId.make(`a${i}`),
-                    passwordHash: `h${i}`,
-                    at: DateTime.unsafeNow()
-                  })
-                ]
-              }
-            ],
-            testMetadata()
-          )
-        )
-      )
-    )
-  )
+const append = (i: number) => on(appendOne(i))
 
-const command = (i: number) =>
-  on(
-    Effect.flatMap(Dispatcher, (d) =>
-      d.dispatch(
-        new UsageCommands.RecordUsage({
-          keyId: ApiKeyId.make(`k${i % 16}`),
-          date: UtcDate.make(new Date(Date.UTC(2026, 0, 1) + (i % 300) * 86_400_000).toISOString().slice(0, 10)),
-          model: `model-${i % 7}`,
-          mode: "increment",
-          figures: { requests: 1, tokensInput: 100, tokensOutput: 50, cost: 1234 as Micros, byokCost: 0 },
-          at: DateTime.unsafeNow()
-        }),
-        { metadata: testMetadata() }
-      )
-    )
-  )
+const command = (i: number) => on(recordOne(i))
 
 /** `n` operations from `callers` concurrent callers: statements and CPU per operation, and the rate. */
 const measure = async (label: string, callers: number, from: number, op: (i: number) => Promise<unknown>) => {

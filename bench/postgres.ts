@@ -8,17 +8,17 @@
  * uses BENCH_PG_URL, a superuser URL of an existing one)
  */
 
-import { SqlClient } from "@effect/sql"
-import { ApiKeyId, type Micros, Streams, UsageCommands, UserEvents, UserId, UtcDate } from "@orw/domain"
+import type { SqlClient } from "@effect/sql"
 import * as Core from "@orw/server/Core"
 import { Database } from "@orw/server/DatabaseUrl"
 import { Dispatcher } from "@orw/server/Dispatcher"
-import { EventStore } from "@orw/server/EventStore"
-import { type Context, DateTime, Effect, Exit, Layer, Logger, LogLevel, Redacted, Scope } from "effect"
+import type { EventStore } from "@orw/server/EventStore"
+import { type Context, Effect, Exit, Layer, Logger, LogLevel, Redacted, Scope } from "effect"
 import * as Pg from "pg"
 import { addKey, register, testMetadata } from "../packages/server/test/support/Fixtures.js"
 // @ts-expect-error: a plain ES module script without type declarations
 import { start, stop } from "../scripts/pg-cluster.mjs"
+import { appendOne, recordOne } from "./lib/operations.js"
 import { higher, type Row } from "./lib/results.js"
 import type { Benchmark } from "./run.js"
 
@@ -107,33 +107,7 @@ const ours = async (callers: number, instances: 1 | 2) => {
     Effect.runPromise(
       Effect.flatMap(Effect.fromNullable(contexts[i % instances]), (context) => Effect.provide(effect, context))
     )
-  const append = await rate(operations, callers, (i) =>
-    on(
-      i,
-      Effect.flatMap(SqlClient.SqlClient, (sql) =>
-        sql.withTransaction(
-          Effect.flatMap(EventStore, (store) =>
-            store.append(
-              [
-                {
-                  streamId: Streams.user(`a${i}`),
-                  expectedVersion: 0,
-                  events: [
-                    new UserEvents.PasswordChanged({
-                      userId: UserId.make(`a${i}`),
-                      passwordHash: `h${i}`,
-                      at: DateTime.unsafeNow()
-                    })
-                  ]
-                }
-              ],
-              testMetadata()
-            )
-          )
-        )
-      )
-    )
-  )
+  const append = await rate(operations, callers, (i) => on(i, appendOne(i)))
   await on(
     0,
     Effect.flatMap(Dispatcher, (d) => d.dispatch(register("owner", "bench@example.com"), { metadata: testMetadata() }))
@@ -147,24 +121,7 @@ const ours = async (callers: number, instances: 1 | 2) => {
     )
   }
   // The command path: load (state cache), decide, append, inline projections, commit. One key per caller.
-  const command = await rate(operations, callers, (i) =>
-    on(
-      i,
-      Effect.flatMap(Dispatcher, (d) =>
-        d.dispatch(
-          new UsageCommands.RecordUsage({
-            keyId: ApiKeyId.make(`k${i % 16}`),
-            date: UtcDate.make(new Date(Date.UTC(2026, 0, 1) + (i % 300) * 86_400_000).toISOString().slice(0, 10)),
-            model: `model-${i % 7}`,
-            mode: "increment",
-            figures: { requests: 1, tokensInput: 100, tokensOutput: 50, cost: 1234 as Micros, byokCost: 0 },
-            at: DateTime.unsafeNow()
-          }),
-          { metadata: testMetadata() }
-        )
-      )
-    )
-  )
+  const command = await rate(operations, callers, (i) => on(i, recordOne(i)))
   return { append, command }
 }
 

@@ -9,6 +9,7 @@ import {
 } from "@orw/domain"
 import { DateTime, Effect, Layer, Option, Schema } from "effect"
 import { isUniqueViolation } from "./Dialect.js"
+import { type EventRow, makeToStored, storedOf } from "./EventRows.js"
 import { appendPg, makeCoalescedReads } from "./EventStorePg.js"
 import { makeSqliteStore } from "./EventStoreSqlite.js"
 import { SqliteHandle } from "./SqliteClient.js"
@@ -72,17 +73,6 @@ export interface StreamWrite {
   readonly events: ReadonlyArray<DomainEvent>
 }
 
-interface EventRow {
-  readonly position: number
-  readonly stream_id: string
-  readonly stream_version: number
-  readonly type: string
-  readonly schema_version: number
-  readonly data: string
-  readonly metadata: string
-  readonly recorded_at: string
-}
-
 const encodeEvent = Schema.encodeSync(DomainEvent)
 const decodeEvent = Schema.decodeUnknownSync(DomainEvent)
 const decodeMetadata = Schema.decodeUnknownSync(Schema.parseJson(EventMetadata))
@@ -103,28 +93,7 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
     const sql = yield* SqlClient.SqlClient
     const schemas = yield* EventSchemas
 
-    const toStored = (row: EventRow): StoredEvent => {
-      let data = JSON.parse(row.data) as Record<string, unknown>
-      let version = Number(row.schema_version)
-      const target = schemas.currentVersion(row.type)
-      while (version < target) {
-        const from = version
-        const upcaster = schemas.upcasters.find((u) => u.type === row.type && u.fromVersion === from)
-        if (upcaster === undefined) throw new Error(`No upcaster for ${row.type} v${from}`)
-        data = upcaster.up(data)
-        version++
-      }
-      return {
-        position: Number(row.position),
-        streamId: row.stream_id,
-        streamVersion: Number(row.stream_version),
-        type: row.type,
-        schemaVersion: version,
-        recordedAt: row.recorded_at,
-        metadata: decodeMetadata(row.metadata),
-        event: decodeEvent({ ...data, _tag: row.type })
-      }
-    }
+    const toStored = makeToStored(schemas, decodeMetadata, (type, data) => decodeEvent({ ...data, _tag: type }))
 
     const coalesced = sql.onDialectOrElse({ pg: () => makeCoalescedReads<EventRow>(sql), orElse: () => undefined })
 
@@ -203,18 +172,7 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
       )
       const expectedOf = (streamId: string) => writes.find((w) => w.streamId === streamId)?.expectedVersion ?? 0
       return Effect.map(appendPg(sql, claims, rows, expectedOf), (positions) =>
-        rows.map(
-          (row, i): StoredEvent => ({
-            position: positions[i]!,
-            streamId: row.stream_id,
-            streamVersion: row.stream_version,
-            type: row.type,
-            schemaVersion: row.schema_version,
-            recordedAt,
-            metadata,
-            event: row.event
-          })
-        )
+        rows.map((row, i): StoredEvent => storedOf(row, positions[i]!, metadata, row.event))
       )
     }
 
@@ -270,16 +228,7 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
                 : Effect.die(error)
             )
           )
-          appended.push({
-            position: Number(inserted[0]?.position),
-            streamId: row.stream_id,
-            streamVersion: row.stream_version,
-            type: row.type,
-            schemaVersion: row.schema_version,
-            recordedAt,
-            metadata,
-            event
-          })
+          appended.push(storedOf(row, Number(inserted[0]?.position), metadata, event))
         }
       }
       return appended as ReadonlyArray<StoredEvent>

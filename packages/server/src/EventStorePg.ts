@@ -18,6 +18,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { ConcurrencyConflict } from "@orw/domain"
 import { Effect, Exit } from "effect"
 import { isUniqueViolation } from "./Dialect.js"
+import type { NewEventRow } from "./EventRows.js"
 
 export interface PgClaim {
   readonly streamId: string
@@ -25,15 +26,8 @@ export interface PgClaim {
   readonly next: number
 }
 
-export interface PgEventRow {
-  readonly stream_id: string
-  readonly stream_version: number
-  readonly type: string
-  readonly schema_version: number
-  readonly data: string
-  readonly metadata: string
-  readonly recorded_at: string
-}
+/** A row to insert (EventRows.ts). */
+export type PgEventRow = NewEventRow
 
 /** The statement and its parameters; exported for the test that checks its shape. */
 export const appendStatement = (claims: ReadonlyArray<PgClaim>, rows: ReadonlyArray<PgEventRow>) => {

@@ -7,6 +7,7 @@
  */
 import { ConcurrencyConflict, DomainEvent, streamOf } from "@orw/domain"
 import { DateTime, Effect, Schema } from "effect"
+import { type EventRow, makeToStored } from "./EventRows.js"
 import type {
   EventMetadata as EventMetadataType,
   EventSchemasShape,
@@ -15,17 +16,6 @@ import type {
   StreamWrite
 } from "./EventStore.js"
 import type { SqliteHandleShape } from "./SqliteClient.js"
-
-interface EventRow {
-  readonly position: number
-  readonly stream_id: string
-  readonly stream_version: number
-  readonly type: string
-  readonly schema_version: number
-  readonly data: string
-  readonly metadata: string
-  readonly recorded_at: string
-}
 
 type Encoded = { _tag: string } & Record<string, unknown>
 
@@ -90,28 +80,7 @@ const isUnique = (cause: unknown) => {
 export const makeSqliteStore = ({ handle, schemas, decodeMetadata, encodeMetadata }: SqliteStoreOptions) => {
   const codec = makeEventCodec()
 
-  const toStored = (row: EventRow): StoredEvent => {
-    let data = JSON.parse(row.data) as Record<string, unknown>
-    let version = Number(row.schema_version)
-    const target = schemas.currentVersion(row.type)
-    while (version < target) {
-      const from = version
-      const upcaster = schemas.upcasters.find((u) => u.type === row.type && u.fromVersion === from)
-      if (upcaster === undefined) throw new Error(`No upcaster for ${row.type} v${from}`)
-      data = upcaster.up(data)
-      version++
-    }
-    return {
-      position: Number(row.position),
-      streamId: row.stream_id,
-      streamVersion: Number(row.stream_version),
-      type: row.type,
-      schemaVersion: version,
-      recordedAt: row.recorded_at,
-      metadata: decodeMetadata(row.metadata),
-      event: codec.decode(row.type, data)
-    }
-  }
+  const toStored = makeToStored(schemas, decodeMetadata, codec.decode)
 
   /** The events of one stream after `afterVersion`, oldest first, and the stream's version. */
   const readStream = (

@@ -42,6 +42,18 @@ const lastCost = (ctx: Context.Context<Services>) =>
     )
   )
 
+/** User u1 with key k1, through the dispatcher of `ctx`. */
+const userWithKey = (ctx: Context.Context<Services>) =>
+  on(
+    ctx,
+    Effect.flatMap(Dispatcher, (d) =>
+      Effect.zipRight(
+        d.dispatch(register("u1", "u1@example.com"), { metadata: testMetadata() }),
+        d.dispatch(addKey("k1", "u1"), { metadata: testMetadata() })
+      )
+    )
+  )
+
 describe("the command handler's state cache on SQLite", () => {
   it.scoped(
     "a decision after another connection's commit decides on it, even one that appends nothing without it",
@@ -50,15 +62,7 @@ describe("the command handler's state cache on SQLite", () => {
         const file = tempFile()
         const a = yield* Layer.build(Core.layerFile(file))
         const b = yield* Layer.build(Core.layerFile(file))
-        yield* on(
-          a,
-          Effect.flatMap(Dispatcher, (d) =>
-            Effect.zipRight(
-              d.dispatch(register("u1", "u1@example.com"), { metadata: testMetadata() }),
-              d.dispatch(addKey("k1", "u1"), { metadata: testMetadata() })
-            )
-          )
-        )
+        yield* userWithKey(a)
         // A's cache now holds the key's usage at cost 5, current as far as A knows.
         expect((yield* dispatch(a, record(5))).length).toBe(1)
         // B (another connection, as another process would be) sets the day's totals to 7.
@@ -75,15 +79,7 @@ describe("the command handler's state cache on SQLite", () => {
   it.scoped("a command that lost a race in its own process decides again on what the winner committed", () =>
     Effect.gen(function* () {
       const ctx = yield* Layer.build(Core.layerFile(tempFile()))
-      yield* on(
-        ctx,
-        Effect.flatMap(Dispatcher, (d) =>
-          Effect.zipRight(
-            d.dispatch(register("u1", "u1@example.com"), { metadata: testMetadata() }),
-            d.dispatch(addKey("k1", "u1"), { metadata: testMetadata() })
-          )
-        )
-      )
+      yield* userWithKey(ctx)
       yield* dispatch(ctx, record(1))
       // Eight increments at once on one stream: they decide on the same version and commit in one batch, so all
       // but one lose the race there and retry; every increment must count once.
@@ -109,15 +105,7 @@ describe("the command handler's state cache on SQLite", () => {
   it.scoped("what a decision read inside a transaction that rolled back is not taken for the stream's state", () =>
     Effect.gen(function* () {
       const ctx = yield* Layer.build(Core.layerFile(tempFile()))
-      yield* on(
-        ctx,
-        Effect.flatMap(Dispatcher, (d) =>
-          Effect.zipRight(
-            d.dispatch(register("u1", "u1@example.com"), { metadata: testMetadata() }),
-            d.dispatch(addKey("k1", "u1"), { metadata: testMetadata() })
-          )
-        )
-      )
+      yield* userWithKey(ctx)
       yield* dispatch(ctx, record(5))
       // Inside a transaction: 7 is written, then 7 again decides nothing (it reads the uncommitted 7); rolled back.
       const inside = yield* on(
