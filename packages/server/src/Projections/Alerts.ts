@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import type { AlertEvent } from "@orw/domain"
 import { Effect } from "effect"
-import { defineProjection, type Fields, iso, write } from "./Projection.js"
+import { defineProjection, deleteWhere, type Fields, iso, write } from "./Projection.js"
 
 export type AlertKind = "threshold" | "spike" | "forecast"
 
@@ -104,10 +104,7 @@ export const AlertsProjection = defineProjection({
     BudgetThresholdCrossed: insertAlert,
     BudgetForecastExceeded: insertAlert,
     KeySpendSpiked: insertAlert,
-    UserDeleted: write(
-      (t) => `DELETE FROM ${t} WHERE user_id = ?`,
-      (e) => [e.userId]
-    )
+    UserDeleted: deleteWhere("user_id", (e) => e.userId)
   }
 })
 

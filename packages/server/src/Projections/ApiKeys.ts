@@ -5,7 +5,7 @@ import { type Discrepancy, KeyRow } from "@orw/domain/Api"
 import { DateTime, Effect, Option } from "effect"
 import * as SyncStatus from "../SideTables/SyncStatus.js"
 import * as Discrepancies from "./Discrepancies.js"
-import { defineProjection, flag, insert, write } from "./Projection.js"
+import { defineProjection, deleteWhere, flag, insert, write } from "./Projection.js"
 import * as UsageStats from "./UsageStats.js"
 
 /**
@@ -66,14 +66,8 @@ export const ApiKeysProjection = defineProjection({
         updated_at = ? WHERE id = ?`,
       (e, at) => [flag(e.isActive), at, e.keyId]
     ),
-    KeyDeleted: write(
-      (t) => `DELETE FROM ${t} WHERE id = ?`,
-      (e) => [e.keyId]
-    ),
-    UserDeleted: write(
-      (t) => `DELETE FROM ${t} WHERE user_id = ?`,
-      (e) => [e.userId]
-    ),
+    KeyDeleted: deleteWhere("id", (e) => e.keyId),
+    UserDeleted: deleteWhere("user_id", (e) => e.userId),
     KeyStatusRecorded: write(
       (t) => `UPDATE ${t} SET label = ?, is_management_key = ?, limit_micros = ?, limit_remaining_micros = ?,
         limit_reset = ?, usage_total_micros = ?, usage_daily_micros = ?, usage_weekly_micros = ?,

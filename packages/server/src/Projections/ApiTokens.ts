@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { ApiTokenId, UserId } from "@orw/domain"
 import { Effect } from "effect"
-import { defineProjection, insert, write } from "./Projection.js"
+import { defineProjection, deleteWhere, insert, write } from "./Projection.js"
 
 /**
  * `api_tokens`: issued tokens by SHA-256. Revoked tokens stay listed as inactive; their last use lives
@@ -37,10 +37,7 @@ export const ApiTokensProjection = defineProjection({
       (t) => `UPDATE ${t} SET is_active = 0, revoked_at = ? WHERE id = ?`,
       (e, at) => [at, e.tokenId]
     ),
-    UserDeleted: write(
-      (t) => `DELETE FROM ${t} WHERE user_id = ?`,
-      (e) => [e.userId]
-    )
+    UserDeleted: deleteWhere("user_id", (e) => e.userId)
   }
 })
 

@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { ApiKeyId, BudgetId, type BudgetPeriod, type BudgetScope, UserId } from "@orw/domain"
 import { Effect, Option } from "effect"
-import { defineProjection, insert, write } from "./Projection.js"
+import { defineProjection, deleteWhere, insert, write } from "./Projection.js"
 
 /**
  * `budgets`: the users' live budgets (amount in micro-dollars, thresholds as a JSON array). Spent and
@@ -39,18 +39,9 @@ export const BudgetsProjection = defineProjection({
       (t) => `UPDATE ${t} SET amount_micros = ?, thresholds = ?, updated_at = ? WHERE id = ?`,
       (e, at) => [e.amount, JSON.stringify(e.thresholds), at, e.budgetId]
     ),
-    BudgetDeleted: write(
-      (t) => `DELETE FROM ${t} WHERE id = ?`,
-      (e) => [e.budgetId]
-    ),
-    KeyDeleted: write(
-      (t) => `DELETE FROM ${t} WHERE key_id = ?`,
-      (e) => [e.keyId]
-    ),
-    UserDeleted: write(
-      (t) => `DELETE FROM ${t} WHERE user_id = ?`,
-      (e) => [e.userId]
-    )
+    BudgetDeleted: deleteWhere("id", (e) => e.budgetId),
+    KeyDeleted: deleteWhere("key_id", (e) => e.keyId),
+    UserDeleted: deleteWhere("user_id", (e) => e.userId)
   }
 })
 

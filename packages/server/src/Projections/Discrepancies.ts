@@ -2,7 +2,7 @@ import { SqlClient } from "@effect/sql"
 import { ApiKeyId, microsToUsd } from "@orw/domain"
 import { Discrepancy } from "@orw/domain/Api"
 import { Effect } from "effect"
-import { defineProjection, insert, write } from "./Projection.js"
+import { defineProjection, deleteWhere, insert } from "./Projection.js"
 
 /**
  * `usage_discrepancies`: every difference the daily reconciliation found (UsageDiscrepancyFound), money in
@@ -37,14 +37,8 @@ export const DiscrepanciesProjection = defineProjection({
       recorded_micros: (e) => e.recorded,
       upstream_micros: (e) => e.upstream
     }),
-    KeyDeleted: write(
-      (t) => `DELETE FROM ${t} WHERE key_id = ?`,
-      (e) => [e.keyId]
-    ),
-    UserDeleted: write(
-      (t) => `DELETE FROM ${t} WHERE user_id = ?`,
-      (e) => [e.userId]
-    )
+    KeyDeleted: deleteWhere("key_id", (e) => e.keyId),
+    UserDeleted: deleteWhere("user_id", (e) => e.userId)
   }
 })
 

@@ -126,6 +126,13 @@ export const write = <E>(
   params: (event: Fields<E>, at: string) => ReadonlyArray<unknown>
 ): Write<E> => ({ sql, params })
 
+/** `DELETE FROM <table> WHERE <column> = ?`, the value from the event: what a deleted user, key... removes. */
+export const deleteWhere = <E>(column: string, value: (event: Fields<E>) => unknown): Write<E> =>
+  write(
+    (table) => `DELETE FROM ${table} WHERE ${column} = ?`,
+    (event) => [value(event)]
+  )
+
 /** ISO 8601 UTC of an event time. */
 export { formatIso as iso } from "effect/DateTime"
 

@@ -3,7 +3,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { type KeySpend, UsageEvents, type UsageFiguresSum, type UsageLine, zeroSum } from "@orw/domain"
 import { Effect } from "effect"
 import { byteOrder } from "../Dialect.js"
-import { defineProjection, insert, write } from "./Projection.js"
+import { defineProjection, deleteWhere, insert } from "./Projection.js"
 
 /**
  * `usage_stats`: absolute totals per (key, date, model), cost in micro-dollars (64-bit). Readers get
@@ -56,14 +56,8 @@ export const UsageStatsProjection = defineProjection({
         tokens_output = excluded.tokens_output, cost_micros = excluded.cost_micros,
         byok_cost_micros = excluded.byok_cost_micros, updated_at = excluded.updated_at`
     ),
-    KeyDeleted: write(
-      (t) => `DELETE FROM ${t} WHERE api_key_id = ?`,
-      (e) => [e.keyId]
-    ),
-    UserDeleted: write(
-      (t) => `DELETE FROM ${t} WHERE user_id = ?`,
-      (e) => [e.userId]
-    )
+    KeyDeleted: deleteWhere("api_key_id", (e) => e.keyId),
+    UserDeleted: deleteWhere("user_id", (e) => e.userId)
   }
 })
 

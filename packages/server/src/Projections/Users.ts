@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { normalizeEmail, UserId } from "@orw/domain"
 import { Effect, Option } from "effect"
-import { defineProjection, insert, write } from "./Projection.js"
+import { defineProjection, deleteWhere, insert, write } from "./Projection.js"
 
 /** `users`: one row per registered, not deleted account. */
 export const UsersProjection = defineProjection({
@@ -33,10 +33,7 @@ export const UsersProjection = defineProjection({
       (t) => `UPDATE ${t} SET password_hash = ?, password_changed_at = ?, updated_at = ? WHERE id = ?`,
       (e, at) => [e.passwordHash, at, at, e.userId]
     ),
-    UserDeleted: write(
-      (t) => `DELETE FROM ${t} WHERE id = ?`,
-      (e) => [e.userId]
-    ),
+    UserDeleted: deleteWhere("id", (e) => e.userId),
     KeyAttached: write(
       (t) => `UPDATE ${t} SET key_count = key_count + 1 WHERE id = ?`,
       (e) => [e.userId]

@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { UserId, type WebhookFormat, WebhookId } from "@orw/domain"
 import { Effect, Option } from "effect"
-import { defineProjection, insert, write } from "./Projection.js"
+import { defineProjection, deleteWhere, insert } from "./Projection.js"
 
 /** `webhooks`: the users' endpoints, with the secret only as the KeyVault sealed it. */
 export const WebhooksProjection = defineProjection({
@@ -26,14 +26,8 @@ export const WebhooksProjection = defineProjection({
       secret_ciphertext: (e) => e.ciphertext,
       created_at: (_, at) => at
     }),
-    WebhookDeleted: write(
-      (t) => `DELETE FROM ${t} WHERE id = ?`,
-      (e) => [e.webhookId]
-    ),
-    UserDeleted: write(
-      (t) => `DELETE FROM ${t} WHERE user_id = ?`,
-      (e) => [e.userId]
-    )
+    WebhookDeleted: deleteWhere("id", (e) => e.webhookId),
+    UserDeleted: deleteWhere("user_id", (e) => e.userId)
   }
 })
 
