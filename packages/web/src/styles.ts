@@ -98,8 +98,11 @@ export const shared = css`
     padding: 0.45rem 0.5rem;
     border-bottom: 1px solid var(--line);
     vertical-align: top;
-    /* A long key or model name wraps inside its cell rather than widening the page past a phone's screen. */
-    overflow-wrap: anywhere;
+    /*
+     * A long key or model name wraps inside its cell rather than overflowing it. break-word, not anywhere: the
+     * latter lets the table squeeze a column to one letter a line ("Ac/ti/ve"); phones get the cards below.
+     */
+    overflow-wrap: break-word;
   }
   li {
     overflow-wrap: anywhere;

@@ -20,6 +20,8 @@ export class OrwStatusBadge extends LitElement {
       border-radius: 999px;
       font-size: 0.8rem;
       font-weight: 600;
+      /* One word, kept whole however narrow its column. */
+      white-space: nowrap;
     }
     .active {
       color: var(--ok);
