@@ -1,34 +1,14 @@
 import type { SqlClient } from "@effect/sql"
-import { type ApiKeyId, BudgetCommands, BudgetId, type DomainCommand, type UserId } from "@orw/domain"
-import { DateTime, Effect, Option } from "effect"
+import { type ApiKeyId, BudgetCommands, type BudgetId, type DomainCommand, type UserId } from "@orw/domain"
+import { DateTime, Effect } from "effect"
 import type { ExecuteOptions } from "./CommandHandler.js"
 import type { EventMetadata, StoredEvent } from "./EventStore.js"
 import * as Budgets from "./Projections/Budgets.js"
-import { SqliteHandle } from "./SqliteClient.js"
 
 type Dispatch = (
   command: DomainCommand,
   options: ExecuteOptions
 ) => Effect.Effect<unknown, unknown, SqlClient.SqlClient>
-
-/** Budgets.touching's statement, run on SQLite as one synchronous step on the connection (no span, no fiber). */
-const TOUCHING = "SELECT id FROM budgets WHERE user_id = ? AND (scope = 'account' OR key_id = ?) ORDER BY id"
-
-const touching = (
-  userId: UserId,
-  keyId: ApiKeyId
-): Effect.Effect<ReadonlyArray<BudgetId>, never, SqlClient.SqlClient> =>
-  Effect.flatMap(Effect.serviceOption(SqliteHandle), (sqlite) =>
-    Option.isNone(sqlite)
-      ? Budgets.touching(userId, keyId)
-      : Effect.orDie(
-          sqlite.value.use((_, prepare) =>
-            (prepare(TOUCHING).all(userId, keyId) as ReadonlyArray<{ readonly id: string }>).map((row) =>
-              BudgetId.make(row.id)
-            )
-          )
-        )
-  )
 
 /**
  * Usage changed: every budget it counts toward is decided again, and each key's spike rule, each as a
@@ -49,7 +29,7 @@ export const evaluateUsage = (
   return Effect.gen(function* () {
     const at = yield* DateTime.now
     const budgets = new Set<BudgetId>()
-    for (const [keyId, userId] of keys) for (const id of yield* touching(userId, keyId)) budgets.add(id)
+    for (const [keyId, userId] of keys) for (const id of yield* Budgets.touching(userId, keyId)) budgets.add(id)
     const followUp: ExecuteOptions = { metadata: { ...metadata, actor: null } }
     // Made of values already checked (ids of committed events, the clock's time): not validated again.
     const checked = { disableValidation: true }

@@ -1,7 +1,8 @@
 import { SqlClient } from "@effect/sql"
 import { ApiKeyId, BudgetId, type BudgetPeriod, type BudgetScope, UserId } from "@orw/domain"
 import { Effect, Option } from "effect"
-import { defineProjection, deleteWhere, insert, write } from "./Projection.js"
+import { SqliteHandle } from "../SqliteClient.js"
+import { defineProjection, deleteWhere, insert, toPg, write } from "./Projection.js"
 
 /**
  * `budgets`: the users' live budgets (amount in micro-dollars, thresholds as a JSON array). Spent and
@@ -97,15 +98,30 @@ export const byId = (budgetId: string) =>
     Effect.orDie
   )
 
-/** The budgets that usage of `keyId` (owned by `userId`) counts toward: its own and the account's. */
-export const touching = (userId: string, keyId: string) =>
-  Effect.flatMap(
-    SqlClient.SqlClient,
-    (sql) => sql<{ id: string }>`SELECT id FROM budgets WHERE user_id = ${userId}
-      AND (scope = 'account' OR key_id = ${keyId}) ORDER BY id`
-  ).pipe(
-    Effect.map((rows) => rows.map((r) => BudgetId.make(r.id))),
-    Effect.orDie
+const TOUCHING = "SELECT id FROM budgets WHERE user_id = ? AND (scope = 'account' OR key_id = ?) ORDER BY id"
+const TOUCHING_PG = toPg(TOUCHING)
+
+/**
+ * The budgets that usage of `keyId` (owned by `userId`) counts toward: its own and the account's. Read after
+ * every usage command: on SQLite as one synchronous step on the connection (no statement machinery each time).
+ */
+export const touching = (
+  userId: string,
+  keyId: string
+): Effect.Effect<ReadonlyArray<BudgetId>, never, SqlClient.SqlClient> =>
+  Effect.flatMap(Effect.serviceOption(SqliteHandle), (sqlite) =>
+    (Option.isSome(sqlite)
+      ? sqlite.value.use((_, prepare) => prepare(TOUCHING).all(userId, keyId) as ReadonlyArray<{ readonly id: string }>)
+      : Effect.flatMap(SqlClient.SqlClient, (sql) =>
+          sql.unsafe<{ readonly id: string }>(sql.onDialectOrElse({ pg: () => TOUCHING_PG, orElse: () => TOUCHING }), [
+            userId,
+            keyId
+          ])
+        )
+    ).pipe(
+      Effect.map((rows) => rows.map((r) => BudgetId.make(r.id))),
+      Effect.orDie
+    )
   )
 
 /** Every budget id (the catch-up after a restart decides them all again). */

@@ -56,7 +56,7 @@ export interface Target {
 export type Handlers = { readonly [T in Tag]?: Write<EventOf<T>> }
 
 /** `?` to `$1`, `$2`...: the statements hold no `?` but their placeholders (no literal text, no JSON operator). */
-const toPg = (sqlite: string) => {
+export const toPg = (sqlite: string) => {
   let n = 0
   return sqlite.replace(/\?/g, () => `$${++n}`)
 }
