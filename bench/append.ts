@@ -51,7 +51,7 @@ const prepared = async () => {
 }
 
 /** Ours: `n` commands from `callers` concurrent fibers, caller c on key c; commands per second. */
-const ours = async (n: number, callers: number) => {
+export const ours = async (n: number, callers: number) => {
   const { dir, runtime } = await prepared()
   try {
     const perCaller = Math.floor(n / callers)
@@ -98,7 +98,7 @@ const ours = async (n: number, callers: number) => {
  * writes, the checkpoints (each command of a transaction of several in a savepoint of its own, as the
  * group commit runs them); after the commit the budgets lookup and the spike decision's `data_version` look.
  */
-const raw = async (n: number, perTransaction: number) => {
+export const raw = async (n: number, perTransaction: number) => {
   const { dir, file, runtime } = await prepared()
   await runtime.dispose()
   const db: Db = openRaw(file)

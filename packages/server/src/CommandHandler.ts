@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { type DomainEvent, streamOf } from "@orw/domain"
-import { Clock, Effect, Option, Random } from "effect"
+import { Clock, Context, DateTime, Effect, Either, Option, Random } from "effect"
 import type { EventMetadata, StoredEvent, StreamWrite } from "./EventStore.js"
 import { ConcurrencyConflict, EventStore } from "./EventStore.js"
 import { GroupCommit } from "./GroupCommit.js"
@@ -69,6 +69,53 @@ const retryConflicts = <A, E, R>(
   )
 /** An evolve function as the cache keys it. */
 type Evolve = (state: unknown, event: unknown) => unknown
+
+/** A stream a {@link Plan} reads, and how it folds into the state its decision needs. */
+export interface PlanRead<S> {
+  readonly streamId: string
+  readonly initial: () => S
+  // biome-ignore lint/suspicious/noExplicitAny: each stream folds its own events (the stream's contract, as in Load)
+  readonly evolve: (state: S, event: any) => S
+}
+
+/**
+ * A decision whose reads are known before any of them is made and which is a plain function of their
+ * states. When every one of those streams is current in the state cache (SQLite), it is decided at once
+ * and its writes run as one synchronous step of the group commit, without an effect per read or statement;
+ * otherwise it is decided as any other, its streams read through `load`. Its events need no extra write in
+ * the transaction (no ExecuteOptions.inTransaction).
+ */
+export interface Plan<E> {
+  // biome-ignore lint/suspicious/noExplicitAny: states of different types, each read's own (see `plan`)
+  readonly reads: ReadonlyArray<PlanRead<any>>
+  readonly decide: (states: ReadonlyArray<unknown>) => Either.Either<ReadonlyArray<DomainEvent>, E>
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: see Plan
+type StatesOf<R extends ReadonlyArray<PlanRead<any>>> = {
+  readonly [K in keyof R]: R[K] extends PlanRead<infer S> ? S : never
+}
+
+/** A plan from its reads and a decision typed by their states. */
+// biome-ignore lint/suspicious/noExplicitAny: see Plan
+export const plan = <const R extends ReadonlyArray<PlanRead<any>>, E>(
+  reads: R,
+  decide: (states: StatesOf<R>) => Either.Either<ReadonlyArray<DomainEvent>, E>
+): Plan<E> => ({ reads, decide: decide as Plan<E>["decide"] })
+
+/** A plan decided by reading its streams through `load` (when they are not all current in the cache). */
+export const decidePlan = <E>(
+  { reads, decide }: Plan<E>,
+  load: Load,
+  options?: { readonly concurrency?: "unbounded" }
+): Effect.Effect<Either.Either<ReadonlyArray<DomainEvent>, E>> =>
+  Effect.map(
+    Effect.all(
+      reads.map((read) => load(read.streamId, read.initial, read.evolve)),
+      options
+    ),
+    decide
+  )
 
 /** A stream a decision read: the version it was at and the states folded from it (by evolve function). */
 interface Read {
@@ -167,19 +214,124 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
       handlersOf.set(sqlite, known)
       return known
     })
-    const refresh: Effect.Effect<boolean> = Option.match(handle, {
-      onNone: () => Effect.succeed(false),
+    const refreshNow: () => boolean = Option.match(handle, {
+      onNone: () => () => false,
       // Read outside the connection's lock: it is no data, and another fiber's open transaction leaves it as it is.
-      onSome: (sqlite) =>
-        Effect.sync(() => {
-          const seen = Number(sqlite.prepare("PRAGMA data_version").pluck().get())
-          if (seen !== dataVersion) {
-            dataVersion = seen
-            cache.invalidate()
-          }
-          return Option.isSome(handlers) && handlers.value.count === 1
-        })
+      onSome: (sqlite) => () => {
+        const seen = Number(sqlite.prepare("PRAGMA data_version").pluck().get())
+        if (seen !== dataVersion) {
+          dataVersion = seen
+          cache.invalidate()
+        }
+        return Option.isSome(handlers) && handlers.value.count === 1
+      }
     })
+    const refresh = Effect.sync(refreshNow)
+
+    /** The writes of a decision's events, each stream at the version read, and guards on the streams read only. */
+    const writesOf = (events: ReadonlyArray<DomainEvent>, reads: ReadonlyMap<string, Read>) => {
+      const byStream = new Map<string, Array<DomainEvent>>()
+      for (const event of events) {
+        const streamId = streamOf(event)
+        if (!reads.has(streamId)) return undefined
+        const known = byStream.get(streamId)
+        if (known === undefined) byStream.set(streamId, [event])
+        else known.push(event)
+      }
+      const writes: Array<StreamWrite> = [...byStream].map(([streamId, events]) => ({
+        streamId,
+        expectedVersion: reads.get(streamId)?.version ?? 0,
+        events
+      }))
+      const guards = [...reads]
+        .filter(([streamId]) => !byStream.has(streamId))
+        .map(([streamId, { version }]) => ({ streamId, expectedVersion: version }))
+      return { writes, guards }
+    }
+
+    /**
+     * The cache moves on with the events just committed (the writer runs this before anyone is answered): the
+     * next command on these streams reads nothing back. Inside a caller's transaction, which may yet roll back,
+     * it keeps the committed states it has, none of them current: the next loads read.
+     */
+    const committedFor =
+      (writes: ReadonlyArray<StreamWrite>, reads: ReadonlyMap<string, Read>) => (durable: boolean) => {
+        if (!durable) return cache.invalidate()
+        for (const write of writes) {
+          const read = reads.get(write.streamId)
+          if (read === undefined) continue
+          const version = write.expectedVersion + write.events.length
+          for (const { evolve, state } of read.folds) {
+            cache.set(evolve, write.streamId, version, write.events.reduce(evolve, state), true)
+          }
+        }
+      }
+
+    /** A lost race: a stream moved past what the cache holds. The retry reads every stream again. */
+    const invalidateOnConflict = (error: unknown) =>
+      error instanceof ConcurrencyConflict ? Effect.sync(() => cache.invalidate()) : Effect.void
+
+    const appendOn = store.appendOn
+
+    /**
+     * A {@link Plan}'s decision from the state cache, now: SQLite, outside a caller's transaction, every
+     * stream it reads current in the cache (else undefined). With the streams as read, for its writes.
+     */
+    const decideNow = <E>({ reads: planReads, decide }: Plan<E>, context: Context.Context<never>) => {
+      if (appendOn === undefined) return undefined
+      if (Option.isSome(Context.getOption(context, SqlClient.TransactionConnection)) || !refreshNow()) return undefined
+      const reads = new Map<string, Read>()
+      const states: Array<unknown> = []
+      for (const { streamId, evolve } of planReads) {
+        const cached = cache.get(evolve, streamId)
+        if (cached === undefined || !cache.isCurrent(cached)) return undefined
+        const read = reads.get(streamId)
+        if (read === undefined)
+          reads.set(streamId, { version: cached.version, folds: [{ evolve, state: cached.state }] })
+        else read.folds.push({ evolve, state: cached.state })
+        states.push(cached.state)
+      }
+      return { outcome: decide(states), reads }
+    }
+
+    /**
+     * The fast path of a {@link Plan} (see {@link decideNow}): decided at once, its writes one synchronous
+     * step of the group commit. Undefined when it does not apply; the plan is then decided as any command.
+     */
+    const planned = <E>(
+      p: Plan<E>,
+      options: ExecuteOptions,
+      context: Context.Context<never>
+    ): Effect.Effect<Executed<ReadonlyArray<DomainEvent>>, E | ConcurrencyConflict> | undefined => {
+      if (appendOn === undefined || options.idempotencyKey !== undefined || options.inTransaction !== undefined) {
+        return undefined
+      }
+      const now = decideNow(p, context)
+      if (now === undefined) return undefined
+      const { outcome, reads } = now
+      if (Either.isLeft(outcome)) return Effect.fail(outcome.left)
+      const events = outcome.right
+      if (events.length === 0) return Effect.succeed({ result: events, events: [] })
+      const planned = writesOf(events, reads)
+      if (planned === undefined) return Effect.dieMessage("Decision wrote to a stream it did not read")
+      const { writes, guards } = planned
+      return Effect.flatMap(DateTime.now, (now) => {
+        const recordedAt = DateTime.formatIso(now)
+        return groupCommit
+          .commitOn(
+            (prepare) => {
+              const appended = appendOn(prepare, writes, options.metadata, guards, recordedAt)
+              if (appended._tag === "Appended") projector.on.applyInline(prepare, appended.appended)
+              return appended
+            },
+            committedFor(writes, reads)
+          )
+          .pipe(
+            Effect.map((appended) => ({ result: events, events: appended })),
+            Effect.tapError(invalidateOnConflict)
+          )
+      })
+    }
 
     const attempt = <A, E, R>(decide: (load: Load) => Effect.Effect<Decision<A>, E, R>, options: ExecuteOptions) =>
       Effect.gen(function* () {
@@ -213,38 +365,14 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
           })
         }
         const decision = yield* groupCommit.deciding(decide(load))
-        const byStream = new Map<string, Array<DomainEvent>>()
-        for (const event of decision.events) {
-          const streamId = streamOf(event)
-          if (!reads.has(streamId)) return yield* Effect.dieMessage(`Decision wrote to unread stream ${streamId}`)
-          byStream.set(streamId, [...(byStream.get(streamId) ?? []), event])
-        }
-        const writes: Array<StreamWrite> = [...byStream].map(([streamId, events]) => ({
-          streamId,
-          expectedVersion: reads.get(streamId)?.version ?? 0,
-          events
-        }))
-        const guards = [...reads]
-          .filter(([streamId]) => !byStream.has(streamId))
-          .map(([streamId, { version }]) => ({ streamId, expectedVersion: version }))
+        const planned = writesOf(decision.events, reads)
+        if (planned === undefined) return yield* Effect.dieMessage("Decision wrote to a stream it did not read")
+        const { writes, guards } = planned
         if (writes.length === 0 && options.idempotencyKey === undefined) {
           return { result: decision.result, events: [] } satisfies Executed<A>
         }
         const { idempotencyKey } = options
-        // The cache moves on with the events just committed (the writer runs this before anyone is answered):
-        // the next command on these streams reads nothing back. Inside a caller's transaction, which may yet
-        // roll back, it keeps the committed states it has, none of them current: the next loads read.
-        const committed = (durable: boolean) => {
-          if (!durable) return cache.invalidate()
-          for (const write of writes) {
-            const read = reads.get(write.streamId)
-            if (read === undefined) continue
-            const version = write.expectedVersion + write.events.length
-            for (const { evolve, state } of read.folds) {
-              cache.set(evolve, write.streamId, version, write.events.reduce(evolve, state), true)
-            }
-          }
-        }
+        const committed = committedFor(writes, reads)
         const appended = yield* groupCommit
           .commit(
             Effect.gen(function* () {
@@ -262,10 +390,7 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
                 !(error instanceof ConcurrencyConflict || error instanceof Idempotency.KeyAlreadyUsed),
               Effect.die
             ),
-            // A lost race: a stream moved past what the cache holds. The retry reads every stream again.
-            Effect.tapError((error: unknown) =>
-              error instanceof ConcurrencyConflict ? Effect.sync(() => cache.invalidate()) : Effect.void
-            )
+            Effect.tapError(invalidateOnConflict)
           )
         return { result: decision.result, events: appended } satisfies Executed<A>
       })
@@ -276,13 +401,20 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
      * the command at once, also as a 409: retrying cannot change the answer.
      */
     const execute = <A, E, R>(decide: (load: Load) => Effect.Effect<Decision<A>, E, R>, options: ExecuteOptions) =>
+      retrying(executeOnce(decide, options))
+
+    /** One attempt: an idempotency key already recorded ends the command; else load, decide, append. */
+    const executeOnce = <A, E, R>(decide: (load: Load) => Effect.Effect<Decision<A>, E, R>, options: ExecuteOptions) =>
       Effect.gen(function* () {
         const { idempotencyKey } = options
         if (idempotencyKey !== undefined && (yield* Idempotency.alreadyDone(idempotencyKey))) {
           return yield* new Idempotency.KeyAlreadyUsed({ key: idempotencyKey })
         }
         return yield* attempt<A, E, R>(decide, options)
-      }).pipe(
+      })
+
+    const retrying = <A, E, R>(effect: Effect.Effect<A, E | ConcurrencyConflict | Idempotency.KeyAlreadyUsed, R>) =>
+      effect.pipe(
         retryConflicts,
         Effect.catchIf(
           (error): error is Idempotency.KeyAlreadyUsed => error instanceof Idempotency.KeyAlreadyUsed,
@@ -290,7 +422,36 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
         )
       )
 
-    return { execute } as const
+    /**
+     * Runs a {@link Plan}: on its fast path when that applies, else decided as {@link execute} decides (also
+     * the retry of a lost race, whose conflict left no stream current).
+     */
+    const executePlan = <E>(p: Plan<E>, options: ExecuteOptions, together?: { readonly concurrency?: "unbounded" }) => {
+      const decide = (load: Load) =>
+        Effect.flatMap(decidePlan(p, load, together), (outcome) =>
+          Either.match(outcome, {
+            onLeft: (error) => Effect.fail(error),
+            onRight: (events) => Effect.succeed({ events, result: events })
+          })
+        )
+      const once = Effect.withFiberRuntime<
+        Executed<ReadonlyArray<DomainEvent>>,
+        E | ConcurrencyConflict | Idempotency.KeyAlreadyUsed,
+        SqlClient.SqlClient
+      >((fiber) => planned(p, options, fiber.currentContext) ?? executeOnce(decide, options))
+      return retrying(once)
+    }
+
+    /**
+     * Whether a {@link Plan} decides nothing: known now from the state cache (see {@link decideNow}), without
+     * running it; false when it may decide something or cannot be decided now.
+     */
+    const decidesNothingNow = <E>(p: Plan<E>, context: Context.Context<never>) => {
+      const now = decideNow(p, context)
+      return now !== undefined && Either.isRight(now.outcome) && now.outcome.right.length === 0
+    }
+
+    return { execute, executePlan, decidesNothingNow } as const
   }),
   dependencies: [EventStore.Default, Projector.Default, GroupCommit.Default]
 }) {}

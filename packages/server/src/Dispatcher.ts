@@ -47,12 +47,13 @@ import {
   usageDecrease
 } from "@orw/domain"
 import { Effect, Either, Option } from "effect"
-import { evaluateUsage } from "./Alerting.js"
-import type { ExecuteOptions, Load } from "./CommandHandler.js"
-import { CommandHandler } from "./CommandHandler.js"
+import { evaluateUsage, type Shortcut } from "./Alerting.js"
+import type { ExecuteOptions, Load, Plan } from "./CommandHandler.js"
+import { CommandHandler, decidePlan, plan } from "./CommandHandler.js"
 import { AppConfig } from "./Config.js"
 import { shredDataKeys } from "./Crypto/KeyVault.js"
 import type { StoredEvent } from "./EventStore.js"
+import * as Budgets from "./Projections/Budgets.js"
 import { SqliteHandle } from "./SqliteClient.js"
 
 const loadUser = (load: Load, userId: string | null) =>
@@ -68,6 +69,34 @@ const loadKey = (load: Load, keyId: string) => load(Streams.key(keyId), initialA
  * connection (or no read at all, from the state cache): a fiber each would only cost.
  */
 type Together = { readonly concurrency?: "unbounded" }
+
+/** The streams of a key and its usage totals, as a plan reads them. */
+const usageReads = (keyId: string) =>
+  [
+    { streamId: Streams.key(keyId), initial: initialApiKeyState, evolve: evolveApiKey },
+    { streamId: Streams.usage(keyId), initial: initialUsageState, evolve: evolveUsage }
+  ] as const
+
+/**
+ * The commands that are decided as a {@link Plan}: their reads known up front, their decision a function of
+ * the states, their events needing no extra write (the commands of every usage sync and its spike check).
+ */
+const planOf = (command: DomainCommand): Plan<DomainError> | undefined => {
+  switch (command._tag) {
+    case "RecordUsage":
+      return plan(usageReads(command.keyId), ([key, usage]) => decideUsage(command, { key, usage }))
+    case "EvaluateSpike":
+      return plan(
+        [
+          ...usageReads(command.keyId),
+          { streamId: Streams.spike(command.keyId), initial: initialSpikeState, evolve: evolveSpike }
+        ],
+        ([key, usage, spike]) => decideSpike(command, { key, usage: { keyId: command.keyId, usage }, spike })
+      )
+    default:
+      return undefined
+  }
+}
 
 /** A key and its usage totals: what usage and sync commands decide on, both streams read in one decision. */
 const loadUsage = (load: Load, keyId: string, together: Together) =>
@@ -101,9 +130,8 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("orw/Dispatcher", {
       onSome: (config) => config.spikeFactor
     })
 
-    const together: Together = Option.isSome(yield* Effect.serviceOption(SqliteHandle))
-      ? {}
-      : { concurrency: "unbounded" }
+    const sqlite = yield* Effect.serviceOption(SqliteHandle)
+    const together: Together = Option.isSome(sqlite) ? {} : { concurrency: "unbounded" }
 
     const decideWith = (command: DomainCommand, load: Load): Effect.Effect<Outcome> => {
       switch (command._tag) {
@@ -116,7 +144,8 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("orw/Dispatcher", {
         case "DeleteUser":
           return decideUserCommand(load, command)
         case "RecordUsage":
-          return Effect.map(loadUsage(load, command.keyId, together), (ctx) => decideUsage(command, ctx))
+        case "EvaluateSpike":
+          return decidePlan(planOf(command)!, load, together)
         case "RecordKeySnapshot":
           return loadUsage(load, command.keyId, together).pipe(
             Effect.tap((ctx) => logDecrease(command, ctx)),
@@ -142,21 +171,6 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("orw/Dispatcher", {
         case "DeleteBudget":
         case "EvaluateBudget":
           return Effect.map(loadBudget(load, command), (ctx) => decideBudget(command, ctx))
-        case "EvaluateSpike":
-          return Effect.map(
-            Effect.all(
-              {
-                key: loadKey(load, command.keyId),
-                usage: Effect.map(load(Streams.usage(command.keyId), initialUsageState, evolveUsage), (usage) => ({
-                  keyId: command.keyId,
-                  usage
-                })),
-                spike: load(Streams.spike(command.keyId), initialSpikeState, evolveSpike)
-              },
-              together
-            ),
-            (ctx) => decideSpike(command, ctx)
-          )
         case "AddWebhook":
         case "DeleteWebhook":
           return Effect.map(
@@ -192,14 +206,35 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("orw/Dispatcher", {
       options: ExecuteOptions
     ): Effect.Effect<ReadonlyArray<StoredEvent>, RejectionOf<C> | ConcurrencyConflict, SqlClient.SqlClient> =>
       Effect.tap(dispatchOnly(command, options), (appended) =>
-        evaluateUsage(dispatchOnly, appended, options.metadata, spikeFactor)
+        evaluateUsage(dispatchOnly, appended, options.metadata, spikeFactor, shortcut)
       )
+
+    // SQLite: a key's budgets read synchronously when no transaction is open on the connection (none can
+    // begin during the read), and follow-ups decided from the state cache when their streams are current there.
+    const shortcut: Shortcut | undefined = Option.match(sqlite, {
+      onNone: () => undefined,
+      onSome: (handle) => ({
+        touchingNow: (userId, keyId) =>
+          handle.db.inTransaction ? undefined : Budgets.touchingOn(handle.prepare, userId, keyId),
+        decidesNothingNow: (command, context) => {
+          const planned = planOf(command)
+          return planned !== undefined && handler.decidesNothingNow(planned, context)
+        }
+      })
+    })
 
     const dispatchOnly = <C extends DomainCommand>(
       command: C,
       options: ExecuteOptions
-    ): Effect.Effect<ReadonlyArray<StoredEvent>, RejectionOf<C> | ConcurrencyConflict, SqlClient.SqlClient> =>
-      Effect.map(
+    ): Effect.Effect<ReadonlyArray<StoredEvent>, RejectionOf<C> | ConcurrencyConflict, SqlClient.SqlClient> => {
+      const planned = options.inTransaction === undefined ? planOf(command) : undefined
+      if (planned !== undefined) {
+        return Effect.map(
+          handler.executePlan(planned, options, together),
+          (executed) => executed.events
+        ) as Effect.Effect<ReadonlyArray<StoredEvent>, RejectionOf<C> | ConcurrencyConflict, SqlClient.SqlClient>
+      }
+      return Effect.map(
         handler.execute(decide(command), {
           ...options,
           inTransaction: (appended) =>
@@ -214,6 +249,7 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("orw/Dispatcher", {
         // switch can't carry that to the generic `C`, so this says it once, here.
         Effect.mapError((error) => error as RejectionOf<C> | ConcurrencyConflict)
       )
+    }
 
     return { dispatch } as const
   }),

@@ -245,7 +245,9 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
         : (streamId: string, afterVersion?: number) => Effect.orDie(readStream(streamId, afterVersion)),
       readAll: (after: number, limit: number) => Effect.orDie(readAll(after, limit)),
       head: Effect.orDie(head),
-      append: Option.isSome(sqlite) ? sqlite.value.append : append
+      append: Option.isSome(sqlite) ? sqlite.value.append : append,
+      /** SQLite: the append as a synchronous step on a connection its caller holds (the group commit's fast path). */
+      appendOn: Option.isSome(sqlite) ? sqlite.value.appendOn : undefined
     } as const
   }),
   dependencies: [EventSchemas.Default]

@@ -6,6 +6,7 @@
  * when there is one, under the connection's lock otherwise.
  */
 import { ConcurrencyConflict, DomainEvent, streamOf } from "@orw/domain"
+import type Sqlite from "better-sqlite3"
 import { DateTime, Effect, Schema } from "effect"
 import { type EventRow, makeToStored } from "./EventRows.js"
 import type {
@@ -16,6 +17,11 @@ import type {
   StreamWrite
 } from "./EventStore.js"
 import type { SqliteHandleShape } from "./SqliteClient.js"
+
+/** An append's outcome inside a synchronous step: its stored events, or the first stream that moved. */
+export type AppendOutcome =
+  | { readonly _tag: "Appended"; readonly appended: ReadonlyArray<StoredEvent> }
+  | { readonly _tag: "Conflict"; readonly streamId: string; readonly expectedVersion: number }
 
 type Encoded = { _tag: string } & Record<string, unknown>
 
@@ -95,98 +101,99 @@ export const makeSqliteStore = ({ handle, schemas, decodeMetadata, encodeMetadat
       })
     )
 
-  /** A lost race, found inside the synchronous step: answered as a ConcurrencyConflict outside it. */
-  type Outcome =
-    | { readonly _tag: "Appended"; readonly appended: ReadonlyArray<StoredEvent> }
-    | { readonly _tag: "Conflict"; readonly streamId: string; readonly expectedVersion: number }
+  /**
+   * As EventStore.append, as one synchronous step on a connection the caller holds (inside its
+   * transaction): every stream claimed in stream id order, then the events inserted. A lost race is an
+   * outcome, not a throw; a failed statement throws (a defect of the caller's transaction).
+   */
+  const appendOn = (
+    prepare: (sql: string) => Sqlite.Statement,
+    writes: ReadonlyArray<StreamWrite>,
+    metadata: EventMetadataType,
+    guards: ReadonlyArray<StreamGuard>,
+    recordedAt: string
+  ): AppendOutcome => {
+    for (const write of writes) {
+      const stranger = write.events.find((event) => streamOf(event) !== write.streamId)
+      if (stranger !== undefined) throw new Error(`${stranger._tag} does not belong to stream ${write.streamId}`)
+    }
+    const claims = [
+      ...writes.map((w) => ({
+        streamId: w.streamId,
+        expected: w.expectedVersion,
+        next: w.expectedVersion + w.events.length
+      })),
+      ...guards.map((g) => ({ streamId: g.streamId, expected: g.expectedVersion, next: g.expectedVersion }))
+    ].sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0))
+    const metadataJson = encodeMetadata(metadata)
+    const rows = writes.map((write) => write.events.map((event) => codec.encode(event)))
+    for (const c of claims) {
+      const claimed =
+        c.expected === 0
+          ? prepare(CLAIM_NEW).get(c.streamId, c.next)
+          : prepare(CLAIM).get(c.next, c.streamId, c.expected)
+      if (claimed === undefined) return { _tag: "Conflict", streamId: c.streamId, expectedVersion: c.expected }
+    }
+    const insert = prepare(INSERT)
+    const appended: Array<StoredEvent> = []
+    for (const [w, write] of writes.entries()) {
+      let version = write.expectedVersion
+      for (const [i, event] of write.events.entries()) {
+        version++
+        const { _tag, ...data } = rows[w]![i]!
+        const schemaVersion = schemas.currentVersion(_tag)
+        let inserted: { readonly position: number } | undefined
+        try {
+          inserted = insert.get(
+            write.streamId,
+            version,
+            _tag,
+            schemaVersion,
+            JSON.stringify(data),
+            metadataJson,
+            recordedAt
+          ) as { readonly position: number } | undefined
+        } catch (cause) {
+          if (isUnique(cause)) {
+            return { _tag: "Conflict", streamId: write.streamId, expectedVersion: write.expectedVersion }
+          }
+          throw cause
+        }
+        appended.push({
+          position: Number(inserted?.position),
+          streamId: write.streamId,
+          streamVersion: version,
+          type: _tag,
+          schemaVersion,
+          recordedAt,
+          metadata,
+          event
+        })
+      }
+    }
+    return { _tag: "Appended", appended }
+  }
 
-  /** As EventStore.append: every stream claimed in stream id order, then the events inserted. */
+  /** As EventStore.append: {@link appendOn} on the connection (in the caller's transaction, or under its lock). */
   const append = (
     writes: ReadonlyArray<StreamWrite>,
     metadata: EventMetadataType,
     guards: ReadonlyArray<StreamGuard> = []
   ): Effect.Effect<ReadonlyArray<StoredEvent>, ConcurrencyConflict> =>
-    Effect.suspend(() => {
-      for (const write of writes) {
-        const stranger = write.events.find((event) => streamOf(event) !== write.streamId)
-        if (stranger !== undefined) {
-          return Effect.dieMessage(`${stranger._tag} does not belong to stream ${write.streamId}`)
-        }
-      }
-      const claims = [
-        ...writes.map((w) => ({
-          streamId: w.streamId,
-          expected: w.expectedVersion,
-          next: w.expectedVersion + w.events.length
-        })),
-        ...guards.map((g) => ({ streamId: g.streamId, expected: g.expectedVersion, next: g.expectedVersion }))
-      ].sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0))
-      // Encoded before the transaction's step: a defect in an event is a defect, not a failed statement.
-      const metadataJson = encodeMetadata(metadata)
-      const rows = writes.map((write) => write.events.map((event) => codec.encode(event)))
-      return Effect.flatMap(DateTime.now, (now) => {
-        const recordedAt = DateTime.formatIso(now)
-        return Effect.flatMap(
-          // A failed statement other than a lost race is a defect, as on the portable path.
-          Effect.orDie(
-            handle.use((_, prepare): Outcome => {
-              for (const c of claims) {
-                const claimed =
-                  c.expected === 0
-                    ? prepare(CLAIM_NEW).get(c.streamId, c.next)
-                    : prepare(CLAIM).get(c.next, c.streamId, c.expected)
-                if (claimed === undefined)
-                  return { _tag: "Conflict", streamId: c.streamId, expectedVersion: c.expected }
-              }
-              const insert = prepare(INSERT)
-              const appended: Array<StoredEvent> = []
-              for (const [w, write] of writes.entries()) {
-                let version = write.expectedVersion
-                for (const [i, event] of write.events.entries()) {
-                  version++
-                  const { _tag, ...data } = rows[w]![i]!
-                  const schemaVersion = schemas.currentVersion(_tag)
-                  let inserted: { readonly position: number } | undefined
-                  try {
-                    inserted = insert.get(
-                      write.streamId,
-                      version,
-                      _tag,
-                      schemaVersion,
-                      JSON.stringify(data),
-                      metadataJson,
-                      recordedAt
-                    ) as { readonly position: number } | undefined
-                  } catch (cause) {
-                    if (isUnique(cause)) {
-                      return { _tag: "Conflict", streamId: write.streamId, expectedVersion: write.expectedVersion }
-                    }
-                    throw cause
-                  }
-                  appended.push({
-                    position: Number(inserted?.position),
-                    streamId: write.streamId,
-                    streamVersion: version,
-                    type: _tag,
-                    schemaVersion,
-                    recordedAt,
-                    metadata,
-                    event
-                  })
-                }
-              }
-              return { _tag: "Appended", appended }
-            })
-          ),
-          (outcome) =>
-            outcome._tag === "Appended"
-              ? Effect.succeed(outcome.appended)
-              : Effect.fail(
-                  new ConcurrencyConflict({ streamId: outcome.streamId, expectedVersion: outcome.expectedVersion })
-                )
-        )
-      })
+    Effect.flatMap(DateTime.now, (now) => {
+      const recordedAt = DateTime.formatIso(now)
+      return Effect.flatMap(
+        // Encoding an event that does not fit its schema, or a statement failing other than by a lost race,
+        // is a defect, as on the portable path.
+        Effect.orDie(handle.use((_, prepare) => appendOn(prepare, writes, metadata, guards, recordedAt))),
+        (outcome) =>
+          outcome._tag === "Appended"
+            ? Effect.succeed(outcome.appended)
+            : Effect.fail(
+                new ConcurrencyConflict({ streamId: outcome.streamId, expectedVersion: outcome.expectedVersion })
+              )
+      )
     })
 
-  return { readStream, append } as const
+  return { readStream, append, appendOn } as const
 }

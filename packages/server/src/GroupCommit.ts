@@ -1,7 +1,10 @@
 import { SqlClient } from "@effect/sql"
-import { Clock, Context, Deferred, Duration, Effect, Exit, FiberId, Option, Queue } from "effect"
+import type Sqlite from "better-sqlite3"
+import { Clock, Context, DateTime, Deferred, Duration, Effect, Exit, FiberId, Option, Queue } from "effect"
 import { EventBus } from "./EventBus.js"
 import type { StoredEvent } from "./EventStore.js"
+import { ConcurrencyConflict } from "./EventStore.js"
+import type { AppendOutcome } from "./EventStoreSqlite.js"
 import { makePgTransaction } from "./GroupCommitPg.js"
 import * as Metrics from "./Metrics.js"
 import { Projector } from "./Projector.js"
@@ -24,9 +27,18 @@ const oneMs = Duration.millis(1)
  */
 const liveClock = Clock.make()
 
+/**
+ * A command's writes as one synchronous step on the SQLite connection, inside the writer's transaction (the
+ * command path's fast path): its append and inline projections, or the stream that moved since it was read.
+ */
+export type WritesOn = (prepare: (sql: string) => Sqlite.Statement) => AppendOutcome
+
 interface Job {
-  /** The command's writes (idempotency row, append, its own extra writes, inline projections); SqlClient from the writer. */
-  readonly run: Effect.Effect<ReadonlyArray<StoredEvent>, unknown>
+  /**
+   * The command's writes (idempotency row, append, its own extra writes, inline projections), either as an
+   * effect (SqlClient from the writer) or, on SQLite, as a synchronous step ({@link WritesOn}).
+   */
+  readonly run: Effect.Effect<ReadonlyArray<StoredEvent>, unknown> | WritesOn
   readonly done: Deferred.Deferred<ReadonlyArray<StoredEvent>, unknown>
   /**
    * The caller stopped waiting (interrupted) before its writes ran: they are skipped, nothing of it commits.
@@ -76,16 +88,76 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
     })
     const lastPosition = (appended: ReadonlyArray<StoredEvent>) => appended.at(-1)?.position ?? 0
 
+    const sqlite = Option.getOrUndefined(yield* Effect.serviceOption(SqliteHandle))
+
+    /** A synchronous job's outcome as the effect's exit would be. */
+    const exitOf = (outcome: AppendOutcome): Exit.Exit<ReadonlyArray<StoredEvent>, unknown> =>
+      outcome._tag === "Appended"
+        ? Exit.succeed(outcome.appended)
+        : Exit.fail(new ConcurrencyConflict({ streamId: outcome.streamId, expectedVersion: outcome.expectedVersion }))
+
+    /** A synchronous job in a savepoint of its own: a conflict or a throw leaves the transaction as it was before it. */
+    const inSavepointOn = (prepare: (sql: string) => Sqlite.Statement, run: WritesOn) => {
+      prepare("SAVEPOINT orw_job").run()
+      let outcome: AppendOutcome
+      try {
+        outcome = run(prepare)
+      } catch (cause) {
+        prepare("ROLLBACK TO orw_job").run()
+        prepare("RELEASE orw_job").run()
+        return Exit.die(cause)
+      }
+      if (outcome._tag === "Conflict") prepare("ROLLBACK TO orw_job").run()
+      prepare("RELEASE orw_job").run()
+      return exitOf(outcome)
+    }
+
+    /**
+     * SQLite, every job synchronous: the whole batch, BEGIN to COMMIT, as one synchronous step under the
+     * connection's lock (the statements the effectful batch runs, without an effect per statement). A job
+     * that fails rolls back to its savepoint (a batch of one: the transaction, which holds nothing else); a
+     * failure of the transaction itself fails the batch.
+     */
+    const writeBatchOn = (jobs: ReadonlyArray<Job>, handle: NonNullable<typeof sqlite>) =>
+      Effect.flatMap(Effect.map(DateTime.now, DateTime.formatIso), (at) =>
+        handle.use((db, prepare) => {
+          prepare("BEGIN").run()
+          try {
+            projector.on.lock(prepare)
+            const exits: Array<Exit.Exit<ReadonlyArray<StoredEvent>, unknown>> = []
+            let last = 0
+            for (const job of jobs) {
+              if (job.cancelled) {
+                exits.push(Exit.interrupt(FiberId.none))
+                continue
+              }
+              const run = job.run as WritesOn
+              const exit = jobs.length === 1 ? exitOf(run(prepare)) : inSavepointOn(prepare, run)
+              if (Exit.isSuccess(exit)) last = Math.max(last, exit.value.at(-1)?.position ?? 0)
+              exits.push(exit)
+            }
+            if (last > 0) {
+              projector.on.moveCheckpoints(prepare, last, at)
+              prepare("COMMIT").run()
+            } else prepare("ROLLBACK").run()
+            return exits
+          } catch (cause) {
+            if (db.inTransaction) prepare("ROLLBACK").run()
+            throw cause
+          }
+        })
+      )
+
     /** A batch of one needs no savepoint: its failure rolls back a transaction that holds nothing else. */
-    const writeOne = (job: Job) =>
+    const writeOne = (run: Effect.Effect<ReadonlyArray<StoredEvent>, unknown>) =>
       Effect.map(
         Effect.exit(
           pgTransaction !== undefined
-            ? pgTransaction(job.run, lastPosition)
+            ? pgTransaction(run, lastPosition)
             : sql.withTransaction(
                 Effect.gen(function* () {
                   yield* projector.lock
-                  const appended = yield* job.run
+                  const appended = yield* run
                   const last = appended.at(-1)
                   if (last !== undefined) yield* projector.moveCheckpoints(last.position)
                   return appended
@@ -99,8 +171,8 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
      * A job in a savepoint of its own. SQLite: the savepoint's statements straight on the connection (prepared
      * once, no span each), inside the batch's transaction; elsewhere a nested transaction of the client.
      */
-    const inSavepoint = Option.match(yield* Effect.serviceOption(SqliteHandle), {
-      onNone: () => (run: Job["run"]) => Effect.exit(sql.withTransaction(run)),
+    const inSavepoint = Option.match(Option.fromNullable(sqlite), {
+      onNone: () => (run: Effect.Effect<ReadonlyArray<StoredEvent>, unknown>) => Effect.exit(sql.withTransaction(run)),
       onSome: (sqlite) => {
         const step = (statements: ReadonlyArray<string>) =>
           Effect.orDie(
@@ -110,7 +182,7 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
           )
         const release = step(["RELEASE orw_job"])
         const rollback = step(["ROLLBACK TO orw_job", "RELEASE orw_job"])
-        return (run: Job["run"]) =>
+        return (run: Effect.Effect<ReadonlyArray<StoredEvent>, unknown>) =>
           Effect.zipRight(
             step(["SAVEPOINT orw_job"]),
             Effect.flatMap(Effect.exit(run), (exit) => Effect.as(Exit.isSuccess(exit) ? release : rollback, exit))
@@ -130,7 +202,12 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
             continue
           }
           // A savepoint: a failed command leaves the batch as it was before it.
-          const exit = yield* inSavepoint(job.run)
+          const { run } = job
+          const exit = Effect.isEffect(run)
+            ? yield* inSavepoint(run)
+            : yield* Effect.orDie(
+                (sqlite as NonNullable<typeof sqlite>).use((_, prepare) => inSavepointOn(prepare, run))
+              )
           if (Exit.isSuccess(exit)) last = Math.max(last, exit.value.at(-1)?.position ?? 0)
           exits.push(exit)
         }
@@ -183,7 +260,13 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
 
     const commitBatch = (jobs: ReadonlyArray<Job>) =>
       Effect.gen(function* () {
-        const batch = jobs.length === 1 ? Exit.succeed(yield* writeOne(jobs[0]!)) : yield* Effect.exit(writeBatch(jobs))
+        const first = jobs[0]!.run
+        const batch =
+          sqlite !== undefined && jobs.every((job) => !Effect.isEffect(job.run))
+            ? yield* Effect.exit(writeBatchOn(jobs, sqlite))
+            : jobs.length === 1 && Effect.isEffect(first)
+              ? Exit.succeed(yield* writeOne(first))
+              : yield* Effect.exit(writeBatch(jobs))
         if (Exit.isFailure(batch)) {
           // The commit itself failed (the database went away, a disk error): nothing of the batch is durable.
           for (const job of jobs) yield* Deferred.failCause(job.done, batch.cause)
@@ -220,31 +303,39 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
       Effect.gen(function* () {
         const context = yield* Effect.context<R>()
         if (Option.isSome(Context.getOption(context as Context.Context<never>, SqlClient.TransactionConnection))) {
-          const appended = yield* projector.projectInline(writes)
+          const appended = yield* projector.underLock(writes)
           committed?.(false)
           yield* bus.publish(appended)
           yield* Metrics.recordAppended(appended.map((e) => e.type))
           return appended
         }
         const clock = yield* Effect.clock
-        const done = yield* Deferred.make<ReadonlyArray<StoredEvent>, unknown>()
-        const job: Job = {
-          // The caller's services and clock (a TestClock's time is the events' time); the writer's transaction.
-          run: writes.pipe(
-            Effect.withClock(clock),
-            Effect.mapInputContext((writer: Context.Context<never>) => Context.merge(context, writer))
-          ) as Effect.Effect<ReadonlyArray<StoredEvent>, unknown>,
-          done,
-          cancelled: false,
-          committed
-        }
-        yield* Queue.offer(queue, job)
-        return yield* Deferred.await(done).pipe(
-          Effect.onInterrupt(() => Effect.sync(() => (job.cancelled = true)))
-        ) as Effect.Effect<ReadonlyArray<StoredEvent>, E>
+        // The caller's services and clock (a TestClock's time is the events' time); the writer's transaction.
+        const run = writes.pipe(
+          Effect.withClock(clock),
+          Effect.mapInputContext((writer: Context.Context<never>) => Context.merge(context, writer))
+        ) as Effect.Effect<ReadonlyArray<StoredEvent>, unknown>
+        return yield* enqueue(run, committed) as Effect.Effect<ReadonlyArray<StoredEvent>, E>
       })
 
-    return { commit, deciding: deciding_ } as const
+    /** Queues a job for the writer and waits for its answer; a caller interrupted before it ran cancels it. */
+    const enqueue = (run: Job["run"], committed: Job["committed"]) =>
+      Effect.flatMap(Deferred.make<ReadonlyArray<StoredEvent>, unknown>(), (done) => {
+        const job: Job = { run, done, cancelled: false, committed }
+        return Effect.zipRight(
+          Queue.offer(queue, job),
+          Effect.onInterrupt(Deferred.await(done), () => Effect.sync(() => (job.cancelled = true)))
+        )
+      })
+
+    /**
+     * SQLite: commits writes that are one synchronous step on the connection (see {@link WritesOn}), as
+     * `commit` does; a lost race fails with the ConcurrencyConflict the step answered.
+     */
+    const commitOn = (writes: WritesOn, committed?: (durable: boolean) => void) =>
+      enqueue(writes, committed) as Effect.Effect<ReadonlyArray<StoredEvent>, ConcurrencyConflict>
+
+    return { commit, commitOn, deciding: deciding_ } as const
   }),
   dependencies: [Projector.Default, EventBus.Default]
 }) {}

@@ -59,8 +59,23 @@ export const recordRequest = (method: string, route: string, status: number, sec
 export const recordCachedAnswer = (route: string) => Metric.increment(labelled(cachedAnswers, { route }))
 
 /** Events committed to the log. */
-export const recordAppended = (types: ReadonlyArray<string>) =>
-  Effect.forEach(types, (type) => Metric.increment(labelled(eventsAppended, { type })), { discard: true })
+export const recordAppended = (types: ReadonlyArray<string>) => {
+  if (types.length === 0) return Effect.void
+  // One update per type and batch (a batch of usage commands is one type many times).
+  const counts = new Map<string, number>()
+  for (const type of types) counts.set(type, (counts.get(type) ?? 0) + 1)
+  return Effect.forEach(counts, ([type, n]) => Metric.incrementBy(appendedOf(type), n), { discard: true })
+}
+
+/** The appended counter of each event type, labelled once (the types are the bounded set of DomainEvent tags). */
+const appendedByType = new Map<string, Metric.Metric.Counter<number>>()
+const appendedOf = (type: string) => {
+  const known = appendedByType.get(type)
+  if (known !== undefined) return known
+  const metric = labelled(eventsAppended, { type })
+  appendedByType.set(type, metric)
+  return metric
+}
 
 /** One key sync and its outcome. */
 export const recordSync = (source: string, outcome: string) =>

@@ -1,5 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
+import type Sqlite from "better-sqlite3"
 import { DateTime, Effect, Option, Schema } from "effect"
 import { lockRows, withAdvisoryLock } from "./Dialect.js"
 import type { StoredEvent } from "./EventStore.js"
@@ -78,16 +79,17 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
     const text = sql.onDialectOrElse({ pg: () => "pg" as const, orElse: () => "sqlite" as const })
 
     /** Applies `events` to `tables`, event by event (and in each event, table by table). */
+    const writeOn = (prepare: (sql: string) => Sqlite.Statement, events: ReadonlyArray<Applied>, tables: Tables) => {
+      for (const e of events) {
+        for (const table of tables) {
+          const w = table.get(e.tag)
+          if (w !== undefined) prepare(w.sqlite).run(w.params(e.fields, e.at))
+        }
+      }
+    }
     const write = (events: ReadonlyArray<Applied>, tables: Tables): Effect.Effect<void, SqlError> =>
       handle !== undefined
-        ? handle.use((_, prepare) => {
-            for (const e of events) {
-              for (const table of tables) {
-                const w = table.get(e.tag)
-                if (w !== undefined) prepare(w.sqlite).run(w.params(e.fields, e.at))
-              }
-            }
-          })
+        ? handle.use((_, prepare) => writeOn(prepare, events, tables))
         : Effect.forEach(
             events,
             (e) =>
@@ -171,12 +173,15 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
       projections.map((p) => p.name)
     )
 
+    const inlined = (events: ReadonlyArray<StoredEvent>) =>
+      events.map(({ event }) => ({ tag: event._tag, fields: event, at: DateTime.formatIso(event.at) }))
+
     /** Applies appended events to every live projection table (inside the append's transaction, under `lock`). */
-    const applyInline = (events: ReadonlyArray<StoredEvent>) =>
-      write(
-        events.map(({ event }) => ({ tag: event._tag, fields: event, at: DateTime.formatIso(event.at) })),
-        live
-      )
+    const applyInline = (events: ReadonlyArray<StoredEvent>) => write(inlined(events), live)
+
+    /** SQLite: {@link applyInline} as a synchronous step on a connection its caller holds, in its transaction. */
+    const applyInlineOn = (prepare: (sql: string) => Sqlite.Statement, events: ReadonlyArray<StoredEvent>) =>
+      writeOn(prepare, inlined(events), live)
 
     /** Moves every checkpoint to `position`, the last one applied inline in this transaction. */
     const moveCheckpoints = (position: number) =>
@@ -189,21 +194,45 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
           )}`
       )
 
+    const names = projections.map((p) => p.name)
+    const inNames = `"name" IN (${names.map(() => "?").join(", ")})`
     /**
-     * Runs `append` inside the caller's transaction under the projection lock, then applies the
-     * events it appended to every projection and moves their checkpoints, in that transaction.
-     * (The command handler's group commit does the same for a batch: one lock and one checkpoint move.)
+     * SQLite: `lock` and `moveCheckpoints` as synchronous steps on a connection the caller holds, in its
+     * transaction (the same statements the client runs, prepared once).
+     */
+    const on = {
+      lock: (prepare: (sql: string) => Sqlite.Statement) =>
+        void prepare(`UPDATE "projection_checkpoints" SET "name" = "name" WHERE ${inNames}`).run(...names),
+      moveCheckpoints: (prepare: (sql: string) => Sqlite.Statement, position: number, at: string) =>
+        void prepare(`UPDATE "projection_checkpoints" SET "position" = ?, "updated_at" = ? WHERE ${inNames}`).run(
+          position,
+          at,
+          ...names
+        ),
+      applyInline: applyInlineOn
+    } as const
+
+    /**
+     * Runs `append` (a bare append: the store's, not a command's writes) inside the caller's transaction under
+     * the projection lock, then applies the events it appended to every projection and moves their checkpoints.
      */
     const projectInline = <E, R>(append: Effect.Effect<ReadonlyArray<StoredEvent>, E, R>) =>
+      underLock(Effect.tap(append, applyInline))
+
+    /**
+     * Runs `writes` (an append that applies its events to the projections itself, as a command's writes
+     * do) inside the caller's transaction under the projection lock, then moves the checkpoints to the last
+     * event it appended, in that transaction. (The group commit does the same for a batch: one lock and one
+     * checkpoint move.)
+     */
+    const underLock = <E, R>(writes: Effect.Effect<ReadonlyArray<StoredEvent>, E, R>) =>
       Effect.gen(function* () {
         yield* lock
-        const events = yield* append
+        const events = yield* writes
         const last = events.at(-1)
-        if (last === undefined) return events
-        yield* applyInline(events)
-        yield* moveCheckpoints(last.position)
+        if (last !== undefined) yield* moveCheckpoints(last.position)
         return events
-      }).pipe(Effect.withSpan("Projector.projectInline"))
+      }).pipe(Effect.withSpan("Projector.underLock"))
 
     /**
      * Replays events after `from` (up to `to`) into each target's table in one pass over the log: each
@@ -337,6 +366,8 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
       lock,
       applyInline,
       moveCheckpoints,
+      on,
+      underLock,
       projectInline,
       rebuild,
       start: Effect.orDie(start),

@@ -101,6 +101,14 @@ export const byId = (budgetId: string) =>
 const TOUCHING = "SELECT id FROM budgets WHERE user_id = ? AND (scope = 'account' OR key_id = ?) ORDER BY id"
 const TOUCHING_PG = toPg(TOUCHING)
 
+/** {@link touching} on an SQLite connection, synchronously (the caller holds it, or knows no transaction is open). */
+export const touchingOn = (
+  prepare: (sql: string) => { all: (...params: Array<unknown>) => Array<unknown> },
+  userId: string,
+  keyId: string
+): ReadonlyArray<BudgetId> =>
+  (prepare(TOUCHING).all(userId, keyId) as ReadonlyArray<{ readonly id: string }>).map((r) => BudgetId.make(r.id))
+
 /**
  * The budgets that usage of `keyId` (owned by `userId`) counts toward: its own and the account's. Read after
  * every usage command: on SQLite as one synchronous step on the connection (no statement machinery each time).
@@ -111,17 +119,17 @@ export const touching = (
 ): Effect.Effect<ReadonlyArray<BudgetId>, never, SqlClient.SqlClient> =>
   Effect.flatMap(Effect.serviceOption(SqliteHandle), (sqlite) =>
     (Option.isSome(sqlite)
-      ? sqlite.value.use((_, prepare) => prepare(TOUCHING).all(userId, keyId) as ReadonlyArray<{ readonly id: string }>)
+      ? sqlite.value.use((_, prepare) => touchingOn(prepare, userId, keyId))
       : Effect.flatMap(SqlClient.SqlClient, (sql) =>
-          sql.unsafe<{ readonly id: string }>(sql.onDialectOrElse({ pg: () => TOUCHING_PG, orElse: () => TOUCHING }), [
-            userId,
-            keyId
-          ])
+          Effect.map(
+            sql.unsafe<{ readonly id: string }>(
+              sql.onDialectOrElse({ pg: () => TOUCHING_PG, orElse: () => TOUCHING }),
+              [userId, keyId]
+            ),
+            (rows) => rows.map((r) => BudgetId.make(r.id))
+          )
         )
-    ).pipe(
-      Effect.map((rows) => rows.map((r) => BudgetId.make(r.id))),
-      Effect.orDie
-    )
+    ).pipe(Effect.orDie)
   )
 
 /** Every budget id (the catch-up after a restart decides them all again). */
