@@ -10,6 +10,10 @@ export class EventBus extends Effect.Service<EventBus>()("orw/EventBus", {
     const pubsub = yield* Effect.acquireRelease(PubSub.unbounded<StoredEvent>(), PubSub.shutdown)
     return {
       publish: (events: ReadonlyArray<StoredEvent>) => PubSub.publishAll(pubsub, events),
+      /** `publish` as a synchronous step (the PubSub is unbounded: an offer never waits). */
+      publishNow: (events: ReadonlyArray<StoredEvent>) => {
+        for (const event of events) pubsub.unsafeOffer(event)
+      },
       subscribe: PubSub.subscribe(pubsub)
     } as const
   })

@@ -1,4 +1,5 @@
 import { SqlClient } from "@effect/sql"
+import { SqlError } from "@effect/sql/SqlError"
 import type Sqlite from "better-sqlite3"
 import { Clock, Context, DateTime, Deferred, Duration, Effect, Exit, FiberId, Option, Queue } from "effect"
 import { EventBus } from "./EventBus.js"
@@ -113,39 +114,47 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
     }
 
     /**
-     * SQLite, every job synchronous: the whole batch, BEGIN to COMMIT, as one synchronous step under the
-     * connection's lock (the statements the effectful batch runs, without an effect per statement). A job
-     * that fails rolls back to its savepoint (a batch of one: the transaction, which holds nothing else); a
-     * failure of the transaction itself fails the batch.
+     * SQLite, every job synchronous: the whole batch, BEGIN to COMMIT, as one synchronous step on the
+     * connection (the statements the effectful batch runs, without an effect per statement). A job that fails
+     * rolls back to its savepoint (a batch of one: the transaction, which holds nothing else); a failure of
+     * the transaction itself throws, nothing of the batch committed.
      */
+    const writeJobsNow = (
+      db: Sqlite.Database,
+      prepare: (sql: string) => Sqlite.Statement,
+      jobs: ReadonlyArray<Job>,
+      at: string
+    ) => {
+      prepare("BEGIN").run()
+      try {
+        projector.on.lock(prepare)
+        const exits: Array<Exit.Exit<ReadonlyArray<StoredEvent>, unknown>> = []
+        let last = 0
+        for (const job of jobs) {
+          if (job.cancelled) {
+            exits.push(Exit.interrupt(FiberId.none))
+            continue
+          }
+          const run = job.run as WritesOn
+          const exit = jobs.length === 1 ? exitOf(run(prepare)) : inSavepointOn(prepare, run)
+          if (Exit.isSuccess(exit)) last = Math.max(last, exit.value.at(-1)?.position ?? 0)
+          exits.push(exit)
+        }
+        if (last > 0) {
+          projector.on.moveCheckpoints(prepare, last, at)
+          prepare("COMMIT").run()
+        } else prepare("ROLLBACK").run()
+        return exits
+      } catch (cause) {
+        if (db.inTransaction) prepare("ROLLBACK").run()
+        throw cause
+      }
+    }
+
+    /** {@link writeJobsNow} by the writer, under the connection's lock. */
     const writeBatchOn = (jobs: ReadonlyArray<Job>, handle: NonNullable<typeof sqlite>) =>
       Effect.flatMap(Effect.map(DateTime.now, DateTime.formatIso), (at) =>
-        handle.use((db, prepare) => {
-          prepare("BEGIN").run()
-          try {
-            projector.on.lock(prepare)
-            const exits: Array<Exit.Exit<ReadonlyArray<StoredEvent>, unknown>> = []
-            let last = 0
-            for (const job of jobs) {
-              if (job.cancelled) {
-                exits.push(Exit.interrupt(FiberId.none))
-                continue
-              }
-              const run = job.run as WritesOn
-              const exit = jobs.length === 1 ? exitOf(run(prepare)) : inSavepointOn(prepare, run)
-              if (Exit.isSuccess(exit)) last = Math.max(last, exit.value.at(-1)?.position ?? 0)
-              exits.push(exit)
-            }
-            if (last > 0) {
-              projector.on.moveCheckpoints(prepare, last, at)
-              prepare("COMMIT").run()
-            } else prepare("ROLLBACK").run()
-            return exits
-          } catch (cause) {
-            if (db.inTransaction) prepare("ROLLBACK").run()
-            throw cause
-          }
-        })
+        handle.use((db, prepare) => writeJobsNow(db, prepare, jobs, at))
       )
 
     /** A batch of one needs no savepoint: its failure rolls back a transaction that holds nothing else. */
@@ -235,10 +244,17 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
     // PostgreSQL: deciders wait on the network, not on the scheduler; a few milliseconds gather them.
     const gatherMs = sql.onDialectOrElse({ pg: () => GATHER_MS_PG, orElse: () => 0 })
 
+    /**
+     * Whether the writer holds a batch, from taking it off the queue until its callers are answered: a leader
+     * (see {@link commitOn}) then leaves its batch to the writer, so that commits are published in their order.
+     */
+    let writing = false
+
     /** Takes the next batch off the queue into `taken` (so that an interruption while it waits answers them). */
     const gather = (taken: Array<Job>) =>
       Effect.gen(function* () {
         taken.push(yield* Queue.take(queue))
+        writing = true
         for (let turn = 0; turn < GATHER_TURNS && deciding > 0; turn++) yield* Effect.yieldNow()
         for (let ms = 0; ms < gatherMs && deciding > 0; ms++) yield* Effect.withClock(Effect.sleep(oneMs), liveClock)
         taken.push(...(yield* Queue.takeUpTo(queue, MAX_BATCH - 1)))
@@ -250,10 +266,9 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
       const taken: Array<Job> = []
       return Effect.onInterrupt(
         Effect.gen(function* () {
-          yield* gather(taken)
-          const jobs = taken.filter((job) => !job.cancelled)
+          const jobs = yield* Effect.map(gather(taken), () => taken.filter((job) => !job.cancelled))
           if (jobs.length > 0) yield* commitBatch(jobs)
-        }),
+        }).pipe(Effect.ensuring(Effect.sync(() => (writing = false)))),
         () => Effect.forEach(taken, (job) => Deferred.interrupt(job.done))
       )
     })
@@ -328,12 +343,69 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
         )
       })
 
+    /** The synchronous jobs of the batch a leader is gathering (see {@link commitOn}); undefined when none is. */
+    let gathering: Array<Job> | undefined
+
+    /**
+     * A leader's batch, committed by the leader itself: BEGIN to COMMIT, the commit callbacks, the EventBus and
+     * the answers in one synchronous step, so that nothing runs between a commit and its publication. When the
+     * writer holds a batch, or a transaction is open on the connection (a fiber's, between its statements), the
+     * jobs go to the writer instead, which commits them after.
+     */
+    const lead = (jobs: ReadonlyArray<Job>, handle: NonNullable<typeof sqlite>) =>
+      Effect.flatMap(Effect.map(DateTime.now, DateTime.formatIso), (at) => {
+        if (writing || handle.db.inTransaction) return Queue.offerAll(queue, jobs)
+        let exits: ReadonlyArray<Exit.Exit<ReadonlyArray<StoredEvent>, unknown>>
+        try {
+          exits = writeJobsNow(handle.db, handle.prepare, jobs, at)
+        } catch (cause) {
+          // The commit itself failed (the database went away, a disk error): nothing of the batch is durable.
+          const failure = Exit.fail(new SqlError({ cause, message: "Failed to execute statement" }))
+          for (const job of jobs) Deferred.unsafeDone(job.done, failure)
+          return Effect.void
+        }
+        for (const [i, job] of jobs.entries()) if (Exit.isSuccess(exits[i]!)) job.committed?.(true)
+        const appended = exits.flatMap((exit) => (Exit.isSuccess(exit) ? exit.value : []))
+        bus.publishNow(appended)
+        for (const [i, job] of jobs.entries()) Deferred.unsafeDone(job.done, exits[i]!)
+        return Metrics.recordAppended(appended.map((e) => e.type))
+      })
+
     /**
      * SQLite: commits writes that are one synchronous step on the connection (see {@link WritesOn}), as
      * `commit` does; a lost race fails with the ConcurrencyConflict the step answered.
+     *
+     * Without the writer in between: the first caller to arrive is the leader of a batch. It gives the other
+     * callers one turn of the scheduler to join (callers answered together by the last batch decide in that
+     * turn, their decisions being synchronous), then commits them all with its own, and answers them.
      */
-    const commitOn = (writes: WritesOn, committed?: (durable: boolean) => void) =>
-      enqueue(writes, committed) as Effect.Effect<ReadonlyArray<StoredEvent>, ConcurrencyConflict>
+    const commitOn = (writes: WritesOn, committed?: (durable: boolean) => void) => {
+      const handle = sqlite
+      if (handle === undefined) {
+        return enqueue(writes, committed) as Effect.Effect<ReadonlyArray<StoredEvent>, ConcurrencyConflict>
+      }
+      return Effect.suspend(() => {
+        const job: Job = { run: writes, done: Deferred.unsafeMake(FiberId.none), cancelled: false, committed }
+        const answer = Effect.onInterrupt(Deferred.await(job.done), () => Effect.sync(() => (job.cancelled = true)))
+        if (gathering !== undefined) {
+          gathering.push(job)
+          return answer
+        }
+        const jobs = [job]
+        gathering = jobs
+        // Uninterruptible: the jobs that joined are answered whatever happens to the leader's caller.
+        const batch = Effect.uninterruptible(
+          Effect.zipRight(
+            Effect.yieldNow(),
+            Effect.suspend(() => {
+              gathering = undefined
+              return lead(jobs, handle)
+            })
+          )
+        )
+        return Effect.zipRight(batch, answer)
+      }) as Effect.Effect<ReadonlyArray<StoredEvent>, ConcurrencyConflict>
+    }
 
     return { commit, commitOn, deciding: deciding_ } as const
   }),

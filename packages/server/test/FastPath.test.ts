@@ -206,4 +206,49 @@ describe("a group commit batch of synchronous steps", () => {
       expect(yield* versions).toEqual([1, 1, 1])
     })
   )
+
+  it.scopedLive("a step that arrives while a fiber's transaction is open waits for it, and commits after it", () =>
+    Effect.gen(function* () {
+      const ctx = yield* Layer.build(
+        GroupCommit.Default.pipe(Layer.provideMerge(Core.storeWith(Sql.layerFile(tempFile()))))
+      )
+      const group = yield* Effect.provide(GroupCommit, ctx)
+      const store = yield* Effect.provide(EventStore, ctx)
+      const sql = yield* Effect.provide(SqlClient.SqlClient, ctx)
+      const appendOn = store.appendOn
+      if (appendOn === undefined) return expect.fail("the SQLite store appends synchronously")
+      const open = yield* Effect.fork(
+        Effect.provide(
+          sql.withTransaction(
+            Effect.zipLeft(
+              store.append(
+                [{ streamId: Streams.usage("e"), expectedVersion: 0, events: [recorded("e")] }],
+                testMetadata()
+              ),
+              Effect.sleep("50 millis")
+            )
+          ),
+          ctx
+        )
+      )
+      yield* Effect.sleep("10 millis")
+      const step = yield* Effect.exit(
+        group.commitOn((prepare) =>
+          appendOn(
+            prepare,
+            [{ streamId: Streams.usage("d"), expectedVersion: 0, events: [recorded("d")] }],
+            testMetadata(),
+            [],
+            NOW
+          )
+        )
+      )
+      const inTransaction = yield* open.await
+      expect(Exit.isSuccess(inTransaction)).toBe(true)
+      expect(Exit.isSuccess(step)).toBe(true)
+      if (Exit.isSuccess(step) && Exit.isSuccess(inTransaction)) {
+        expect(step.value[0]!.position).toBeGreaterThan(inTransaction.value[0]!.position)
+      }
+    })
+  )
 })
