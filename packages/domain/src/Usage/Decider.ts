@@ -94,7 +94,12 @@ export const decideUsage = (
   }
   if (sameTotals(current, next)) return Either.right([])
   const { keyId, userId } = ctx.key
+  // Made of checked values only (the command's, the key's, totals checked whole above), and encoded against the
+  // event's schema again when it is appended: not validated a second time here, on every usage command.
   return Either.right([
-    new UsageRecorded({ keyId, userId, date: cmd.date, model: cmd.model, totals: next, at: cmd.at })
+    new UsageRecorded(
+      { keyId, userId, date: cmd.date, model: cmd.model, totals: next, at: cmd.at },
+      { disableValidation: true }
+    )
   ])
 }
