@@ -328,6 +328,8 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
           )
           .pipe(
             Effect.map((appended) => ({ result: events, events: appended })),
+            // As on the full path: anything but a lost race (the database failing under the batch) is a defect.
+            Effect.catchIf((error) => !(error instanceof ConcurrencyConflict), Effect.die),
             Effect.tapError(invalidateOnConflict)
           )
       })

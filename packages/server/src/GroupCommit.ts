@@ -50,6 +50,8 @@ interface Job {
   cancelled: boolean
   /** Run by the writer once the command's writes are durable, before any caller of the batch is answered. */
   readonly committed: ((durable: boolean) => void) | undefined
+  /** The answer, once a leader's batch gave it (also given through `done`). */
+  exit?: Exit.Exit<ReadonlyArray<StoredEvent>, unknown>
 }
 
 /**
@@ -113,6 +115,15 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
       return exitOf(outcome)
     }
 
+    /** A synchronous job alone in its batch: no savepoint, a throw is its defect (the transaction rolls back, empty). */
+    const aloneOn = (prepare: (sql: string) => Sqlite.Statement, run: WritesOn) => {
+      try {
+        return exitOf(run(prepare))
+      } catch (cause) {
+        return Exit.die(cause)
+      }
+    }
+
     /**
      * SQLite, every job synchronous: the whole batch, BEGIN to COMMIT, as one synchronous step on the
      * connection (the statements the effectful batch runs, without an effect per statement). A job that fails
@@ -136,7 +147,7 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
             continue
           }
           const run = job.run as WritesOn
-          const exit = jobs.length === 1 ? exitOf(run(prepare)) : inSavepointOn(prepare, run)
+          const exit = jobs.length === 1 ? aloneOn(prepare, run) : inSavepointOn(prepare, run)
           if (Exit.isSuccess(exit)) last = Math.max(last, exit.value.at(-1)?.position ?? 0)
           exits.push(exit)
         }
@@ -343,6 +354,10 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
         )
       })
 
+    const interruptAll = (jobs: ReadonlyArray<Job>) => {
+      for (const job of jobs) Deferred.unsafeDone(job.done, Exit.interrupt(FiberId.none))
+    }
+
     /** The synchronous jobs of the batch a leader is gathering (see {@link commitOn}); undefined when none is. */
     let gathering: Array<Job> | undefined
 
@@ -354,7 +369,12 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
      */
     const lead = (jobs: ReadonlyArray<Job>, handle: NonNullable<typeof sqlite>) =>
       Effect.flatMap(Effect.map(DateTime.now, DateTime.formatIso), (at) => {
-        if (writing || handle.db.inTransaction) return Queue.offerAll(queue, jobs)
+        if (writing || handle.db.inTransaction) {
+          // Shutting down: the writer is gone, and so is its queue; the jobs are answered, not left waiting.
+          return Effect.flatMap(Queue.isShutdown(queue), (down) =>
+            down ? Effect.sync(() => interruptAll(jobs)) : Queue.offerAll(queue, jobs)
+          )
+        }
         let exits: ReadonlyArray<Exit.Exit<ReadonlyArray<StoredEvent>, unknown>>
         try {
           exits = writeJobsNow(handle.db, handle.prepare, jobs, at)
@@ -367,7 +387,10 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
         for (const [i, job] of jobs.entries()) if (Exit.isSuccess(exits[i]!)) job.committed?.(true)
         const appended = exits.flatMap((exit) => (Exit.isSuccess(exit) ? exit.value : []))
         bus.publishNow(appended)
-        for (const [i, job] of jobs.entries()) Deferred.unsafeDone(job.done, exits[i]!)
+        for (const [i, job] of jobs.entries()) {
+          job.exit = exits[i]!
+          Deferred.unsafeDone(job.done, exits[i]!)
+        }
         return Metrics.recordAppended(appended.map((e) => e.type))
       })
 
@@ -384,27 +407,35 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
       if (handle === undefined) {
         return enqueue(writes, committed) as Effect.Effect<ReadonlyArray<StoredEvent>, ConcurrencyConflict>
       }
-      return Effect.suspend(() => {
-        const job: Job = { run: writes, done: Deferred.unsafeMake(FiberId.none), cancelled: false, committed }
-        const answer = Effect.onInterrupt(Deferred.await(job.done), () => Effect.sync(() => (job.cancelled = true)))
-        if (gathering !== undefined) {
-          gathering.push(job)
-          return answer
-        }
-        const jobs = [job]
-        gathering = jobs
-        // Uninterruptible: the jobs that joined are answered whatever happens to the leader's caller.
-        const batch = Effect.uninterruptible(
-          Effect.zipRight(
+      // Joining or leading, and the leader's whole batch, are uninterruptible: a caller interrupted there could
+      // leave a batch that others joined with nobody to commit it. Only the wait for an answer is interruptible.
+      return Effect.uninterruptibleMask((restore) =>
+        Effect.suspend(() => {
+          const job: Job = { run: writes, done: Deferred.unsafeMake(FiberId.none), cancelled: false, committed }
+          const answer = restore(
+            Effect.onInterrupt(Deferred.await(job.done), () => Effect.sync(() => (job.cancelled = true)))
+          )
+          if (gathering !== undefined) {
+            gathering.push(job)
+            // A full batch: the next caller leads the next one.
+            if (gathering.length >= MAX_BATCH) gathering = undefined
+            return answer
+          }
+          const jobs = [job]
+          gathering = jobs
+          return Effect.zipRight(
             Effect.yieldNow(),
             Effect.suspend(() => {
-              gathering = undefined
-              return lead(jobs, handle)
+              if (gathering === jobs) gathering = undefined
+              // The leader's own answer is known once its batch ran (unless the writer took the batch over).
+              return Effect.zipRight(
+                lead(jobs, handle),
+                Effect.suspend(() => (job.exit !== undefined ? job.exit : answer))
+              )
             })
           )
-        )
-        return Effect.zipRight(batch, answer)
-      }) as Effect.Effect<ReadonlyArray<StoredEvent>, ConcurrencyConflict>
+        })
+      ) as Effect.Effect<ReadonlyArray<StoredEvent>, ConcurrencyConflict>
     }
 
     return { commit, commitOn, deciding: deciding_ } as const

@@ -11,6 +11,8 @@ import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import {
   ApiKeyId,
+  BudgetCommands,
+  BudgetId,
   ConcurrencyConflict,
   type DomainEvent,
   type Micros,
@@ -72,12 +74,34 @@ const usageStatsOf = (ctx: Context.Context<Services>) =>
     ctx
   )
 
+/** User u1 with keys k1 and k2, a daily account budget of $2 and a monthly one of $3 on k1. */
 const setUp = (ctx: Context.Context<Services>) =>
   Effect.all([
     dispatchOn(ctx, register("u1", "u1@example.com")),
     dispatchOn(ctx, addKey("k1", "u1")),
-    dispatchOn(ctx, addKey("k2", "u1"))
+    dispatchOn(ctx, addKey("k2", "u1")),
+    dispatchOn(ctx, budget("b-account", "account", null, 2_000_000, "daily", [50, 100])),
+    dispatchOn(ctx, budget("b-key", "key", ApiKeyId.make("k1"), 3_000_000, "monthly", [100]))
   ])
+
+const budget = (
+  id: string,
+  scope: "account" | "key",
+  keyId: ApiKeyId | null,
+  amount: number,
+  period: "daily" | "monthly",
+  thresholds: Array<number>
+) =>
+  new BudgetCommands.CreateBudget({
+    budgetId: BudgetId.make(id),
+    userId: UserId.make("u1"),
+    scope,
+    keyId,
+    amount,
+    period,
+    thresholds,
+    at: DateTime.unsafeMake(NOW)
+  })
 
 describe("the fast path of planned commands", () => {
   it.scoped("decides what the full path decides, events and read tables alike, spikes and rejections included", () =>
@@ -91,6 +115,7 @@ describe("the fast path of planned commands", () => {
         mode: fc.constantFrom("increment" as const, "absolute" as const)
       })
       let spikes = 0
+      let crossings = 0
       let rejections = 0
       const samples = fc.sample(fc.array(command, { minLength: 5, maxLength: 40 }), { numRuns: 12, seed: 20261202 })
       for (const commands of samples) {
@@ -118,9 +143,11 @@ describe("the fast path of planned commands", () => {
         expect(log).toEqual(yield* logOf(b))
         expect(yield* usageStatsOf(a)).toEqual(yield* usageStatsOf(b))
         spikes += log.filter((row) => row.type === "KeySpendSpiked").length
+        crossings += log.filter((row) => row.type === "BudgetThresholdCrossed").length
       }
-      // The samples do reach both branches the fast path must get right.
+      // The samples do reach the branches the fast path must get right: spikes, budget crossings, rejections.
       expect(spikes).toBeGreaterThan(0)
+      expect(crossings).toBeGreaterThan(0)
       expect(rejections).toBeGreaterThan(0)
     })
   )
@@ -201,7 +228,7 @@ describe("a group commit batch of synchronous steps", () => {
           throw new Error("alone")
         })
       )
-      expect(Exit.isFailure(alone)).toBe(true)
+      expect(Exit.isFailure(alone) && alone.cause._tag).toBe("Die")
       expect(Exit.isSuccess(yield* Effect.exit(group.commitOn(write("c", 0))))).toBe(true)
       expect(yield* versions).toEqual([1, 1, 1])
     })

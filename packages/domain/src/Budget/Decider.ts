@@ -346,10 +346,12 @@ export const decideSpike = (
   if (ctx.key._tag !== "Present") return Either.right([])
   const today = utcDateOf(cmd.at)
   if (ctx.spike.lastDate === today) return Either.right([])
-  // Today and the 7 days before it, off the usage's date index: not the key's whole history.
-  const lines = usageLinesBetween([ctx.usage], shiftDays(today, -7), shiftDays(today, 1))
-  const spent = spentOn(lines, today)
-  const week = trailingWeek(lines, today)
+  // Today first, off the usage's date index: most days spend less than the minimum, and the week is not read.
+  const tomorrow = shiftDays(today, 1)
+  const spent = spentOn(usageLinesBetween([ctx.usage], today, tomorrow), today)
+  if (spent < SPIKE_MINIMUM) return Either.right([])
+  // The 7 days before today: not the key's whole history.
+  const week = trailingWeek(usageLinesBetween([ctx.usage], shiftDays(today, -7), tomorrow), today)
   // No baseline, no spike: a key seen for the first time (nothing in the trailing week) is not "spiking".
   // spent > factor × week / 7, kept out of fractions of a micro-dollar.
   if (week === 0 || spent < SPIKE_MINIMUM || !(spent * 7 > cmd.factor * week)) return Either.right([])
