@@ -93,6 +93,24 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
 
     const sqlite = Option.getOrUndefined(yield* Effect.serviceOption(SqliteHandle))
 
+    /** A job whose caller stopped waiting while earlier commands ran: nothing of it is written. */
+    const cancelledExit = Exit.interrupt(FiberId.none)
+    /** The exits of a batch's jobs, in order, and the last position they appended. */
+    const batchExits = () => {
+      const exits: Array<Exit.Exit<ReadonlyArray<StoredEvent>, unknown>> = []
+      let last = 0
+      return {
+        exits,
+        get last() {
+          return last
+        },
+        add: (exit: Exit.Exit<ReadonlyArray<StoredEvent>, unknown>) => {
+          if (Exit.isSuccess(exit)) last = Math.max(last, exit.value.at(-1)?.position ?? 0)
+          exits.push(exit)
+        }
+      }
+    }
+
     /** A synchronous job's outcome as the effect's exit would be. */
     const exitOf = (outcome: AppendOutcome): Exit.Exit<ReadonlyArray<StoredEvent>, unknown> =>
       outcome._tag === "Appended"
@@ -139,23 +157,18 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
       prepare("BEGIN").run()
       try {
         projector.on.lock(prepare)
-        const exits: Array<Exit.Exit<ReadonlyArray<StoredEvent>, unknown>> = []
-        let last = 0
+        const batch = batchExits()
         for (const job of jobs) {
-          if (job.cancelled) {
-            exits.push(Exit.interrupt(FiberId.none))
-            continue
-          }
           const run = job.run as WritesOn
-          const exit = jobs.length === 1 ? aloneOn(prepare, run) : inSavepointOn(prepare, run)
-          if (Exit.isSuccess(exit)) last = Math.max(last, exit.value.at(-1)?.position ?? 0)
-          exits.push(exit)
+          batch.add(
+            job.cancelled ? cancelledExit : jobs.length === 1 ? aloneOn(prepare, run) : inSavepointOn(prepare, run)
+          )
         }
-        if (last > 0) {
-          projector.on.moveCheckpoints(prepare, last, at)
+        if (batch.last > 0) {
+          projector.on.moveCheckpoints(prepare, batch.last, at)
           prepare("COMMIT").run()
         } else prepare("ROLLBACK").run()
-        return exits
+        return batch.exits
       } catch (cause) {
         if (db.inTransaction) prepare("ROLLBACK").run()
         throw cause
@@ -213,25 +226,21 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
     /** The commands of a batch, each in a savepoint; their exits and the last position appended. */
     const runJobs = (jobs: ReadonlyArray<Job>) =>
       Effect.gen(function* () {
-        const exits: Array<Exit.Exit<ReadonlyArray<StoredEvent>, unknown>> = []
-        let last = 0
+        const batch = batchExits()
         for (const job of jobs) {
-          // Its caller stopped waiting while earlier commands ran: nothing of it is written.
-          if (job.cancelled) {
-            exits.push(Exit.interrupt(FiberId.none))
-            continue
-          }
           // A savepoint: a failed command leaves the batch as it was before it.
           const { run } = job
-          const exit = Effect.isEffect(run)
-            ? yield* inSavepoint(run)
-            : yield* Effect.orDie(
-                (sqlite as NonNullable<typeof sqlite>).use((_, prepare) => inSavepointOn(prepare, run))
-              )
-          if (Exit.isSuccess(exit)) last = Math.max(last, exit.value.at(-1)?.position ?? 0)
-          exits.push(exit)
+          batch.add(
+            job.cancelled
+              ? cancelledExit
+              : Effect.isEffect(run)
+                ? yield* inSavepoint(run)
+                : yield* Effect.orDie(
+                    (sqlite as NonNullable<typeof sqlite>).use((_, prepare) => inSavepointOn(prepare, run))
+                  )
+          )
         }
-        return { exits, last }
+        return { exits: batch.exits, last: batch.last }
       })
 
     const writeBatchPg = (jobs: ReadonlyArray<Job>, transaction: NonNullable<typeof pgTransaction>) =>

@@ -183,15 +183,20 @@ describe("a group commit batch of synchronous steps", () => {
       at: DateTime.unsafeMake(NOW)
     })
 
+  /** A group commit over a fresh SQLite file, its store and its synchronous append. */
+  const groupCommit = Effect.gen(function* () {
+    const ctx = yield* Layer.build(
+      GroupCommit.Default.pipe(Layer.provideMerge(Core.storeWith(Sql.layerFile(tempFile()))))
+    )
+    const store = yield* Effect.provide(EventStore, ctx)
+    const appendOn = store.appendOn
+    if (appendOn === undefined) return yield* Effect.dieMessage("the SQLite store appends synchronously")
+    return { ctx, store, appendOn, group: yield* Effect.provide(GroupCommit, ctx) }
+  })
+
   it.scoped("keeps each step's failure to itself: a lost race, a throw after writing, and the others commit", () =>
     Effect.gen(function* () {
-      const ctx = yield* Layer.build(
-        GroupCommit.Default.pipe(Layer.provideMerge(Core.storeWith(Sql.layerFile(tempFile()))))
-      )
-      const group = yield* Effect.provide(GroupCommit, ctx)
-      const store = yield* Effect.provide(EventStore, ctx)
-      const appendOn = store.appendOn
-      if (appendOn === undefined) return expect.fail("the SQLite store appends synchronously")
+      const { ctx, store, appendOn, group } = yield* groupCommit
       const write =
         (keyId: string, expectedVersion: number, events: ReadonlyArray<DomainEvent> = [recorded(keyId)]) =>
         (prepare: Parameters<typeof appendOn>[0]) =>
@@ -236,14 +241,8 @@ describe("a group commit batch of synchronous steps", () => {
 
   it.scopedLive("a step that arrives while a fiber's transaction is open waits for it, and commits after it", () =>
     Effect.gen(function* () {
-      const ctx = yield* Layer.build(
-        GroupCommit.Default.pipe(Layer.provideMerge(Core.storeWith(Sql.layerFile(tempFile()))))
-      )
-      const group = yield* Effect.provide(GroupCommit, ctx)
-      const store = yield* Effect.provide(EventStore, ctx)
+      const { ctx, store, appendOn, group } = yield* groupCommit
       const sql = yield* Effect.provide(SqlClient.SqlClient, ctx)
-      const appendOn = store.appendOn
-      if (appendOn === undefined) return expect.fail("the SQLite store appends synchronously")
       const open = yield* Effect.fork(
         Effect.provide(
           sql.withTransaction(
