@@ -425,24 +425,21 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
       )
 
     /**
-     * Runs a {@link Plan}: on its fast path when that applies, else decided as {@link execute} decides (also
-     * the retry of a lost race, whose conflict left no stream current).
+     * Runs a {@link Plan}: on its fast path when that applies, else as {@link execute} runs `decide` (the same
+     * plan decided through `load`), also on the retry of a lost race, whose conflict left no stream current.
      */
-    const executePlan = <E>(p: Plan<E>, options: ExecuteOptions, together?: { readonly concurrency?: "unbounded" }) => {
-      const decide = (load: Load) =>
-        Effect.flatMap(decidePlan(p, load, together), (outcome) =>
-          Either.match(outcome, {
-            onLeft: (error) => Effect.fail(error),
-            onRight: (events) => Effect.succeed({ events, result: events })
-          })
-        )
-      const once = Effect.withFiberRuntime<
-        Executed<ReadonlyArray<DomainEvent>>,
-        E | ConcurrencyConflict | Idempotency.KeyAlreadyUsed,
-        SqlClient.SqlClient
-      >((fiber) => planned(p, options, fiber.currentContext) ?? executeOnce(decide, options))
-      return retrying(once)
-    }
+    const executePlan = <E, R>(
+      p: Plan<E>,
+      decide: (load: Load) => Effect.Effect<Decision<ReadonlyArray<DomainEvent>>, E, R>,
+      options: ExecuteOptions
+    ) =>
+      retrying(
+        Effect.withFiberRuntime<
+          Executed<ReadonlyArray<DomainEvent>>,
+          E | ConcurrencyConflict | Idempotency.KeyAlreadyUsed,
+          R | SqlClient.SqlClient
+        >((fiber) => planned(p, options, fiber.currentContext) ?? executeOnce(decide, options))
+      )
 
     /**
      * Whether a {@link Plan} decides nothing: known now from the state cache (see {@link decideNow}), without

@@ -62,9 +62,13 @@ export const lockRows = (sql: SqlClient.SqlClient, table: string, column: string
     sql.onDialectOrElse({
       pg: () => sql`SELECT ${sql(column)} FROM ${sql(table)} WHERE ${sql.in(column, keys)}
         ORDER BY ${sql(column)} FOR UPDATE`,
-      orElse: () => sql`UPDATE ${sql(table)} SET ${sql(column)} = ${sql(column)} WHERE ${sql.in(column, keys)}`
+      orElse: () => sql.unsafe(lockRowsSqlite(table, column, keys.length), keys)
     })
   )
+
+/** SQLite's {@link lockRows}: the statement, with a `?` for each of `count` keys (names are ours, not input). */
+export const lockRowsSqlite = (table: string, column: string, count: number) =>
+  `UPDATE "${table}" SET "${column}" = "${column}" WHERE "${column}" IN (${Array.from({ length: count }, () => "?").join(", ")})`
 
 /**
  * Runs `effect` while holding the cluster-wide lock `name`, so that one process at a time runs it

@@ -230,7 +230,7 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("orw/Dispatcher", {
       const planned = options.inTransaction === undefined ? planOf(command) : undefined
       if (planned !== undefined) {
         return Effect.map(
-          handler.executePlan(planned, options, together),
+          handler.executePlan(planned, decide(command), options),
           (executed) => executed.events
         ) as Effect.Effect<ReadonlyArray<StoredEvent>, RejectionOf<C> | ConcurrencyConflict, SqlClient.SqlClient>
       }

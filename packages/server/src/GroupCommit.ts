@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { SqlError } from "@effect/sql/SqlError"
 import type Sqlite from "better-sqlite3"
-import { Clock, Context, DateTime, Deferred, Duration, Effect, Exit, FiberId, Option, Queue } from "effect"
+import { Cause, Clock, Context, DateTime, Deferred, Duration, Effect, Exit, FiberId, Option, Queue } from "effect"
 import { EventBus } from "./EventBus.js"
 import type { StoredEvent } from "./EventStore.js"
 import { ConcurrencyConflict } from "./EventStore.js"
@@ -302,18 +302,30 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
             : jobs.length === 1 && Effect.isEffect(first)
               ? Exit.succeed(yield* writeOne(first))
               : yield* Effect.exit(writeBatch(jobs))
-        if (Exit.isFailure(batch)) {
-          // The commit itself failed (the database went away, a disk error): nothing of the batch is durable.
-          for (const job of jobs) yield* Deferred.failCause(job.done, batch.cause)
-          return
-        }
-        // In commit order, before anyone is answered: whoever learns of a commit finds its callback's effects.
-        for (const [i, job] of jobs.entries()) if (Exit.isSuccess(batch.value[i]!)) job.committed?.(true)
-        const appended = batch.value.flatMap((exit) => (Exit.isSuccess(exit) ? exit.value : []))
-        yield* bus.publish(appended)
-        yield* Metrics.recordAppended(appended.map((e) => e.type))
-        for (const [i, job] of jobs.entries()) yield* Deferred.done(job.done, batch.value[i]!)
+        if (Exit.isFailure(batch)) return failAll(jobs, batch.cause)
+        yield* settle(jobs, batch.value)
       })
+
+    /** The transaction of a batch failed (the database went away, a disk error): nothing of it is durable. */
+    const failAll = (jobs: ReadonlyArray<Job>, cause: Cause.Cause<unknown>) => {
+      for (const job of jobs) Deferred.unsafeDone(job.done, Exit.failCause(cause))
+    }
+
+    /**
+     * A committed batch, as one synchronous step: the commit callbacks in commit order before anyone is
+     * answered (whoever learns of a commit finds its callback's effects), the EventBus, the answers; then
+     * the appended-events counter.
+     */
+    const settle = (jobs: ReadonlyArray<Job>, exits: ReadonlyArray<Exit.Exit<ReadonlyArray<StoredEvent>, unknown>>) => {
+      for (const [i, job] of jobs.entries()) if (Exit.isSuccess(exits[i]!)) job.committed?.(true)
+      const appended = exits.flatMap((exit) => (Exit.isSuccess(exit) ? exit.value : []))
+      bus.publishNow(appended)
+      for (const [i, job] of jobs.entries()) {
+        job.exit = exits[i]!
+        Deferred.unsafeDone(job.done, exits[i]!)
+      }
+      return Metrics.recordAppended(appended.map((e) => e.type))
+    }
 
     yield* Effect.forkScoped(Effect.forever(writeOnce).pipe(Effect.interruptible))
 
@@ -388,19 +400,10 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
         try {
           exits = writeJobsNow(handle.db, handle.prepare, jobs, at)
         } catch (cause) {
-          // The commit itself failed (the database went away, a disk error): nothing of the batch is durable.
-          const failure = Exit.fail(new SqlError({ cause, message: "Failed to execute statement" }))
-          for (const job of jobs) Deferred.unsafeDone(job.done, failure)
+          failAll(jobs, Cause.fail(new SqlError({ cause, message: "Failed to execute statement" })))
           return Effect.void
         }
-        for (const [i, job] of jobs.entries()) if (Exit.isSuccess(exits[i]!)) job.committed?.(true)
-        const appended = exits.flatMap((exit) => (Exit.isSuccess(exit) ? exit.value : []))
-        bus.publishNow(appended)
-        for (const [i, job] of jobs.entries()) {
-          job.exit = exits[i]!
-          Deferred.unsafeDone(job.done, exits[i]!)
-        }
-        return Metrics.recordAppended(appended.map((e) => e.type))
+        return settle(jobs, exits)
       })
 
     /**

@@ -2,13 +2,13 @@ import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type Sqlite from "better-sqlite3"
 import { DateTime, Effect, Option, Schema } from "effect"
-import { lockRows, withAdvisoryLock } from "./Dialect.js"
+import { lockRows, lockRowsSqlite, withAdvisoryLock } from "./Dialect.js"
 import type { StoredEvent } from "./EventStore.js"
 import { EventSchemas, EventStore } from "./EventStore.js"
 import { LOG_COLUMNS, type LogRow, makeDecoder, type ReplayedEvent } from "./LogReader.js"
 import type { Projection } from "./Projections/index.js"
 import { allProjections } from "./Projections/index.js"
-import type { TableWrite } from "./Projections/Projection.js"
+import { type TableWrite, toPg } from "./Projections/Projection.js"
 import { SqliteHandle } from "./SqliteClient.js"
 
 /** No projection of that name. */
@@ -99,7 +99,7 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
                   const w = table.get(e.tag)
                   return w === undefined
                     ? Effect.void
-                    : sql.unsafe(w[text], w.params(e.fields, e.at) as ReadonlyArray<never>)
+                    : Effect.asVoid(sql.unsafe(w[text], w.params(e.fields, e.at) as ReadonlyArray<never>))
                 },
                 { discard: true }
               ),
@@ -165,13 +165,16 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
           updated_at = excluded.updated_at`
       )
 
+    const names = projections.map((p) => p.name)
+
     /** The projection lock: the checkpoint rows of every projection, until the transaction ends. */
-    const lock = lockRows(
-      sql,
-      "projection_checkpoints",
-      "name",
-      projections.map((p) => p.name)
-    )
+    const lock = lockRows(sql, "projection_checkpoints", "name", names)
+
+    /** The checkpoint move: every projection's position (then its time, then the names). */
+    const MOVE = `UPDATE "projection_checkpoints" SET "position" = ?, "updated_at" = ? WHERE "name" IN (${names
+      .map(() => "?")
+      .join(", ")})`
+    const movePg = toPg(MOVE)
 
     const inlined = (events: ReadonlyArray<StoredEvent>) =>
       events.map(({ event }) => ({ tag: event._tag, fields: event, at: DateTime.formatIso(event.at) }))
@@ -185,30 +188,17 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
 
     /** Moves every checkpoint to `position`, the last one applied inline in this transaction. */
     const moveCheckpoints = (position: number) =>
-      Effect.flatMap(
-        now,
-        (at) => sql`UPDATE projection_checkpoints SET position = ${position}, updated_at = ${at}
-          WHERE ${sql.in(
-            "name",
-            projections.map((p) => p.name)
-          )}`
-      )
+      Effect.flatMap(now, (at) => sql.unsafe(text === "pg" ? movePg : MOVE, [position, at, ...names]))
 
-    const names = projections.map((p) => p.name)
-    const inNames = `"name" IN (${names.map(() => "?").join(", ")})`
     /**
      * SQLite: `lock` and `moveCheckpoints` as synchronous steps on a connection the caller holds, in its
      * transaction (the same statements the client runs, prepared once).
      */
     const on = {
       lock: (prepare: (sql: string) => Sqlite.Statement) =>
-        void prepare(`UPDATE "projection_checkpoints" SET "name" = "name" WHERE ${inNames}`).run(...names),
+        void prepare(lockRowsSqlite("projection_checkpoints", "name", names.length)).run(...names),
       moveCheckpoints: (prepare: (sql: string) => Sqlite.Statement, position: number, at: string) =>
-        void prepare(`UPDATE "projection_checkpoints" SET "position" = ?, "updated_at" = ? WHERE ${inNames}`).run(
-          position,
-          at,
-          ...names
-        ),
+        void prepare(MOVE).run(position, at, ...names),
       applyInline: applyInlineOn
     } as const
 
