@@ -11,8 +11,8 @@ type Dispatch = (
 ) => Effect.Effect<unknown, unknown, SqlClient.SqlClient>
 
 /**
- * What the evaluation can know at once on SQLite, without an effect per step: the budgets a key's usage
- * counts toward, and whether a follow-up decides nothing (decided from the state cache, appending nothing).
+ * What the evaluation can know at once, without an effect per step: on SQLite the budgets a key's usage
+ * counts toward; on either engine whether a follow-up decides nothing (decided from the state cache).
  */
 export interface Shortcut {
   /** The budgets usage of `keyId` counts toward, read now; undefined when they cannot be read without waiting. */
@@ -41,16 +41,16 @@ export const evaluateUsage = (
   if (keys.size === 0) return Effect.void
   return Effect.flatMap(DateTime.now, (at) =>
     Effect.withFiberRuntime<void, never, SqlClient.SqlClient>((fiber) => {
-      const known = shortcut === undefined ? undefined : touchingNow(shortcut, keys)
-      if (shortcut === undefined || known === undefined) {
-        return Effect.flatMap(touchingAll(keys), (budgets) =>
-          decideAll(dispatch, commandsOf(budgets, keys, spikeFactor, at), metadata)
+      const pending = (budgets: ReadonlySet<BudgetId>) =>
+        commandsOf(budgets, keys, spikeFactor, at).filter(
+          (command) => shortcut === undefined || !shortcut.decidesNothingNow(command, fiber.currentContext)
         )
-      }
-      const pending = commandsOf(known, keys, spikeFactor, at).filter(
-        (command) => !shortcut.decidesNothingNow(command, fiber.currentContext)
-      )
-      return pending.length === 0 ? Effect.void : decideAll(dispatch, pending, metadata)
+      const run = (commands: ReadonlyArray<DomainCommand>) =>
+        commands.length === 0 ? Effect.void : decideAll(dispatch, commands, metadata)
+      const known = shortcut === undefined ? undefined : touchingNow(shortcut, keys)
+      return known !== undefined
+        ? run(pending(known))
+        : Effect.flatMap(touchingAll(keys), (budgets) => run(pending(budgets)))
     })
   )
 }

@@ -274,12 +274,26 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
     const appendOn = store.appendOn
 
     /**
-     * A {@link Plan}'s decision from the state cache, now: SQLite, outside a caller's transaction, every
-     * stream it reads current in the cache (else undefined). With the streams as read, for its writes.
+     * PostgreSQL: what another instance committed is unknown here, so a current entry (read or committed by
+     * this process, and no race lost since) may be behind its stream. A decision that writes may still be
+     * taken on it: its append claims or guards every stream it read at the version it read, so a stale state
+     * fails the append (a ConcurrencyConflict; the retry reads every stream). A decision that writes nothing
+     * has no such check: it is taken on the streams as read (the full path).
+     */
+    const appendPlanPg = store.appendPlanPg
+    const commitPipelined = groupCommit.commitPipelined
+    const pg =
+      appendPlanPg !== undefined && commitPipelined !== undefined ? { appendPlanPg, commitPipelined } : undefined
+
+    /**
+     * A {@link Plan}'s decision from the state cache, now: outside a caller's transaction, every stream it
+     * reads current in the cache (else undefined). With the streams as read, for its writes. On SQLite a
+     * current entry is its stream as committed; on PostgreSQL it may be behind (see `pg`).
      */
     const decideNow = <E>({ reads: planReads, decide }: Plan<E>, context: Context.Context<never>) => {
-      if (appendOn === undefined) return undefined
-      if (Option.isSome(Context.getOption(context, SqlClient.TransactionConnection)) || !refreshNow()) return undefined
+      if (appendOn === undefined && pg === undefined) return undefined
+      if (Option.isSome(Context.getOption(context, SqlClient.TransactionConnection))) return undefined
+      if (pg === undefined && !refreshNow()) return undefined
       const reads = new Map<string, Read>()
       const states: Array<unknown> = []
       for (const { streamId, evolve } of planReads) {
@@ -303,9 +317,9 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
       options: ExecuteOptions,
       context: Context.Context<never>
     ): Effect.Effect<Executed<ReadonlyArray<DomainEvent>>, E | ConcurrencyConflict> | undefined => {
-      if (appendOn === undefined || options.idempotencyKey !== undefined || options.inTransaction !== undefined) {
-        return undefined
-      }
+      if (options.idempotencyKey !== undefined || options.inTransaction !== undefined) return undefined
+      if (pg !== undefined) return plannedPg(p, options, context, pg)
+      if (appendOn === undefined) return undefined
       const now = decideNow(p, context)
       if (now === undefined) return undefined
       const { outcome, reads } = now
@@ -335,12 +349,54 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
       })
     }
 
+    /**
+     * PostgreSQL's fast path of a {@link Plan}: decided from the state cache when every stream it reads is
+     * current there and it writes; its writes are statements of the group commit's pipelined batch (one round
+     * trip for the batch's appends and projections). A stale state loses the race at the append, whose retry
+     * reads every stream. Undefined when it does not apply.
+     */
+    const plannedPg = <E>(
+      p: Plan<E>,
+      options: ExecuteOptions,
+      context: Context.Context<never>,
+      { appendPlanPg, commitPipelined }: NonNullable<typeof pg>
+    ): Effect.Effect<Executed<ReadonlyArray<DomainEvent>>, E | ConcurrencyConflict> | undefined => {
+      const now = decideNow(p, context)
+      if (now === undefined || Either.isLeft(now.outcome) || now.outcome.right.length === 0) return undefined
+      const { reads } = now
+      const events = now.outcome.right
+      const planned = writesOf(events, reads)
+      if (planned === undefined) return Effect.dieMessage("Decision wrote to a stream it did not read")
+      const { writes, guards } = planned
+      return Effect.flatMap(DateTime.now, (now) =>
+        Effect.suspend(() => {
+          const append = appendPlanPg(writes, options.metadata, guards, DateTime.formatIso(now))
+          return commitPipelined(
+            {
+              _tag: "Pipelined",
+              append: append.statement,
+              after: projector.pg.inlineStatements(events),
+              outcome: append.outcome
+            },
+            committedFor(writes, reads)
+          )
+        }).pipe(
+          Effect.map((appended) => ({ result: events, events: appended })),
+          Effect.catchIf((error) => !(error instanceof ConcurrencyConflict), Effect.die),
+          Effect.tapError(invalidateOnConflict)
+        )
+      )
+    }
+
     const attempt = <A, E, R>(decide: (load: Load) => Effect.Effect<Decision<A>, E, R>, options: ExecuteOptions) =>
       Effect.gen(function* () {
         // Inside a caller's transaction a read may see its uncommitted writes, which may yet roll back: the
         // decision reads every stream, and what it reads is not kept (the cache holds committed states only).
         const inTransaction = Option.isSome(yield* Effect.serviceOption(SqlClient.TransactionConnection))
         const trusting = (yield* refresh) && !inTransaction
+        // What a load reads outside a transaction is its stream as committed, current in the cache from now on:
+        // on SQLite when trusting; on PostgreSQL always (entries there only serve decisions that write, see `pg`).
+        const current = trusting || (pg !== undefined && !inTransaction)
         const reads = new Map<string, Read>()
         const remember = (streamId: string, version: number, evolve: Evolve, state: unknown) => {
           const read: Read = reads.get(streamId) ?? { version, folds: [] }
@@ -361,7 +417,7 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
               (state, stored) => evolve(state, stored.event as Parameters<typeof evolve>[1]),
               cached === undefined ? initial() : (cached.state as S)
             )
-            if (!inTransaction) cache.set(evolve, streamId, version, state, trusting)
+            if (!inTransaction) cache.set(evolve, streamId, version, state, current)
             remember(streamId, version, evolve as Evolve, state)
             return state
           })

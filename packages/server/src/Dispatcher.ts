@@ -211,9 +211,18 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("orw/Dispatcher", {
 
     // SQLite: a key's budgets read synchronously when no transaction is open on the connection (none can
     // begin during the read), and follow-ups decided from the state cache when their streams are current there.
-    const shortcut: Shortcut | undefined = Option.match(sqlite, {
-      onNone: () => undefined,
-      onSome: (handle) => ({
+    // PostgreSQL: the spike rule only, decided from the cache right after the usage committed. Its streams
+    // there are the key's (checked at that commit), its usage (claimed at that commit: as committed then, and
+    // whoever appends to it later checks the rule on what they committed) and its spike state, which may be
+    // behind; a later spike state only adds "fired today", which decides nothing too. A budget's rule sums
+    // the usage of other keys, which another instance may have recorded unseen here: it is always dispatched.
+    const shortcut: Shortcut = Option.match(sqlite, {
+      onNone: (): Shortcut => ({
+        touchingNow: () => undefined,
+        decidesNothingNow: (command, context) =>
+          command._tag === "EvaluateSpike" && handler.decidesNothingNow(planOf(command)!, context)
+      }),
+      onSome: (handle): Shortcut => ({
         touchingNow: (userId, keyId) =>
           handle.db.inTransaction ? undefined : Budgets.touchingOn(handle.prepare, userId, keyId),
         decidesNothingNow: (command, context) => {

@@ -1,4 +1,5 @@
-import type { DomainEvent } from "@orw/domain"
+import { DomainEvent } from "@orw/domain"
+import { Schema } from "effect"
 import type { EventMetadata, EventSchemasShape, StoredEvent } from "./EventStore.js"
 
 /** An event row as the `events` table holds it, before its position is known (as it is written). */
@@ -66,3 +67,47 @@ export const storedOf = (
   metadata,
   event
 })
+
+/** An append's outcome as a step of a batch gives it: its stored events, or the first stream that moved. */
+export type AppendOutcome =
+  | { readonly _tag: "Appended"; readonly appended: ReadonlyArray<StoredEvent> }
+  | { readonly _tag: "Conflict"; readonly streamId: string; readonly expectedVersion: number }
+
+type Encoded = { _tag: string } & Record<string, unknown>
+
+/**
+ * Encoders and decoders per event type, each the schema of that one type (a TaggedClass), found the first
+ * time through the whole DomainEvent union: the union's answer for each value, without matching the value
+ * against every member of the union each time.
+ */
+export const makeEventCodec = () => {
+  const encodeAny = Schema.encodeSync(DomainEvent)
+  const decodeAny = Schema.decodeUnknownSync(DomainEvent)
+  const encoders = new Map<unknown, (event: DomainEvent) => Encoded>()
+  const decoders = new Map<string, (data: unknown) => DomainEvent>()
+  return {
+    encode: (event: DomainEvent): Encoded => {
+      const known = encoders.get(event.constructor)
+      if (known !== undefined) return known(event)
+      const encoded = encodeAny(event) as Encoded
+      encoders.set(
+        event.constructor,
+        Schema.encodeSync(event.constructor as unknown as Schema.Schema<DomainEvent, Encoded>)
+      )
+      return encoded
+    },
+    decode: (tag: string, data: Record<string, unknown>): DomainEvent => {
+      const value = { ...data, _tag: tag }
+      const known = decoders.get(tag)
+      if (known !== undefined) return known(value)
+      const decoded = decodeAny(value)
+      if (decoded._tag === tag) {
+        decoders.set(
+          tag,
+          Schema.decodeUnknownSync(decoded.constructor as unknown as Schema.Schema<DomainEvent, Encoded>)
+        )
+      }
+      return decoded
+    }
+  }
+}

@@ -3,15 +3,23 @@ import type { Upcaster } from "@orw/domain"
 import {
   ConcurrencyConflict,
   currentSchemaVersion,
-  DomainEvent,
+  type DomainEvent,
   upcasters as domainUpcasters,
   streamOf
 } from "@orw/domain"
 import { DateTime, Effect, Layer, Option, Schema } from "effect"
 import { isUniqueViolation } from "./Dialect.js"
-import { type EventRow, makeToStored, storedOf } from "./EventRows.js"
-import { appendPg, makeCoalescedReads } from "./EventStorePg.js"
+import { type AppendOutcome, type EventRow, makeEventCodec, makeToStored, storedOf } from "./EventRows.js"
+import {
+  appendPg,
+  appendStatement,
+  duplicateStream,
+  makeCoalescedReads,
+  outcomePg,
+  type PgClaim
+} from "./EventStorePg.js"
 import { makeSqliteStore } from "./EventStoreSqlite.js"
+import { codeOf, type PgAnswer } from "./PgPipeline.js"
 import { SqliteHandle } from "./SqliteClient.js"
 
 /** Where a command came from; stored on every event it appends. */
@@ -73,8 +81,6 @@ export interface StreamWrite {
   readonly events: ReadonlyArray<DomainEvent>
 }
 
-const encodeEvent = Schema.encodeSync(DomainEvent)
-const decodeEvent = Schema.decodeUnknownSync(DomainEvent)
 const decodeMetadata = Schema.decodeUnknownSync(Schema.parseJson(EventMetadata))
 const encodeMetadata = (metadata: EventMetadata) => JSON.stringify(Schema.encodeSync(EventMetadata)(metadata))
 
@@ -93,7 +99,9 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
     const sql = yield* SqlClient.SqlClient
     const schemas = yield* EventSchemas
 
-    const toStored = makeToStored(schemas, decodeMetadata, (type, data) => decodeEvent({ ...data, _tag: type }))
+    // Each event type's own schema (found once through the union): the union's answer, without trying each member.
+    const codec = makeEventCodec()
+    const toStored = makeToStored(schemas, decodeMetadata, codec.decode)
 
     const coalesced = sql.onDialectOrElse({ pg: () => makeCoalescedReads<EventRow>(sql), orElse: () => undefined })
 
@@ -147,17 +155,14 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
 
     const isPg = sql.onDialectOrElse({ pg: () => true, orElse: () => false })
 
-    /** The rows of the writes, encoded (before any statement), inserted with the claims in one statement. */
-    const appendOnPg = (
-      writes: ReadonlyArray<StreamWrite>,
-      claims: Parameters<typeof appendPg>[1],
-      metadata: EventMetadata,
-      metadataJson: string,
-      recordedAt: string
-    ) => {
-      const rows = writes.flatMap((write) =>
+    const expectedOf = (writes: ReadonlyArray<StreamWrite>, streamId: string) =>
+      writes.find((w) => w.streamId === streamId)?.expectedVersion ?? 0
+
+    /** The rows of the writes, encoded (before any statement), each with its event. */
+    const rowsOf = (writes: ReadonlyArray<StreamWrite>, metadataJson: string, recordedAt: string) =>
+      writes.flatMap((write) =>
         write.events.map((event, i) => {
-          const { _tag, ...data } = encodeEvent(event) as { _tag: string } & Record<string, unknown>
+          const { _tag, ...data } = codec.encode(event)
           return {
             stream_id: write.streamId,
             stream_version: write.expectedVersion + i + 1,
@@ -170,11 +175,69 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
           }
         })
       )
-      const expectedOf = (streamId: string) => writes.find((w) => w.streamId === streamId)?.expectedVersion ?? 0
-      return Effect.map(appendPg(sql, claims, rows, expectedOf), (positions) =>
-        rows.map((row, i): StoredEvent => storedOf(row, positions[i]!, metadata, row.event))
+
+    /** The rows of the writes inserted with the claims in one statement. */
+    const appendOnPg = (
+      writes: ReadonlyArray<StreamWrite>,
+      claims: ReadonlyArray<PgClaim>,
+      metadata: EventMetadata,
+      metadataJson: string,
+      recordedAt: string
+    ) => {
+      const rows = rowsOf(writes, metadataJson, recordedAt)
+      return Effect.map(
+        appendPg(sql, claims, rows, (streamId) => expectedOf(writes, streamId)),
+        (positions) => rows.map((row, i): StoredEvent => storedOf(row, positions[i]!, metadata, row.event))
       )
     }
+
+    /**
+     * PostgreSQL: {@link append} as a statement to send in the caller's transaction (the group commit's
+     * pipelined batch) and the outcome its answer gives: the stored events, or the first stream that moved.
+     */
+    const appendPlanPg = (
+      writes: ReadonlyArray<StreamWrite>,
+      metadata: EventMetadata,
+      guards: ReadonlyArray<StreamGuard>,
+      recordedAt: string
+    ) => {
+      strangers(writes)
+      const claims = claimsOf(writes, guards)
+      const rows = rowsOf(writes, encodeMetadata(metadata), recordedAt)
+      return {
+        statement: appendStatement(claims, rows),
+        outcome: (answer: PgAnswer): AppendOutcome => {
+          if (!answer.ok) {
+            // The second line, a duplicate event version: a lost race, as on the client's path; else a defect.
+            if (codeOf(answer.error) !== "23505") throw answer.error
+            const streamId = duplicateStream(answer.error, rows)
+            return { _tag: "Conflict", streamId, expectedVersion: expectedOf(writes, streamId) }
+          }
+          const result = outcomePg(answer.rows, claims, rows.length)
+          return result._tag === "Appended"
+            ? {
+                _tag: "Appended",
+                appended: rows.map((row, i) => storedOf(row, result.positions[i]!, metadata, row.event))
+              }
+            : result
+        }
+      }
+    }
+
+    /** A write of events that belong to another stream is a defect of the decider. */
+    const strangers = (writes: ReadonlyArray<StreamWrite>) => {
+      for (const write of writes) {
+        const stranger = write.events.find((event) => streamOf(event) !== write.streamId)
+        if (stranger !== undefined) throw new Error(`${stranger._tag} does not belong to stream ${write.streamId}`)
+      }
+    }
+
+    /** Every stream the writes and guards name, in stream id order (the order their locks are taken in). */
+    const claimsOf = (writes: ReadonlyArray<StreamWrite>, guards: ReadonlyArray<StreamGuard>) =>
+      [
+        ...writes.map((w) => ({ ...w, next: w.expectedVersion + w.events.length })),
+        ...guards.map((g) => ({ ...g, next: g.expectedVersion }))
+      ].sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0))
 
     /**
      * Appends the writes if every stream they and the guards name is still at the version read.
@@ -186,16 +249,8 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
       metadata: EventMetadata,
       guards: ReadonlyArray<StreamGuard> = []
     ) {
-      for (const write of writes) {
-        const stranger = write.events.find((event) => streamOf(event) !== write.streamId)
-        if (stranger !== undefined) {
-          return yield* Effect.dieMessage(`${stranger._tag} does not belong to stream ${write.streamId}`)
-        }
-      }
-      const claims = [
-        ...writes.map((w) => ({ ...w, next: w.expectedVersion + w.events.length })),
-        ...guards.map((g) => ({ ...g, next: g.expectedVersion }))
-      ].sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0))
+      yield* Effect.try({ try: () => strangers(writes), catch: (cause) => cause }).pipe(Effect.orDie)
+      const claims = claimsOf(writes, guards)
       const recordedAt = DateTime.formatIso(yield* DateTime.now)
       const metadataJson = encodeMetadata(metadata)
       // PostgreSQL: the claims and the inserts in one statement (one round trip), EventStorePg.ts.
@@ -207,7 +262,7 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
         let version = write.expectedVersion
         for (const event of write.events) {
           version++
-          const { _tag, ...data } = encodeEvent(event) as { _tag: string } & Record<string, unknown>
+          const { _tag, ...data } = codec.encode(event)
           const row = {
             stream_id: write.streamId,
             stream_version: version,
@@ -247,7 +302,9 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
       head: Effect.orDie(head),
       append: Option.isSome(sqlite) ? sqlite.value.append : append,
       /** SQLite: the append as a synchronous step on a connection its caller holds (the group commit's fast path). */
-      appendOn: Option.isSome(sqlite) ? sqlite.value.appendOn : undefined
+      appendOn: Option.isSome(sqlite) ? sqlite.value.appendOn : undefined,
+      /** PostgreSQL: the append as a statement for the group commit's pipelined batch. */
+      appendPlanPg: isPg ? appendPlanPg : undefined
     } as const
   }),
   dependencies: [EventSchemas.Default]

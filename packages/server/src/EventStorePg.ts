@@ -67,8 +67,7 @@ export const appendStatement = (claims: ReadonlyArray<PgClaim>, rows: ReadonlyAr
 }
 
 /** The stream a duplicate (stream_id, stream_version) names, from PostgreSQL's "Key (...)=(id, n)" detail. */
-const duplicateStream = (error: SqlError, rows: ReadonlyArray<PgEventRow>) => {
-  const cause: unknown = error.cause
+export const duplicateStream = (cause: unknown, rows: ReadonlyArray<PgEventRow>) => {
   const detail = typeof cause === "object" && cause !== null ? Reflect.get(cause, "detail") : undefined
   const named =
     typeof detail === "string" ? rows.find((r) => detail.includes(`=(${r.stream_id}, ${r.stream_version})`)) : undefined
@@ -87,29 +86,40 @@ export const appendPg = (
 ): Effect.Effect<ReadonlyArray<number>, ConcurrencyConflict> => {
   if (claims.length === 0 && rows.length === 0) return Effect.succeed([])
   const { text, params } = appendStatement(claims, rows)
-  return sql
-    .unsafe<{ readonly claimed: number; readonly positions: ReadonlyArray<string | number> }>(text, params)
-    .pipe(
-      Effect.catchTag("SqlError", (error) => {
-        if (!isUniqueViolation(error)) return Effect.die(error)
-        const streamId = duplicateStream(error, rows)
-        return Effect.fail(new ConcurrencyConflict({ streamId, expectedVersion: expectedOf(streamId) }))
-      }),
-      Effect.flatMap((result) => {
-        const claimed = Number(result[0]?.claimed ?? 0)
-        if (claimed < claims.length) {
-          const failed = claims[claimed]!
-          return Effect.fail(
-            new ConcurrencyConflict({ streamId: failed.streamId, expectedVersion: failed.expectedVersion })
-          )
-        }
-        const positions = (result[0]?.positions ?? []).map(Number)
-        if (positions.length !== rows.length) {
-          return Effect.dieMessage(`The append inserted ${positions.length} events of ${rows.length}`)
-        }
-        return Effect.succeed(positions)
-      })
-    )
+  return sql.unsafe<Record<string, unknown>>(text, params).pipe(
+    Effect.catchTag("SqlError", (error) => {
+      if (!isUniqueViolation(error)) return Effect.die(error)
+      const streamId = duplicateStream(error.cause, rows)
+      return Effect.fail(new ConcurrencyConflict({ streamId, expectedVersion: expectedOf(streamId) }))
+    }),
+    Effect.flatMap((answer) => {
+      const outcome = outcomePg(answer, claims, rows.length)
+      return outcome._tag === "Appended"
+        ? Effect.succeed(outcome.positions)
+        : Effect.fail(new ConcurrencyConflict({ streamId: outcome.streamId, expectedVersion: outcome.expectedVersion }))
+    })
+  )
+}
+
+/**
+ * What the append statement answered: the positions of the rows, or the first claim that failed (the stream
+ * that moved). An answer with fewer positions than rows is a defect (thrown).
+ */
+export const outcomePg = (
+  answer: ReadonlyArray<Record<string, unknown>>,
+  claims: ReadonlyArray<PgClaim>,
+  rowCount: number
+):
+  | { readonly _tag: "Appended"; readonly positions: ReadonlyArray<number> }
+  | { readonly _tag: "Conflict"; readonly streamId: string; readonly expectedVersion: number } => {
+  const claimed = Number(answer[0]?.claimed ?? 0)
+  if (claimed < claims.length) {
+    const failed = claims[claimed]!
+    return { _tag: "Conflict", streamId: failed.streamId, expectedVersion: failed.expectedVersion }
+  }
+  const positions = ((answer[0]?.positions ?? []) as ReadonlyArray<string | number>).map(Number)
+  if (positions.length !== rowCount) throw new Error(`The append inserted ${positions.length} events of ${rowCount}`)
+  return { _tag: "Appended", positions }
 }
 
 /** Stream reads in one statement at most. */

@@ -5,10 +5,10 @@
  * store in EventStore.ts (which PostgreSQL keeps running), same rules: inside the caller's transaction
  * when there is one, under the connection's lock otherwise.
  */
-import { ConcurrencyConflict, DomainEvent, streamOf } from "@orw/domain"
+import { ConcurrencyConflict, streamOf } from "@orw/domain"
 import type Sqlite from "better-sqlite3"
-import { DateTime, Effect, Schema } from "effect"
-import { type EventRow, makeToStored } from "./EventRows.js"
+import { DateTime, Effect } from "effect"
+import { type AppendOutcome, type EventRow, makeEventCodec, makeToStored } from "./EventRows.js"
 import type {
   EventMetadata as EventMetadataType,
   EventSchemasShape,
@@ -17,50 +17,6 @@ import type {
   StreamWrite
 } from "./EventStore.js"
 import type { SqliteHandleShape } from "./SqliteClient.js"
-
-/** An append's outcome inside a synchronous step: its stored events, or the first stream that moved. */
-export type AppendOutcome =
-  | { readonly _tag: "Appended"; readonly appended: ReadonlyArray<StoredEvent> }
-  | { readonly _tag: "Conflict"; readonly streamId: string; readonly expectedVersion: number }
-
-type Encoded = { _tag: string } & Record<string, unknown>
-
-/**
- * Encoders and decoders per event type, each the schema of that one type (a TaggedClass), found the first
- * time through the whole DomainEvent union: the union's answer for each value, without matching the value
- * against every member of the union each time.
- */
-const makeEventCodec = () => {
-  const encodeAny = Schema.encodeSync(DomainEvent)
-  const decodeAny = Schema.decodeUnknownSync(DomainEvent)
-  const encoders = new Map<unknown, (event: DomainEvent) => Encoded>()
-  const decoders = new Map<string, (data: unknown) => DomainEvent>()
-  return {
-    encode: (event: DomainEvent): Encoded => {
-      const known = encoders.get(event.constructor)
-      if (known !== undefined) return known(event)
-      const encoded = encodeAny(event) as Encoded
-      encoders.set(
-        event.constructor,
-        Schema.encodeSync(event.constructor as unknown as Schema.Schema<DomainEvent, Encoded>)
-      )
-      return encoded
-    },
-    decode: (tag: string, data: Record<string, unknown>): DomainEvent => {
-      const value = { ...data, _tag: tag }
-      const known = decoders.get(tag)
-      if (known !== undefined) return known(value)
-      const decoded = decodeAny(value)
-      if (decoded._tag === tag) {
-        decoders.set(
-          tag,
-          Schema.decodeUnknownSync(decoded.constructor as unknown as Schema.Schema<DomainEvent, Encoded>)
-        )
-      }
-      return decoded
-    }
-  }
-}
 
 /** What the store's SQLite path needs of the store: the codecs of the portable one where they are shared. */
 export interface SqliteStoreOptions {

@@ -1,15 +1,20 @@
 import { SqlClient } from "@effect/sql"
 import { SqlError } from "@effect/sql/SqlError"
+import { PgClient } from "@effect/sql-pg"
 import type Sqlite from "better-sqlite3"
 import { Cause, Clock, Context, DateTime, Deferred, Duration, Effect, Exit, FiberId, Option, Queue } from "effect"
 import { EventBus } from "./EventBus.js"
+import type { AppendOutcome } from "./EventRows.js"
 import type { StoredEvent } from "./EventStore.js"
 import { ConcurrencyConflict } from "./EventStore.js"
-import type { AppendOutcome } from "./EventStoreSqlite.js"
-import { makePgTransaction } from "./GroupCommitPg.js"
+import { makePgTransaction, makePipelinedBatch, type PipelinedWrites } from "./GroupCommitPg.js"
 import * as Metrics from "./Metrics.js"
+import { makePgPipeline } from "./PgPipeline.js"
 import { Projector } from "./Projector.js"
+import { APPLICATION_NAME, pgTypes } from "./Sql.js"
 import { SqliteHandle } from "./SqliteClient.js"
+
+export type { PipelinedWrites }
 
 /** Commands committed together at most; a larger queue waits for the next transaction. */
 const MAX_BATCH = 256
@@ -37,9 +42,10 @@ export type WritesOn = (prepare: (sql: string) => Sqlite.Statement) => AppendOut
 interface Job {
   /**
    * The command's writes (idempotency row, append, its own extra writes, inline projections), either as an
-   * effect (SqlClient from the writer) or, on SQLite, as a synchronous step ({@link WritesOn}).
+   * effect (SqlClient from the writer), on SQLite as a synchronous step ({@link WritesOn}), or on PostgreSQL
+   * as statements of a pipelined batch ({@link PipelinedWrites}).
    */
-  readonly run: Effect.Effect<ReadonlyArray<StoredEvent>, unknown> | WritesOn
+  readonly run: Effect.Effect<ReadonlyArray<StoredEvent>, unknown> | WritesOn | PipelinedWrites
   readonly done: Deferred.Deferred<ReadonlyArray<StoredEvent>, unknown>
   /**
    * The caller stopped waiting (interrupted) before its writes ran: they are skipped, nothing of it commits.
@@ -90,6 +96,27 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
       orElse: () => undefined
     })
     const lastPosition = (appended: ReadonlyArray<StoredEvent>) => appended.at(-1)?.position ?? 0
+
+    // PostgreSQL: the fast path's batches on a pipelined connection of the writer's own (PgPipeline.ts).
+    const pgClient = yield* Effect.serviceOption(PgClient.PgClient)
+    const pipelined = yield* Option.match(
+      Option.flatMapNullable(pgClient, (client) => client.config.url),
+      {
+        onNone: () => Effect.succeed(undefined),
+        onSome: (url) =>
+          Effect.map(
+            Effect.acquireRelease(
+              Effect.sync(() => makePgPipeline({ url, applicationName: APPLICATION_NAME, types: pgTypes })),
+              (pipeline) => pipeline.close
+            ),
+            (pipeline) =>
+              makePipelinedBatch(
+                pipeline,
+                projector.projections.map((p) => p.name)
+              )
+          )
+      }
+    )
 
     const sqlite = Option.getOrUndefined(yield* Effect.serviceOption(SqliteHandle))
 
@@ -236,7 +263,7 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
               : Effect.isEffect(run)
                 ? yield* inSavepoint(run)
                 : yield* Effect.orDie(
-                    (sqlite as NonNullable<typeof sqlite>).use((_, prepare) => inSavepointOn(prepare, run))
+                    (sqlite as NonNullable<typeof sqlite>).use((_, prepare) => inSavepointOn(prepare, run as WritesOn))
                   )
           )
         }
@@ -293,17 +320,39 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
       )
     })
 
-    const commitBatch = (jobs: ReadonlyArray<Job>) =>
+    const isPipelined = (run: Job["run"]): run is PipelinedWrites =>
+      !Effect.isEffect(run) && typeof run !== "function" && run._tag === "Pipelined"
+
+    /** PostgreSQL: the batch's pipelined jobs in a transaction of their own, then the others as usual. */
+    const commitBatch = (jobs: ReadonlyArray<Job>): Effect.Effect<void> => {
+      if (pipelined === undefined || !jobs.some((job) => isPipelined(job.run))) return commitEffects(jobs)
+      const fast = jobs.filter((job) => isPipelined(job.run))
+      const rest = jobs.filter((job) => !isPipelined(job.run))
+      return Effect.gen(function* () {
+        const at = DateTime.formatIso(yield* DateTime.now)
+        const batch = yield* Effect.exit(
+          pipelined(
+            fast.map((job) => job.run as PipelinedWrites),
+            at
+          )
+        )
+        if (Exit.isFailure(batch)) failAll(fast, batch.cause)
+        else yield* settle(fast, batch.value, "pipelined")
+        if (rest.length > 0) yield* commitEffects(rest)
+      })
+    }
+
+    const commitEffects = (jobs: ReadonlyArray<Job>) =>
       Effect.gen(function* () {
         const first = jobs[0]!.run
-        const batch =
-          sqlite !== undefined && jobs.every((job) => !Effect.isEffect(job.run))
-            ? yield* Effect.exit(writeBatchOn(jobs, sqlite))
-            : jobs.length === 1 && Effect.isEffect(first)
-              ? Exit.succeed(yield* writeOne(first))
-              : yield* Effect.exit(writeBatch(jobs))
+        const steps = sqlite !== undefined && jobs.every((job) => !Effect.isEffect(job.run))
+        const batch = steps
+          ? yield* Effect.exit(writeBatchOn(jobs, sqlite))
+          : jobs.length === 1 && Effect.isEffect(first)
+            ? Exit.succeed(yield* writeOne(first))
+            : yield* Effect.exit(writeBatch(jobs))
         if (Exit.isFailure(batch)) return failAll(jobs, batch.cause)
-        yield* settle(jobs, batch.value)
+        yield* settle(jobs, batch.value, steps ? "synchronous" : "client")
       })
 
     /** The transaction of a batch failed (the database went away, a disk error): nothing of it is durable. */
@@ -314,9 +363,13 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
     /**
      * A committed batch, as one synchronous step: the commit callbacks in commit order before anyone is
      * answered (whoever learns of a commit finds its callback's effects), the EventBus, the answers; then
-     * the appended-events counter.
+     * the appended-events counter and the committed-commands counter of the batch's path.
      */
-    const settle = (jobs: ReadonlyArray<Job>, exits: ReadonlyArray<Exit.Exit<ReadonlyArray<StoredEvent>, unknown>>) => {
+    const settle = (
+      jobs: ReadonlyArray<Job>,
+      exits: ReadonlyArray<Exit.Exit<ReadonlyArray<StoredEvent>, unknown>>,
+      path: Metrics.CommitPath
+    ) => {
       for (const [i, job] of jobs.entries()) if (Exit.isSuccess(exits[i]!)) job.committed?.(true)
       const appended = exits.flatMap((exit) => (Exit.isSuccess(exit) ? exit.value : []))
       bus.publishNow(appended)
@@ -324,7 +377,10 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
         job.exit = exits[i]!
         Deferred.unsafeDone(job.done, exits[i]!)
       }
-      return Metrics.recordAppended(appended.map((e) => e.type))
+      return Effect.zipRight(
+        Metrics.recordAppended(appended.map((e) => e.type)),
+        Metrics.recordCommitted(path, exits.filter(Exit.isSuccess).length)
+      )
     }
 
     yield* Effect.forkScoped(Effect.forever(writeOnce).pipe(Effect.interruptible))
@@ -403,7 +459,7 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
           failAll(jobs, Cause.fail(new SqlError({ cause, message: "Failed to execute statement" })))
           return Effect.void
         }
-        return settle(jobs, exits)
+        return settle(jobs, exits, "synchronous")
       })
 
     /**
@@ -450,7 +506,17 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
       ) as Effect.Effect<ReadonlyArray<StoredEvent>, ConcurrencyConflict>
     }
 
-    return { commit, commitOn, deciding: deciding_ } as const
+    /**
+     * PostgreSQL: commits writes given as statements of a pipelined batch (see {@link PipelinedWrites}), as
+     * `commit` does; a lost race fails with the ConcurrencyConflict its append answered. Undefined on SQLite.
+     */
+    const commitPipelined =
+      pipelined === undefined
+        ? undefined
+        : (writes: PipelinedWrites, committed?: (durable: boolean) => void) =>
+            enqueue(writes, committed) as Effect.Effect<ReadonlyArray<StoredEvent>, ConcurrencyConflict>
+
+    return { commit, commitOn, commitPipelined, deciding: deciding_ } as const
   }),
   dependencies: [Projector.Default, EventBus.Default]
 }) {}

@@ -26,6 +26,11 @@ const eventsAppended = Metric.counter("orw_events_appended_total", {
   description: "Events appended to the log (committed), by type",
   incremental: true
 })
+const commandsCommitted = Metric.counter("orw_commands_committed_total", {
+  description:
+    "Commands committed by the group commit, by path: synchronous (SQLite fast path), pipelined (PostgreSQL fast path), client (the rest)",
+  incremental: true
+})
 const syncRuns = Metric.counter("orw_sync_runs_total", {
   description: "Key syncs run, by source (sync fibers, web, api, cli) and outcome (ok, invalid, failed)",
   incremental: true
@@ -76,6 +81,22 @@ const appendedOf = (type: string) => {
   appendedByType.set(type, metric)
   return metric
 }
+
+/** How a group commit batch ran: see `orw_commands_committed_total`. */
+export type CommitPath = "synchronous" | "pipelined" | "client"
+
+const committedByPath = {
+  synchronous: labelled(commandsCommitted, { path: "synchronous" }),
+  pipelined: labelled(commandsCommitted, { path: "pipelined" }),
+  client: labelled(commandsCommitted, { path: "client" })
+} as const
+
+/** Commands of one batch committed on `path`. */
+export const recordCommitted = (path: CommitPath, n: number) =>
+  n === 0 ? Effect.void : Metric.incrementBy(committedByPath[path], n)
+
+/** Commands committed on `path` so far in this process. */
+export const committedOn = (path: CommitPath) => Effect.map(Metric.value(committedByPath[path]), (state) => state.count)
 
 /** One key sync and its outcome. */
 export const recordSync = (source: string, outcome: string) =>

@@ -1,11 +1,13 @@
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
+import type { DomainEvent } from "@orw/domain"
 import type Sqlite from "better-sqlite3"
 import { DateTime, Effect, Option, Schema } from "effect"
 import { lockRows, lockRowsSqlite, withAdvisoryLock } from "./Dialect.js"
 import type { StoredEvent } from "./EventStore.js"
 import { EventSchemas, EventStore } from "./EventStore.js"
 import { LOG_COLUMNS, type LogRow, makeDecoder, type ReplayedEvent } from "./LogReader.js"
+import type { PgStatement } from "./PgPipeline.js"
 import type { Projection } from "./Projections/index.js"
 import { allProjections } from "./Projections/index.js"
 import { type TableWrite, toPg } from "./Projections/Projection.js"
@@ -179,6 +181,22 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
     const inlined = (events: ReadonlyArray<StoredEvent>) =>
       events.map(({ event }) => ({ tag: event._tag, fields: event, at: DateTime.formatIso(event.at) }))
 
+    /**
+     * PostgreSQL: the statements {@link applyInline} would run for `events` (which need no position), to be sent
+     * in the append's transaction by the caller (the group commit's pipelined batch).
+     */
+    const inlineStatements = (events: ReadonlyArray<DomainEvent>): Array<PgStatement> => {
+      const statements: Array<PgStatement> = []
+      for (const event of events) {
+        const at = DateTime.formatIso(event.at)
+        for (const table of live) {
+          const w = table.get(event._tag)
+          if (w !== undefined) statements.push({ text: w.pg, params: w.params(event, at) })
+        }
+      }
+      return statements
+    }
+
     /** Applies appended events to every live projection table (inside the append's transaction, under `lock`). */
     const applyInline = (events: ReadonlyArray<StoredEvent>) => write(inlined(events), live)
 
@@ -201,6 +219,9 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
         void prepare(MOVE).run(position, at, ...names),
       applyInline: applyInlineOn
     } as const
+
+    /** PostgreSQL: the inline projections' statements, for the group commit's pipelined batch. */
+    const pg = { inlineStatements } as const
 
     /**
      * Runs `append` (a bare append: the store's, not a command's writes) inside the caller's transaction under
@@ -357,6 +378,7 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
       applyInline,
       moveCheckpoints,
       on,
+      pg,
       underLock,
       projectInline,
       rebuild,

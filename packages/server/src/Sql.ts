@@ -79,7 +79,10 @@ export const migrate = Effect.gen(function* () {
  * numbers, as SQLite gives them; micro-dollars stay exact far beyond any balance (2^53 µ$ = $9e9).
  * Everything else keeps pg's parsers (times are TEXT columns, never parsed).
  */
-const pgTypes = {
+/** How the server's connections name themselves to PostgreSQL (pg_stat_activity). */
+export const APPLICATION_NAME = "openrouter-watcher"
+
+export const pgTypes = {
   getTypeParser: ((oid: number, format?: "text" | "binary") =>
     oid === Pg.types.builtins.INT8 || oid === Pg.types.builtins.NUMERIC
       ? (value: string) => Number(value)
@@ -92,9 +95,7 @@ const pgTypes = {
  */
 export const layerPostgres = (url: Redacted.Redacted<string>) =>
   Layer.effectDiscard(migrate).pipe(
-    Layer.provideMerge(
-      PgClient.layer({ url, types: pgTypes, maxConnections: 20, applicationName: "openrouter-watcher" })
-    )
+    Layer.provideMerge(PgClient.layer({ url, types: pgTypes, maxConnections: 20, applicationName: APPLICATION_NAME }))
   )
 
 /**

@@ -10,6 +10,7 @@ import * as NodePath from "node:path"
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import {
+  ApiKeyCommands,
   ApiKeyId,
   BudgetCommands,
   BudgetId,
@@ -22,14 +23,16 @@ import {
   UserId,
   UtcDate
 } from "@orw/domain"
-import { type Context, DateTime, Effect, Either, Exit, Layer, TestClock } from "effect"
+import { type Context, DateTime, Effect, Either, Exit, Layer, type Scope, TestClock } from "effect"
 import fc from "fast-check"
 import * as Core from "../src/Core.js"
 import { Dispatcher } from "../src/Dispatcher.js"
 import { EventStore } from "../src/EventStore.js"
 import { GroupCommit } from "../src/GroupCommit.js"
+import * as Metrics from "../src/Metrics.js"
 import * as Sql from "../src/Sql.js"
 import { addKey, register, testMetadata } from "./support/Fixtures.js"
+import { freshDatabase } from "./support/Postgres.js"
 
 const tempFile = () => NodePath.join(NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "orw-fast-")), "app.db")
 
@@ -51,6 +54,16 @@ const dispatchOn = (ctx: Context.Context<Services>, command: Parameters<Dispatch
     Effect.either(Effect.flatMap(Dispatcher, (d) => d.dispatch(command, { metadata: testMetadata() }))),
     ctx
   )
+
+const recorded = (keyId: string) =>
+  new UsageEvents.UsageRecorded({
+    keyId: ApiKeyId.make(keyId),
+    userId: UserId.make("u1"),
+    date: UtcDate.make("2026-11-29"),
+    model: "m",
+    totals: { requests: 1, tokensInput: 1, tokensOutput: 1, cost: 1 as Micros, byokCost: 0 as Micros },
+    at: DateTime.unsafeMake(NOW)
+  })
 
 /** Every event of the log as a decision made it: stream, version, type and data (not when it was recorded). */
 const logOf = (ctx: Context.Context<Services>) =>
@@ -103,53 +116,82 @@ const budget = (
     at: DateTime.unsafeMake(NOW)
   })
 
+/**
+ * Sampled sequences of usage commands, run as the server runs them (A: after each key's first command, every
+ * stream is current in the cache, the fast path) and each inside a caller's transaction (B: every stream
+ * read, the full path): the same events at the same versions, the same usage rows, the same rejections.
+ */
+const fastMatchesFull = (
+  fresh: Effect.Effect<Context.Context<Services>, unknown, Scope.Scope>,
+  path: Metrics.CommitPath,
+  numRuns: number
+) =>
+  Effect.gen(function* () {
+    yield* TestClock.setTime(DateTime.toEpochMillis(DateTime.unsafeMake(NOW)))
+    const day = fc.integer({ min: 18, max: 29 }).map((d) => `2026-11-${d}`)
+    const command = fc.record({
+      key: fc.constantFrom("k1", "k2", "k-unknown"),
+      date: day,
+      cost: fc.oneof(fc.integer({ min: 0, max: 3_000_000 }), fc.constant(0)),
+      mode: fc.constantFrom("increment" as const, "absolute" as const)
+    })
+    let spikes = 0
+    let crossings = 0
+    let rejections = 0
+    let accepted = 0
+    const before = yield* Metrics.committedOn(path)
+
+    const samples = fc.sample(fc.array(command, { minLength: 5, maxLength: 40 }), { numRuns, seed: 20261202 })
+    for (const commands of samples) {
+      const a = yield* fresh
+      const b = yield* fresh
+      yield* setUp(a)
+      yield* setUp(b)
+      for (const c of commands) {
+        const fast = yield* dispatchOn(a, usage(c.key, c.date, c.cost, c.mode))
+        const full = yield* Effect.provide(
+          Effect.flatMap(SqlClient.SqlClient, (sql) =>
+            sql.withTransaction(dispatchOn(b, usage(c.key, c.date, c.cost, c.mode)))
+          ),
+          b
+        )
+        expect(Either.isLeft(fast)).toBe(Either.isLeft(full))
+        if (Either.isLeft(fast) && Either.isLeft(full)) {
+          rejections++
+          expect(fast.left._tag).toBe(full.left._tag)
+        } else if (Either.isRight(fast) && fast.right.length > 0) accepted++
+      }
+      const log = yield* logOf(a)
+      expect(log).toEqual(yield* logOf(b))
+      expect(yield* usageStatsOf(a)).toEqual(yield* usageStatsOf(b))
+      spikes += log.filter((row) => row.type === "KeySpendSpiked").length
+      crossings += log.filter((row) => row.type === "BudgetThresholdCrossed").length
+    }
+    // The samples do reach the branches the fast path must get right: spikes, budget crossings, rejections.
+    expect(spikes).toBeGreaterThan(0)
+    expect(crossings).toBeGreaterThan(0)
+    expect(rejections).toBeGreaterThan(0)
+    // And the fast path is what committed A's usage (all but each key's first command of a sample, at most).
+    expect((yield* Metrics.committedOn(path)) - before).toBeGreaterThanOrEqual(accepted - 2 * numRuns)
+  })
+
+const freshPg = Effect.flatMap(
+  Effect.promise(() => freshDatabase()),
+  ({ database }) =>
+    Layer.build(Core.layerDatabase(database)) as Effect.Effect<Context.Context<Services>, never, Scope.Scope>
+)
+
 describe("the fast path of planned commands", () => {
   it.scoped("decides what the full path decides, events and read tables alike, spikes and rejections included", () =>
-    Effect.gen(function* () {
-      yield* TestClock.setTime(DateTime.toEpochMillis(DateTime.unsafeMake(NOW)))
-      const day = fc.integer({ min: 18, max: 29 }).map((d) => `2026-11-${d}`)
-      const command = fc.record({
-        key: fc.constantFrom("k1", "k2", "k-unknown"),
-        date: day,
-        cost: fc.oneof(fc.integer({ min: 0, max: 3_000_000 }), fc.constant(0)),
-        mode: fc.constantFrom("increment" as const, "absolute" as const)
-      })
-      let spikes = 0
-      let crossings = 0
-      let rejections = 0
-      const samples = fc.sample(fc.array(command, { minLength: 5, maxLength: 40 }), { numRuns: 12, seed: 20261202 })
-      for (const commands of samples) {
-        // A: as the server runs them (after each key's first command, every stream is current in the cache).
-        // B: each command inside a transaction of the caller's, where every stream is read: the full path.
-        const a = yield* Layer.build(Core.layerFile(tempFile()))
-        const b = yield* Layer.build(Core.layerFile(tempFile()))
-        yield* setUp(a)
-        yield* setUp(b)
-        for (const c of commands) {
-          const fast = yield* dispatchOn(a, usage(c.key, c.date, c.cost, c.mode))
-          const full = yield* Effect.provide(
-            Effect.flatMap(SqlClient.SqlClient, (sql) =>
-              sql.withTransaction(dispatchOn(b, usage(c.key, c.date, c.cost, c.mode)))
-            ),
-            b
-          )
-          expect(Either.isLeft(fast)).toBe(Either.isLeft(full))
-          if (Either.isLeft(fast) && Either.isLeft(full)) {
-            rejections++
-            expect(fast.left._tag).toBe(full.left._tag)
-          }
-        }
-        const log = yield* logOf(a)
-        expect(log).toEqual(yield* logOf(b))
-        expect(yield* usageStatsOf(a)).toEqual(yield* usageStatsOf(b))
-        spikes += log.filter((row) => row.type === "KeySpendSpiked").length
-        crossings += log.filter((row) => row.type === "BudgetThresholdCrossed").length
-      }
-      // The samples do reach the branches the fast path must get right: spikes, budget crossings, rejections.
-      expect(spikes).toBeGreaterThan(0)
-      expect(crossings).toBeGreaterThan(0)
-      expect(rejections).toBeGreaterThan(0)
-    })
+    fastMatchesFull(
+      Effect.suspend(() => Layer.build(Core.layerFile(tempFile()))),
+      "synchronous",
+      12
+    )
+  )
+
+  it.scoped("on PostgreSQL, decides what the full path decides (the pipelined batch)", () =>
+    fastMatchesFull(freshPg, "pipelined", 4)
   )
 
   it.scoped("a spike fires after the usage that makes it, once a day, while its streams are current", () =>
@@ -173,16 +215,6 @@ describe("the fast path of planned commands", () => {
 })
 
 describe("a group commit batch of synchronous steps", () => {
-  const recorded = (keyId: string) =>
-    new UsageEvents.UsageRecorded({
-      keyId: ApiKeyId.make(keyId),
-      userId: UserId.make("u1"),
-      date: UtcDate.make("2026-11-29"),
-      model: "m",
-      totals: { requests: 1, tokensInput: 1, tokensOutput: 1, cost: 1 as Micros, byokCost: 0 as Micros },
-      at: DateTime.unsafeMake(NOW)
-    })
-
   /** A group commit over a fresh SQLite file, its store and its synchronous append. */
   const groupCommit = Effect.gen(function* () {
     const ctx = yield* Layer.build(
@@ -276,5 +308,120 @@ describe("a group commit batch of synchronous steps", () => {
         expect(step.value[0]!.position).toBeGreaterThan(inTransaction.value[0]!.position)
       }
     })
+  )
+})
+
+describe("the fast path on PostgreSQL, with another instance on the same database", () => {
+  const usageOf = (ctx: Context.Context<Services>, keyId: string) =>
+    Effect.provide(
+      Effect.flatMap(
+        SqlClient.SqlClient,
+        (sql) => sql<{
+          cost: number
+          requests: number
+        }>`SELECT SUM(cost_micros) AS cost, SUM(requests_count) AS requests
+          FROM usage_stats WHERE api_key_id = ${keyId}`
+      ),
+      ctx
+    )
+
+  it.scoped("a state this instance holds that another moved loses at the append, and is decided again as read", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(DateTime.toEpochMillis(DateTime.unsafeMake(NOW)))
+      const { database } = yield* Effect.promise(() => freshDatabase())
+      const one = (yield* Layer.build(Core.layerDatabase(database))) as Context.Context<Services>
+      yield* setUp(one)
+      const two = (yield* Layer.build(Core.layerDatabase(database))) as Context.Context<Services>
+      const before = yield* Metrics.committedOn("pipelined")
+      // Instance one holds k1 and k2 in its cache (setUp's budgets read their usage): each takes the fast path.
+      for (const c of [usage("k1", "2026-11-29", 100), usage("k2", "2026-11-29", 10), usage("k1", "2026-11-29", 200)]) {
+        expect(Either.isRight(yield* dispatchOn(one, c))).toBe(true)
+      }
+      expect((yield* Metrics.committedOn("pipelined")) - before).toBe(3)
+      // Instance two records on k1 and deletes k2: instance one's states of both are now behind.
+      expect(Either.isRight(yield* dispatchOn(two, usage("k1", "2026-11-29", 400)))).toBe(true)
+      const deleted = new ApiKeyCommands.DeleteKey({
+        keyId: ApiKeyId.make("k2"),
+        userId: UserId.make("u1"),
+        at: DateTime.unsafeMake(NOW)
+      })
+      expect(Either.isRight(yield* dispatchOn(two, deleted))).toBe(true)
+      // Usage on the deleted k2 through instance one: its stale key state fails the append's guard on the key's
+      // stream (its usage stream did not move), and the command is refused as the full path refuses it.
+      const refused = yield* dispatchOn(one, usage("k2", "2026-11-29", 20))
+      expect(Either.isLeft(refused) && refused.left._tag).toBe("KeyNotFound")
+      const k2 = yield* Effect.provide(
+        Effect.flatMap(EventStore, (store) => store.readStream(Streams.usage("k2"))),
+        one
+      )
+      expect(k2.version).toBe(1)
+      // Usage on k1 through instance one: decided on its stale state, refused at the append, decided again.
+      const again = yield* dispatchOn(one, usage("k1", "2026-11-29", 800))
+      expect(Either.isRight(again) && again.right.map((e) => e.streamVersion)).toEqual([4])
+      expect(yield* usageOf(one, "k1")).toEqual([{ cost: 1500, requests: 4 }])
+      // And the stale state is not tried twice: the race lost, k1's next command reads and is fast again after.
+      expect(Either.isRight(yield* dispatchOn(one, usage("k1", "2026-11-29", 1600)))).toBe(true)
+      expect(yield* usageOf(two, "k1")).toEqual([{ cost: 3100, requests: 5 }])
+    })
+  )
+
+  it.scoped(
+    "a pipelined batch keeps each command's failure to itself: a lost race, a failed write, the others commit",
+    () =>
+      Effect.gen(function* () {
+        const { database } = yield* Effect.promise(() => freshDatabase())
+        const ctx = yield* Layer.build(GroupCommit.Default.pipe(Layer.provideMerge(Core.layerDatabase(database))))
+        const store = yield* Effect.provide(EventStore, ctx)
+        const group = yield* Effect.provide(GroupCommit, ctx)
+        const { appendPlanPg } = store
+        const { commitPipelined } = group
+        if (appendPlanPg === undefined || commitPipelined === undefined) {
+          return yield* Effect.dieMessage("the PostgreSQL store and group commit pipeline")
+        }
+        const job = (
+          keyId: string,
+          expectedVersion: number,
+          after: ReadonlyArray<{ text: string; params: [] }> = []
+        ) => {
+          const append = appendPlanPg(
+            [{ streamId: Streams.usage(keyId), expectedVersion, events: [recorded(keyId)] }],
+            testMetadata(),
+            [],
+            NOW
+          )
+          return commitPipelined({ _tag: "Pipelined", append: append.statement, after, outcome: append.outcome })
+        }
+        const exits = yield* Effect.all(
+          [job("a", 0), job("c", 0, [{ text: "SELECT 1 / 0", params: [] }]), job("a", 0), job("b", 0)].map(Effect.exit),
+          { concurrency: "unbounded" }
+        )
+        expect(exits.map((exit) => (Exit.isSuccess(exit) ? "committed" : "failed"))).toEqual([
+          "committed",
+          "failed",
+          "failed",
+          "committed"
+        ])
+        const [, thrown, lost] = exits
+        expect(Exit.isFailure(thrown!) && thrown.cause._tag).toBe("Die")
+        expect(Exit.isFailure(lost!) && lost.cause._tag === "Fail" && lost.cause.error).toBeInstanceOf(
+          ConcurrencyConflict
+        )
+        const versions = Effect.provide(
+          Effect.all(["a", "b", "c"].map((k) => Effect.map(store.readStream(Streams.usage(k)), (r) => r.version))),
+          ctx
+        )
+        // The failed write's append (stream c) was rolled back with it; the checkpoints are at the head.
+        expect(yield* versions).toEqual([1, 1, 0])
+        const checkpoints = yield* Effect.provide(
+          Effect.flatMap(
+            SqlClient.SqlClient,
+            (sql) => sql<{ position: number }>`SELECT DISTINCT position FROM projection_checkpoints WHERE version <> 0`
+          ),
+          ctx
+        )
+        expect(checkpoints.map((c) => c.position)).toEqual([yield* Effect.provide(store.head, ctx)])
+        expect(Exit.isSuccess(yield* Effect.exit(job("c", 0)))).toBe(true)
+        expect(yield* versions).toEqual([1, 1, 1])
+      })
   )
 })

@@ -1,0 +1,128 @@
+/**
+ * PostgreSQL: statements sent together on one connection of our own in pipeline mode (pg's `pipeline`), so
+ * that a batch of statements that do not read each other's answers costs one network round trip instead of
+ * one each. Each statement still has its own Sync: a failing one leaves the others' answers apart (inside a
+ * transaction block, the ones after it fail with "current transaction is aborted", as they would one by one).
+ *
+ * The group commit's fast path on PostgreSQL runs its batches here (GroupCommit.ts): one writer per process,
+ * one batch at a time, so the connection is never shared. Statement texts repeat (a command's append, its
+ * projections' writes): each is prepared once per connection under a name, up to a bound.
+ */
+import { SqlError } from "@effect/sql/SqlError"
+import { Effect, Redacted } from "effect"
+import * as Pg from "pg"
+
+export interface PgStatement {
+  readonly text: string
+  readonly params: ReadonlyArray<unknown>
+}
+
+/** A statement's answer: its rows, or the error PostgreSQL (or the connection) gave. */
+export type PgAnswer =
+  | { readonly ok: true; readonly rows: ReadonlyArray<Record<string, unknown>> }
+  | { readonly ok: false; readonly error: Error }
+
+/** Distinct statement texts prepared under a name on a connection at most; the others go unnamed. */
+const MAX_NAMED = 256
+
+/** PostgreSQL's "current transaction is aborted, commands ignored until end of transaction block". */
+export const IN_FAILED_TRANSACTION = "25P02"
+
+export const codeOf = (error: Error): string | undefined => {
+  const code: unknown = Reflect.get(error, "code")
+  return typeof code === "string" ? code : undefined
+}
+
+export interface PgPipelineOptions {
+  readonly url: Redacted.Redacted<string>
+  readonly applicationName: string
+  readonly types: Pg.CustomTypesConfig
+}
+
+/**
+ * A pipelined connection, opened at the first batch and again after it broke. `run` sends every statement
+ * at once and answers once all are answered; it fails (SqlError) only when the connection itself failed, and
+ * the next call opens a new one.
+ */
+export const makePgPipeline = (options: PgPipelineOptions) => {
+  let client: Pg.Client | undefined
+  let names = new Map<string, string>()
+
+  const drop = (broken: Pg.Client) => {
+    if (client === broken) client = undefined
+    broken.end().catch(() => undefined)
+  }
+
+  const open = Effect.tryPromise({
+    try: async () => {
+      const fresh = new Pg.Client({
+        connectionString: Redacted.value(options.url),
+        application_name: options.applicationName,
+        types: options.types,
+        pipeline: true
+      })
+      // A connection that breaks between batches is dropped; the next batch opens another.
+      fresh.on("error", () => drop(fresh))
+      await fresh.connect()
+      names = new Map()
+      client = fresh
+      return fresh
+    },
+    catch: (cause) => new SqlError({ cause, message: "Failed to open the pipelined connection" })
+  })
+
+  const nameOf = (text: string) => {
+    const known = names.get(text)
+    if (known !== undefined || names.size >= MAX_NAMED) return known
+    const name = `orw_p${names.size}`
+    names.set(text, name)
+    return name
+  }
+
+  const send = (connection: Pg.Client, statements: ReadonlyArray<PgStatement>) =>
+    Effect.async<ReadonlyArray<PgAnswer>, SqlError>((resume) => {
+      const answers: Array<PgAnswer | undefined> = statements.map(() => undefined)
+      let pending = statements.length
+      let broken: Error | undefined
+      statements.forEach((statement, i) => {
+        const name = statement.params.length === 0 ? undefined : nameOf(statement.text)
+        connection
+          .query({ text: statement.text, values: statement.params as Array<unknown>, ...(name ? { name } : {}) })
+          .then(
+            (result) => {
+              answers[i] = { ok: true, rows: result.rows }
+            },
+            (error: Error) => {
+              answers[i] = { ok: false, error }
+              // An error without a SQLSTATE is the connection's (closed, reset): nothing more can be trusted of it.
+              if (codeOf(error) === undefined) broken ??= error
+            }
+          )
+          .finally(() => {
+            if (--pending > 0) return
+            if (broken !== undefined) {
+              drop(connection)
+              resume(Effect.fail(new SqlError({ cause: broken, message: "The pipelined connection failed" })))
+            } else resume(Effect.succeed(answers as ReadonlyArray<PgAnswer>))
+          })
+      })
+    })
+
+  /** Every statement sent at once, in order; their answers in the same order. */
+  const run = (statements: ReadonlyArray<PgStatement>): Effect.Effect<ReadonlyArray<PgAnswer>, SqlError> =>
+    statements.length === 0
+      ? Effect.succeed([])
+      : Effect.flatMap(client !== undefined ? Effect.succeed(client) : open, (connection) =>
+          send(connection, statements)
+        )
+
+  const close = Effect.promise(async () => {
+    const open = client
+    client = undefined
+    await open?.end().catch(() => undefined)
+  })
+
+  return { run, close } as const
+}
+
+export type PgPipeline = ReturnType<typeof makePgPipeline>
