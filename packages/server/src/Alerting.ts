@@ -33,7 +33,9 @@ export const evaluateUsage = (
   appended: ReadonlyArray<StoredEvent>,
   metadata: EventMetadata,
   spikeFactor: number,
-  shortcut?: Shortcut
+  shortcut?: Shortcut,
+  /** The budgets the usage counts toward, when its own transaction read them (PostgreSQL's fast path). */
+  budgets?: ReadonlySet<BudgetId>
 ): Effect.Effect<void, never, SqlClient.SqlClient> => {
   const keys = new Map<ApiKeyId, UserId>()
   for (const { event } of appended) if (event._tag === "UsageRecorded") keys.set(event.keyId, event.userId)
@@ -47,7 +49,7 @@ export const evaluateUsage = (
         )
       const run = (commands: ReadonlyArray<DomainCommand>) =>
         commands.length === 0 ? Effect.void : decideAll(dispatch, commands, metadata)
-      const known = shortcut === undefined ? undefined : touchingNow(shortcut, keys)
+      const known = budgets ?? (shortcut === undefined ? undefined : touchingNow(shortcut, keys))
       return known !== undefined
         ? run(pending(known))
         : Effect.flatMap(touchingAll(keys), (budgets) => run(pending(budgets)))

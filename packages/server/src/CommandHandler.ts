@@ -1,10 +1,11 @@
 import { SqlClient } from "@effect/sql"
 import { type DomainEvent, streamOf } from "@orw/domain"
-import { Clock, Context, DateTime, Effect, Either, Option, Random } from "effect"
+import { Clock, Context, DateTime, Deferred, Effect, Either, Exit, FiberId, Option, Random } from "effect"
 import type { EventMetadata, StoredEvent, StreamWrite } from "./EventStore.js"
 import { ConcurrencyConflict, EventStore } from "./EventStore.js"
 import { GroupCommit } from "./GroupCommit.js"
 import * as Idempotency from "./Idempotency.js"
+import type { PgStatement } from "./PgPipeline.js"
 import { Projector } from "./Projector.js"
 import { SqliteHandle } from "./SqliteClient.js"
 
@@ -33,6 +34,8 @@ export interface ExecuteOptions {
 export interface Executed<A> {
   readonly result: A
   readonly events: ReadonlyArray<StoredEvent>
+  /** PostgreSQL's fast path: the rows of the plan's `alsoRead`, read in the append's transaction. */
+  readonly alsoRead?: ReadonlyArray<Record<string, unknown>>
 }
 
 /**
@@ -89,6 +92,11 @@ export interface Plan<E> {
   // biome-ignore lint/suspicious/noExplicitAny: states of different types, each read's own (see `plan`)
   readonly reads: ReadonlyArray<PlanRead<any>>
   readonly decide: (states: ReadonlyArray<unknown>) => Either.Either<ReadonlyArray<DomainEvent>, E>
+  /**
+   * PostgreSQL: a read to make in the transaction of the events decided (on the fast path, sent with them in
+   * the same round trip), its rows given back as {@link Executed.alsoRead}; undefined, or off the fast path, none.
+   */
+  readonly alsoRead?: (events: ReadonlyArray<DomainEvent>) => PgStatement | undefined
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: see Plan
@@ -100,8 +108,9 @@ type StatesOf<R extends ReadonlyArray<PlanRead<any>>> = {
 // biome-ignore lint/suspicious/noExplicitAny: see Plan
 export const plan = <const R extends ReadonlyArray<PlanRead<any>>, E>(
   reads: R,
-  decide: (states: StatesOf<R>) => Either.Either<ReadonlyArray<DomainEvent>, E>
-): Plan<E> => ({ reads, decide: decide as Plan<E>["decide"] })
+  decide: (states: StatesOf<R>) => Either.Either<ReadonlyArray<DomainEvent>, E>,
+  alsoRead?: Plan<E>["alsoRead"]
+): Plan<E> => ({ reads, decide: decide as Plan<E>["decide"], ...(alsoRead === undefined ? {} : { alsoRead }) })
 
 /** A plan decided by reading its streams through `load` (when they are not all current in the cache). */
 export const decidePlan = <E>(
@@ -368,23 +377,53 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
       const planned = writesOf(events, reads)
       if (planned === undefined) return Effect.dieMessage("Decision wrote to a stream it did not read")
       const { writes, guards } = planned
-      return Effect.flatMap(DateTime.now, (now) =>
-        Effect.suspend(() => {
+      // Its streams are unsettled from the moment it runs until it is answered, whatever the answer.
+      const settled = Deferred.unsafeMake<void>(FiberId.none)
+      const unsettle = Effect.sync(() => {
+        for (const write of writes) unsettled.set(write.streamId, settled)
+      })
+      const settle = Effect.sync(() => {
+        for (const write of writes) if (unsettled.get(write.streamId) === settled) unsettled.delete(write.streamId)
+        Deferred.unsafeDone(settled, Exit.void)
+      })
+      const commit = Effect.flatMap(DateTime.now, (now) => {
+        let alsoRead: ReadonlyArray<Record<string, unknown>> | undefined
+        return Effect.suspend(() => {
           const append = appendPlanPg(writes, options.metadata, guards, DateTime.formatIso(now))
+          const also = p.alsoRead?.(events)
           return commitPipelined(
             {
               _tag: "Pipelined",
               append: append.statement,
               after: projector.pg.inlineStatements(events),
-              outcome: append.outcome
+              outcome: append.outcome,
+              ...(also === undefined
+                ? {}
+                : {
+                    reads: [also],
+                    onReads: (rows: ReadonlyArray<ReadonlyArray<Record<string, unknown>>>) => {
+                      alsoRead = rows[0]
+                    }
+                  })
             },
             committedFor(writes, reads)
           )
         }).pipe(
-          Effect.map((appended) => ({ result: events, events: appended })),
+          Effect.map(
+            (appended): Executed<ReadonlyArray<DomainEvent>> => ({
+              result: events,
+              events: appended,
+              ...(alsoRead === undefined ? {} : { alsoRead })
+            })
+          ),
           Effect.catchIf((error) => !(error instanceof ConcurrencyConflict), Effect.die),
           Effect.tapError(invalidateOnConflict)
         )
+      })
+      return Effect.acquireUseRelease(
+        unsettle,
+        () => commit,
+        () => settle
       )
     }
 
@@ -494,8 +533,43 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
           Executed<ReadonlyArray<DomainEvent>>,
           E | ConcurrencyConflict | Idempotency.KeyAlreadyUsed,
           R | SqlClient.SqlClient
-        >((fiber) => planned(p, options, fiber.currentContext) ?? executeOnce(decide, options))
+        >((fiber) => runPlan(p, decide, options, fiber.currentContext))
       )
+
+    /**
+     * PostgreSQL: a stream written by a fast-path command of this process not yet committed, and the answer
+     * to wait for. A second command on that stream would be decided on the state before it and lose its
+     * race at the append, rolling back the whole batch (which has no savepoints): it waits, then is decided
+     * on the state committed.
+     */
+    const unsettled = new Map<string, Deferred.Deferred<void>>()
+    const unsettledOf = <E>(p: Plan<E>) => {
+      for (const read of p.reads) {
+        const pending = unsettled.get(read.streamId)
+        if (pending !== undefined) return pending
+      }
+      return undefined
+    }
+
+    const runPlan = <E, R>(
+      p: Plan<E>,
+      decide: (load: Load) => Effect.Effect<Decision<ReadonlyArray<DomainEvent>>, E, R>,
+      options: ExecuteOptions,
+      context: Context.Context<never>
+    ): Effect.Effect<
+      Executed<ReadonlyArray<DomainEvent>>,
+      E | ConcurrencyConflict | Idempotency.KeyAlreadyUsed,
+      R | SqlClient.SqlClient
+    > => {
+      const pending = pg === undefined ? undefined : unsettledOf(p)
+      if (pending !== undefined) {
+        return Effect.zipRight(
+          Deferred.await(pending),
+          Effect.suspend(() => runPlan(p, decide, options, context))
+        )
+      }
+      return planned(p, options, context) ?? executeOnce(decide, options)
+    }
 
     /**
      * Whether a {@link Plan} decides nothing: known now from the state cache (see {@link decideNow}), without

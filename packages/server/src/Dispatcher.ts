@@ -48,7 +48,7 @@ import {
 } from "@orw/domain"
 import { Effect, Either, Option } from "effect"
 import { evaluateUsage, type Shortcut } from "./Alerting.js"
-import type { ExecuteOptions, Load, Plan } from "./CommandHandler.js"
+import type { ExecuteOptions, Executed, Load, Plan } from "./CommandHandler.js"
 import { CommandHandler, decidePlan, plan } from "./CommandHandler.js"
 import { AppConfig } from "./Config.js"
 import { shredDataKeys } from "./Crypto/KeyVault.js"
@@ -84,7 +84,15 @@ const usageReads = (keyId: string) =>
 const planOf = (command: DomainCommand): Plan<DomainError> | undefined => {
   switch (command._tag) {
     case "RecordUsage":
-      return plan(usageReads(command.keyId), ([key, usage]) => decideUsage(command, { key, usage }))
+      // On PostgreSQL's fast path, the budgets the usage counts toward are read in its own transaction.
+      return plan(
+        usageReads(command.keyId),
+        ([key, usage]) => decideUsage(command, { key, usage }),
+        (events) => {
+          const recorded = events.find((event) => event._tag === "UsageRecorded")
+          return recorded === undefined ? undefined : Budgets.touchingPg(recorded.userId, recorded.keyId)
+        }
+      )
     case "EvaluateSpike":
       return plan(
         [
@@ -205,8 +213,18 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("orw/Dispatcher", {
       command: C,
       options: ExecuteOptions
     ): Effect.Effect<ReadonlyArray<StoredEvent>, RejectionOf<C> | ConcurrencyConflict, SqlClient.SqlClient> =>
-      Effect.tap(dispatchOnly(command, options), (appended) =>
-        evaluateUsage(dispatchOnly, appended, options.metadata, spikeFactor, shortcut)
+      Effect.flatMap(dispatchExecuted(command, options), ({ events, alsoRead }) =>
+        Effect.as(
+          evaluateUsage(
+            dispatchOnly,
+            events,
+            options.metadata,
+            spikeFactor,
+            shortcut,
+            alsoRead === undefined ? undefined : new Set(Budgets.touchingOf(alsoRead))
+          ),
+          events
+        )
       )
 
     // SQLite: a key's budgets read synchronously when no transaction is open on the connection (none can
@@ -235,25 +253,32 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("orw/Dispatcher", {
     const dispatchOnly = <C extends DomainCommand>(
       command: C,
       options: ExecuteOptions
-    ): Effect.Effect<ReadonlyArray<StoredEvent>, RejectionOf<C> | ConcurrencyConflict, SqlClient.SqlClient> => {
+    ): Effect.Effect<ReadonlyArray<StoredEvent>, RejectionOf<C> | ConcurrencyConflict, SqlClient.SqlClient> =>
+      Effect.map(dispatchExecuted(command, options), (executed) => executed.events)
+
+    /** {@link dispatchOnly}, with what a plan read in its append's transaction (see Plan.alsoRead). */
+    const dispatchExecuted = <C extends DomainCommand>(
+      command: C,
+      options: ExecuteOptions
+    ): Effect.Effect<Executed<unknown>, RejectionOf<C> | ConcurrencyConflict, SqlClient.SqlClient> => {
       const planned = options.inTransaction === undefined ? planOf(command) : undefined
       if (planned !== undefined) {
-        return Effect.map(
-          handler.executePlan(planned, decide(command), options),
-          (executed) => executed.events
-        ) as Effect.Effect<ReadonlyArray<StoredEvent>, RejectionOf<C> | ConcurrencyConflict, SqlClient.SqlClient>
+        return handler.executePlan(planned, decide(command), options) as Effect.Effect<
+          Executed<unknown>,
+          RejectionOf<C> | ConcurrencyConflict,
+          SqlClient.SqlClient
+        >
       }
-      return Effect.map(
-        handler.execute(decide(command), {
+      return handler
+        .execute(decide(command), {
           ...options,
           inTransaction: (appended) =>
             Effect.zipRight(
               shredDataKeys(appended),
               options.inTransaction ? options.inTransaction(appended) : Effect.void
             )
-        }),
-        (executed) => executed.events
-      ).pipe(
+        })
+        .pipe(
         // `decideWith` routes each command to the decider function typed with CommandRejections[its tag]; the
         // switch can't carry that to the generic `C`, so this says it once, here.
         Effect.mapError((error) => error as RejectionOf<C> | ConcurrencyConflict)

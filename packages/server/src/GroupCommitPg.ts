@@ -74,6 +74,9 @@ export interface PipelinedWrites {
   readonly _tag: "Pipelined"
   readonly append: PgStatement
   readonly after: ReadonlyArray<PgStatement>
+  /** Reads sent after the writes, in the same transaction; their rows go to `onReads` once the batch committed. */
+  readonly reads?: ReadonlyArray<PgStatement>
+  readonly onReads?: (rows: ReadonlyArray<ReadonlyArray<Record<string, unknown>>>) => void
   /** The append's answer as an outcome: the stored events, or the stream that moved (a failure otherwise thrown). */
   readonly outcome: (answer: PgAnswer) => AppendOutcome
 }
@@ -99,7 +102,7 @@ export const makePipelinedBatch = (pipeline: PgPipeline, names: ReadonlyArray<st
     const failed = answers.find((answer) => !answer.ok)
     // An earlier job's failure aborted the transaction: this one never ran, it goes again.
     if (failed !== undefined && !failed.ok && codeOf(failed.error) === IN_FAILED_TRANSACTION) return undefined
-    // A write of its projections failed: a defect of this job (its append's failure is the append's to judge).
+    // A write of its projections (or a read) failed: a defect of this job (its append's failure is the append's to judge).
     if (failed !== undefined && failed !== answers[0] && !failed.ok) return Exit.die(failed.error)
     try {
       return writes.outcome(answers[0]!)
@@ -115,31 +118,38 @@ export const makePipelinedBatch = (pipeline: PgPipeline, names: ReadonlyArray<st
         let pending = jobs.map((_, i) => i)
         while (pending.length > 0) {
           const statements: Array<PgStatement> = [{ text: begin, params: [] }]
-          for (const i of pending) statements.push(jobs[i]!.append, ...jobs[i]!.after)
+          for (const i of pending) statements.push(jobs[i]!.append, ...jobs[i]!.after, ...(jobs[i]!.reads ?? []))
           const answers = yield* pipeline.run(statements)
           const opened = answers[0]!
           if (!opened.ok) {
             yield* Effect.ignore(pipeline.run([{ text: "ROLLBACK", params: [] }]))
             return yield* new SqlError({ cause: opened.error, message: "Failed to begin the batch" })
           }
-          const held: Array<{ readonly i: number; readonly appended: ReadonlyArray<StoredEvent> }> = []
+          const held: Array<{
+            readonly i: number
+            readonly appended: ReadonlyArray<StoredEvent>
+            readonly reads: ReadonlyArray<PgAnswer>
+          }> = []
           const again: Array<number> = []
           let next = 1
           for (const i of pending) {
             const writes = jobs[i]!
-            const own = answers.slice(next, next + 1 + writes.after.length)
+            const own = answers.slice(next, next + 1 + writes.after.length + (writes.reads?.length ?? 0))
             next += own.length
             const judged = judge(writes, own)
             if (judged === undefined) again.push(i)
             else if (Exit.isExit(judged)) exits[i] = judged
             else if (judged._tag === "Conflict") exits[i] = conflictOf(judged)
-            else held.push({ i, appended: judged.appended })
+            else held.push({ i, appended: judged.appended, reads: own.slice(1 + writes.after.length) })
           }
           if (held.length === pending.length) {
             const last = Math.max(0, ...held.map(({ appended }) => appended.at(-1)?.position ?? 0))
             const committed = (yield* pipeline.run([{ text: commit(last, at), params: [] }]))[0]!
             if (!committed.ok) return yield* new SqlError({ cause: committed.error, message: "Failed to commit" })
-            for (const { i, appended } of held) exits[i] = Exit.succeed(appended)
+            for (const { i, appended, reads } of held) {
+              jobs[i]!.onReads?.(reads.map((read) => (read.ok ? read.rows : [])))
+              exits[i] = Exit.succeed(appended)
+            }
             break
           }
           const rolledBack = (yield* pipeline.run([{ text: "ROLLBACK", params: [] }]))[0]!

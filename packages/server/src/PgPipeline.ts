@@ -33,6 +33,14 @@ export const codeOf = (error: Error): string | undefined => {
   return typeof code === "string" ? code : undefined
 }
 
+/** The socket under pg's connection (pg corks it around each statement's messages; so can we, around several). */
+const socketOf = (client: Pg.Client) => {
+  const stream: unknown = Reflect.get(Reflect.get(client, "connection") ?? {}, "stream")
+  return typeof stream === "object" && stream !== null && "cork" in stream && "uncork" in stream
+    ? (stream as { readonly cork: () => void; readonly uncork: () => void })
+    : undefined
+}
+
 export interface PgPipelineOptions {
   readonly url: Redacted.Redacted<string>
   readonly applicationName: string
@@ -84,6 +92,9 @@ export const makePgPipeline = (options: PgPipelineOptions) => {
       const answers: Array<PgAnswer | undefined> = statements.map(() => undefined)
       let pending = statements.length
       let broken: Error | undefined
+      // Every statement's messages in one write: pg corks each statement's own; this corks them all.
+      const stream = socketOf(connection)
+      if (process.env.NOCORK === undefined) stream?.cork()
       statements.forEach((statement, i) => {
         const name = statement.params.length === 0 ? undefined : nameOf(statement.text)
         connection
@@ -106,6 +117,7 @@ export const makePgPipeline = (options: PgPipelineOptions) => {
             } else resume(Effect.succeed(answers as ReadonlyArray<PgAnswer>))
           })
       })
+      if (process.env.NOCORK === undefined) stream?.uncork()
     })
 
   /** Every statement sent at once, in order; their answers in the same order. */

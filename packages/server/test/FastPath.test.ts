@@ -365,6 +365,31 @@ describe("the fast path on PostgreSQL, with another instance on the same databas
     })
   )
 
+  it.scoped("commands at once on one key wait for each other's commit instead of losing races at the append", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(DateTime.toEpochMillis(DateTime.unsafeMake(NOW)))
+      const { database } = yield* Effect.promise(() => freshDatabase())
+      const ctx = (yield* Layer.build(Core.layerDatabase(database))) as Context.Context<Services>
+      yield* setUp(ctx)
+      const before = {
+        pipelined: yield* Metrics.committedOn("pipelined"),
+        client: yield* Metrics.committedOn("client")
+      }
+      const answers = yield* Effect.all(
+        Array.from({ length: 6 }, (_, i) => dispatchOn(ctx, usage("k1", "2026-11-29", 10 + i))),
+        { concurrency: "unbounded" }
+      )
+      const versions = answers.flatMap((answer) =>
+        Either.isRight(answer) ? answer.right.map((e) => e.streamVersion) : []
+      )
+      expect([...versions].sort()).toEqual([1, 2, 3, 4, 5, 6])
+      // Every one on the fast path: none lost a race and went the full path.
+      expect((yield* Metrics.committedOn("pipelined")) - before.pipelined).toBe(6)
+      expect((yield* Metrics.committedOn("client")) - before.client).toBe(0)
+      expect(yield* usageOf(ctx, "k1")).toEqual([{ cost: 75, requests: 6 }])
+    })
+  )
+
   it.scoped(
     "a pipelined batch keeps each command's failure to itself: a lost race, a failed write, the others commit",
     () =>

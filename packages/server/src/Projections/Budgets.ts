@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { ApiKeyId, BudgetId, type BudgetPeriod, type BudgetScope, UserId } from "@orw/domain"
 import { Effect, Option } from "effect"
+import type { PgStatement } from "../PgPipeline.js"
 import { SqliteHandle } from "../SqliteClient.js"
 import { defineProjection, deleteWhere, insert, toPg, write } from "./Projection.js"
 
@@ -100,6 +101,18 @@ export const byId = (budgetId: string) =>
 
 const TOUCHING = "SELECT id FROM budgets WHERE user_id = ? AND (scope = 'account' OR key_id = ?) ORDER BY id"
 const TOUCHING_PG = toPg(TOUCHING)
+
+/**
+ * PostgreSQL: {@link touching} as a statement sent with the usage's own writes, in its transaction (the group
+ * commit's pipelined batch): the budgets as that commit leaves them. {@link touchingOf} reads its answer.
+ */
+export const touchingPg = (userId: string, keyId: string): PgStatement => ({
+  text: TOUCHING_PG,
+  params: [userId, keyId]
+})
+
+export const touchingOf = (rows: ReadonlyArray<Record<string, unknown>>): ReadonlyArray<BudgetId> =>
+  rows.map((r) => BudgetId.make(String(r.id)))
 
 /** {@link touching} on an SQLite connection, synchronously (the caller holds it, or knows no transaction is open). */
 export const touchingOn = (
