@@ -158,6 +158,7 @@ const makeStateCache = () => {
   const byEvolve = new WeakMap<object, Map<string, Entry>>()
   let size = 0
   let generation = 0
+  const stale = new Set<string>()
   const entries = (evolve: object) => {
     const known = byEvolve.get(evolve)
     if (known !== undefined) return known
@@ -167,7 +168,11 @@ const makeStateCache = () => {
   }
   return {
     get: (evolve: object, streamId: string) => entries(evolve).get(streamId),
-    isCurrent: (entry: Entry) => entry.generation === generation,
+    isCurrent: (entry: Entry, streamId: string) => entry.generation === generation && !stale.has(streamId),
+    /** One stream may be behind: its entries are not current until it is read or committed again. */
+    invalidateStream: (streamId: string) => {
+      stale.add(streamId)
+    },
     /** Every entry may be behind its stream from now on: the next load of each reads the stream again. */
     invalidate: () => {
       generation++
@@ -183,6 +188,7 @@ const makeStateCache = () => {
       if (known === undefined) size++
       map.delete(streamId)
       map.set(streamId, { version, state, generation: current ? generation : -1 })
+      if (current) stale.delete(streamId)
       if (size > CACHE_SIZE) {
         const oldest = map.keys().next().value
         if (oldest !== undefined && oldest !== streamId) {
@@ -276,9 +282,15 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
         }
       }
 
-    /** A lost race: a stream moved past what the cache holds. The retry reads every stream again. */
+    /**
+     * A lost race: a stream moved past what the cache holds. SQLite: another connection wrote, the retry reads
+     * every stream again. PostgreSQL: another instance moved that stream; its entries are read again (any
+     * other stream the decision read is checked again by the retry's append).
+     */
     const invalidateOnConflict = (error: unknown) =>
-      error instanceof ConcurrencyConflict ? Effect.sync(() => cache.invalidate()) : Effect.void
+      error instanceof ConcurrencyConflict
+        ? Effect.sync(() => (pg === undefined ? cache.invalidate() : cache.invalidateStream(error.streamId)))
+        : Effect.void
 
     const appendOn = store.appendOn
 
@@ -307,7 +319,7 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
       const states: Array<unknown> = []
       for (const { streamId, evolve } of planReads) {
         const cached = cache.get(evolve, streamId)
-        if (cached === undefined || !cache.isCurrent(cached)) return undefined
+        if (cached === undefined || !cache.isCurrent(cached, streamId)) return undefined
         const read = reads.get(streamId)
         if (read === undefined)
           reads.set(streamId, { version: cached.version, folds: [{ evolve, state: cached.state }] })
@@ -377,16 +389,7 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
       const planned = writesOf(events, reads)
       if (planned === undefined) return Effect.dieMessage("Decision wrote to a stream it did not read")
       const { writes, guards } = planned
-      // Its streams are unsettled from the moment it runs until it is answered, whatever the answer.
-      const settled = Deferred.unsafeMake<void>(FiberId.none)
-      const unsettle = Effect.sync(() => {
-        for (const write of writes) unsettled.set(write.streamId, settled)
-      })
-      const settle = Effect.sync(() => {
-        for (const write of writes) if (unsettled.get(write.streamId) === settled) unsettled.delete(write.streamId)
-        Deferred.unsafeDone(settled, Exit.void)
-      })
-      const commit = Effect.flatMap(DateTime.now, (now) => {
+      return Effect.flatMap(DateTime.now, (now) => {
         let alsoRead: ReadonlyArray<Record<string, unknown>> | undefined
         return Effect.suspend(() => {
           const append = appendPlanPg(writes, options.metadata, guards, DateTime.formatIso(now))
@@ -420,11 +423,6 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
           Effect.tapError(invalidateOnConflict)
         )
       })
-      return Effect.acquireUseRelease(
-        unsettle,
-        () => commit,
-        () => settle
-      )
     }
 
     const attempt = <A, E, R>(decide: (load: Load) => Effect.Effect<Decision<A>, E, R>, options: ExecuteOptions) =>
@@ -446,7 +444,7 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
         const load: Load = (streamId, initial, evolve) => {
           type S = ReturnType<typeof initial>
           const cached = cache.get(evolve, streamId)
-          if (trusting && cached !== undefined && cache.isCurrent(cached)) {
+          if (trusting && cached !== undefined && cache.isCurrent(cached, streamId)) {
             remember(streamId, cached.version, evolve as Evolve, cached.state)
             return Effect.succeed(cached.state as S)
           }
@@ -537,10 +535,10 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
       )
 
     /**
-     * PostgreSQL: a stream written by a fast-path command of this process not yet committed, and the answer
-     * to wait for. A second command on that stream would be decided on the state before it and lose its
-     * race at the append, rolling back the whole batch (which has no savepoints): it waits, then is decided
-     * on the state committed.
+     * PostgreSQL: the streams of the plans this process is running, until each is answered, and the answer to
+     * wait for. A second plan on one of them would be decided on the state before the first's commit and lose
+     * its race at the append, rolling back the whole pipelined batch (which has no savepoints): it waits,
+     * then is decided on the state committed. Plans on one stream run one at a time in a process.
      */
     const unsettled = new Map<string, Deferred.Deferred<void>>()
     const unsettledOf = <E>(p: Plan<E>) => {
@@ -549,6 +547,21 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
         if (pending !== undefined) return pending
       }
       return undefined
+    }
+    /** Runs `effect` with the plan's streams unsettled (uninterruptibly marked, always settled after). */
+    const unsettling = <A, E, R>(p: Plan<unknown>, effect: Effect.Effect<A, E, R>) => {
+      const settled = Deferred.unsafeMake<void>(FiberId.none)
+      return Effect.acquireUseRelease(
+        Effect.sync(() => {
+          for (const read of p.reads) unsettled.set(read.streamId, settled)
+        }),
+        () => effect,
+        () =>
+          Effect.sync(() => {
+            for (const read of p.reads) if (unsettled.get(read.streamId) === settled) unsettled.delete(read.streamId)
+            Deferred.unsafeDone(settled, Exit.void)
+          })
+      )
     }
 
     const runPlan = <E, R>(
@@ -561,14 +574,22 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
       E | ConcurrencyConflict | Idempotency.KeyAlreadyUsed,
       R | SqlClient.SqlClient
     > => {
-      const pending = pg === undefined ? undefined : unsettledOf(p)
+      // Inside a caller's transaction, which may hold the projection lock that the plan it would wait for needs:
+      // no waiting there (a lost race is retried as anywhere else).
+      const waits = pg !== undefined && Option.isNone(Context.getOption(context, SqlClient.TransactionConnection))
+      const pending = waits ? unsettledOf(p) : undefined
       if (pending !== undefined) {
         return Effect.zipRight(
           Deferred.await(pending),
           Effect.suspend(() => runPlan(p, decide, options, context))
         )
       }
-      return planned(p, options, context) ?? executeOnce(decide, options)
+      const run: Effect.Effect<
+        Executed<ReadonlyArray<DomainEvent>>,
+        E | ConcurrencyConflict | Idempotency.KeyAlreadyUsed,
+        R | SqlClient.SqlClient
+      > = planned(p, options, context) ?? executeOnce(decide, options)
+      return waits ? unsettling(p, run) : run
     }
 
     /**

@@ -382,11 +382,23 @@ describe("the fast path on PostgreSQL, with another instance on the same databas
       const versions = answers.flatMap((answer) =>
         Either.isRight(answer) ? answer.right.map((e) => e.streamVersion) : []
       )
-      expect([...versions].sort()).toEqual([1, 2, 3, 4, 5, 6])
+      expect([...versions].sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6])
       // Every one on the fast path: none lost a race and went the full path.
       expect((yield* Metrics.committedOn("pipelined")) - before.pipelined).toBe(6)
       expect((yield* Metrics.committedOn("client")) - before.client).toBe(0)
       expect(yield* usageOf(ctx, "k1")).toEqual([{ cost: 75, requests: 6 }])
+      // On an instance that holds nothing yet: the first is decided on what it reads, the others wait for it.
+      const cold = (yield* Layer.build(Core.layerDatabase(database))) as Context.Context<Services>
+      const then = { pipelined: yield* Metrics.committedOn("pipelined"), client: yield* Metrics.committedOn("client") }
+      const more = yield* Effect.all(
+        Array.from({ length: 6 }, () => dispatchOn(cold, usage("k1", "2026-11-29", 100))),
+        { concurrency: "unbounded" }
+      )
+      expect(
+        more.flatMap((a) => (Either.isRight(a) ? a.right.map((e) => e.streamVersion) : [])).sort((x, y) => x - y)
+      ).toEqual([7, 8, 9, 10, 11, 12])
+      expect((yield* Metrics.committedOn("client")) - then.client).toBe(1)
+      expect((yield* Metrics.committedOn("pipelined")) - then.pipelined).toBe(5)
     })
   )
 
