@@ -48,7 +48,7 @@ import {
 } from "@orw/domain"
 import { Effect, Either, Option } from "effect"
 import { evaluateUsage, type Shortcut } from "./Alerting.js"
-import type { ExecuteOptions, Executed, Load, Plan } from "./CommandHandler.js"
+import type { Executed, ExecuteOptions, Load, Plan } from "./CommandHandler.js"
 import { CommandHandler, decidePlan, plan } from "./CommandHandler.js"
 import { AppConfig } from "./Config.js"
 import { shredDataKeys } from "./Crypto/KeyVault.js"
@@ -279,10 +279,10 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("orw/Dispatcher", {
             )
         })
         .pipe(
-        // `decideWith` routes each command to the decider function typed with CommandRejections[its tag]; the
-        // switch can't carry that to the generic `C`, so this says it once, here.
-        Effect.mapError((error) => error as RejectionOf<C> | ConcurrencyConflict)
-      )
+          // `decideWith` routes each command to the decider function typed with CommandRejections[its tag]; the
+          // switch can't carry that to the generic `C`, so this says it once, here.
+          Effect.mapError((error) => error as RejectionOf<C> | ConcurrencyConflict)
+        )
     }
 
     return { dispatch } as const

@@ -13,6 +13,7 @@ import { type AppendOutcome, type EventRow, makeEventCodec, makeToStored, stored
 import {
   appendPg,
   appendStatement,
+  CLAIM_FAILED,
   duplicateStream,
   makeCoalescedReads,
   outcomePg,
@@ -205,8 +206,14 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
       const claims = claimsOf(writes, guards)
       const rows = rowsOf(writes, encodeMetadata(metadata), recordedAt)
       return {
-        statement: appendStatement(claims, rows),
+        statement: appendStatement(claims, rows, { failing: true }),
         outcome: (answer: PgAnswer): AppendOutcome => {
+          if (!answer.ok && codeOf(answer.error) === CLAIM_FAILED) {
+            // The claim after the ones that succeeded is the stream that moved.
+            const failed = claims[Number(Reflect.get(answer.error, "detail"))]
+            if (failed === undefined) throw answer.error
+            return { _tag: "Conflict", streamId: failed.streamId, expectedVersion: failed.expectedVersion }
+          }
           if (!answer.ok) {
             // The second line, a duplicate event version: a lost race, as on the client's path; else a defect.
             if (codeOf(answer.error) !== "23505") throw answer.error

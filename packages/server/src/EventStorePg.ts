@@ -29,8 +29,16 @@ export interface PgClaim {
 /** A row to insert (EventRows.ts). */
 export type PgEventRow = NewEventRow
 
-/** The statement and its parameters; exported for the test that checks its shape. */
-export const appendStatement = (claims: ReadonlyArray<PgClaim>, rows: ReadonlyArray<PgEventRow>) => {
+/**
+ * The statement and its parameters; exported for the test that checks its shape. `failing`: a claim that does
+ * not succeed fails the statement (`orw_claimed`, migration 0008: SQLSTATE {@link CLAIM_FAILED}, the number of
+ * claims that succeeded in its detail) instead of answering it, aborting the transaction (the pipelined batch).
+ */
+export const appendStatement = (
+  claims: ReadonlyArray<PgClaim>,
+  rows: ReadonlyArray<PgEventRow>,
+  options: { readonly failing?: boolean } = {}
+) => {
   const params: Array<unknown> = []
   const p = (value: unknown, type: string) => {
     params.push(value)
@@ -62,9 +70,13 @@ export const appendStatement = (claims: ReadonlyArray<PgClaim>, rows: ReadonlyAr
   }
   const claimed = claims.length === 0 ? "0" : claims.map((_, k) => `(SELECT count(*) FROM c${k})`).join(" + ")
   const positions = rows.length === 0 ? "ARRAY[]::bigint[]" : "ARRAY(SELECT position FROM ins ORDER BY position)"
-  const text = `${ctes.length === 0 ? "" : `WITH ${ctes.join(",\n")}\n`}SELECT (${claimed})::int AS claimed, ${positions} AS positions`
+  const counted = options.failing === true ? `orw_claimed((${claimed})::int, ${claims.length})` : `(${claimed})::int`
+  const text = `${ctes.length === 0 ? "" : `WITH ${ctes.join(",\n")}\n`}SELECT ${counted} AS claimed, ${positions} AS positions`
   return { text, params }
 }
+
+/** What `orw_claimed` fails with: a claim did not succeed (a stream moved since it was read). */
+export const CLAIM_FAILED = "OR409"
 
 /** The stream a duplicate (stream_id, stream_version) names, from PostgreSQL's "Key (...)=(id, n)" detail. */
 export const duplicateStream = (cause: unknown, rows: ReadonlyArray<PgEventRow>) => {

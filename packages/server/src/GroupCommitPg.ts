@@ -30,7 +30,7 @@ const textsOf = (names: ReadonlyArray<string>) => {
     if (!Number.isSafeInteger(position) || !ISO.test(at)) throw new Error(`Unexpected checkpoint ${position} ${at}`)
     return `UPDATE projection_checkpoints SET position = ${position}, updated_at = '${at}' WHERE name IN (${list}); COMMIT`
   }
-  return { begin, commit }
+  return { begin, commit, list }
 }
 
 export const makePgTransaction = (sql: SqlClient.SqlClient, names: ReadonlyArray<string>) => {
@@ -84,28 +84,39 @@ export interface PipelinedWrites {
 type JobExit = Exit.Exit<ReadonlyArray<StoredEvent>, unknown>
 
 /**
- * A batch of {@link PipelinedWrites} in one transaction on the pipelined connection, under the projection lock:
- * BEGIN with the lock and every job's statements in one round trip, then the checkpoint move with COMMIT in a
- * second. Same statements, same locks, same order as the batch through the client, without savepoints: a job
- * whose stream moved (or whose statement failed) rolls the whole transaction back, its caller is answered
- * (a ConcurrencyConflict, which it retries on fresh state; a defect), and the others are sent again, without
- * it, in a new transaction. Each round answers at least one job, so a batch of n takes n rounds at most.
- * `undefined` jobs (callers that stopped waiting) are answered as interrupted by the caller and skipped here.
+ * A batch of {@link PipelinedWrites} in one transaction on the pipelined connection, under the projection lock,
+ * in one round trip: BEGIN with the lock, every job's statements, then the checkpoint move with COMMIT. The
+ * same statements, locks and order as the batch through the client, without savepoints and without waiting
+ * for any answer before the COMMIT: a job whose stream moved fails its append (`orw_claimed`), and a failed
+ * statement aborts the transaction, so the COMMIT behind it does not commit. The batch is then rolled back,
+ * the job that failed is answered (a ConcurrencyConflict, which its caller retries on fresh state, or a
+ * defect), and the others go again in a new transaction. Each round answers at least one job, so a batch
+ * of n takes n rounds at most. The checkpoints move to the last position this session drew from the log's
+ * sequence, the batch's last event (never backwards).
  */
 export const makePipelinedBatch = (pipeline: PgPipeline, names: ReadonlyArray<string>) => {
-  const { begin, commit } = textsOf(names)
+  const { begin, list } = textsOf(names)
+  const commitAtHead = (at: string) => {
+    if (!ISO.test(at)) throw new Error(`Unexpected checkpoint time ${at}`)
+    return `UPDATE projection_checkpoints SET position = GREATEST(position, currval(pg_get_serial_sequence('events', 'position'))),
+      updated_at = '${at}' WHERE name IN (${list}); COMMIT`
+  }
+  const rollback: PgStatement = { text: "ROLLBACK", params: [] }
   const conflictOf = (outcome: Extract<AppendOutcome, { _tag: "Conflict" }>): JobExit =>
     Exit.fail(new ConcurrencyConflict({ streamId: outcome.streamId, expectedVersion: outcome.expectedVersion }))
 
-  /** The job's own answers: its exit when the round decided it, or undefined (its writes held, or never ran). */
-  const judge = (writes: PipelinedWrites, answers: ReadonlyArray<PgAnswer>): JobExit | AppendOutcome | undefined => {
+  /**
+   * A job's answers in a round: its exit when it failed (or its outcome when all its statements succeeded);
+   * undefined when a job before it aborted the transaction, so that it never ran.
+   */
+  const judge = (writes: PipelinedWrites, answers: ReadonlyArray<PgAnswer>): JobExit | undefined => {
     const failed = answers.find((answer) => !answer.ok)
-    // An earlier job's failure aborted the transaction: this one never ran, it goes again.
     if (failed !== undefined && !failed.ok && codeOf(failed.error) === IN_FAILED_TRANSACTION) return undefined
     // A write of its projections (or a read) failed: a defect of this job (its append's failure is the append's to judge).
     if (failed !== undefined && failed !== answers[0] && !failed.ok) return Exit.die(failed.error)
     try {
-      return writes.outcome(answers[0]!)
+      const outcome = writes.outcome(answers[0]!)
+      return outcome._tag === "Conflict" ? conflictOf(outcome) : Exit.succeed(outcome.appended)
     } catch (cause) {
       return Exit.die(cause)
     }
@@ -119,42 +130,47 @@ export const makePipelinedBatch = (pipeline: PgPipeline, names: ReadonlyArray<st
         while (pending.length > 0) {
           const statements: Array<PgStatement> = [{ text: begin, params: [] }]
           for (const i of pending) statements.push(jobs[i]!.append, ...jobs[i]!.after, ...(jobs[i]!.reads ?? []))
+          statements.push({ text: commitAtHead(at), params: [] })
           const answers = yield* pipeline.run(statements)
           const opened = answers[0]!
           if (!opened.ok) {
-            yield* Effect.ignore(pipeline.run([{ text: "ROLLBACK", params: [] }]))
+            yield* Effect.ignore(pipeline.run([rollback]))
             return yield* new SqlError({ cause: opened.error, message: "Failed to begin the batch" })
           }
-          const held: Array<{
-            readonly i: number
-            readonly appended: ReadonlyArray<StoredEvent>
-            readonly reads: ReadonlyArray<PgAnswer>
-          }> = []
-          const again: Array<number> = []
+          const committed = answers.at(-1)!
+          const judged: Array<{ readonly i: number; readonly own: ReadonlyArray<PgAnswer>; readonly after: number }> =
+            []
           let next = 1
           for (const i of pending) {
             const writes = jobs[i]!
             const own = answers.slice(next, next + 1 + writes.after.length + (writes.reads?.length ?? 0))
             next += own.length
-            const judged = judge(writes, own)
-            if (judged === undefined) again.push(i)
-            else if (Exit.isExit(judged)) exits[i] = judged
-            else if (judged._tag === "Conflict") exits[i] = conflictOf(judged)
-            else held.push({ i, appended: judged.appended, reads: own.slice(1 + writes.after.length) })
+            judged.push({ i, own, after: 1 + writes.after.length })
           }
-          if (held.length === pending.length) {
-            const last = Math.max(0, ...held.map(({ appended }) => appended.at(-1)?.position ?? 0))
-            const committed = (yield* pipeline.run([{ text: commit(last, at), params: [] }]))[0]!
-            if (!committed.ok) return yield* new SqlError({ cause: committed.error, message: "Failed to commit" })
-            for (const { i, appended, reads } of held) {
-              jobs[i]!.onReads?.(reads.map((read) => (read.ok ? read.rows : [])))
-              exits[i] = Exit.succeed(appended)
+          if (committed.ok) {
+            for (const { i, own, after } of judged) {
+              // Committed: every statement succeeded (an answer not understood is the job's defect, its writes durable).
+              const exit = judge(jobs[i]!, own) ?? Exit.die(new Error("A committed job has no answer"))
+              if (Exit.isSuccess(exit)) jobs[i]!.onReads?.(own.slice(after).map((read) => (read.ok ? read.rows : [])))
+              exits[i] = exit
             }
             break
           }
-          const rolledBack = (yield* pipeline.run([{ text: "ROLLBACK", params: [] }]))[0]!
+          // Something failed: nothing of the round committed.
+          const rolledBack = (yield* pipeline.run([rollback]))[0]!
           if (!rolledBack.ok) return yield* new SqlError({ cause: rolledBack.error, message: "Failed to roll back" })
-          pending = [...held.map(({ i }) => i), ...again].sort((a, b) => a - b)
+          const again: Array<number> = []
+          for (const { i, own } of judged) {
+            // Its statements failed: answered. They succeeded, or never ran: it goes again.
+            const exit = judge(jobs[i]!, own)
+            if (exit !== undefined && Exit.isFailure(exit)) exits[i] = exit
+            else again.push(i)
+          }
+          // No job failed, the checkpoint move or the COMMIT did: the batch's transaction itself failed.
+          if (again.length === pending.length) {
+            return yield* new SqlError({ cause: committed.error, message: "Failed to commit the batch" })
+          }
+          pending = again
         }
         return exits as Array<JobExit>
       })

@@ -13,6 +13,7 @@ import Streams0004 from "./migrations/0004_streams.js"
 import WebhookDeliveries0005 from "./migrations/0005_webhook_deliveries.js"
 import EndedSessions0006 from "./migrations/0006_ended_sessions.js"
 import SyncPasses0007 from "./migrations/0007_sync_passes.js"
+import ClaimsCheck0008 from "./migrations/0008_claims_check.js"
 import * as SqliteClient from "./SqliteClient.js"
 
 /**
@@ -35,7 +36,8 @@ export const migrations = {
   "0004_streams": Streams0004,
   "0005_webhook_deliveries": WebhookDeliveries0005,
   "0006_ended_sessions": EndedSessions0006,
-  "0007_sync_passes": SyncPasses0007
+  "0007_sync_passes": SyncPasses0007,
+  "0008_claims_check": ClaimsCheck0008
 } as const
 
 /** The newest migration this code knows. */
