@@ -94,7 +94,7 @@ export const makePgPipeline = (options: PgPipelineOptions) => {
       let broken: Error | undefined
       // Every statement's messages in one write: pg corks each statement's own; this corks them all.
       const stream = socketOf(connection)
-      if (process.env.NOCORK === undefined) stream?.cork()
+      stream?.cork()
       statements.forEach((statement, i) => {
         const name = statement.params.length === 0 ? undefined : nameOf(statement.text)
         connection
@@ -117,7 +117,7 @@ export const makePgPipeline = (options: PgPipelineOptions) => {
             } else resume(Effect.succeed(answers as ReadonlyArray<PgAnswer>))
           })
       })
-      if (process.env.NOCORK === undefined) stream?.uncork()
+      stream?.uncork()
     })
 
   /** Every statement sent at once, in order; their answers in the same order. */
