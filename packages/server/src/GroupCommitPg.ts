@@ -1,7 +1,7 @@
 /**
  * The group commit's transaction on PostgreSQL, in two fewer round trips than `sql.withTransaction` plus
  * the projection lock and the checkpoint move as statements of their own:
- * - `BEGIN` and the projection lock (Projector's `lock`: the checkpoint rows, FOR UPDATE, in name order)
+ * - `BEGIN` and the projection lock (Projector's `lock`: the lock row among the checkpoints, FOR UPDATE)
  *   go out as one simple query;
  * - the checkpoint move (Projector's `moveCheckpoints`) and `COMMIT` likewise.
  * Same statements, same order, same locks as before: only the trips are fewer. The batch's own statements
@@ -14,6 +14,7 @@ import { SqlError } from "@effect/sql/SqlError"
 import { ConcurrencyConflict } from "@orw/domain"
 import { DateTime, Effect, Exit } from "effect"
 import type { AppendOutcome } from "./EventRows.js"
+import { lockRowOf } from "./Projector.js"
 import type { StoredEvent } from "./EventStore.js"
 import { codeOf, IN_FAILED_TRANSACTION, type PgAnswer, type PgPipeline, type PgStatement } from "./PgPipeline.js"
 
@@ -24,7 +25,7 @@ const ISO = /^[0-9T:.Z+-]+$/
 const textsOf = (names: ReadonlyArray<string>) => {
   for (const name of names) if (!NAME.test(name)) throw new Error(`Unexpected projection name ${name}`)
   const list = names.map((name) => `'${name}'`).join(", ")
-  const begin = `BEGIN; SELECT name FROM projection_checkpoints WHERE name IN (${list}) ORDER BY name FOR UPDATE`
+  const begin = `BEGIN; SELECT name FROM projection_checkpoints WHERE name = '${lockRowOf(names)}' FOR UPDATE`
   const commit = (position: number, at: string) => {
     if (position <= 0) return "COMMIT"
     if (!Number.isSafeInteger(position) || !ISO.test(at)) throw new Error(`Unexpected checkpoint ${position} ${at}`)
@@ -98,7 +99,7 @@ export const makePipelinedBatch = (pipeline: PgPipeline, names: ReadonlyArray<st
   const { begin, list } = textsOf(names)
   const commitAtHead = (at: string) => {
     if (!ISO.test(at)) throw new Error(`Unexpected checkpoint time ${at}`)
-    return `UPDATE projection_checkpoints SET position = GREATEST(position, currval(pg_get_serial_sequence('events', 'position'))),
+    return `UPDATE projection_checkpoints SET position = GREATEST(position, (SELECT currval(pg_get_serial_sequence('events', 'position')))),
       updated_at = '${at}' WHERE name IN (${list}); COMMIT`
   }
   const rollback: PgStatement = { text: "ROLLBACK", params: [] }

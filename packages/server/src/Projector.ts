@@ -41,6 +41,13 @@ const YIELD_EVERY = 250
 const NO_BOUND = Number.MAX_SAFE_INTEGER
 
 /**
+ * The checkpoint row that is the projection lock: the first projection's by name. Every locker locks it first
+ * (earlier releases locked every checkpoint row in name order, this one first too), so it excludes them all
+ * as the whole set did, for one row lock instead of one per projection.
+ */
+export const lockRowOf = (names: ReadonlyArray<string>): string => [...names].sort()[0] ?? ""
+
+/**
  * A turn of the event loop (its I/O callbacks included): the SQLite driver is synchronous and Effect's
  * scheduler yields to microtasks only, so a replay lets the server answer requests (503 while starting)
  * between its steps. `setImmediate`, not a timer: a zero timer waits ~1 ms, thousands of times a rebuild.
@@ -61,8 +68,8 @@ type Tables = ReadonlyArray<ReadonlyMap<string, TableWrite>>
  * and rebuild on demand (replay into a fresh table, then swap it in atomically).
  *
  * One lock orders them, the same on every engine: every transaction that writes a live
- * projection table, its rows or a checkpoint takes `lock` (the checkpoint rows, see
- * Dialect.lockRows) as its first statement. So an inline writer never holds a projection
+ * projection table, its rows or a checkpoint takes `lock` (the lock row among the checkpoints,
+ * {@link lockRowOf}; see Dialect.lockRows) as its first statement. So an inline writer never holds a projection
  * table while it waits for a rebuild that DROPs or RENAMEs it (no deadlock); a catch-up or a
  * swap sees every event committed before it; and events are appended in lock order, so
  * positions commit in order and the inline order is the log order that a rebuild replays.
@@ -169,8 +176,8 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
 
     const names = projections.map((p) => p.name)
 
-    /** The projection lock: the checkpoint rows of every projection, until the transaction ends. */
-    const lock = lockRows(sql, "projection_checkpoints", "name", names)
+    /** The projection lock: the lock row among the checkpoints ({@link lockRowOf}), until the transaction ends. */
+    const lock = lockRows(sql, "projection_checkpoints", "name", [lockRowOf(names)])
 
     /** The checkpoint move: every projection's position (then its time, then the names). */
     const MOVE = `UPDATE "projection_checkpoints" SET "position" = ?, "updated_at" = ? WHERE "name" IN (${names
@@ -214,7 +221,7 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
      */
     const on = {
       lock: (prepare: (sql: string) => Sqlite.Statement) =>
-        void prepare(lockRowsSqlite("projection_checkpoints", "name", names.length)).run(...names),
+        void prepare(lockRowsSqlite("projection_checkpoints", "name", 1)).run(lockRowOf(names)),
       moveCheckpoints: (prepare: (sql: string) => Sqlite.Statement, position: number, at: string) =>
         void prepare(MOVE).run(position, at, ...names),
       applyInline: applyInlineOn
