@@ -392,13 +392,36 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
       return Effect.flatMap(DateTime.now, (now) => {
         let alsoRead: ReadonlyArray<Record<string, unknown>> | undefined
         return Effect.suspend(() => {
-          const append = appendPlanPg(writes, options.metadata, guards, DateTime.formatIso(now))
+          const at = DateTime.formatIso(now)
           const also = p.alsoRead?.(events)
+          const inline = projector.pg.inlineStatements(events)
+          if (events.length === 1) {
+            // One event: its projection writes (one table each) and the read are parts of the append itself.
+            const append = appendPlanPg(writes, options.metadata, guards, at, {
+              with: inline,
+              ...(also === undefined ? {} : { select: also })
+            })
+            return commitPipelined(
+              {
+                _tag: "Pipelined",
+                append: append.statement,
+                after: [],
+                outcome: (answer) => {
+                  const outcome = append.outcome(answer)
+                  const rows: unknown = answer.ok ? answer.rows[0]?.also : undefined
+                  if (also !== undefined && Array.isArray(rows)) alsoRead = rows
+                  return outcome
+                }
+              },
+              committedFor(writes, reads)
+            )
+          }
+          const append = appendPlanPg(writes, options.metadata, guards, at)
           return commitPipelined(
             {
               _tag: "Pipelined",
               append: append.statement,
-              after: projector.pg.inlineStatements(events),
+              after: inline,
               outcome: append.outcome,
               ...(also === undefined
                 ? {}

@@ -17,6 +17,7 @@ import {
   duplicateStream,
   makeCoalescedReads,
   outcomePg,
+  type AppendStatementOptions,
   type PgClaim
 } from "./EventStorePg.js"
 import { makeSqliteStore } from "./EventStoreSqlite.js"
@@ -200,13 +201,14 @@ export class EventStore extends Effect.Service<EventStore>()("orw/EventStore", {
       writes: ReadonlyArray<StreamWrite>,
       metadata: EventMetadata,
       guards: ReadonlyArray<StreamGuard>,
-      recordedAt: string
+      recordedAt: string,
+      parts: Pick<AppendStatementOptions, "with" | "select"> = {}
     ) => {
       strangers(writes)
       const claims = claimsOf(writes, guards)
       const rows = rowsOf(writes, encodeMetadata(metadata), recordedAt)
       return {
-        statement: appendStatement(claims, rows, { failing: true }),
+        statement: appendStatement(claims, rows, { failing: true, ...parts }),
         outcome: (answer: PgAnswer): AppendOutcome => {
           if (!answer.ok && codeOf(answer.error) === CLAIM_FAILED) {
             // The claim after the ones that succeeded is the stream that moved.

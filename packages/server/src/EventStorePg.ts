@@ -29,15 +29,29 @@ export interface PgClaim {
 /** A row to insert (EventRows.ts). */
 export type PgEventRow = NewEventRow
 
-/**
- * The statement and its parameters; exported for the test that checks its shape. `failing`: a claim that does
- * not succeed fails the statement (`orw_claimed`, migration 0008: SQLSTATE {@link CLAIM_FAILED}, the number of
- * claims that succeeded in its detail) instead of answering it, aborting the transaction (the pipelined batch).
- */
+/** Options of {@link appendStatement}. */
+export interface AppendStatementOptions {
+  /**
+   * A claim that does not succeed fails the statement (`orw_claimed`, migration 0008: SQLSTATE
+   * {@link CLAIM_FAILED}, the number of claims that succeeded in its detail) instead of answering it,
+   * aborting the transaction (the pipelined batch).
+   */
+  readonly failing?: boolean
+  /**
+   * With `failing` only: statements run as parts of the append (data-modifying CTEs), not gated on the claims
+   * (a failed claim fails the whole statement, undoing them). They all see the snapshot the statement began
+   * with, so none may write a row another writes: one event's projection writes, one table each.
+   */
+  readonly with?: ReadonlyArray<{ readonly text: string; readonly params: ReadonlyArray<unknown> }>
+  /** A read in the same statement, its rows answered as JSON in the column `also`. */
+  readonly select?: { readonly text: string; readonly params: ReadonlyArray<unknown> }
+}
+
+/** The statement and its parameters; exported for the test that checks its shape. */
 export const appendStatement = (
   claims: ReadonlyArray<PgClaim>,
   rows: ReadonlyArray<PgEventRow>,
-  options: { readonly failing?: boolean } = {}
+  options: AppendStatementOptions = {}
 ) => {
   const params: Array<unknown> = []
   const p = (value: unknown, type: string) => {
@@ -68,10 +82,19 @@ export const appendStatement = (
       SELECT * FROM (VALUES ${values}) AS v (stream_id, stream_version, type, schema_version, data, metadata, recorded_at)
       ${last < 0 ? "" : `WHERE (SELECT count(*) FROM c${last}) = 1`} RETURNING position)`)
   }
+  // Another statement's text inside this one: its placeholders after ours.
+  const embed = (statement: { readonly text: string; readonly params: ReadonlyArray<unknown> }) => {
+    const offset = params.length
+    params.push(...statement.params)
+    return statement.text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`)
+  }
+  if (options.with !== undefined && options.failing !== true) throw new Error("Writes with an append that does not fail")
+  options.with?.forEach((statement, k) => ctes.push(`w${k} AS (${embed(statement)})`))
+  const also = options.select === undefined ? "" : `, (SELECT coalesce(json_agg(a), '[]') FROM (${embed(options.select)}) a) AS also`
   const claimed = claims.length === 0 ? "0" : claims.map((_, k) => `(SELECT count(*) FROM c${k})`).join(" + ")
   const positions = rows.length === 0 ? "ARRAY[]::bigint[]" : "ARRAY(SELECT position FROM ins ORDER BY position)"
   const counted = options.failing === true ? `orw_claimed((${claimed})::int, ${claims.length})` : `(${claimed})::int`
-  const text = `${ctes.length === 0 ? "" : `WITH ${ctes.join(",\n")}\n`}SELECT ${counted} AS claimed, ${positions} AS positions`
+  const text = `${ctes.length === 0 ? "" : `WITH ${ctes.join(",\n")}\n`}SELECT ${counted} AS claimed, ${positions} AS positions${also}`
   return { text, params }
 }
 
