@@ -97,6 +97,10 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
     })
     const lastPosition = (appended: ReadonlyArray<StoredEvent>) => appended.at(-1)?.position ?? 0
 
+    // PostgreSQL: the pipelined batches on their way (see commitBatch), and the scope that waits for them at close.
+    const inFlight = yield* Effect.makeSemaphore(2)
+    const writerScope = yield* Effect.scope
+
     // PostgreSQL: the fast path's batches on a pipelined connection of the writer's own (PgPipeline.ts).
     const pgClient = yield* Effect.serviceOption(PgClient.PgClient)
     const pipelined = yield* Option.match(
@@ -323,22 +327,40 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
     const isPipelined = (run: Job["run"]): run is PipelinedWrites =>
       !Effect.isEffect(run) && typeof run !== "function" && run._tag === "Pipelined"
 
-    /** PostgreSQL: the batch's pipelined jobs in a transaction of their own, then the others as usual. */
+    /**
+     * PostgreSQL: the batch's pipelined jobs in a transaction of their own, then the others as usual. The
+     * writer does not wait for the pipelined transaction's answer: it gathers and sends the next batch behind
+     * it on the same connection (two at most on their way), so that the database runs one batch while this
+     * process settles the one before and decides the next. They commit in the order sent (one connection,
+     * one transaction after the other), and each is settled once its answers came back.
+     */
     const commitBatch = (jobs: ReadonlyArray<Job>): Effect.Effect<void> => {
-      if (pipelined === undefined || !jobs.some((job) => isPipelined(job.run))) return commitEffects(jobs)
+      if (pipelined === undefined) return commitEffects(jobs)
+      // The others commit after the pipelined batches on their way, and are published after them.
+      const afterPipelined = (jobs: ReadonlyArray<Job>) => inFlight.withPermits(2)(commitEffects(jobs))
+      if (!jobs.some((job) => isPipelined(job.run))) return afterPipelined(jobs)
       const fast = jobs.filter((job) => isPipelined(job.run))
       const rest = jobs.filter((job) => !isPipelined(job.run))
       return Effect.gen(function* () {
         const at = DateTime.formatIso(yield* DateTime.now)
-        const batch = yield* Effect.exit(
-          pipelined(
-            fast.map((job) => job.run as PipelinedWrites),
-            at
-          )
+        yield* inFlight.take(1)
+        yield* Effect.forkIn(
+          Effect.exit(
+            pipelined(
+              fast.map((job) => job.run as PipelinedWrites),
+              at
+            )
+          ).pipe(
+            Effect.flatMap((batch) =>
+              Exit.isFailure(batch)
+                ? Effect.sync(() => failAll(fast, batch.cause))
+                : settle(fast, batch.value, "pipelined")
+            ),
+            Effect.ensuring(inFlight.release(1))
+          ),
+          writerScope
         )
-        if (Exit.isFailure(batch)) failAll(fast, batch.cause)
-        else yield* settle(fast, batch.value, "pipelined")
-        if (rest.length > 0) yield* commitEffects(rest)
+        if (rest.length > 0) yield* afterPipelined(rest)
       })
     }
 

@@ -89,20 +89,25 @@ type JobExit = Exit.Exit<ReadonlyArray<StoredEvent>, unknown>
  * in one round trip: BEGIN with the lock, every job's statements, then the checkpoint move with COMMIT. The
  * same statements, locks and order as the batch through the client, without savepoints and without waiting
  * for any answer before the COMMIT: a job whose stream moved fails its append (`orw_claimed`), and a failed
- * statement aborts the transaction, so the COMMIT behind it does not commit. The batch is then rolled back,
- * the job that failed is answered (a ConcurrencyConflict, which its caller retries on fresh state, or a
+ * statement aborts the transaction, so the COMMIT behind it rolls it back instead. The job that failed is
+ * answered (a ConcurrencyConflict, which its caller retries on fresh state, or a
  * defect), and the others go again in a new transaction. Each round answers at least one job, so a batch
  * of n takes n rounds at most. The checkpoints move to the last position this session drew from the log's
  * sequence, the batch's last event (never backwards).
  */
 export const makePipelinedBatch = (pipeline: PgPipeline, names: ReadonlyArray<string>) => {
   const { begin, list } = textsOf(names)
-  const commitAtHead = (at: string) => {
+  const moveAtHead = (at: string): PgStatement => {
     if (!ISO.test(at)) throw new Error(`Unexpected checkpoint time ${at}`)
-    return `UPDATE projection_checkpoints SET position = GREATEST(position, (SELECT currval(pg_get_serial_sequence('events', 'position')))),
-      updated_at = '${at}' WHERE name IN (${list}); COMMIT`
+    return {
+      text: `UPDATE projection_checkpoints SET position = GREATEST(position, (SELECT currval(pg_get_serial_sequence('events', 'position')))),
+      updated_at = '${at}' WHERE name IN (${list})`,
+      params: []
+    }
   }
-  const rollback: PgStatement = { text: "ROLLBACK", params: [] }
+  // A statement of its own: it ends the transaction whatever happened in it (an aborted one rolls back), so
+  // the connection is out of it for whatever was sent behind (the next batch, which may be on its way).
+  const commit: PgStatement = { text: "COMMIT", params: [] }
   const conflictOf = (outcome: Extract<AppendOutcome, { _tag: "Conflict" }>): JobExit =>
     Exit.fail(new ConcurrencyConflict({ streamId: outcome.streamId, expectedVersion: outcome.expectedVersion }))
 
@@ -131,14 +136,11 @@ export const makePipelinedBatch = (pipeline: PgPipeline, names: ReadonlyArray<st
         while (pending.length > 0) {
           const statements: Array<PgStatement> = [{ text: begin, params: [] }]
           for (const i of pending) statements.push(jobs[i]!.append, ...jobs[i]!.after, ...(jobs[i]!.reads ?? []))
-          statements.push({ text: commitAtHead(at), params: [] })
+          statements.push(moveAtHead(at), commit)
           const answers = yield* pipeline.run(statements)
           const opened = answers[0]!
-          if (!opened.ok) {
-            yield* Effect.ignore(pipeline.run([rollback]))
-            return yield* new SqlError({ cause: opened.error, message: "Failed to begin the batch" })
-          }
-          const committed = answers.at(-1)!
+          if (!opened.ok) return yield* new SqlError({ cause: opened.error, message: "Failed to begin the batch" })
+          const closed = answers.slice(-2).find((answer) => !answer.ok)
           const judged: Array<{ readonly i: number; readonly own: ReadonlyArray<PgAnswer>; readonly after: number }> =
             []
           let next = 1
@@ -148,7 +150,7 @@ export const makePipelinedBatch = (pipeline: PgPipeline, names: ReadonlyArray<st
             next += own.length
             judged.push({ i, own, after: 1 + writes.after.length })
           }
-          if (committed.ok) {
+          if (closed === undefined) {
             for (const { i, own, after } of judged) {
               // Committed: every statement succeeded (an answer not understood is the job's defect, its writes durable).
               const exit = judge(jobs[i]!, own) ?? Exit.die(new Error("A committed job has no answer"))
@@ -157,9 +159,7 @@ export const makePipelinedBatch = (pipeline: PgPipeline, names: ReadonlyArray<st
             }
             break
           }
-          // Something failed: nothing of the round committed.
-          const rolledBack = (yield* pipeline.run([rollback]))[0]!
-          if (!rolledBack.ok) return yield* new SqlError({ cause: rolledBack.error, message: "Failed to roll back" })
+          // Something failed: nothing of the round committed (its COMMIT rolled it back).
           const again: Array<number> = []
           for (const { i, own } of judged) {
             // Its statements failed: answered. They succeeded, or never ran: it goes again.
@@ -169,7 +169,10 @@ export const makePipelinedBatch = (pipeline: PgPipeline, names: ReadonlyArray<st
           }
           // No job failed, the checkpoint move or the COMMIT did: the batch's transaction itself failed.
           if (again.length === pending.length) {
-            return yield* new SqlError({ cause: committed.error, message: "Failed to commit the batch" })
+            return yield* new SqlError({
+              cause: closed !== undefined && !closed.ok ? closed.error : undefined,
+              message: "Failed to commit the batch"
+            })
           }
           pending = again
         }

@@ -61,23 +61,31 @@ export const makePgPipeline = (options: PgPipelineOptions) => {
     broken.end().catch(() => undefined)
   }
 
+  // Two batches may ask at once (the group commit sends one behind the other): they share one opening.
+  let opening: Promise<Pg.Client> | undefined
   const open = Effect.tryPromise({
-    try: async () => {
-      const fresh = new Pg.Client({
-        connectionString: Redacted.value(options.url),
-        application_name: options.applicationName,
-        types: options.types,
-        pipeline: true
+    try: () => {
+      opening ??= connect().finally(() => {
+        opening = undefined
       })
-      // A connection that breaks between batches is dropped; the next batch opens another.
-      fresh.on("error", () => drop(fresh))
-      await fresh.connect()
-      names = new Map()
-      client = fresh
-      return fresh
+      return opening
     },
     catch: (cause) => new SqlError({ cause, message: "Failed to open the pipelined connection" })
   })
+  const connect = async () => {
+    const fresh = new Pg.Client({
+      connectionString: Redacted.value(options.url),
+      application_name: options.applicationName,
+      types: options.types,
+      pipeline: true
+    })
+    // A connection that breaks between batches is dropped; the next batch opens another.
+    fresh.on("error", () => drop(fresh))
+    await fresh.connect()
+    names = new Map()
+    client = fresh
+    return fresh
+  }
 
   const nameOf = (text: string) => {
     const known = names.get(text)

@@ -459,6 +459,46 @@ describe("the fast path on PostgreSQL, with another instance on the same databas
         expect(checkpoints.map((c) => c.position)).toEqual([yield* Effect.provide(store.head, ctx)])
         expect(Exit.isSuccess(yield* Effect.exit(job("c", 0)))).toBe(true)
         expect(yield* versions).toEqual([1, 1, 1])
+        // Many at once, batches sent behind batches that fail: every job answered once, as its own statements
+        // decide; the log holds exactly the committed ones, in the positions they were answered with.
+        const many = yield* Effect.all(
+          Array.from({ length: 60 }, (_, i) =>
+            Effect.exit(
+              i % 7 === 3
+                ? job(`m${i}`, 0, [{ text: "SELECT 1 / 0", params: [] }])
+                : i % 5 === 1
+                  ? job("a", 0)
+                  : job(`m${i}`, 0)
+            )
+          ),
+          { concurrency: "unbounded" }
+        )
+        const committed = many.flatMap((exit, i) =>
+          Exit.isSuccess(exit) ? [{ i, positions: exit.value.map((e) => e.position) }] : []
+        )
+        expect(committed.map(({ i }) => i)).toEqual(
+          Array.from({ length: 60 }, (_, i) => i).filter((i) => i % 7 !== 3 && i % 5 !== 1)
+        )
+        const logged = yield* Effect.provide(
+          Effect.flatMap(
+            SqlClient.SqlClient,
+            (sql) => sql<{ stream_id: string; position: number }>`SELECT stream_id, position FROM events
+              WHERE stream_id LIKE 'usage-m%' ORDER BY position`
+          ),
+          ctx
+        )
+        expect(logged.map((row) => Number(row.position)).sort((x, y) => x - y)).toEqual(
+          committed.flatMap(({ positions }) => positions).sort((x, y) => x - y)
+        )
+        const head = yield* Effect.provide(store.head, ctx)
+        const after = yield* Effect.provide(
+          Effect.flatMap(
+            SqlClient.SqlClient,
+            (sql) => sql<{ position: number }>`SELECT DISTINCT position FROM projection_checkpoints WHERE version <> 0`
+          ),
+          ctx
+        )
+        expect(after.map((c) => Number(c.position))).toEqual([head])
       })
   )
 })
