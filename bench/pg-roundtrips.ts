@@ -9,7 +9,7 @@
  * `EventStore.append` in a transaction of its own (the `pg.append.*` op), then RecordUsage through the
  * Dispatcher (the `pg.command.*` op), sequentially and with 16 callers, after a warm-up.
  */
-import type { SqlClient } from "@effect/sql"
+import { SqlClient } from "@effect/sql"
 import * as Core from "@orw/server/Core"
 import { Database } from "@orw/server/DatabaseUrl"
 import { Dispatcher } from "@orw/server/Dispatcher"
@@ -87,6 +87,25 @@ console.log(
     .map((l) => l.toFixed(1))
     .join(" ")}`
 )
+// What the client library itself costs a transaction of one statement, beside bare pg doing the same: the
+// part of the append op's CPU that is neither the store's nor the database's.
+const bare = new Pg.Pool({ connectionString: url.href, max: 20 })
+const bareTransaction = async () => {
+  const client = await bare.connect()
+  try {
+    await client.query("BEGIN")
+    await client.query("SELECT $1::int AS one", [1])
+    await client.query("COMMIT")
+  } finally {
+    client.release()
+  }
+}
+const clientTransaction = () =>
+  on(Effect.flatMap(SqlClient.SqlClient, (sql) => sql.withTransaction(sql.unsafe("SELECT $1::int AS one", [1]))))
+for (let i = 0; i < 50; i++) await Promise.all([bareTransaction(), clientTransaction()])
+await measure("bare pg transaction", 1, 0, bareTransaction)
+await measure("@effect/sql transaction", 1, 0, clientTransaction)
+await bare.end()
 await measure("append, sequential", 1, 0, append)
 await measure("append, 16 callers", 16, operations, append)
 await measure("command, sequential", 1, 0, command)
