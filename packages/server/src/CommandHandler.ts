@@ -140,6 +140,8 @@ interface Entry {
   readonly state: unknown
   /** The generation of the cache this entry is known current in (see {@link makeStateCache}); -1: never. */
   readonly generation: number
+  /** When it was kept, in the cache's count (see `invalidateStream`). */
+  readonly kept: number
 }
 
 /**
@@ -158,7 +160,9 @@ const makeStateCache = () => {
   const byEvolve = new WeakMap<object, Map<string, Entry>>()
   let size = 0
   let generation = 0
-  const stale = new Set<string>()
+  /** Entries are numbered as they are kept; a stream marked stale at n has no current entry kept before n. */
+  let kept = 0
+  const staleAt = new Map<string, number>()
   const entries = (evolve: object) => {
     const known = byEvolve.get(evolve)
     if (known !== undefined) return known
@@ -168,10 +172,11 @@ const makeStateCache = () => {
   }
   return {
     get: (evolve: object, streamId: string) => entries(evolve).get(streamId),
-    isCurrent: (entry: Entry, streamId: string) => entry.generation === generation && !stale.has(streamId),
-    /** One stream may be behind: its entries are not current until it is read or committed again. */
+    isCurrent: (entry: Entry, streamId: string) =>
+      entry.generation === generation && entry.kept > (staleAt.get(streamId) ?? -1),
+    /** One stream may be behind: each of its entries (by evolve) is not current until it is read or committed again. */
     invalidateStream: (streamId: string) => {
-      stale.add(streamId)
+      staleAt.set(streamId, kept++)
     },
     /** Every entry may be behind its stream from now on: the next load of each reads the stream again. */
     invalidate: () => {
@@ -187,8 +192,7 @@ const makeStateCache = () => {
       if (known !== undefined && known.version > version) return
       if (known === undefined) size++
       map.delete(streamId)
-      map.set(streamId, { version, state, generation: current ? generation : -1 })
-      if (current) stale.delete(streamId)
+      map.set(streamId, { version, state, generation: current ? generation : -1, kept: kept++ })
       if (size > CACHE_SIZE) {
         const oldest = map.keys().next().value
         if (oldest !== undefined && oldest !== streamId) {
@@ -299,7 +303,9 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
      * this process, and no race lost since) may be behind its stream. A decision that writes may still be
      * taken on it: its append claims or guards every stream it read at the version it read, so a stale state
      * fails the append (a ConcurrencyConflict; the retry reads every stream). A decision that writes nothing
-     * has no such check: it is taken on the streams as read (the full path).
+     * has no such check: the command path takes it on the streams as read (the full path). The one exception
+     * is the caller's: {@link decidesNothingNow}, which on PostgreSQL only the spike follow-up asks, right after
+     * the usage's own commit checked its streams (see the Dispatcher's `shortcut`).
      */
     const appendPlanPg = store.appendPlanPg
     const commitPipelined = groupCommit.commitPipelined
@@ -455,7 +461,7 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
         const inTransaction = Option.isSome(yield* Effect.serviceOption(SqlClient.TransactionConnection))
         const trusting = (yield* refresh) && !inTransaction
         // What a load reads outside a transaction is its stream as committed, current in the cache from now on:
-        // on SQLite when trusting; on PostgreSQL always (entries there only serve decisions that write, see `pg`).
+        // on SQLite when trusting; on PostgreSQL always (entries there serve decisions that write, see `pg`).
         const current = trusting || (pg !== undefined && !inTransaction)
         const reads = new Map<string, Read>()
         const remember = (streamId: string, version: number, evolve: Evolve, state: unknown) => {
@@ -617,7 +623,8 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
 
     /**
      * Whether a {@link Plan} decides nothing: known now from the state cache (see {@link decideNow}), without
-     * running it; false when it may decide something or cannot be decided now.
+     * running it; false when it may decide something or cannot be decided now. On PostgreSQL the cache may be
+     * behind: a caller must know that its plan's "nothing" holds on the states it has (see `pg`).
      */
     const decidesNothingNow = <E>(p: Plan<E>, context: Context.Context<never>) => {
       const now = decideNow(p, context)

@@ -11,13 +11,13 @@ import { DateTime, Effect, Layer, Option, Schema } from "effect"
 import { isUniqueViolation } from "./Dialect.js"
 import { type AppendOutcome, type EventRow, makeEventCodec, makeToStored, storedOf } from "./EventRows.js"
 import {
+  type AppendStatementOptions,
   appendPg,
   appendStatement,
   CLAIM_FAILED,
   duplicateStream,
   makeCoalescedReads,
   outcomePg,
-  type AppendStatementOptions,
   type PgClaim
 } from "./EventStorePg.js"
 import { makeSqliteStore } from "./EventStoreSqlite.js"

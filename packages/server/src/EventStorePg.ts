@@ -88,9 +88,13 @@ export const appendStatement = (
     params.push(...statement.params)
     return statement.text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`)
   }
-  if (options.with !== undefined && options.failing !== true) throw new Error("Writes with an append that does not fail")
+  if (options.with !== undefined && options.failing !== true)
+    throw new Error("Writes with an append that does not fail")
   options.with?.forEach((statement, k) => ctes.push(`w${k} AS (${embed(statement)})`))
-  const also = options.select === undefined ? "" : `, (SELECT coalesce(json_agg(a), '[]') FROM (${embed(options.select)}) a) AS also`
+  const also =
+    options.select === undefined
+      ? ""
+      : `, (SELECT coalesce(json_agg(a), '[]') FROM (${embed(options.select)}) a) AS also`
   const claimed = claims.length === 0 ? "0" : claims.map((_, k) => `(SELECT count(*) FROM c${k})`).join(" + ")
   const positions = rows.length === 0 ? "ARRAY[]::bigint[]" : "ARRAY(SELECT position FROM ins ORDER BY position)"
   const counted = options.failing === true ? `orw_claimed((${claimed})::int, ${claims.length})` : `(${claimed})::int`

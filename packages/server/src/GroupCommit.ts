@@ -100,6 +100,8 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
     // PostgreSQL: the pipelined batches on their way (see commitBatch), and the scope that waits for them at close.
     const inFlight = yield* Effect.makeSemaphore(2)
     const writerScope = yield* Effect.scope
+    /** Jobs a pipelined batch on its way answers (the writer does not, when it is interrupted). */
+    const handedOff = new WeakSet<Job>()
 
     // PostgreSQL: the fast path's batches on a pipelined connection of the writer's own (PgPipeline.ts).
     const pgClient = yield* Effect.serviceOption(PgClient.PgClient)
@@ -320,7 +322,7 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
           const jobs = yield* Effect.map(gather(taken), () => taken.filter((job) => !job.cancelled))
           if (jobs.length > 0) yield* commitBatch(jobs)
         }).pipe(Effect.ensuring(Effect.sync(() => (writing = false)))),
-        () => Effect.forEach(taken, (job) => Deferred.interrupt(job.done))
+        () => Effect.forEach(taken, (job) => (handedOff.has(job) ? Effect.void : Deferred.interrupt(job.done)))
       )
     })
 
@@ -331,8 +333,10 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
      * PostgreSQL: the batch's pipelined jobs in a transaction of their own, then the others as usual. The
      * writer does not wait for the pipelined transaction's answer: it gathers and sends the next batch behind
      * it on the same connection (two at most on their way), so that the database runs one batch while this
-     * process settles the one before and decides the next. They commit in the order sent (one connection,
-     * one transaction after the other), and each is settled once its answers came back.
+     * process settles the one before and decides the next. Their transactions commit one after the other on
+     * the one connection (a batch whose first round failed commits the rest in a later round, after the
+     * batch behind it), and each is settled once its last round's answers came back: positions, checkpoints
+     * and publication follow the commits.
      */
     const commitBatch = (jobs: ReadonlyArray<Job>): Effect.Effect<void> => {
       if (pipelined === undefined) return commitEffects(jobs)
@@ -344,19 +348,24 @@ export class GroupCommit extends Effect.Service<GroupCommit>()("orw/GroupCommit"
       return Effect.gen(function* () {
         const at = DateTime.formatIso(yield* DateTime.now)
         yield* inFlight.take(1)
+        // Its callers are answered by the batch from now on, whatever happens to the writer. The batch, its
+        // settling and the permit's release are one uninterruptible step: at close the scope waits for it.
+        for (const job of fast) handedOff.add(job)
         yield* Effect.forkIn(
-          Effect.exit(
-            pipelined(
-              fast.map((job) => job.run as PipelinedWrites),
-              at
+          Effect.uninterruptible(
+            Effect.exit(
+              pipelined(
+                fast.map((job) => job.run as PipelinedWrites),
+                at
+              )
+            ).pipe(
+              Effect.flatMap((batch) =>
+                Exit.isFailure(batch)
+                  ? Effect.sync(() => failAll(fast, batch.cause))
+                  : settle(fast, batch.value, "pipelined")
+              ),
+              Effect.ensuring(inFlight.release(1))
             )
-          ).pipe(
-            Effect.flatMap((batch) =>
-              Exit.isFailure(batch)
-                ? Effect.sync(() => failAll(fast, batch.cause))
-                : settle(fast, batch.value, "pipelined")
-            ),
-            Effect.ensuring(inFlight.release(1))
           ),
           writerScope
         )

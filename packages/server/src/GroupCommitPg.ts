@@ -14,9 +14,16 @@ import { SqlError } from "@effect/sql/SqlError"
 import { ConcurrencyConflict } from "@orw/domain"
 import { DateTime, Effect, Exit } from "effect"
 import type { AppendOutcome } from "./EventRows.js"
-import { lockRowOf } from "./Projector.js"
 import type { StoredEvent } from "./EventStore.js"
-import { codeOf, IN_FAILED_TRANSACTION, type PgAnswer, type PgPipeline, type PgStatement } from "./PgPipeline.js"
+import {
+  codeOf,
+  IN_FAILED_TRANSACTION,
+  NOT_PREPARED,
+  type PgAnswer,
+  type PgPipeline,
+  type PgStatement
+} from "./PgPipeline.js"
+import { lockRowOf } from "./Projector.js"
 
 const NAME = /^[a-z_]+$/
 const ISO = /^[0-9T:.Z+-]+$/
@@ -66,6 +73,9 @@ export const makePgTransaction = (sql: SqlClient.SqlClient, names: ReadonlyArray
       )
     )
 }
+
+/** Rounds of a batch in which no job was answered (a statement not prepared), at most. */
+const MAX_STALLS = 3
 
 /**
  * A command's writes as statements of a pipelined batch (the fast path on PostgreSQL): its append, then its
@@ -117,7 +127,10 @@ export const makePipelinedBatch = (pipeline: PgPipeline, names: ReadonlyArray<st
    */
   const judge = (writes: PipelinedWrites, answers: ReadonlyArray<PgAnswer>): JobExit | undefined => {
     const failed = answers.find((answer) => !answer.ok)
-    if (failed !== undefined && !failed.ok && codeOf(failed.error) === IN_FAILED_TRANSACTION) return undefined
+    // An earlier job's failure aborted the transaction, or its statement's preparing was refused there: it
+    // never ran, it goes again.
+    const code = failed !== undefined && !failed.ok ? codeOf(failed.error) : undefined
+    if (code === IN_FAILED_TRANSACTION || code === NOT_PREPARED) return undefined
     // A write of its projections (or a read) failed: a defect of this job (its append's failure is the append's to judge).
     if (failed !== undefined && failed !== answers[0] && !failed.ok) return Exit.die(failed.error)
     try {
@@ -133,6 +146,7 @@ export const makePipelinedBatch = (pipeline: PgPipeline, names: ReadonlyArray<st
       Effect.gen(function* () {
         const exits: Array<JobExit | undefined> = jobs.map(() => undefined)
         let pending = jobs.map((_, i) => i)
+        let stalls = 0
         while (pending.length > 0) {
           const statements: Array<PgStatement> = [{ text: begin, params: [] }]
           for (const i of pending) statements.push(jobs[i]!.append, ...jobs[i]!.after, ...(jobs[i]!.reads ?? []))
@@ -167,8 +181,10 @@ export const makePipelinedBatch = (pipeline: PgPipeline, names: ReadonlyArray<st
             if (exit !== undefined && Exit.isFailure(exit)) exits[i] = exit
             else again.push(i)
           }
-          // No job failed, the checkpoint move or the COMMIT did: the batch's transaction itself failed.
-          if (again.length === pending.length) {
+          // No job failed, the checkpoint move or the COMMIT did: the batch's transaction itself failed. Or a
+          // statement was not prepared (NOT_PREPARED, which aborted the round): that goes again, a few times.
+          const unprepared = answers.some((answer) => !answer.ok && codeOf(answer.error) === NOT_PREPARED)
+          if (again.length === pending.length && (!unprepared || ++stalls > MAX_STALLS)) {
             return yield* new SqlError({
               cause: closed !== undefined && !closed.ok ? closed.error : undefined,
               message: "Failed to commit the batch"

@@ -5,8 +5,9 @@
  * transaction block, the ones after it fail with "current transaction is aborted", as they would one by one).
  *
  * The group commit's fast path on PostgreSQL runs its batches here (GroupCommit.ts): one writer per process,
- * one batch at a time, so the connection is never shared. Statement texts repeat (a command's append, its
- * projections' writes): each is prepared once per connection under a name, up to a bound.
+ * which sends up to two batches one behind the other; nothing else uses the connection. Statement texts
+ * repeat (a command's append, its projections' writes): each is prepared once per connection under a name,
+ * up to a bound.
  */
 import { SqlError } from "@effect/sql/SqlError"
 import { Effect, Redacted } from "effect"
@@ -22,11 +23,26 @@ export type PgAnswer =
   | { readonly ok: true; readonly rows: ReadonlyArray<Record<string, unknown>> }
   | { readonly ok: false; readonly error: Error }
 
+/** Opening the connection, at most. */
+const CONNECT_TIMEOUT_MS = 10_000
+
+/**
+ * A statement's answer, at most: far beyond any batch (milliseconds) and any wait for the projection lock
+ * (a rebuild's swap holds it for seconds).
+ */
+const ANSWER_TIMEOUT_MS = 120_000
+
 /** Distinct statement texts prepared under a name on a connection at most; the others go unnamed. */
 const MAX_NAMED = 256
 
 /** PostgreSQL's "current transaction is aborted, commands ignored until end of transaction block". */
 export const IN_FAILED_TRANSACTION = "25P02"
+
+/**
+ * "prepared statement does not exist": a statement whose text another one sent just before it was preparing
+ * (pg then sends only the Bind), when that Parse was refused in an aborted transaction. It did not run.
+ */
+export const NOT_PREPARED = "26000"
 
 export const codeOf = (error: Error): string | undefined => {
   const code: unknown = Reflect.get(error, "code")
@@ -77,7 +93,12 @@ export const makePgPipeline = (options: PgPipelineOptions) => {
       connectionString: Redacted.value(options.url),
       application_name: options.applicationName,
       types: options.types,
-      pipeline: true
+      pipeline: true,
+      // A server that stops answering (a half-open socket, a lost machine) fails the batches on their way
+      // instead of holding them: the connection is dropped and the next batch opens another.
+      keepAlive: true,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      query_timeout: ANSWER_TIMEOUT_MS
     })
     // A connection that breaks between batches is dropped; the next batch opens another.
     fresh.on("error", () => drop(fresh))

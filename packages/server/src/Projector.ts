@@ -41,11 +41,18 @@ const YIELD_EVERY = 250
 const NO_BOUND = Number.MAX_SAFE_INTEGER
 
 /**
- * The checkpoint row that is the projection lock: the first projection's by name. Every locker locks it first
- * (earlier releases locked every checkpoint row in name order, this one first too), so it excludes them all
- * as the whole set did, for one row lock instead of one per projection.
+ * The checkpoint row that is the projection lock: `alerts`, the first projection's by name when the lock
+ * became one row. Every locker locks it first: earlier releases locked every checkpoint row in name order,
+ * this one first too, so it excludes them as the whole set did, for one row lock instead of one per
+ * projection. It stays this row whatever projections come (a new one named before it does not move it,
+ * which would leave instances of two releases on one database locking different rows).
  */
-export const lockRowOf = (names: ReadonlyArray<string>): string => [...names].sort()[0] ?? ""
+export const PROJECTION_LOCK_ROW = "alerts"
+
+export const lockRowOf = (names: ReadonlyArray<string>): string => {
+  if (!names.includes(PROJECTION_LOCK_ROW)) throw new Error(`The projection lock row ${PROJECTION_LOCK_ROW} is gone`)
+  return PROJECTION_LOCK_ROW
+}
 
 /**
  * A turn of the event loop (its I/O callbacks included): the SQLite driver is synchronous and Effect's
