@@ -214,6 +214,40 @@ describe("the fast path of planned commands", () => {
   )
 })
 
+/**
+ * A batch of four (a commit, a step that fails after writing, a lost race on the first one's stream, a commit)
+ * answered as such; the versions of their streams a, b and c, to check.
+ */
+const expectOneOfEach = (
+  exits: ReadonlyArray<Exit.Exit<ReadonlyArray<unknown>, unknown>>,
+  store: EventStore,
+  ctx: Context.Context<never>
+) => {
+  expect(exits.map((exit) => (Exit.isSuccess(exit) ? "committed" : Exit.isInterrupted(exit) ? "?" : "failed"))).toEqual(
+    ["committed", "failed", "failed", "committed"]
+  )
+  const [, thrown, lost] = exits
+  expect(Exit.isFailure(thrown!) && thrown.cause._tag).toBe("Die")
+  expect(Exit.isFailure(lost!) && lost.cause._tag === "Fail" && lost.cause.error).toBeInstanceOf(ConcurrencyConflict)
+  return Effect.provide(
+    Effect.all(["a", "b", "c"].map((k) => Effect.map(store.readStream(Streams.usage(k)), (r) => r.version))),
+    ctx
+  )
+}
+
+/** The distinct positions of the built projections' checkpoints. */
+const checkpointsOf = (ctx: Context.Context<SqlClient.SqlClient>) =>
+  Effect.provide(
+    Effect.map(
+      Effect.flatMap(
+        SqlClient.SqlClient,
+        (sql) => sql<{ position: number }>`SELECT DISTINCT position FROM projection_checkpoints WHERE version <> 0`
+      ),
+      (rows) => rows.map((row) => Number(row.position))
+    ),
+    ctx
+  )
+
 describe("a group commit batch of synchronous steps", () => {
   /** A group commit over a fresh SQLite file, its store and its synchronous append. */
   const groupCommit = Effect.gen(function* () {
@@ -245,18 +279,7 @@ describe("a group commit batch of synchronous steps", () => {
         ].map(Effect.exit),
         { concurrency: "unbounded" }
       )
-      expect(
-        exits.map((exit) => (Exit.isSuccess(exit) ? "committed" : Exit.isInterrupted(exit) ? "?" : "failed"))
-      ).toEqual(["committed", "failed", "failed", "committed"])
-      const [, thrown, lost] = exits
-      expect(Exit.isFailure(thrown!) && thrown.cause._tag).toBe("Die")
-      expect(Exit.isFailure(lost!) && lost.cause._tag === "Fail" && lost.cause.error).toBeInstanceOf(
-        ConcurrencyConflict
-      )
-      const versions = Effect.provide(
-        Effect.all(["a", "b", "c"].map((k) => Effect.map(store.readStream(Streams.usage(k)), (r) => r.version))),
-        ctx
-      )
+      const versions = expectOneOfEach(exits, store, ctx)
       // The throw's own append (stream c) was rolled back with it.
       expect(yield* versions).toEqual([1, 1, 0])
       // A step alone in its batch that throws leaves no transaction open: the next one commits.
@@ -432,31 +455,10 @@ describe("the fast path on PostgreSQL, with another instance on the same databas
           [job("a", 0), job("c", 0, [{ text: "SELECT 1 / 0", params: [] }]), job("a", 0), job("b", 0)].map(Effect.exit),
           { concurrency: "unbounded" }
         )
-        expect(exits.map((exit) => (Exit.isSuccess(exit) ? "committed" : "failed"))).toEqual([
-          "committed",
-          "failed",
-          "failed",
-          "committed"
-        ])
-        const [, thrown, lost] = exits
-        expect(Exit.isFailure(thrown!) && thrown.cause._tag).toBe("Die")
-        expect(Exit.isFailure(lost!) && lost.cause._tag === "Fail" && lost.cause.error).toBeInstanceOf(
-          ConcurrencyConflict
-        )
-        const versions = Effect.provide(
-          Effect.all(["a", "b", "c"].map((k) => Effect.map(store.readStream(Streams.usage(k)), (r) => r.version))),
-          ctx
-        )
+        const versions = expectOneOfEach(exits, store, ctx)
         // The failed write's append (stream c) was rolled back with it; the checkpoints are at the head.
         expect(yield* versions).toEqual([1, 1, 0])
-        const checkpoints = yield* Effect.provide(
-          Effect.flatMap(
-            SqlClient.SqlClient,
-            (sql) => sql<{ position: number }>`SELECT DISTINCT position FROM projection_checkpoints WHERE version <> 0`
-          ),
-          ctx
-        )
-        expect(checkpoints.map((c) => c.position)).toEqual([yield* Effect.provide(store.head, ctx)])
+        expect(yield* checkpointsOf(ctx)).toEqual([yield* Effect.provide(store.head, ctx)])
         expect(Exit.isSuccess(yield* Effect.exit(job("c", 0)))).toBe(true)
         expect(yield* versions).toEqual([1, 1, 1])
         // Many at once, batches sent behind batches that fail: every job answered once, as its own statements
@@ -490,15 +492,7 @@ describe("the fast path on PostgreSQL, with another instance on the same databas
         expect(logged.map((row) => Number(row.position)).sort((x, y) => x - y)).toEqual(
           committed.flatMap(({ positions }) => positions).sort((x, y) => x - y)
         )
-        const head = yield* Effect.provide(store.head, ctx)
-        const after = yield* Effect.provide(
-          Effect.flatMap(
-            SqlClient.SqlClient,
-            (sql) => sql<{ position: number }>`SELECT DISTINCT position FROM projection_checkpoints WHERE version <> 0`
-          ),
-          ctx
-        )
-        expect(after.map((c) => Number(c.position))).toEqual([head])
+        expect(yield* checkpointsOf(ctx)).toEqual([yield* Effect.provide(store.head, ctx)])
       })
   )
 })
