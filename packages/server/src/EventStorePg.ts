@@ -90,7 +90,7 @@ export const appendStatement = (
   }
   if (options.with !== undefined && options.failing !== true)
     throw new Error("Writes with an append that does not fail")
-  options.with?.forEach((statement, k) => ctes.push(`w${k} AS (${embed(statement)})`))
+  for (const [k, statement] of (options.with ?? []).entries()) ctes.push(`w${k} AS (${embed(statement)})`)
   const also =
     options.select === undefined
       ? ""
