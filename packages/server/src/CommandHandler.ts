@@ -401,42 +401,23 @@ export class CommandHandler extends Effect.Service<CommandHandler>()("orw/Comman
           const at = DateTime.formatIso(now)
           const also = p.alsoRead?.(events)
           const inline = projector.pg.inlineStatements(events)
-          if (events.length === 1) {
-            // One event: its projection writes (one table each) and the read are parts of the append itself.
-            const append = appendPlanPg(writes, options.metadata, guards, at, {
-              with: inline,
-              ...(also === undefined ? {} : { select: also })
-            })
-            return commitPipelined(
-              {
-                _tag: "Pipelined",
-                append: append.statement,
-                after: [],
-                outcome: (answer) => {
-                  const outcome = append.outcome(answer)
-                  const rows: unknown = answer.ok ? answer.rows[0]?.also : undefined
-                  if (also !== undefined && Array.isArray(rows)) alsoRead = rows
-                  return outcome
-                }
-              },
-              committedFor(writes, reads)
-            )
-          }
-          const append = appendPlanPg(writes, options.metadata, guards, at)
+          // The read is a part of the append; so are the projection writes of one event (one table each).
+          // Several events may write one row twice: their writes are statements of their own after it.
+          const one = events.length === 1
+          const append = appendPlanPg(writes, options.metadata, guards, at, {
+            ...(one ? { with: inline } : {}),
+            ...(also === undefined ? {} : { select: also })
+          })
           return commitPipelined(
             {
               _tag: "Pipelined",
               append: append.statement,
-              after: inline,
-              outcome: append.outcome,
-              ...(also === undefined
-                ? {}
-                : {
-                    reads: [also],
-                    onReads: (rows: ReadonlyArray<ReadonlyArray<Record<string, unknown>>>) => {
-                      alsoRead = rows[0]
-                    }
-                  })
+              after: one ? [] : inline,
+              outcome: (answer) => {
+                const rows: unknown = answer.ok ? answer.rows[0]?.also : undefined
+                if (also !== undefined && Array.isArray(rows)) alsoRead = rows
+                return append.outcome(answer)
+              }
             },
             committedFor(writes, reads)
           )

@@ -85,9 +85,6 @@ export interface PipelinedWrites {
   readonly _tag: "Pipelined"
   readonly append: PgStatement
   readonly after: ReadonlyArray<PgStatement>
-  /** Reads sent after the writes, in the same transaction; their rows go to `onReads` once the batch committed. */
-  readonly reads?: ReadonlyArray<PgStatement>
-  readonly onReads?: (rows: ReadonlyArray<ReadonlyArray<Record<string, unknown>>>) => void
   /** The append's answer as an outcome: the stored events, or the stream that moved (a failure otherwise thrown). */
   readonly outcome: (answer: PgAnswer) => AppendOutcome
 }
@@ -131,7 +128,7 @@ export const makePipelinedBatch = (pipeline: PgPipeline, names: ReadonlyArray<st
     // never ran, it goes again.
     const code = failed !== undefined && !failed.ok ? codeOf(failed.error) : undefined
     if (code === IN_FAILED_TRANSACTION || code === NOT_PREPARED) return undefined
-    // A write of its projections (or a read) failed: a defect of this job (its append's failure is the append's to judge).
+    // A write of its projections failed: a defect of this job (its append's failure is the append's to judge).
     if (failed !== undefined && failed !== answers[0] && !failed.ok) return Exit.die(failed.error)
     try {
       const outcome = writes.outcome(answers[0]!)
@@ -149,27 +146,23 @@ export const makePipelinedBatch = (pipeline: PgPipeline, names: ReadonlyArray<st
         let stalls = 0
         while (pending.length > 0) {
           const statements: Array<PgStatement> = [{ text: begin, params: [] }]
-          for (const i of pending) statements.push(jobs[i]!.append, ...jobs[i]!.after, ...(jobs[i]!.reads ?? []))
+          for (const i of pending) statements.push(jobs[i]!.append, ...jobs[i]!.after)
           statements.push(moveAtHead(at), commit)
           const answers = yield* pipeline.run(statements)
           const opened = answers[0]!
           if (!opened.ok) return yield* new SqlError({ cause: opened.error, message: "Failed to begin the batch" })
           const closed = answers.slice(-2).find((answer) => !answer.ok)
-          const judged: Array<{ readonly i: number; readonly own: ReadonlyArray<PgAnswer>; readonly after: number }> =
-            []
+          const judged: Array<{ readonly i: number; readonly own: ReadonlyArray<PgAnswer> }> = []
           let next = 1
           for (const i of pending) {
-            const writes = jobs[i]!
-            const own = answers.slice(next, next + 1 + writes.after.length + (writes.reads?.length ?? 0))
+            const own = answers.slice(next, next + 1 + jobs[i]!.after.length)
             next += own.length
-            judged.push({ i, own, after: 1 + writes.after.length })
+            judged.push({ i, own })
           }
           if (closed === undefined) {
-            for (const { i, own, after } of judged) {
+            for (const { i, own } of judged) {
               // Committed: every statement succeeded (an answer not understood is the job's defect, its writes durable).
-              const exit = judge(jobs[i]!, own) ?? Exit.die(new Error("A committed job has no answer"))
-              if (Exit.isSuccess(exit)) jobs[i]!.onReads?.(own.slice(after).map((read) => (read.ok ? read.rows : [])))
-              exits[i] = exit
+              exits[i] = judge(jobs[i]!, own) ?? Exit.die(new Error("A committed job has no answer"))
             }
             break
           }
