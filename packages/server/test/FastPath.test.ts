@@ -26,6 +26,7 @@ import {
 import { type Context, DateTime, Effect, Either, Exit, Layer, type Scope, TestClock } from "effect"
 import fc from "fast-check"
 import * as Core from "../src/Core.js"
+import type { Database } from "../src/DatabaseUrl.js"
 import { Dispatcher } from "../src/Dispatcher.js"
 import { EventStore } from "../src/EventStore.js"
 import { GroupCommit } from "../src/GroupCommit.js"
@@ -175,10 +176,13 @@ const fastMatchesFull = (
     expect((yield* Metrics.committedOn(path)) - before).toBeGreaterThanOrEqual(accepted - 2 * numRuns)
   })
 
+/** An instance's core on `database` (each call another instance on the same database). */
+const instanceOn = (database: Database) =>
+  Layer.build(Core.layerDatabase(database)) as Effect.Effect<Context.Context<Services>, never, Scope.Scope>
+
 const freshPg = Effect.flatMap(
   Effect.promise(() => freshDatabase()),
-  ({ database }) =>
-    Layer.build(Core.layerDatabase(database)) as Effect.Effect<Context.Context<Services>, never, Scope.Scope>
+  ({ database }) => instanceOn(database)
 )
 
 describe("the fast path of planned commands", () => {
@@ -352,9 +356,9 @@ describe("the fast path on PostgreSQL, with another instance on the same databas
     Effect.gen(function* () {
       yield* TestClock.setTime(DateTime.toEpochMillis(DateTime.unsafeMake(NOW)))
       const { database } = yield* Effect.promise(() => freshDatabase())
-      const one = (yield* Layer.build(Core.layerDatabase(database))) as Context.Context<Services>
+      const one = yield* instanceOn(database)
       yield* setUp(one)
-      const two = (yield* Layer.build(Core.layerDatabase(database))) as Context.Context<Services>
+      const two = yield* instanceOn(database)
       const before = yield* Metrics.committedOn("pipelined")
       // Instance one holds k1 and k2 in its cache (setUp's budgets read their usage): each takes the fast path.
       for (const c of [usage("k1", "2026-11-29", 100), usage("k2", "2026-11-29", 10), usage("k1", "2026-11-29", 200)]) {
@@ -392,7 +396,7 @@ describe("the fast path on PostgreSQL, with another instance on the same databas
     Effect.gen(function* () {
       yield* TestClock.setTime(DateTime.toEpochMillis(DateTime.unsafeMake(NOW)))
       const { database } = yield* Effect.promise(() => freshDatabase())
-      const ctx = (yield* Layer.build(Core.layerDatabase(database))) as Context.Context<Services>
+      const ctx = yield* instanceOn(database)
       yield* setUp(ctx)
       const before = {
         pipelined: yield* Metrics.committedOn("pipelined"),
@@ -411,7 +415,7 @@ describe("the fast path on PostgreSQL, with another instance on the same databas
       expect((yield* Metrics.committedOn("client")) - before.client).toBe(0)
       expect(yield* usageOf(ctx, "k1")).toEqual([{ cost: 75, requests: 6 }])
       // On an instance that holds nothing yet: the first is decided on what it reads, the others wait for it.
-      const cold = (yield* Layer.build(Core.layerDatabase(database))) as Context.Context<Services>
+      const cold = yield* instanceOn(database)
       const then = { pipelined: yield* Metrics.committedOn("pipelined"), client: yield* Metrics.committedOn("client") }
       const more = yield* Effect.all(
         Array.from({ length: 6 }, () => dispatchOn(cold, usage("k1", "2026-11-29", 100))),
