@@ -19,6 +19,7 @@ import { ConcurrencyConflict } from "@orw/domain"
 import { Effect, Exit } from "effect"
 import { isUniqueViolation } from "./Dialect.js"
 import type { NewEventRow } from "./EventRows.js"
+import { NAMED } from "./PgPool.js"
 
 export interface PgClaim {
   readonly streamId: string
@@ -125,7 +126,7 @@ export const appendPg = (
 ): Effect.Effect<ReadonlyArray<number>, ConcurrencyConflict> => {
   if (claims.length === 0 && rows.length === 0) return Effect.succeed([])
   const { text, params } = appendStatement(claims, rows)
-  return sql.unsafe<Record<string, unknown>>(text, params).pipe(
+  return sql.unsafe<Record<string, unknown>>(`${NAMED}${text}`, params).pipe(
     Effect.catchTag("SqlError", (error) => {
       if (!isUniqueViolation(error)) return Effect.die(error)
       const streamId = duplicateStream(error.cause, rows)

@@ -50,7 +50,7 @@ export const codeOf = (error: Error): string | undefined => {
 }
 
 /** The socket under pg's connection (pg corks it around each statement's messages; so can we, around several). */
-const socketOf = (client: Pg.Client) => {
+export const socketOf = (client: Pg.Client) => {
   const stream: unknown = Reflect.get(Reflect.get(client, "connection") ?? {}, "stream")
   return typeof stream === "object" && stream !== null && "cork" in stream && "uncork" in stream
     ? (stream as { readonly cork: () => void; readonly uncork: () => void })

@@ -14,6 +14,7 @@ import WebhookDeliveries0005 from "./migrations/0005_webhook_deliveries.js"
 import EndedSessions0006 from "./migrations/0006_ended_sessions.js"
 import SyncPasses0007 from "./migrations/0007_sync_passes.js"
 import ClaimsCheck0008 from "./migrations/0008_claims_check.js"
+import { acquirePgPool } from "./PgPool.js"
 import * as SqliteClient from "./SqliteClient.js"
 
 /**
@@ -97,7 +98,13 @@ export const pgTypes = {
  */
 export const layerPostgres = (url: Redacted.Redacted<string>) =>
   Layer.effectDiscard(migrate).pipe(
-    Layer.provideMerge(PgClient.layer({ url, types: pgTypes, maxConnections: 20, applicationName: APPLICATION_NAME }))
+    Layer.provideMerge(
+      PgClient.layerFromPool({
+        acquire: acquirePgPool({ url, types: pgTypes, maxConnections: 20, applicationName: APPLICATION_NAME }),
+        applicationName: APPLICATION_NAME,
+        types: pgTypes
+      })
+    )
   )
 
 /**
