@@ -8,6 +8,7 @@ import type { StoredEvent } from "./EventStore.js"
 import { EventSchemas, EventStore } from "./EventStore.js"
 import { LOG_COLUMNS, type LogRow, makeDecoder, type ReplayedEvent } from "./LogReader.js"
 import type { PgStatement } from "./PgPipeline.js"
+import { DEFERRED, NAMED } from "./PgPool.js"
 import type { Projection } from "./Projections/index.js"
 import { allProjections } from "./Projections/index.js"
 import { type TableWrite, toPg } from "./Projections/Projection.js"
@@ -106,21 +107,29 @@ export class Projector extends Effect.Service<Projector>()("orw/Projector", {
     const write = (events: ReadonlyArray<Applied>, tables: Tables): Effect.Effect<void, SqlError> =>
       handle !== undefined
         ? handle.use((_, prepare) => writeOn(prepare, events, tables))
-        : Effect.forEach(
-            events,
-            (e) =>
-              Effect.forEach(
-                tables,
-                (table) => {
-                  const w = table.get(e.tag)
-                  return w === undefined
-                    ? Effect.void
-                    : Effect.asVoid(sql.unsafe(w[text], w.params(e.fields, e.at) as ReadonlyArray<never>))
-                },
-                { discard: true }
-              ),
-            { discard: true }
-          )
+        : Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (transaction) => {
+            const statements: Array<{ readonly text: string; readonly params: ReadonlyArray<unknown> }> = []
+            for (const e of events) {
+              for (const table of tables) {
+                const w = table.get(e.tag)
+                if (w !== undefined) statements.push({ text: w[text], params: w.params(e.fields, e.at) })
+              }
+            }
+            // PostgreSQL, in a transaction: every write but the last sent without waiting for its answer, the
+            // last reporting their failures (PgPool.ts); one round trip for them all instead of one each.
+            const marked = text === "pg" && Option.isSome(transaction)
+            return Effect.forEach(
+              statements,
+              (s, i) =>
+                Effect.asVoid(
+                  sql.unsafe(
+                    marked ? `${i < statements.length - 1 ? DEFERRED : NAMED}${s.text}` : s.text,
+                    s.params as ReadonlyArray<never>
+                  )
+                ),
+              { discard: true }
+            )
+          })
 
     /** Up to `limit` rows of the log after `after`, up to `to`, in log order, decoded (a defect if one cannot be). */
     const read = (after: number, to: number, limit: number) =>

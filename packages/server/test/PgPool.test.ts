@@ -7,13 +7,16 @@
 import * as Net from "node:net"
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import { Streams, UserEvents, UserId } from "@orw/domain"
+import { ApiKeyId, Streams, SyncCommands, UserEvents, UserId, UtcDate } from "@orw/domain"
 import { DateTime, Effect, Either, Layer, Redacted } from "effect"
 import * as Pg from "pg"
+import * as Core from "../src/Core.js"
+import { Database } from "../src/DatabaseUrl.js"
+import { Dispatcher } from "../src/Dispatcher.js"
 import { EventStore } from "../src/EventStore.js"
-import { NAMED } from "../src/PgPool.js"
+import { DEFERRED, NAMED } from "../src/PgPool.js"
 import * as Sql from "../src/Sql.js"
-import { testMetadata } from "./support/Fixtures.js"
+import { addKey, register, testMetadata } from "./support/Fixtures.js"
 import { freshDatabase } from "./support/Postgres.js"
 
 /** A relay to `target` on a port of its own, counting the client's rounds (all connections together). */
@@ -201,6 +204,100 @@ describe("PostgreSQL pool: the store's appends prepared once", () => {
         )
       )
       expect(prepared).toEqual([])
+    })
+  )
+})
+
+describe("PostgreSQL pool: writes sent without waiting", () => {
+  const deferred = (sql: SqlClient.SqlClient, id: number) =>
+    sql.unsafe(`${DEFERRED}INSERT INTO probe VALUES ($1)`, [id])
+
+  it.scoped(
+    "deferred writes and the statement after them go out together: a transaction of 11 in two round trips",
+    () =>
+      Effect.gen(function* () {
+        const { sql, url, roundsOf } = yield* setup
+        const { rounds, exit } = yield* roundsOf(
+          sql.withTransaction(
+            Effect.gen(function* () {
+              for (let id = 1; id <= 10; id++) yield* deferred(sql, id)
+              yield* sql`INSERT INTO probe VALUES (11)`
+            })
+          )
+        )
+        expect(Either.isRight(exit)).toBe(true)
+        expect(rounds).toBe(2)
+        expect(yield* committed(url)).toEqual(Array.from({ length: 11 }, (_, i) => i + 1))
+      })
+  )
+
+  it.scoped("a deferred write that fails fails the statement after it, with its own error; nothing commits", () =>
+    Effect.gen(function* () {
+      const { sql, url } = yield* setup
+      yield* sql`INSERT INTO probe VALUES (2)`
+      const failed = yield* Effect.either(
+        sql.withTransaction(
+          Effect.gen(function* () {
+            yield* deferred(sql, 1)
+            yield* deferred(sql, 2)
+            yield* deferred(sql, 3)
+            yield* sql`INSERT INTO probe VALUES (4)`
+          })
+        )
+      )
+      // The duplicate of 2, not "current transaction is aborted" (the error the fourth statement itself got).
+      expect(Either.isLeft(failed) && String(failed.left.cause)).toMatch(/duplicate key/)
+      expect(yield* committed(url)).toEqual([2])
+      // What a rolled-back transaction sent without waiting is not reported to the next one.
+      yield* Effect.either(
+        sql.withTransaction(Effect.zipRight(deferred(sql, 2), Effect.fail("abandoned before any other statement")))
+      )
+      yield* sql.withTransaction(sql`INSERT INTO probe VALUES (5)`)
+      expect(yield* committed(url)).toEqual([2, 5])
+    })
+  )
+
+  it.scoped("a year of a key's history (1,095 events, two projection writes each) in a handful of round trips", () =>
+    Effect.gen(function* () {
+      const { url } = yield* Effect.promise(() => freshDatabase())
+      const relayed = yield* relay(new URL(url))
+      const core = yield* Layer.build(Core.layerDatabase(Database.Postgres({ url: Redacted.make(relayed.url) })))
+      const dispatch = (command: Parameters<Dispatcher["dispatch"]>[0]) =>
+        Effect.provide(
+          Effect.flatMap(Dispatcher, (d) => d.dispatch(command, { metadata: testMetadata() })),
+          core
+        )
+      yield* dispatch(register("owner", "owner@example.com"))
+      yield* dispatch(addKey("k0", "owner"))
+      const day = (i: number) => new Date(Date.UTC(2025, 0, 1) + i * 86_400_000).toISOString().slice(0, 10)
+      const totals = Array.from({ length: 365 * 3 }, (_, i) => ({
+        date: UtcDate.make(day(Math.floor(i / 3))),
+        model: `model-${i % 3}`,
+        requests: 1 + (i % 3),
+        tokensInput: 10,
+        tokensOutput: 5,
+        cost: (100 + i) as never,
+        byokCost: 0 as never
+      }))
+      relayed.rounds.count = 0
+      const events = yield* dispatch(
+        new SyncCommands.RecordActivity({ keyId: ApiKeyId.make("k0"), totals, at: DateTime.unsafeNow() })
+      )
+      const rounds = relayed.rounds.count
+      expect(events.length).toBe(1095)
+      // Reads, the append, the projections' 2,190 writes, the checkpoint move, COMMIT: one round trip each
+      // at most, not one per write.
+      expect(rounds).toBeLessThan(20)
+      const sql = yield* Effect.provide(SqlClient.SqlClient, core)
+      const [sums] = yield* sql<{ rows: number; requests: number; cost: number }>`SELECT COUNT(*)::int AS rows,
+        SUM(requests_count)::int AS requests, SUM(cost_micros)::bigint AS cost FROM usage_stats WHERE api_key_id = 'k0'`
+      expect(sums).toEqual({
+        rows: 1095,
+        requests: totals.reduce((sum, t) => sum + t.requests, 0),
+        cost: totals.reduce((sum, t) => sum + Number(t.cost), 0)
+      })
+      const [key] = yield* sql<{ last_used_at: string | null }>`SELECT last_used_at FROM api_keys WHERE id = 'k0'`
+      expect(key?.last_used_at).not.toBeNull()
     })
   )
 })
