@@ -35,6 +35,21 @@ const ANSWER_TIMEOUT_MS = 120_000
 /** Distinct statement texts prepared under a name on a connection at most; the others go unnamed. */
 const MAX_NAMED = 256
 
+/**
+ * The names of one connection's prepared statements: `<prefix><n>` for each distinct text, first come first
+ * served, up to `max`; undefined after that (the text goes unnamed).
+ */
+export const statementNames = (prefix: string, max: number) => {
+  const names = new Map<string, string>()
+  return (text: string): string | undefined => {
+    const known = names.get(text)
+    if (known !== undefined || names.size >= max) return known
+    const name = `${prefix}${names.size}`
+    names.set(text, name)
+    return name
+  }
+}
+
 /** PostgreSQL's "current transaction is aborted, commands ignored until end of transaction block". */
 export const IN_FAILED_TRANSACTION = "25P02"
 
@@ -70,7 +85,7 @@ export interface PgPipelineOptions {
  */
 export const makePgPipeline = (options: PgPipelineOptions) => {
   let client: Pg.Client | undefined
-  let names = new Map<string, string>()
+  let nameOf = statementNames("orw_p", MAX_NAMED)
 
   const drop = (broken: Pg.Client) => {
     if (client === broken) client = undefined
@@ -103,17 +118,9 @@ export const makePgPipeline = (options: PgPipelineOptions) => {
     // A connection that breaks between batches is dropped; the next batch opens another.
     fresh.on("error", () => drop(fresh))
     await fresh.connect()
-    names = new Map()
+    nameOf = statementNames("orw_p", MAX_NAMED)
     client = fresh
     return fresh
-  }
-
-  const nameOf = (text: string) => {
-    const known = names.get(text)
-    if (known !== undefined || names.size >= MAX_NAMED) return known
-    const name = `orw_p${names.size}`
-    names.set(text, name)
-    return name
   }
 
   const send = (connection: Pg.Client, statements: ReadonlyArray<PgStatement>) =>

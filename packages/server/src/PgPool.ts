@@ -23,7 +23,7 @@
 import { SqlError } from "@effect/sql/SqlError"
 import { Duration, Effect, Redacted } from "effect"
 import * as Pg from "pg"
-import { socketOf } from "./PgPipeline.js"
+import { socketOf, statementNames } from "./PgPipeline.js"
 
 /** What pg answers for a statement that returns no rows, as BEGIN does. */
 const emptyResult = (command: string) =>
@@ -58,15 +58,7 @@ export class PipelinedClient extends Pg.Client {
   private unreported: { error: Error | undefined } | undefined
   /** Whether the socket is held corked for the deferred statements of this turn of the event loop. */
   private holding = false
-  private readonly names = new Map<string, string>()
-
-  private nameOf(text: string) {
-    const known = this.names.get(text)
-    if (known !== undefined || this.names.size >= MAX_NAMED) return known
-    const name = `orw_s${this.names.size}`
-    this.names.set(text, name)
-    return name
-  }
+  private readonly nameOf = statementNames("orw_s", MAX_NAMED)
 
   // pg's query has a dozen overloads; this one takes them all and hands them on as they came.
   override query(...input: Array<unknown>): never {
