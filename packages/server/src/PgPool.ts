@@ -43,6 +43,13 @@ export const DEFERRED = "/* orw:deferred */ "
 /** Distinct texts named on a connection at most; the others go unnamed. */
 const MAX_NAMED = 128
 
+/**
+ * The longest text named: the statements that repeat (a one-event append, a projection write) are far shorter;
+ * the long ones (an append of a year of events) run once, and would hold a name, and their text on both sides,
+ * for the connection's life.
+ */
+export const MAX_NAMED_LENGTH = 4_000
+
 type Callback = (error: Error | null, result: Pg.QueryResult) => void
 
 /**
@@ -81,7 +88,12 @@ export class PipelinedClient extends Pg.Client {
       }
     }
     const deferred = typeof text === "string" && text.startsWith(DEFERRED) && Array.isArray(values)
-    if (typeof text === "string" && (deferred || text.startsWith(NAMED)) && Array.isArray(values)) {
+    if (
+      typeof text === "string" &&
+      (deferred || text.startsWith(NAMED)) &&
+      text.length <= MAX_NAMED_LENGTH &&
+      Array.isArray(values)
+    ) {
       const name = this.nameOf(text)
       if (name !== undefined) args = [{ name, text, values }, ...args.slice(2)]
     }

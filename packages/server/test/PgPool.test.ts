@@ -175,10 +175,29 @@ describe("PostgreSQL pool: the store's appends prepared once", () => {
             ],
             testMetadata()
           )
-        // One connection (one transaction): three appends of the same shape, then what that session prepared.
+        // One connection (one transaction): three appends of the same shape and one of 200 events (a text too
+        // long to keep a name for), then what that session prepared.
         return yield* sql.withTransaction(
           Effect.gen(function* () {
             for (let i = 0; i < 3; i++) yield* append(i)
+            yield* store.append(
+              [
+                {
+                  streamId: Streams.user("many"),
+                  expectedVersion: 0,
+                  events: Array.from(
+                    { length: 200 },
+                    (_, i) =>
+                      new UserEvents.PasswordChanged({
+                        userId: UserId.make("many"),
+                        passwordHash: `h${i}`,
+                        at: DateTime.unsafeNow()
+                      })
+                  )
+                }
+              ],
+              testMetadata()
+            )
             return yield* sql<{ name: string; statement: string }>`SELECT name, statement FROM pg_prepared_statements`
           })
         )
